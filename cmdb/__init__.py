@@ -1,0 +1,3 @@
+"""CMDB: a graph of hardware, software images, applications and locations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,95 @@
+"""Domain errors: each names a failure a caller can act on.
+
+The API maps them to HTTP status codes in one place (``cmdb.api.errors``); the CLI prints
+their message and exits 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CMDBError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, details: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class UnknownKey(CMDBError):
+    code = "unknown_key"
+
+    def __init__(self, keys: str | list[str], what: str = "CI"):
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        self.keys = keys
+        shown = ", ".join(repr(k) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
+        noun = what if len(keys) == 1 else f"{what}s"
+        super().__init__(f"No {noun} with key {shown}", {"keys": keys})
+
+
+class NotFound(CMDBError):
+    code = "not_found"
+
+
+class DuplicateKey(CMDBError):
+    code = "duplicate_key"
+
+
+class InvalidInput(CMDBError):
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None,
+                 allowed: Any = None, details: Any = None):
+        if details is None:
+            details = {k: v for k, v in
+                       (("field", field), ("value", _shorten(value)), ("allowed", allowed))
+                       if v is not None}
+        super().__init__(message, details)
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+
+
+class InvalidProperty(InvalidInput):
+    code = "invalid_property"
+
+
+class ForbiddenRelationship(InvalidInput):
+    code = "forbidden_relationship"
+
+
+class StillNeeded(CMDBError):
+    """A CI cannot be deleted while other CIs need it."""
+
+    code = "still_needed"
+
+
+class VersionConflict(CMDBError):
+    code = "version_conflict"
+
+
+class Conflict(CMDBError):
+    code = "conflict"
+
+
+class EngineUnavailable(CMDBError):
+    code = "engine_unavailable"
+
+
+class PermissionDenied(CMDBError):
+    code = "forbidden"
+
+
+class TooLarge(CMDBError):
+    code = "too_large"
+
+
+def _shorten(value: Any, limit: int = 200) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + f"… ({len(value)} characters)"
+    return value

@@ -1,0 +1,85 @@
+"""The change log: one ``Change`` node per write, created in the same transaction as the write.
+
+Like NetBox's ObjectChange: who (actor), when, what (action on which key), and the values
+before and after (JSON text, so any property survives exactly), plus the source of a bulk
+change (an import file, an audit campaign).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from cmdb.graph.schema import utc_now
+
+ACTIONS = ("create", "update", "delete", "link", "unlink")
+
+RECORD_CHANGES = "UNWIND $rows AS r CREATE (c:Change) SET c = r"
+
+READ_HISTORY = """
+MATCH (c:Change {key: $key})
+WITH c ORDER BY c.at DESC, c.seq DESC SKIP $offset LIMIT $limit
+RETURN properties(c) AS change
+"""
+
+COUNT_HISTORY = "MATCH (c:Change {key: $key}) RETURN count(c) AS total"
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    id: str
+    at: str
+    actor: str
+    action: str
+    key: str
+    kind: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    source: str | None = None
+
+    @classmethod
+    def from_node(cls, props: dict[str, Any]) -> "ChangeEntry":
+        return cls(id=props["id"], at=props["at"], actor=props.get("actor", ""),
+                   action=props.get("action", ""), key=props.get("key", ""),
+                   kind=props.get("kind", ""),
+                   before=_loads(props.get("before")), after=_loads(props.get("after")),
+                   source=props.get("source"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "at": self.at, "actor": self.actor, "action": self.action,
+                "key": self.key, "kind": self.kind, "before": self.before, "after": self.after,
+                "source": self.source}
+
+
+def _loads(text: str | None) -> dict[str, Any] | None:
+    return None if text is None else json.loads(text)
+
+
+class ChangeLog:
+    """Collects the history rows of one transaction and writes them with one statement."""
+
+    def __init__(self, actor: str, source: str | None = None):
+        self.actor = actor
+        self.source = source
+        self.at = utc_now()
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, action: str, key: str, kind: str,
+            before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        assert action in ACTIONS
+        row = {"id": uuid.uuid4().hex, "at": self.at, "seq": len(self.rows), "actor": self.actor,
+               "action": action, "key": key, "kind": kind}
+        if before is not None:
+            row["before"] = json.dumps(before, ensure_ascii=False, sort_keys=True)
+        if after is not None:
+            row["after"] = json.dumps(after, ensure_ascii=False, sort_keys=True)
+        if self.source:
+            row["source"] = self.source
+        self.rows.append(row)
+
+    def write(self, tx) -> None:
+        for start in range(0, len(self.rows), 2000):
+            tx.run(RECORD_CHANGES, rows=self.rows[start:start + 2000]).consume()
+        self.rows = []

@@ -1,0 +1,428 @@
+"""The declarative schema: CI kinds, their properties, relationship types and what they join.
+
+Everything that puts a label or a relationship type into Cypher takes it from here, so the
+sets are closed: user input only ever selects one of these by name, and values are always
+query parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
+
+CI_LABEL = "CI"
+KEY_MAX_LENGTH = 128
+TEXT_MAX_LENGTH = 2_000
+LONG_TEXT_MAX_LENGTH = 20_000
+LIST_MAX_ITEMS = 500
+
+# Property types. "number" keeps integral values as int, so 16 stays 16 and 16.5 stays 16.5.
+STR, TEXT, INT, NUMBER, DATE, DATETIME, BOOL, ENUM, STR_LIST = (
+    "str", "text", "int", "number", "date", "datetime", "bool", "enum", "str_list")
+
+
+@dataclass(frozen=True)
+class Prop:
+    name: str
+    type: str = STR
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    system: bool = False  # written by the CMDB itself (timestamps, version), never by a user
+    description: str = ""
+
+    def allowed(self) -> str:
+        if self.type == ENUM:
+            return "one of: " + ", ".join(self.choices)
+        bounds = ""
+        if self.minimum is not None:
+            bounds += f" >= {self.minimum:g}"
+        if self.maximum is not None:
+            bounds += f" <= {self.maximum:g}"
+        return {
+            STR: f"text of at most {TEXT_MAX_LENGTH} characters",
+            TEXT: f"text of at most {LONG_TEXT_MAX_LENGTH} characters",
+            INT: "a whole number" + bounds,
+            NUMBER: "a number" + bounds,
+            DATE: "a date as YYYY-MM-DD",
+            DATETIME: "a date and time in ISO 8601 (YYYY-MM-DDTHH:MM:SSZ)",
+            BOOL: "true or false",
+            STR_LIST: f"a list of at most {LIST_MAX_ITEMS} texts",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    label: str
+    description: str
+    properties: tuple[Prop, ...]
+
+    @property
+    def by_name(self) -> dict[str, Prop]:
+        return {p.name: p for p in self.properties}
+
+    @property
+    def user_properties(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.properties if not p.system)
+
+
+@dataclass(frozen=True)
+class RelKind:
+    type: str
+    description: str
+    pairs: frozenset[tuple[str, str]]
+    single: bool = False  # a CI has at most one of these outgoing (containment, build image)
+    acyclic: bool = False
+
+    def allows(self, from_kind: str, to_kind: str) -> bool:
+        return (from_kind, to_kind) in self.pairs
+
+    def allowed_text(self) -> str:
+        return ", ".join(f"{a} → {b}" for a, b in sorted(self.pairs))
+
+
+HARDWARE_CATEGORIES = (
+    "server", "virtual_machine", "switch", "router", "firewall", "storage", "pc", "laptop",
+    "thin_client", "printer", "scanner", "camera", "nvr", "access_point", "ups", "pdu",
+    "phone", "monitor", "tablet", "other",
+)
+HARDWARE_STATUSES = ("planned", "in_stock", "in_use", "in_repair", "retired", "disposed", "missing")
+LOCATION_TYPES = ("region", "site", "building", "floor", "room", "area", "rack")
+CRITICALITIES = ("vip", "high", "standard", "low")
+CRITICALITY_RANK = {c: i for i, c in enumerate(CRITICALITIES)}
+
+# Written by the CMDB on every CI: the optimistic-locking revision ("version" is taken by
+# SoftwareImage's own release number), timestamps, and the fields labels and audits maintain.
+SYSTEM_PROPERTIES = (
+    Prop("revision", INT, system=True, description="Bumped on every change; the ETag"),
+    Prop("created_at", DATETIME, system=True),
+    Prop("updated_at", DATETIME, system=True),
+    Prop("label_printed_at", DATETIME, system=True),
+    Prop("last_seen_at", DATETIME, system=True),
+    Prop("last_audited_at", DATETIME, system=True),
+    Prop("next_audit_due", DATE, system=True),
+)
+
+_COMMON = (
+    Prop("name", STR, description="Display name"),
+    Prop("description", TEXT),
+    Prop("notes", TEXT),
+)
+
+KINDS: dict[str, NodeKind] = {
+    k.label: k
+    for k in (
+        NodeKind("Location", "A site, building, floor, room or rack", _COMMON + (
+            Prop("type", ENUM, LOCATION_TYPES),
+            Prop("address", STR),
+        ) + SYSTEM_PROPERTIES),
+        NodeKind("Hardware", "A physical or virtual device", _COMMON + (
+            Prop("category", ENUM, HARDWARE_CATEGORIES),
+            Prop("status", ENUM, HARDWARE_STATUSES),
+            Prop("vendor", STR),
+            Prop("model", STR),
+            Prop("serial", STR),
+            Prop("hostname", STR),
+            Prop("ip_address", STR),
+            Prop("mac_address", STR),
+            Prop("purchase_date", DATE),
+            Prop("warranty_end", DATE),
+            Prop("department", STR),
+            Prop("owner", STR),
+            Prop("cpu_cores", INT, minimum=0, maximum=100_000),
+            Prop("ram_gb", NUMBER, minimum=0, maximum=1_000_000),
+            Prop("disk_gb", NUMBER, minimum=0, maximum=1_000_000_000),
+        ) + SYSTEM_PROPERTIES),
+        NodeKind("SoftwareImage", "A standard software image (baseline OS build)", _COMMON + (
+            Prop("version", STR, description="Image version"),
+            Prop("os", STR),
+            Prop("min_cpu_cores", INT, minimum=0, maximum=100_000),
+            Prop("min_ram_gb", NUMBER, minimum=0, maximum=1_000_000),
+            Prop("min_disk_gb", NUMBER, minimum=0, maximum=1_000_000_000),
+            Prop("supported_models", STR_LIST),
+            Prop("end_of_support", DATE),
+        ) + SYSTEM_PROPERTIES),
+        NodeKind("Application", "A business application or service", _COMMON + (
+            Prop("criticality", ENUM, CRITICALITIES),
+            Prop("owner", STR),
+            Prop("min_hosts", INT, minimum=1, maximum=10_000),
+        ) + SYSTEM_PROPERTIES),
+    )
+}
+
+REVISION = "revision"
+
+RELATIONSHIPS: dict[str, RelKind] = {
+    r.type: r
+    for r in (
+        RelKind("LOCATED_IN", "physical containment",
+                frozenset({("Hardware", "Location"), ("Location", "Location")}),
+                single=True, acyclic=True),
+        RelKind("RUNS_ON", "the application is hosted on that hardware",
+                frozenset({("Application", "Hardware")})),
+        RelKind("RUNS_IMAGE", "the device was built from that standard image",
+                frozenset({("Hardware", "SoftwareImage")}), single=True),
+        RelKind("DEPENDS_ON", "service dependency",
+                frozenset({("Application", "Application")})),
+        RelKind("CONNECTED_TO", "network uplink or power feed the first device needs",
+                frozenset({("Hardware", "Hardware")})),
+    )
+}
+
+# Labels of the CMDB's own bookkeeping nodes (not CIs). Modules that keep state in the
+# graph register their label here so that backups and wipes know every label in use.
+CHANGE_LABEL = "Change"
+TOKEN_LABEL = "ApiToken"
+SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    label: str
+    prop: str
+    unique: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.label.lower()}_{self.prop}{'_unique' if self.unique else ''}"
+
+    def cypher(self) -> str:
+        if self.unique:
+            return (f"CREATE CONSTRAINT {self.name} IF NOT EXISTS "
+                    f"FOR (n:{self.label}) REQUIRE n.{self.prop} IS UNIQUE")
+        return f"CREATE INDEX {self.name} IF NOT EXISTS FOR (n:{self.label}) ON (n.{self.prop})"
+
+
+# CIs are always looked up through the CI label (the one with the constraint): on the
+# embedded engine a lookup through a kind label does not use the index.
+INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec(CI_LABEL, "key", unique=True),
+    IndexSpec(CI_LABEL, "serial"),
+    IndexSpec(CI_LABEL, "status"),
+    IndexSpec(CI_LABEL, "category"),
+    IndexSpec(CI_LABEL, "name"),
+    IndexSpec(CHANGE_LABEL, "id", unique=True),
+    IndexSpec(CHANGE_LABEL, "key"),
+    IndexSpec(TOKEN_LABEL, "name", unique=True),
+    IndexSpec(TOKEN_LABEL, "token_hash"),
+    IndexSpec("AuditCampaign", "id", unique=True),
+    IndexSpec("AuditScan", "id", unique=True),
+    IndexSpec("AuditScan", "campaign_id"),
+)
+
+
+def schema_statements() -> list[str]:
+    return [ix.cypher() for ix in INDEXES]
+
+
+# ---------------------------------------------------------------------------------------
+# Validation
+
+
+def kind_of(name: str) -> NodeKind:
+    """The kind called ``name`` (case-insensitive), or InvalidInput listing the kinds."""
+    for label, kind in KINDS.items():
+        if label.lower() == str(name).strip().lower():
+            return kind
+    raise InvalidInput(f"Unknown kind {name!r}; allowed: {', '.join(KINDS)}",
+                       field="kind", value=name, allowed=list(KINDS))
+
+
+def relationship_of(name: str) -> RelKind:
+    normalised = str(name).strip().upper().replace(" ", "_").replace("-", "_")
+    if normalised in RELATIONSHIPS:
+        return RELATIONSHIPS[normalised]
+    raise InvalidInput(f"Unknown relationship type {name!r}; allowed: {', '.join(RELATIONSHIPS)}",
+                       field="type", value=name, allowed=list(RELATIONSHIPS))
+
+
+def check_relationship(rel: RelKind, from_kind: str, to_kind: str, from_key: str, to_key: str):
+    if not rel.allows(from_kind, to_kind):
+        raise ForbiddenRelationship(
+            f"{rel.type} cannot join {from_kind} {from_key!r} to {to_kind} {to_key!r}; "
+            f"{rel.type} joins {rel.allowed_text()}",
+            details={"from": from_key, "type": rel.type, "to": to_key,
+                     "from_kind": from_kind, "to_kind": to_kind,
+                     "allowed": sorted(f"{a}->{b}" for a, b in rel.pairs)})
+    if from_key == to_key:
+        raise ForbiddenRelationship(f"{from_key!r} cannot be linked to itself",
+                                    details={"from": from_key, "type": rel.type, "to": to_key})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def validate_key(value: Any, field_name: str = "key") -> str:
+    """Asset tags are text: ``000123`` stays ``000123``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise InvalidInput("The key is empty; every CI needs a key (its asset tag)",
+                           field=field_name, value=value)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidInput(f"The key must be text, got {type(value).__name__}",
+                           field=field_name, value=value)
+    key = unicodedata.normalize("NFC", str(value)).strip()
+    if not key:
+        raise InvalidInput("The key is empty; every CI needs a key (its asset tag)",
+                           field=field_name, value=value)
+    if len(key) > KEY_MAX_LENGTH:
+        raise InvalidInput(f"The key is {len(key)} characters long; at most {KEY_MAX_LENGTH} allowed",
+                           field=field_name, value=key)
+    if _CONTROL.search(key) or "/" in key or "\\" in key:
+        raise InvalidInput("The key may not contain '/', '\\' or control characters",
+                           field=field_name, value=key,
+                           allowed="letters, digits, spaces and punctuation other than / and \\")
+    return key
+
+
+def validate_properties(kind: NodeKind, props: Mapping[str, Any], *,
+                        allow_system: bool = False) -> dict[str, Any]:
+    """Check and convert user-supplied properties of ``kind``.
+
+    ``None`` means "remove this property" and is passed through. Unknown properties and
+    system properties (unless ``allow_system``) are refused.
+    """
+    known = kind.by_name
+    out: dict[str, Any] = {}
+    for name, value in props.items():
+        if name == "key":
+            continue
+        prop = known.get(name)
+        if prop is None or (prop.system and not allow_system):
+            raise InvalidProperty(
+                f"{kind.label} has no property {name!r}; allowed: {', '.join(kind.user_properties)}",
+                field=name, value=value, allowed=list(kind.user_properties))
+        out[name] = None if value is None else convert_value(prop, value, kind.label)
+    return out
+
+
+def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
+    """Convert one value to the property's type, or raise InvalidProperty saying what is allowed."""
+    where = f"{kind_label}.{prop.name}" if kind_label else prop.name
+
+    def bad(reason: str = "") -> InvalidProperty:
+        shown = value if not isinstance(value, str) or len(value) <= 80 else value[:80] + "…"
+        msg = f"{where}: {shown!r} is not valid{(' (' + reason + ')') if reason else ''}; expected {prop.allowed()}"
+        return InvalidProperty(msg, field=prop.name, value=value, allowed=prop.allowed())
+
+    t = prop.type
+    if t in (STR, TEXT):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise bad("not text")
+        text = value if isinstance(value, str) else _number_text(value)
+        limit = TEXT_MAX_LENGTH if t == STR else LONG_TEXT_MAX_LENGTH
+        if len(text) > limit:
+            raise bad(f"{len(text)} characters long")
+        if "\x00" in text:
+            raise bad("contains a NUL character")
+        return unicodedata.normalize("NFC", text)
+    if t == ENUM:
+        if not isinstance(value, str):
+            raise bad()
+        v = value.strip().lower().replace(" ", "_").replace("-", "_")
+        if v not in prop.choices:
+            raise bad()
+        return v
+    if t in (INT, NUMBER):
+        number = _to_number(value)
+        if number is None:
+            raise bad()
+        if t == INT:
+            if isinstance(number, float):
+                if not number.is_integer():
+                    raise bad("not a whole number")
+                number = int(number)
+        if prop.minimum is not None and number < prop.minimum:
+            raise bad("too small")
+        if prop.maximum is not None and number > prop.maximum:
+            raise bad("too large")
+        return number
+    if t == BOOL:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0"):
+            return value.strip().lower() in ("true", "yes", "1")
+        raise bad()
+    if t == DATE:
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                raise bad() from None
+        raise bad()
+    if t == DATETIME:
+        if isinstance(value, dt.datetime):
+            return iso_datetime(value)
+        if isinstance(value, str):
+            try:
+                return iso_datetime(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+            except ValueError:
+                raise bad() from None
+        raise bad()
+    if t == STR_LIST:
+        if isinstance(value, str):
+            items: Iterable[Any] = [v for v in re.split(r"[;,、\n]", value)]
+        elif isinstance(value, (list, tuple)):
+            items = value
+        else:
+            raise bad("not a list")
+        result = []
+        for item in items:
+            if not isinstance(item, (str, int)) or isinstance(item, bool):
+                raise bad("list items must be text")
+            text = str(item).strip()
+            if text:
+                if len(text) > TEXT_MAX_LENGTH:
+                    raise bad("an item is too long")
+                result.append(unicodedata.normalize("NFC", text))
+        if len(result) > LIST_MAX_ITEMS:
+            raise bad("too many items")
+        return result
+    raise AssertionError(f"unhandled property type {t}")  # pragma: no cover
+
+
+def _number_text(value: int | float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _to_number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return int(value) if value.is_integer() else value
+    if isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+            return None
+        number = float(text)
+        if math.isinf(number):
+            return None
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        return int(number) if number.is_integer() else number
+    return None
+
+
+def iso_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def utc_now() -> str:
+    return iso_datetime(dt.datetime.now(dt.timezone.utc))

@@ -1,0 +1,103 @@
+"""API tokens, stored hashed in the graph (so backups carry them)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from neo4j import ManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from cmdb.errors import Conflict, InvalidInput, NotFound
+from cmdb.graph.schema import utc_now
+from cmdb.graph.store import Graph
+
+ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "admin")
+TOKEN_PREFIX = "cmdb_"
+
+CREATE_TOKEN = "CREATE (t:ApiToken) SET t = $props"
+TOKEN_BY_HASH = """
+MATCH (t:ApiToken {token_hash: $hash})
+WHERE t.revoked_at IS NULL
+RETURN t.name AS name, t.role AS role
+"""
+LIST_TOKENS = """
+MATCH (t:ApiToken)
+RETURN t.name AS name, t.role AS role, t.created_at AS created_at, t.revoked_at AS revoked_at,
+       t.created_by AS created_by
+ORDER BY t.name
+"""
+REVOKE_TOKEN = """
+MATCH (t:ApiToken {name: $name})
+WHERE t.revoked_at IS NULL
+SET t.revoked_at = $at
+RETURN t.name AS name
+"""
+COUNT_ACTIVE_ADMINS = "MATCH (t:ApiToken {role: 'admin'}) WHERE t.revoked_at IS NULL RETURN count(t) AS n"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    name: str
+    role: str
+    created_at: str | None = None
+    revoked_at: str | None = None
+    created_by: str | None = None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role {role!r}; allowed: {', '.join(ROLES)}",
+                           field="role", value=role, allowed=list(ROLES))
+    return role
+
+
+def create_token(graph: Graph, name: str, role: str, *, created_by: str = "cli") -> str:
+    """Create a token and return its secret, which is never stored and cannot be shown again."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("A token needs a name of 1 to 100 characters", field="name", value=name)
+    validate_role(role)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    props = {"name": name, "role": role, "token_hash": hash_token(token),
+             "created_at": utc_now(), "created_by": created_by}
+
+    def work(tx: ManagedTransaction) -> None:
+        if tx.run("MATCH (t:ApiToken {name: $name}) RETURN t.name AS n", name=name).single():
+            raise Conflict(f"A token named {name!r} already exists; choose another name",
+                           {"name": name})
+        tx.run(CREATE_TOKEN, props=props).consume()
+    try:
+        graph.write(work)
+    except ConstraintError as exc:
+        raise Conflict(f"A token named {name!r} already exists", {"name": name}) from exc
+    return token
+
+
+def authenticate(graph: Graph, token: str) -> TokenInfo | None:
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    rows = graph.read(TOKEN_BY_HASH, hash=hash_token(token))
+    return TokenInfo(rows[0]["name"], rows[0]["role"]) if rows else None
+
+
+def list_tokens(graph: Graph) -> list[TokenInfo]:
+    return [TokenInfo(**r) for r in graph.read(LIST_TOKENS)]
+
+
+def revoke_token(graph: Graph, name: str) -> None:
+    at = utc_now()
+
+    def work(tx: ManagedTransaction) -> bool:
+        return tx.run(REVOKE_TOKEN, name=name, at=at).single() is not None
+    if not graph.write(work):
+        raise NotFound(f"No active token named {name!r}", {"name": name})
+
+
+def has_admin_token(graph: Graph) -> bool:
+    return graph.read(COUNT_ACTIVE_ADMINS)[0]["n"] > 0

@@ -1,0 +1,62 @@
+"""All configuration, read from ``CMDB_*`` environment variables (and an optional ``.env``)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cmdb"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CMDB_", env_file=".env", extra="ignore")
+
+    # Graph engine. No URI means the embedded engine in ``data_dir``.
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str | None = None
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    engine_heap: str = "2g"
+
+    # API and pages.
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_page_size: int = 500
+    max_query_length: int = 200
+    secure_cookies: bool = False
+
+    # Labels.
+    label_font: str | None = None
+    organisation: str | None = None
+
+    # Imports.
+    max_unzipped_bytes: int = 500 * 1024 * 1024
+
+    # Audits: the contract's twice-yearly inventory.
+    audit_cadence_days: int = 182
+
+    @property
+    def embedded(self) -> bool:
+        return not self.neo4j_uri
+
+    @property
+    def database(self) -> str:
+        if self.neo4j_database:
+            return self.neo4j_database
+        return "cmdb" if self.embedded else "neo4j"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
