@@ -1,0 +1,1 @@
+"""Spreadsheet import and export of the register: readers, column mappings, validation."""

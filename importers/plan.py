@@ -1,0 +1,571 @@
+"""Validate read sheets into an import plan: CIs to upsert, relationships to link, locations
+to create from paths, and every problem with the sheet, row, column and value it is about.
+
+Nothing here writes. Row numbers are the ones the user sees (header = row 1 when the
+heading row is the first row of the sheet).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol
+
+from cmdb.errors import InvalidInput
+from cmdb.graph import schema
+from cmdb.graph.schema import KINDS, RELATIONSHIPS
+from importers import values as value_parsing
+from importers.mapping import (
+    REL_COLUMNS, RELATIONSHIPS_SHEET, SYNONYMS, Mapping, kind_fields, norm,
+)
+from importers.readers import RawSheet
+
+PATH_SEPARATORS = re.compile(r"\s*(?:/|\\|>|／|＞)\s*")
+LIST_SEPARATORS = re.compile(r"\s*[;,、，；\n]\s*")
+PATH_KEY_JOIN = " > "
+MULTI_VALUED = {"runs_on", "depends_on", "connected_to"}
+
+REL_TYPE_WORDS = {
+    "位于": "LOCATED_IN", "位於": "LOCATED_IN", "所在": "LOCATED_IN", "locatedin": "LOCATED_IN",
+    "运行于": "RUNS_ON", "運行於": "RUNS_ON", "部署于": "RUNS_ON", "部署於": "RUNS_ON",
+    "runson": "RUNS_ON", "使用镜像": "RUNS_IMAGE", "使用鏡像": "RUNS_IMAGE", "镜像": "RUNS_IMAGE",
+    "鏡像": "RUNS_IMAGE", "runsimage": "RUNS_IMAGE", "依赖": "DEPENDS_ON", "依賴": "DEPENDS_ON",
+    "依赖于": "DEPENDS_ON", "依賴於": "DEPENDS_ON", "dependson": "DEPENDS_ON",
+    "连接": "CONNECTED_TO", "連接": "CONNECTED_TO", "连接到": "CONNECTED_TO", "連接到": "CONNECTED_TO",
+    "上联": "CONNECTED_TO", "上聯": "CONNECTED_TO", "connectedto": "CONNECTED_TO",
+}
+
+
+class Register(Protocol):
+    """What validation needs to know about the register already in the graph."""
+
+    def kinds_of(self, keys: Iterable[str]) -> dict[str, str]: ...
+
+    def locations(self) -> list[tuple[str, str | None, str | None]]:
+        """Every Location as (key, name, parent key)."""
+        ...
+
+
+class EmptyRegister:
+    def kinds_of(self, keys: Iterable[str]) -> dict[str, str]:
+        return {}
+
+    def locations(self) -> list[tuple[str, str | None, str | None]]:
+        return []
+
+
+@dataclass
+class Problem:
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: Any
+    message: str
+    allowed: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"sheet": self.sheet, "row": self.row, "column": self.column,
+             "value": self.value, "message": self.message}
+        if self.allowed is not None:
+            d["allowed"] = self.allowed
+        return d
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (
+            f"sheet {self.sheet!r}" if self.sheet is not None else "",
+            f"row {self.row}" if self.row is not None else "",
+            f"column {self.column!r}" if self.column else "") if p)
+        value = f" value {self.value!r}:" if self.value not in (None, "") else ""
+        return f"{where}:{value} {self.message}" if where else self.message
+
+
+@dataclass
+class CIRow:
+    key: str
+    kind: str
+    properties: dict[str, Any]
+    sheet: str
+    row: int
+    created_from_path: bool = False
+
+
+@dataclass
+class RelRow:
+    from_key: str
+    type: str
+    to_key: str
+    sheet: str
+    row: int
+    column: str | None
+    value: str = ""
+
+
+@dataclass
+class SheetReport:
+    name: str
+    kind: str | None
+    header_row: int | None = None
+    rows_read: int = 0
+    skipped: int = 0
+    rejected_rows: set[int] = field(default_factory=set)
+    accepted_rows: list[int] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    columns: dict[str, str] = field(default_factory=dict)     # heading -> field
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejected_rows)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sheet": self.name, "kind": self.kind, "rows_read": self.rows_read,
+                "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": self.rejected, "skipped": self.skipped,
+                "adds_up": self.adds_up(), "columns": self.columns,
+                "ignored_columns": self.ignored_columns}
+
+    def adds_up(self) -> bool:
+        return self.rows_read == (self.created + self.updated + self.unchanged
+                                  + self.rejected + self.skipped)
+
+
+@dataclass
+class Options:
+    kind: str | None = None
+    dayfirst: bool = False
+    clear_empty: bool = False
+    skip_invalid: bool = False
+
+
+@dataclass
+class Plan:
+    cis: dict[str, CIRow] = field(default_factory=dict)
+    relationships: list[RelRow] = field(default_factory=list)
+    new_locations: list[CIRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sheets: list[SheetReport] = field(default_factory=list)
+    ignored_sheets: list[str] = field(default_factory=list)
+    register_kinds: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def sheet(self, name: str) -> SheetReport:
+        return next(s for s in self.sheets if s.name == name)
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def build_plan(sheets: list[RawSheet], mapping: Mapping | None = None, options: Options | None = None,
+               register: Register | None = None) -> Plan:
+    return _Planner(mapping or Mapping(), options or Options(), register or EmptyRegister()).run(sheets)
+
+
+def _blank(row: list[str]) -> bool:
+    return all(not str(c).strip() for c in row)
+
+
+@dataclass
+class _PendingRef:
+    from_key: str
+    from_kind: str
+    field: str             # location, image, runs_on, ... or "sheet" for relationship sheets
+    rel_type: str
+    value: str
+    sheet: str
+    row: int
+    column: str | None
+    to_kind_hint: str | None = None
+
+
+class _Planner:
+    def __init__(self, mapping: Mapping, options: Options, register: Register):
+        self.mapping = mapping
+        self.options = options
+        self.register = register
+        self.plan = Plan()
+        self.first_seen: dict[str, tuple[str, int]] = {}
+        self.file_kinds: dict[str, str] = {}   # every key on a CI row, valid or not
+        self.refs: list[_PendingRef] = []
+        self.row_problems: dict[tuple[str, int], list[Problem]] = {}
+
+    # -- driver
+
+    def run(self, sheets: list[RawSheet]) -> Plan:
+        for raw in sheets:
+            self._sheet(raw)
+        self._resolve_references()
+        if self.options.skip_invalid:
+            self._cascade_rejections()
+        self._finish()
+        return self.plan
+
+    def _problem(self, report: SheetReport | None, row: int | None, column: str | None, value: Any,
+                 message: str, allowed: Any = None) -> None:
+        p = Problem(report.name if report else None, row, column, value, message, allowed)
+        self.plan.problems.append(p)
+        if report is not None and row is not None:
+            report.rejected_rows.add(row)
+            self.row_problems.setdefault((report.name, row), []).append(p)
+
+    # -- sheets
+
+    def _sheet(self, raw: RawSheet) -> None:
+        header_index = next((i for i, r in enumerate(raw.rows) if not _blank(r)), None)
+        if header_index is None:
+            self.plan.ignored_sheets.append(raw.name)
+            return
+        headings = [str(h).strip() for h in raw.rows[header_index]]
+        kind = (getattr(raw, "kind", None) or self.options.kind
+                or self.mapping.sheet_kind(raw.name) or self.mapping.kind
+                or self.mapping.guess_kind(headings))
+        report = SheetReport(raw.name, kind, header_row=header_index + 1)
+        report.rows_read = len(raw.rows) - header_index - 1
+        self.plan.sheets.append(report)
+        if kind is None:
+            report.rejected_rows.update(range(header_index + 2, len(raw.rows) + 1))
+            self.plan.problems.append(Problem(
+                raw.name, None, None, None,
+                f"Cannot tell what sheet {raw.name!r} holds: name the sheet after a kind "
+                "(Hardware/硬件/設備, Locations/位置, Images/镜像, Applications/应用, "
+                "Relationships/关系) or pass --kind; headings seen: " + ", ".join(h for h in headings if h),
+                allowed=["Hardware", "Location", "SoftwareImage", "Application", "Relationships"]))
+            return
+        columns: list[tuple[int, str, str]] = []
+        used: set[str] = set()
+        for i, heading in enumerate(headings):
+            if not heading:
+                continue
+            f = self.mapping.field_for(heading, kind)
+            if f is None or f in used:
+                report.ignored_columns.append(heading)
+                continue
+            used.add(f)
+            columns.append((i, heading, f))
+            report.columns[heading] = f
+        required = ("from", "type", "to") if kind == RELATIONSHIPS_SHEET else ("key",)
+        missing = [r for r in required if r not in used]
+        if missing:
+            expected = "; ".join(f"{m}: " + ", ".join(_examples(m)) for m in missing)
+            report.rejected_rows.update(
+                i + 1 for i in range(header_index + 1, len(raw.rows)) if not _blank(raw.rows[i]))
+            report.skipped = report.rows_read - report.rejected
+            self.plan.problems.append(Problem(
+                raw.name, header_index + 1, None, None,
+                f"Sheet {raw.name!r} ({kind}) has no recognisable {' / '.join(missing)} column; "
+                f"headings seen: {', '.join(h for h in headings if h) or '(none)'}; expected {expected}",
+                allowed={m: _examples(m) for m in missing}))
+            return
+        header_norm = [norm(h) for h in headings]
+        for index in range(header_index + 1, len(raw.rows)):
+            cells = raw.rows[index]
+            row_number = index + 1
+            if _blank(cells) or [norm(c) for c in cells] == header_norm:
+                report.skipped += 1
+                continue
+            if kind == RELATIONSHIPS_SHEET:
+                self._relationship_row(report, row_number, cells, columns)
+            else:
+                self._ci_row(report, kind, row_number, cells, columns)
+
+    def _ci_row(self, report: SheetReport, kind: str, row: int, cells: list[str],
+                columns: list[tuple[int, str, str]]) -> None:
+        node_kind = KINDS[kind]
+        props: dict[str, Any] = {}
+        refs: list[tuple[str, str, str]] = []
+        key = None
+        failed = False
+        for i, heading, f in columns:
+            text = str(cells[i]).strip() if i < len(cells) else ""
+            if f == "key":
+                try:
+                    key = schema.validate_key(text)
+                except InvalidInput as e:
+                    self._problem(report, row, heading, text, e.message, e.allowed)
+                    failed = True
+                continue
+            if f in REL_COLUMNS:
+                if text:
+                    refs.append((f, heading, text))
+                continue
+            if not text:
+                if self.options.clear_empty:
+                    props[f] = None
+                continue
+            prop = node_kind.by_name[f]
+            words = self.mapping.values.get(f)
+            if words and norm(text) in words:
+                text = words[norm(text)]
+            try:
+                props[f] = value_parsing.convert(node_kind, prop, text, dayfirst=self.options.dayfirst)
+            except InvalidInput as e:
+                self._problem(report, row, heading, text, _plain(e.message, node_kind.label),
+                              e.allowed)
+                failed = True
+        if key is None:
+            return
+        if key in self.first_seen:
+            sheet, first_row = self.first_seen[key]
+            where = f"row {first_row}" if sheet == report.name else f"sheet {sheet!r} row {first_row}"
+            key_heading = next(h for _, h, f in columns if f == "key")
+            self._problem(report, row, key_heading, key,
+                          f"Duplicate key: {key!r} is already on {where}; each CI may appear once")
+            return
+        self.first_seen[key] = (report.name, row)
+        self.file_kinds[key] = kind
+        for f, heading, text in refs:
+            rel_type = REL_COLUMNS[f][0]
+            parts = LIST_SEPARATORS.split(text) if f in MULTI_VALUED else [text]
+            parts = [p for p in parts if p]
+            if f not in MULTI_VALUED and f != "location" and LIST_SEPARATORS.search(text):
+                parts = [text]
+            for part in parts:
+                self.refs.append(_PendingRef(key, kind, f, rel_type, part, report.name, row, heading))
+        if failed:
+            return
+        self.plan.cis[key] = CIRow(key, kind, props, report.name, row)
+
+    def _relationship_row(self, report: SheetReport, row: int, cells: list[str],
+                          columns: list[tuple[int, str, str]]) -> None:
+        got = {f: (heading, str(cells[i]).strip() if i < len(cells) else "") for i, heading, f in columns}
+        ok = True
+        keys = {}
+        for f in ("from", "to"):
+            heading, text = got[f]
+            try:
+                keys[f] = schema.validate_key(text, f)
+            except InvalidInput as e:
+                self._problem(report, row, heading, text, e.message)
+                ok = False
+        heading, text = got["type"]
+        rel_type = REL_TYPE_WORDS.get(norm(text)) or REL_TYPE_WORDS.get(text.strip())
+        if rel_type is None:
+            try:
+                rel_type = schema.relationship_of(text).type
+            except InvalidInput as e:
+                self._problem(report, row, heading, text, e.message, e.allowed)
+                ok = False
+        if not ok:
+            return
+        self.refs.append(_PendingRef(keys["from"], "", "sheet", rel_type, keys["to"], report.name,
+                                     row, got["to"][0]))
+
+    # -- references
+
+    def _resolve_references(self) -> None:
+        wanted = {r.from_key for r in self.refs if r.field == "sheet"}
+        for r in self.refs:
+            wanted.add(r.value)
+            if r.field == "location":
+                wanted.update(_path_prefix_keys(r.value))
+        wanted |= set(self.file_kinds)  # kinds of file keys in the register: changing kind is refused
+        self.plan.register_kinds = self.register.kinds_of(sorted(wanted))
+        for key, ci in list(self.plan.cis.items()):
+            existing = self.plan.register_kinds.get(key)
+            if existing and existing != ci.kind:
+                report = self.plan.sheet(ci.sheet)
+                self._problem(report, ci.row, None, key,
+                              f"Key {key!r} already belongs to a {existing} in the register, "
+                              f"not a {ci.kind}; use another key or the {existing} sheet")
+                del self.plan.cis[key]
+                self.file_kinds[key] = existing
+        self._locations_index()
+        for ref in self.refs:
+            self._resolve(ref)
+
+    def _kind(self, key: str) -> str | None:
+        return self.file_kinds.get(key) or self.plan.register_kinds.get(key)
+
+    def _resolve(self, ref: _PendingRef) -> None:
+        report = self.plan.sheet(ref.sheet)
+        rel = RELATIONSHIPS[ref.rel_type]
+        if ref.field == "sheet":
+            from_kind = self._kind(ref.from_key)
+            if from_kind is None:
+                self._problem(report, ref.row, None, ref.from_key, _unknown(ref.from_key))
+                return
+        else:
+            from_kind = ref.from_kind
+        to_key = ref.value
+        to_kind = self._kind(to_key)
+        if to_kind is None and ref.field == "location":
+            to_key = self._location_by_path_or_name(ref, report)
+            if to_key is None:
+                return
+            to_kind = "Location"
+        if to_kind is None:
+            allowed = sorted({b for a, b in rel.pairs if a == from_kind})
+            self._problem(report, ref.row, ref.column, ref.value, _unknown(ref.value, allowed))
+            return
+        try:
+            schema.check_relationship(rel, from_kind, to_kind, ref.from_key, to_key)
+        except InvalidInput as e:
+            self._problem(report, ref.row, ref.column, ref.value, e.message, rel.allowed_text())
+            return
+        self.plan.relationships.append(RelRow(ref.from_key, rel.type, to_key, ref.sheet, ref.row,
+                                              ref.column, ref.value))
+
+    # -- locations named by path or by name
+
+    def _locations_index(self) -> None:
+        self.loc_children: dict[str | None, dict[str, str]] = {}
+        self.loc_by_name: dict[str, list[str]] = {}
+        parent_of: dict[str, str | None] = {}
+        names: dict[str, str | None] = {}
+        for key, name, parent in self.register.locations():
+            parent_of[key], names[key] = parent, name
+        for ref in self.refs:
+            if ref.field == "location" and ref.from_kind == "Location":
+                parent_of[ref.from_key] = ref.value
+        for key, ci in self.plan.cis.items():
+            if ci.kind == "Location":
+                names[key] = ci.properties.get("name") or names.get(key)
+                parent_of.setdefault(key, None)
+        for key, parent in parent_of.items():
+            name = names.get(key)
+            children = self.loc_children.setdefault(parent, {})
+            children.setdefault(norm(key), key)
+            if name:
+                children.setdefault(norm(name), key)
+                self.loc_by_name.setdefault(norm(name), []).append(key)
+        self.created_paths: dict[tuple[str, ...], str] = {}
+
+    def _location_by_path_or_name(self, ref: _PendingRef, report: SheetReport) -> str | None:
+        segments = [s.strip() for s in PATH_SEPARATORS.split(unicodedata.normalize("NFC", ref.value))]
+        if len(segments) == 1 or not all(segments):
+            matches = self.loc_by_name.get(norm(ref.value), [])
+            if len(set(matches)) == 1:
+                return matches[0]
+            if len(set(matches)) > 1:
+                self._problem(report, ref.row, ref.column, ref.value,
+                              f"{ref.value!r} names {len(set(matches))} locations "
+                              f"({', '.join(sorted(set(matches))[:5])}); use the key or a path "
+                              "such as 'HQ/Building A/Room 101'")
+                return None
+            if len(segments) == 1 and self.mapping.create_locations:
+                segments = [ref.value.strip()]
+            else:
+                self._problem(report, ref.row, ref.column, ref.value,
+                              _unknown(ref.value, ["Location"]) + "; a path such as "
+                              "'HQ/Building A/Room 101' creates the locations that are missing")
+                return None
+        parent: str | None = None
+        for depth, segment in enumerate(segments):
+            path = tuple(norm(s) for s in segments[:depth + 1])
+            if path in self.created_paths:
+                parent = self.created_paths[path]
+                continue
+            found = self.loc_children.get(parent, {}).get(norm(segment))
+            if found is None and depth == 0 and self._kind(segment) == "Location":
+                found = segment
+            if found is not None:
+                parent = found
+                continue
+            key = segment if parent is None else f"{parent}{PATH_KEY_JOIN}{segment}"
+            try:
+                key = schema.validate_key(key)
+            except InvalidInput as e:
+                self._problem(report, ref.row, ref.column, ref.value,
+                              f"Cannot create location {segment!r}: {e.message}")
+                return None
+            other = self._kind(key)
+            if other is not None:
+                self._problem(report, ref.row, ref.column, ref.value,
+                              f"Cannot create location {segment!r}: key {key!r} already belongs to "
+                              f"a {other}")
+                return None
+            ci = CIRow(key, "Location", {"name": segment}, ref.sheet, ref.row, created_from_path=True)
+            self.plan.new_locations.append(ci)
+            self.created_paths[path] = key
+            self.loc_children.setdefault(parent, {})[norm(segment)] = key
+            if parent is not None:
+                self.plan.relationships.append(RelRow(key, "LOCATED_IN", parent, ref.sheet, ref.row,
+                                                      ref.column, ref.value))
+            parent = key
+        return parent
+
+    # -- skip-invalid: what needed a rejected row goes too
+
+    def _cascade_rejections(self) -> None:
+        while True:
+            rejected_keys = set()
+            for report in self.plan.sheets:
+                for key, ci in list(self.plan.cis.items()):
+                    if ci.sheet == report.name and ci.row in report.rejected_rows:
+                        rejected_keys.add(key)
+            for key in rejected_keys:
+                self.plan.cis.pop(key, None)
+            changed = False
+            kept: list[RelRow] = []
+            for rel in self.plan.relationships:
+                report = self.plan.sheet(rel.sheet)
+                if rel.row in report.rejected_rows:
+                    continue
+                missing = next((k for k in (rel.from_key, rel.to_key)
+                                if k not in self.plan.cis and k not in self.plan.register_kinds
+                                and not any(n.key == k for n in self.plan.new_locations)), None)
+                if missing is not None:
+                    self._problem(report, rel.row, rel.column, rel.value,
+                                  f"{missing!r} is on a rejected row, so this row is rejected too")
+                    changed = True
+                    continue
+                kept.append(rel)
+            self.plan.relationships = kept
+            if not changed:
+                break
+
+    def _finish(self) -> None:
+        # Locations created from paths of rejected rows are not created.
+        for report in self.plan.sheets:
+            rejected = report.rejected_rows
+            for key, ci in list(self.plan.cis.items()):
+                if ci.sheet == report.name and ci.row in rejected:
+                    del self.plan.cis[key]
+            self.plan.relationships = [r for r in self.plan.relationships
+                                       if not (r.sheet == report.name and r.row in rejected)]
+        needed = {r.to_key for r in self.plan.relationships} | {r.from_key for r in self.plan.relationships}
+        self.plan.new_locations = [ci for ci in self.plan.new_locations if ci.key in needed]
+        for report in self.plan.sheets:
+            accepted = set()
+            if report.kind == RELATIONSHIPS_SHEET:
+                accepted = {r.row for r in self.plan.relationships if r.sheet == report.name}
+            else:
+                accepted = {ci.row for ci in self.plan.cis.values() if ci.sheet == report.name}
+            report.accepted_rows = sorted(accepted - report.rejected_rows)
+        self.plan.relationships = list({(r.from_key, r.type, r.to_key): r
+                                        for r in self.plan.relationships}.values())
+
+
+def _path_prefix_keys(value: str) -> list[str]:
+    segments = [s.strip() for s in PATH_SEPARATORS.split(value)]
+    if len(segments) < 2:
+        return []
+    keys, parent = [], None
+    for s in segments:
+        parent = s if parent is None else f"{parent}{PATH_KEY_JOIN}{s}"
+        keys.append(parent)
+    return keys + [segments[0]]
+
+
+def _unknown(key: str, kinds: list[str] | None = None) -> str:
+    what = " or ".join(kinds) if kinds else "CI"
+    return f"No {what} with key {key!r} in this file or in the register"
+
+
+def _plain(message: str, label: str) -> str:
+    return message[len(label) + 1:] if message.startswith(label + ".") else message
+
+
+def _examples(f: str) -> list[str]:
+    words = SYNONYMS.get(f, ())
+    picked = [f] + [w for w in words if w != f][:6]
+    return list(dict.fromkeys(picked))
+
+
+__all__ = ["build_plan", "Plan", "Problem", "CIRow", "RelRow", "SheetReport", "Options",
+           "Register", "EmptyRegister", "kind_fields"]

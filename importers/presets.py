@@ -1,0 +1,260 @@
+"""Presets that read other tools' own CSV exports: ``--mapping snipeit`` and ``--mapping netbox``.
+
+Snipe-IT's asset export is one sheet per file with its own headings and status labels; a
+column mapping is enough. NetBox's bulk-import CSVs (sites, locations, racks, devices,
+virtual machines) name related objects by name and have no asset tags, so the preset
+turns them into the CMDB's own columns with keys derived from NetBox's unique names:
+
+* site: its name (unique in NetBox); its region becomes a Location ``region:<name>``;
+* location: ``<site>:<name>``, inside its parent location or its site;
+* rack: ``<site>:<rack>`` ("Comms closet" exists at many sites), inside its location or site;
+* device: its asset tag, else its name, else ``<site>:<rack>:U<position>``; a name that
+  repeats in the file (``PP:MDF`` at three sites) becomes ``<name>@<site>``;
+* virtual machine: its name (``<name>@<cluster>`` when repeated), category
+  virtual_machine, inside a Location ``cluster:<cluster>`` (type area) so that the
+  impact of losing a cluster reaches its VMs;
+* platform (``Cisco IOS``, ``Ubuntu Linux 20.04``): a SoftwareImage with that name as key,
+  linked with RUNS_IMAGE.
+
+Row numbers stay those of the original files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from importers.mapping import Mapping, mapping_from_dict, norm
+from importers.readers import RawSheet
+
+SNIPEIT = {
+    "columns": {
+        "Asset Tag": "key", "Asset Name": "name", "Item Name": "name", "Name": "name",
+        "Serial": "serial", "Serial Number": "serial", "Model": "model", "Model No.": None,
+        "Model Number": None, "Category": "category", "Manufacturer": "vendor",
+        "Status": "status", "Status Label": "status", "Location": "location",
+        "Default Location": None, "Purchase Date": "purchase_date",
+        "Warranty Expires": "warranty_end", "Warranty": None, "Warranty Months": None,
+        "Notes": "notes", "Department": "department", "Checked Out To": "owner",
+        "Full Name": "owner", "Username": None, "Company": None, "Supplier": None,
+        "Order Number": None, "Purchase Cost": None, "ID": None, "EOL": None,
+        "Created At": None, "Updated At": None, "Last Audit": None, "Next Audit Date": None,
+    },
+    "values": {
+        "status": {"Deployed": "in_use", "Ready to Deploy": "in_stock", "Pending": "planned",
+                   "Archived": "retired", "Out for Repair": "in_repair",
+                   "Out for Diagnostics": "in_repair", "Broken - Not Fixable": "disposed",
+                   "Broken": "in_repair", "Lost/Stolen": "missing", "Undeployable": "in_repair"},
+        "category": {"Laptops": "laptop", "Laptop": "laptop", "Desktops": "pc", "Desktop": "pc",
+                     "Servers": "server", "Mobile Phones": "phone", "VOIP Phones": "phone",
+                     "Conference Phones": "phone", "Phones": "phone", "Tablets": "tablet",
+                     "Displays": "monitor", "Monitors": "monitor", "Printers": "printer",
+                     "Switches": "switch", "Routers": "router", "Firewalls": "firewall",
+                     "Storage": "storage", "Access Points": "access_point", "UPS": "ups",
+                     "Cameras": "camera", "Scanners": "scanner", "Thin Clients": "thin_client",
+                     "Misc Software": "other", "Accessories": "other"},
+    },
+    "create_locations": True,
+}
+
+NETBOX_STATUS = {"active": "in_use", "planned": "planned", "staged": "in_stock",
+                 "failed": "in_repair", "inventory": "in_stock", "offline": "in_stock",
+                 "decommissioning": "retired"}
+
+HEADER = {
+    "Location": ["key", "name", "type", "description", "notes", "location"],
+    "Hardware": ["key", "name", "category", "status", "vendor", "model", "serial", "department",
+                 "description", "notes", "cpu_cores", "ram_gb", "disk_gb", "location", "image"],
+    "SoftwareImage": ["key", "name", "os"],
+}
+
+
+def mapping_for(name: str) -> Mapping:
+    if name == "snipeit":
+        m = mapping_from_dict(SNIPEIT, source="snipeit preset")
+        m.kind = "Hardware"
+    else:
+        m = Mapping(kind=None)
+    m.preset = name
+    return m
+
+
+def apply(mapping: Mapping, sheets: list[RawSheet]) -> list[RawSheet]:
+    if mapping.preset == "netbox":
+        return netbox_sheets(sheets)
+    return sheets
+
+
+# ---------------------------------------------------------------------------------------
+# NetBox
+
+
+def _records(sheet: RawSheet) -> tuple[int, list[tuple[int, dict[str, str]]]]:
+    """(header index, [(row index, {field: text})]) with NetBox's field names as keys."""
+    header_index = next((i for i, r in enumerate(sheet.rows) if any(c.strip() for c in r)), None)
+    if header_index is None:
+        return 0, []
+    names = [c.strip().lower() for c in sheet.rows[header_index]]
+    out = []
+    for i in range(header_index + 1, len(sheet.rows)):
+        row = sheet.rows[i]
+        out.append((i, {n: (row[j].strip() if j < len(row) else "") for j, n in enumerate(names)}))
+    return header_index, out
+
+
+def _netbox_kind(sheet: RawSheet, fields: set[str]) -> str | None:
+    stem = norm(Path(sheet.name).stem)
+    for kind in ("virtualmachines", "devices", "racks", "locations", "sites"):
+        if stem.startswith(kind) or stem.startswith(kind.rstrip("s")):
+            return kind
+    if {"cluster", "vcpus"} & fields:
+        return "virtualmachines"
+    if {"device_type", "role"} <= fields or "device_type" in fields:
+        return "devices"
+    if "u_height" in fields:
+        return "racks"
+    if {"site", "parent", "slug"} <= fields:
+        return "locations"
+    if {"slug", "region"} & fields and "site" not in fields:
+        return "sites"
+    return None
+
+
+def _u(position: str) -> str:
+    try:
+        value = float(position)
+    except ValueError:
+        return position
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _category(role: str) -> str:
+    r = role.lower()
+    for word, category in (("switch", "switch"), ("router", "router"), ("firewall", "firewall"),
+                           ("pdu", "pdu"), ("ups", "ups"), ("storage", "storage"),
+                           ("server", "server"), ("access point", "access_point"),
+                           ("camera", "camera"), ("printer", "printer")):
+        if word in r:
+            return category
+    return "other"
+
+
+def netbox_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
+    parsed = []
+    for sheet in sheets:
+        header_index, records = _records(sheet)
+        fields = set(records[0][1]) if records else set()
+        parsed.append((sheet, _netbox_kind(sheet, fields), header_index, records))
+    out: list[RawSheet] = []
+    extra_locations: dict[str, list[str]] = {}
+    images: dict[str, list[str]] = {}
+
+    def site_key(site: str) -> str:
+        return site
+
+    def add_image(platform: str) -> str:
+        if platform and platform not in images:
+            images[platform] = [platform, platform, platform]
+        return platform
+
+    # Names that repeat in the devices / VM files get a suffix; count them first.
+    repeats: dict[str, int] = {}
+    for sheet, kind, _, records in parsed:
+        if kind in ("devices", "virtualmachines"):
+            for _, r in records:
+                if r.get("name"):
+                    repeats[r["name"]] = repeats.get(r["name"], 0) + 1
+
+    for sheet, kind, header_index, records in parsed:
+        if kind is None:
+            out.append(sheet)
+            continue
+        target = "Hardware" if kind in ("devices", "virtualmachines") else "Location"
+        header = HEADER[target]
+        rows: list[list[str]] = [[] for _ in range(header_index)] + [list(header)]
+        for index, r in records:
+            while len(rows) < index:
+                rows.append([])
+            if not any(r.values()):
+                rows.append([""] * len(header))
+                continue
+            v = {h: "" for h in header}
+            site = r.get("site", "")
+            if kind == "sites":
+                v.update(key=r.get("name", ""), name=r.get("name", ""), type="site",
+                         description=r.get("description", ""),
+                         notes=" ".join(p for p in (f"facility {r['facility']}" if r.get("facility") else "",
+                                                    f"tenant {r['tenant']}" if r.get("tenant") else "") if p))
+                if r.get("region"):
+                    region_key = f"region:{r['region']}"
+                    extra_locations.setdefault(region_key, [region_key, r["region"], "region", "", "", ""])
+                    v["location"] = region_key
+            elif kind == "locations":
+                v.update(key=f"{site}:{r.get('name', '')}", name=r.get("name", ""), type="area",
+                         description=r.get("description", ""),
+                         location=f"{site}:{r['parent']}" if r.get("parent") else site_key(site))
+            elif kind == "racks":
+                v.update(key=f"{site}:{r.get('name', '')}", name=r.get("name", ""), type="rack",
+                         description=" ".join(p for p in (r.get("type", ""),
+                                                          f"{r['u_height']}U" if r.get("u_height") else "") if p),
+                         location=f"{site}:{r['location']}" if r.get("location") else site_key(site))
+            elif kind == "devices":
+                name = r.get("name", "")
+                rack = r.get("rack", "")
+                if r.get("asset_tag"):
+                    key = r["asset_tag"]
+                elif name and repeats.get(name, 0) > 1:
+                    key = f"{name}@{site}"
+                elif name:
+                    key = name
+                elif rack and r.get("position"):
+                    key = f"{site}:{rack}:U{_u(r['position'])}"
+                else:
+                    key = f"{site}:{r.get('role', 'device')}:row{index + 1}"
+                place = (f"{site}:{rack}" if rack else f"{site}:{r['location']}" if r.get("location")
+                         else site_key(site))
+                position = (f"U{_u(r['position'])} {r.get('face', '')}".strip()
+                            if r.get("position") else "")
+                v.update(key=key, name=name or f"{r.get('role', '')} {r.get('device_type', '')}".strip(),
+                         category=_category(r.get("role", "")),
+                         status=NETBOX_STATUS.get(r.get("status", "").lower(), r.get("status", "")),
+                         vendor=r.get("manufacturer", ""), model=r.get("device_type", ""),
+                         serial=r.get("serial", ""), department=r.get("tenant", ""),
+                         description=r.get("role", ""), notes=position, location=place,
+                         image=add_image(r.get("platform", "")))
+            else:  # virtual machines
+                name = r.get("name", "")
+                cluster = r.get("cluster", "")
+                key = f"{name}@{cluster}" if repeats.get(name, 0) > 1 and cluster else name
+                place = ""
+                if cluster:
+                    place = f"cluster:{cluster}"
+                    extra_locations.setdefault(place, [place, cluster, "area", "NetBox cluster", "",
+                                                       site_key(site) if site else ""])
+                elif site:
+                    place = site_key(site)
+                v.update(key=key, name=name, category="virtual_machine",
+                         status=NETBOX_STATUS.get(r.get("status", "").lower(), r.get("status", "")),
+                         department=r.get("tenant", ""), description=r.get("role", ""),
+                         cpu_cores=r.get("vcpus", ""),
+                         ram_gb=f"{r['memory']} MB" if r.get("memory") else "",
+                         disk_gb=f"{r['disk']} GB" if r.get("disk") else "",
+                         location=place, image=add_image(r.get("platform", "")))
+            rows.append([v[h] for h in header])
+        out.append(RawSheet(sheet.name, rows, kind=target))
+    if extra_locations:
+        out.append(RawSheet("netbox regions and clusters",
+                            [list(HEADER["Location"])] + list(extra_locations.values()), kind="Location"))
+    if images:
+        out.append(RawSheet("netbox platforms", [list(HEADER["SoftwareImage"])] + list(images.values()),
+                            kind="SoftwareImage"))
+    return out
+
+
+def netbox_file_order(names: list[str]) -> list[str]:
+    order = ["sites", "locations", "racks", "devices", "virtualmachines"]
+
+    def rank(name: str) -> int:
+        stem = norm(Path(name).stem)
+        return next((i for i, o in enumerate(order) if stem.startswith(o)), len(order))
+    return sorted(names, key=rank)
+

@@ -1,0 +1,272 @@
+"""Read .xlsx/.xls/.ods/.csv into sheets of text cells, refusing dangerous or broken files.
+
+Every cell comes back as text: asset tags keep leading zeros (they are text in the file)
+and a number Excel stores as 1.0 comes back as ``1``. Row ``i`` of a sheet (0-based) is
+row ``i + 1`` as the user sees it in the spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cmdb.errors import InvalidInput, TooLarge
+from cmdb.settings import Settings, get_settings
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# Sheet XML of real registers compresses 5-50x; zip bombs reach 1000x and more.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_FROM_BYTES = 1_000_000
+MAX_ZIP_MEMBERS = 10_000
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv")
+
+
+@dataclass
+class RawSheet:
+    name: str
+    rows: list[list[str]]
+    kind: str | None = None   # set by presets that know what a file holds
+
+
+class UnreadableFile(InvalidInput):
+    code = "unreadable_file"
+
+
+def read_file(source: str | Path | bytes, *, name: str | None = None, sheet: str | None = None,
+              settings: Settings | None = None) -> list[RawSheet]:
+    """Read every sheet (or only ``sheet``) of a spreadsheet file or its bytes."""
+    settings = settings or get_settings()
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+        except OSError as e:
+            raise InvalidInput(f"Cannot open {name}: {e.strerror or e}", field="file", value=str(path)) from None
+        check_size(size, name, settings)
+        data = path.read_bytes()
+    else:
+        data = bytes(source)
+        name = name or "upload"
+        check_size(len(data), name, settings)
+    fmt = detect_format(data, name)
+    if fmt in ("xlsx", "ods"):
+        check_zip(data, name, settings)
+    if fmt == "csv":
+        sheets = [RawSheet(Path(name).stem, read_csv_rows(data, name))]
+    else:
+        sheets = read_workbook_rows(data, name, fmt)
+    if sheet is not None:
+        chosen = [s for s in sheets if s.name == sheet or s.name.strip().lower() == sheet.strip().lower()]
+        if not chosen:
+            raise InvalidInput(f"{name} has no sheet {sheet!r}; its sheets are: "
+                               + ", ".join(s.name for s in sheets),
+                               field="sheet", value=sheet, allowed=[s.name for s in sheets])
+        sheets = chosen
+    return sheets
+
+
+def check_size(size: int, name: str, settings: Settings) -> None:
+    if size == 0:
+        raise InvalidInput(f"{name} is empty (0 bytes); nothing to import", field="file", value=name)
+    if size > settings.max_upload_bytes:
+        raise TooLarge(f"{name} is {size:,} bytes; the limit is {settings.max_upload_bytes:,} bytes "
+                       "(CMDB_MAX_UPLOAD_BYTES). Split the file or raise the limit.",
+                       {"field": "file", "value": size, "allowed": settings.max_upload_bytes})
+
+
+def detect_format(data: bytes, name: str) -> str:
+    """By content, not by the file name: "xlsx", "ods", "xls" or "csv"."""
+    if data.startswith(ZIP_MAGIC):
+        if data[30:38] == b"mimetype" and ODS_MIMETYPE in data[38:120]:
+            return "ods"
+        return "xlsx"
+    if data.startswith(OLE2_MAGIC):
+        # Office encrypts password-protected .xlsx files into an OLE2 container holding
+        # "EncryptionInfo" and "EncryptedPackage" streams (names in UTF-16).
+        if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+            raise UnreadableFile(f"{name} is password-protected; remove the password in Excel "
+                                 "(File > Info > Protect Workbook) and import it again",
+                                 field="file", value=name)
+        return "xls"
+    suffix = Path(name).suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".ods", ".xls"):
+        raise UnreadableFile(f"{name} is not a valid {suffix[1:]} file (it may be damaged or "
+                             "be another format renamed)", field="file", value=name)
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile(f"{name} is not a spreadsheet or CSV file (binary content)",
+                             field="file", value=name, allowed="xlsx, xls, ods, csv")
+    return "csv"
+
+
+def check_zip(data: bytes, name: str, settings: Settings) -> None:
+    """Refuse archives that would expand past the limit before anything decompresses them."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise UnreadableFile(f"{name} is damaged: its zip structure cannot be read",
+                             field="file", value=name) from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise TooLarge(f"{name} holds {len(members):,} parts; at most {MAX_ZIP_MEMBERS:,} allowed",
+                       {"field": "file", "value": len(members), "allowed": MAX_ZIP_MEMBERS})
+    total = 0
+    for m in members:
+        total += m.file_size
+        if m.file_size >= RATIO_CHECK_FROM_BYTES:
+            ratio = m.file_size / max(m.compress_size, 1)
+            if ratio > MAX_COMPRESSION_RATIO:
+                raise TooLarge(f"{name} looks like a zip bomb: part {m.filename!r} expands "
+                               f"{ratio:,.0f} times (to {m.file_size:,} bytes); at most "
+                               f"{MAX_COMPRESSION_RATIO} times allowed",
+                               {"field": "file", "value": m.filename, "allowed": MAX_COMPRESSION_RATIO})
+    if total > settings.max_unzipped_bytes:
+        raise TooLarge(f"{name} expands to {total:,} bytes; the limit is "
+                       f"{settings.max_unzipped_bytes:,} bytes (CMDB_MAX_UNZIPPED_BYTES)",
+                       {"field": "file", "value": total, "allowed": settings.max_unzipped_bytes})
+
+
+def read_workbook_rows(data: bytes, name: str, fmt: str) -> list[RawSheet]:
+    try:
+        frames: dict[str, pd.DataFrame] = pd.read_excel(
+            io.BytesIO(data), sheet_name=None, header=None, dtype=object,
+            keep_default_na=False, na_filter=False, engine="calamine")
+    except Exception as e:  # calamine raises its own error types for every kind of damage
+        text = str(e)
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise UnreadableFile(f"{name} is password-protected; remove the password and import it again",
+                                 field="file", value=name) from None
+        raise UnreadableFile(f"{name} cannot be read as {fmt}: it may be damaged ({_short(text)})",
+                             field="file", value=name) from None
+    return [RawSheet(str(sheet_name), [[cell_text(c) for c in row] for row in frame.itertuples(index=False, name=None)])
+            for sheet_name, frame in frames.items()]
+
+
+def cell_text(value: Any) -> str:
+    """One workbook cell as the text the user typed or sees."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (dt.timedelta, pd.Timedelta)):
+        return str(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------
+# CSV
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK or Big5."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates: dict[str, str] = {}
+    for enc in ("gb18030", "big5"):
+        try:
+            candidates[enc] = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    if not candidates:
+        raise UnreadableFile(f"{name}: cannot tell its text encoding; save it as UTF-8 CSV "
+                             "(Excel: Save As > CSV UTF-8)", field="file", value=name,
+                             allowed="UTF-8, GB18030/GBK, Big5")
+    if len(candidates) == 1:
+        enc = next(iter(candidates))
+        return candidates[enc], enc
+    # Both decode. Prefer the one whose heading row names known columns; otherwise GB text
+    # read as GB is almost all GB2312 ideographs, while Big5 read as GB is not.
+    from importers.mapping import known_heading_count
+    scores = {enc: known_heading_count(_first_line(text)) for enc, text in candidates.items()}
+    if scores["gb18030"] != scores["big5"]:
+        enc = max(scores, key=scores.__getitem__)
+        return candidates[enc], enc
+    enc = "gb18030" if _gb2312_share(candidates["gb18030"]) >= 0.9 else "big5"
+    return candidates[enc], enc
+
+
+def _first_line(text: str) -> list[str]:
+    line = text.lstrip("\r\n").split("\n", 1)[0]
+    return [c.strip().strip('"') for c in line.replace(";", ",").replace("\t", ",").split(",")]
+
+
+def _gb2312_share(text: str) -> float:
+    non_ascii = [ch for ch in text if ord(ch) > 127]
+    if not non_ascii:
+        return 1.0
+    good = 0
+    for ch in non_ascii:
+        try:
+            b = ch.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        if b[0] >= 0xB0 or b[0] in (0xA1, 0xA3):  # ideographs and common punctuation
+            good += 1
+    return good / len(non_ascii)
+
+
+def read_csv_rows(data: bytes, name: str) -> list[list[str]]:
+    text, _encoding = decode_text(data, name)
+    delimiter = _sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                            keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                            engine="c")
+        rows = [list(r) for r in frame.itertuples(index=False, name=None)]
+    except pd.errors.ParserError:
+        # Ragged rows (a trailing delimiter on some lines): the csv module takes them as they are.
+        rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except pd.errors.EmptyDataError:
+        return []
+    return [["" if c is None else str(c) for c in r] for r in rows]
+
+
+def _sniff_delimiter(text: str) -> str:
+    head = text.lstrip("\r\n").split("\n", 1)[0]
+    counts = {d: head.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def is_spreadsheet_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in SPREADSHEET_SUFFIXES

@@ -1,0 +1,198 @@
+"""Import spreadsheets into the graph: read, validate, compare with the register, write.
+
+The result always adds up per sheet: rows read = created + updated + unchanged + rejected
++ skipped. When problems stop the import, nothing is written and the counts say what the
+import would have done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from cmdb.graph import CI, CIInput, Graph, Link
+from cmdb.graph import import_queries
+from cmdb.graph.schema import RELATIONSHIPS
+from cmdb.settings import Settings, get_settings
+from importers import presets
+from importers.mapping import RELATIONSHIPS_SHEET, Mapping
+from importers.plan import Options, Plan, build_plan
+from importers.readers import RawSheet, read_file
+
+Progress = Callable[[str, int, int], None]
+
+
+class GraphRegister:
+    """The register as validation sees it, with the CIs it looked at kept for comparing."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.cis: dict[str, CI] = {}
+
+    def kinds_of(self, keys: Iterable[str]) -> dict[str, str]:
+        self.cis.update(self.graph.get_cis(list(keys)))
+        return {k: ci.kind for k, ci in self.cis.items()}
+
+    def locations(self) -> list[tuple[str, str | None, str | None]]:
+        return import_queries.location_tree(self.graph)
+
+
+@dataclass
+class ImportResult:
+    files: list[str]
+    plan: Plan
+    dry_run: bool
+    written: bool = False
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    relationships_created: int = 0
+    relationships_unchanged: int = 0
+    locations_from_paths: int = 0
+    source: str = ""
+
+    @property
+    def stopped(self) -> bool:
+        """Problems stopped the import (all-or-nothing)."""
+        return bool(self.plan.problems) and not self.written and not self.dry_run
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": sum(s.rejected for s in self.plan.sheets),
+            "skipped": sum(s.skipped for s in self.plan.sheets),
+            "relationships_created": self.relationships_created,
+            "relationships_unchanged": self.relationships_unchanged,
+            "locations_from_paths": self.locations_from_paths,
+            "errors": [p.as_dict() for p in self.plan.problems],
+            "sheets": [s.as_dict() for s in self.plan.sheets],
+            "ignored_sheets": self.plan.ignored_sheets,
+        }
+
+
+def read_sources(sources: Sequence[tuple[str, str | Path | bytes]], *, sheet: str | None,
+                 mapping: Mapping, settings: Settings) -> list[RawSheet]:
+    sheets: list[RawSheet] = []
+    multiple = len(sources) > 1
+    for name, source in sources:
+        for raw in read_file(source, name=name, sheet=sheet, settings=settings):
+            if multiple and not name.lower().endswith((".csv", ".txt", ".tsv")):
+                raw.name = f"{Path(name).name}:{raw.name}"
+            sheets.append(raw)
+    names = [s.name for s in sheets]
+    if len(set(names)) != len(names):
+        seen: dict[str, int] = {}
+        for s in sheets:
+            seen[s.name] = seen.get(s.name, 0) + 1
+            if seen[s.name] > 1:
+                s.name = f"{s.name} ({seen[s.name]})"
+    return presets.apply(mapping, sheets)
+
+
+def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], *,
+               mapping: Mapping | None = None, options: Options | None = None,
+               sheet: str | None = None, dry_run: bool = False, actor: str = "import",
+               settings: Settings | None = None, progress: Progress | None = None) -> ImportResult:
+    settings = settings or get_settings()
+    mapping = mapping or Mapping()
+    options = options or Options()
+    tick = progress or (lambda phase, done, total: None)
+    tick("reading", 0, 1)
+    sheets = read_sources(sources, sheet=sheet, mapping=mapping, settings=settings)
+    tick("reading", 1, 1)
+    register = GraphRegister(graph)
+    tick("validating", 0, 1)
+    plan = build_plan(sheets, mapping, options, register)
+    tick("validating", 1, 1)
+    names = [Path(n).name for n, _ in sources]
+    result = ImportResult(names, plan, dry_run, source="import " + ", ".join(names))
+    changes, new_links = _compare(graph, plan, register)
+    _count(result, changes, new_links)
+    if dry_run or (plan.problems and not options.skip_invalid):
+        return result
+    items = [c for c, status in changes if status != "unchanged"]
+    links = [Link(a, t, b) for a, t, b in new_links]
+    if items or links:
+        tick("writing", 0, len(items) + len(links))
+        upserted, linked = graph.upsert_cis_atomically(items, links, actor=actor, source=result.source)
+        tick("writing", len(items) + len(links), len(items) + len(links))
+        # Another writer may have got there between our comparison and the write.
+        if set(upserted.unchanged):
+            statuses = {k: "unchanged" for k in upserted.unchanged}
+            statuses.update({k: "created" for k in upserted.created})
+            statuses.update({k: "updated" for k in upserted.updated})
+            changes = [(c, statuses.get(c.key, s)) for c, s in changes]
+            new_links = {(l.from_key, l.type, l.to_key) for l in linked.created}
+            _count(result, changes, new_links)
+    result.written = True
+    return result
+
+
+def _compare(graph: Graph, plan: Plan, register: GraphRegister
+             ) -> tuple[list[tuple[CIInput, str]], set[tuple[str, str, str]]]:
+    """Each planned CI with created/updated/unchanged, and the links that do not exist yet."""
+    changes: list[tuple[CIInput, str]] = []
+    for ci in list(plan.cis.values()) + plan.new_locations:
+        existing = register.cis.get(ci.key)
+        item = CIInput(ci.key, ci.kind, ci.properties)
+        if existing is None:
+            changes.append((item, "created"))
+        elif any(existing.properties.get(k) != v for k, v in ci.properties.items()):
+            changes.append((item, "updated"))
+        else:
+            changes.append((item, "unchanged"))
+    wanted = {(r.from_key, r.type, r.to_key) for r in plan.relationships}
+    created_keys = {c.key for c, s in changes if s == "created"}
+    maybe = [l for l in wanted if l[0] not in created_keys and l[2] not in created_keys]
+    existing = import_queries.existing_links(graph, maybe) if maybe else set()
+    return changes, wanted - existing
+
+
+def _count(result: ImportResult, changes: list[tuple[CIInput, str]],
+           new_links: set[tuple[str, str, str]]) -> None:
+    plan = result.plan
+    status = {c.key: s for c, s in changes}
+    linked_from = {a for a, _, _ in new_links}
+    path_keys = {ci.key for ci in plan.new_locations}
+    result.locations_from_paths = sum(1 for k in path_keys if status.get(k) == "created")
+    rel_rows: dict[tuple[str, int], set[tuple[str, str, str]]] = {}
+    for r in plan.relationships:
+        rel_rows.setdefault((r.sheet, r.row), set()).add((r.from_key, r.type, r.to_key))
+    for report in plan.sheets:
+        report.created = report.updated = report.unchanged = 0
+        if report.kind == RELATIONSHIPS_SHEET:
+            for row in report.accepted_rows:
+                if rel_rows.get((report.name, row), set()) & new_links:
+                    report.created += 1
+                else:
+                    report.unchanged += 1
+            continue
+        by_row = {ci.row: ci.key for ci in plan.cis.values() if ci.sheet == report.name}
+        for row in report.accepted_rows:
+            key = by_row[row]
+            s = status.get(key, "unchanged")
+            if s == "unchanged" and key in linked_from:
+                s = "updated"
+            setattr(report, s, getattr(report, s) + 1)
+    result.created = sum(1 for s in status.values() if s == "created")
+    result.updated = sum(s.updated for s in plan.sheets)
+    result.unchanged = sum(s.unchanged for s in plan.sheets if s.kind != RELATIONSHIPS_SHEET)
+    result.relationships_created = len(new_links)
+    result.relationships_unchanged = len({(r.from_key, r.type, r.to_key) for r in plan.relationships}
+                                         - new_links)
+
+
+def validate_only(sheets: list[RawSheet], mapping: Mapping | None = None,
+                  options: Options | None = None) -> Plan:
+    """Validation without a register (every reference must be in the sheets)."""
+    return build_plan(sheets, mapping, options)
+
+
+__all__ = ["run_import", "ImportResult", "GraphRegister", "read_sources", "validate_only",
+           "RELATIONSHIPS"]

@@ -1,0 +1,175 @@
+"""Spreadsheet-specific value parsing, applied before the schema converts a value.
+
+Registers typed by people hold dates in half a dozen forms, capacities with units and
+status words in Chinese. These functions turn such text into what ``convert_value`` in
+the schema accepts; anything they do not recognise is passed through unchanged so the
+schema's own error (naming what is allowed) reaches the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from cmdb.graph import schema
+from cmdb.graph.schema import DATE, ENUM, INT, NUMBER, Prop
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Excel serials for 1950-01-01 .. 2199-12-31: a bare number in a date column outside this
+# range is more likely a typo than a date.
+_SERIAL_MIN, _SERIAL_MAX = 18264, 109572
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_YMD = re.compile(r"(\d{4})\s*[/.年]\s*(\d{1,2})\s*[/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+_DMY = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+
+
+def parse_date(text: str, *, dayfirst: bool = False) -> str:
+    """``2026-01-05``, ``2026/1/5``, ``2026年1月5日``, ``05/01/2026`` (day first with
+    ``dayfirst``, else month first), Excel serial ``46027`` -> ``2026-01-05``.
+
+    Returns the text unchanged when it is none of these, or the parts do not make a date
+    (the schema then reports it)."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    try:
+        if m := _ISO.fullmatch(s):
+            return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        if m := _YMD.fullmatch(s):
+            return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        if m := _DMY.fullmatch(s):
+            a, b, year = int(m[1]), int(m[2]), int(m[3])
+            day, month = (a, b) if dayfirst else (b, a)
+            return dt.date(year, month, day).isoformat()
+        if _SERIAL.fullmatch(s):
+            serial = float(s)
+            if _SERIAL_MIN <= serial <= _SERIAL_MAX:
+                return (EXCEL_EPOCH + dt.timedelta(days=int(serial))).isoformat()
+    except ValueError:
+        pass
+    return text
+
+
+_UNITS_GB = {
+    "": 1, "g": 1, "gb": 1, "gib": 1, "t": 1024, "tb": 1024, "tib": 1024,
+    "m": 1 / 1024, "mb": 1 / 1024, "mib": 1 / 1024, "p": 1024 ** 2, "pb": 1024 ** 2,
+}
+_CAPACITY = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*([a-z]*)")
+
+
+def parse_capacity_gb(text: str) -> str | int | float:
+    """``16GB``, ``16 G``, ``1TB``, ``512 MB`` -> gigabytes. Unrecognised text passes through."""
+    s = unicodedata.normalize("NFKC", text).strip().lower().replace(",", "")
+    m = _CAPACITY.fullmatch(s)
+    if not m or m[2] not in _UNITS_GB:
+        return text
+    value = float(m[1]) * _UNITS_GB[m[2]]
+    value = round(value, 6)
+    return int(value) if value.is_integer() else value
+
+
+_CORES = re.compile(r"(\d+)\s*(?:c|cores?|核|vcpus?|cpus?)?", re.I)
+
+
+def parse_count(text: str) -> str:
+    """``8核`` / ``8 cores`` -> ``8``."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    m = _CORES.fullmatch(s)
+    return m[1] if m else text
+
+
+# Words people write in status/category/type/criticality columns, keyed by the
+# normalised text (NFKC, lower case, spaces and dashes removed).
+ENUM_WORDS: dict[str, dict[str, str]] = {
+    "status": {
+        # Simplified / Traditional Chinese
+        "在用": "in_use", "使用中": "in_use", "使用": "in_use", "运行": "in_use", "運行": "in_use",
+        "在线": "in_use", "在線": "in_use", "已部署": "in_use",
+        "库存": "in_stock", "庫存": "in_stock", "闲置": "in_stock", "閒置": "in_stock",
+        "閑置": "in_stock", "备用": "in_stock", "備用": "in_stock", "在库": "in_stock",
+        "维修": "in_repair", "維修": "in_repair", "维修中": "in_repair", "維修中": "in_repair",
+        "送修": "in_repair", "故障": "in_repair",
+        "报废": "disposed", "報廢": "disposed", "已报废": "disposed", "已報廢": "disposed",
+        "处置": "disposed", "處置": "disposed",
+        "退役": "retired", "停用": "retired", "下线": "retired", "下線": "retired",
+        "丢失": "missing", "遺失": "missing", "遗失": "missing", "丟失": "missing",
+        "计划": "planned", "計劃": "planned", "规划": "planned", "規劃": "planned",
+        "采购中": "planned", "採購中": "planned", "待采购": "planned",
+        # English and tools' words
+        "active": "in_use", "inuse": "in_use", "deployed": "in_use", "production": "in_use",
+        "instock": "in_stock", "stock": "in_stock", "spare": "in_stock", "inventory": "in_stock",
+        "available": "in_stock", "ready to deploy": "in_stock", "readytodeploy": "in_stock",
+        "staged": "in_stock", "offline": "in_stock", "pending": "planned",
+        "inrepair": "in_repair", "repair": "in_repair", "failed": "in_repair", "broken": "in_repair",
+        "decommissioning": "retired", "archived": "retired",
+        "lost": "missing", "stolen": "missing", "lost/stolen": "missing",
+    },
+    "category": {
+        "服务器": "server", "伺服器": "server", "主机": "server", "主機": "server",
+        "虚拟机": "virtual_machine", "虛擬機": "virtual_machine", "vm": "virtual_machine",
+        "交换机": "switch", "交換機": "switch", "路由器": "router", "防火墙": "firewall",
+        "防火牆": "firewall", "存储": "storage", "儲存": "storage", "存儲": "storage",
+        "台式机": "pc", "台式電腦": "pc", "桌上型電腦": "pc", "电脑": "pc", "電腦": "pc",
+        "desktop": "pc", "workstation": "pc", "笔记本": "laptop", "筆記本": "laptop",
+        "笔记本电脑": "laptop", "筆記型電腦": "laptop", "notebook": "laptop",
+        "瘦客户机": "thin_client", "打印机": "printer", "印表機": "printer", "扫描仪": "scanner",
+        "掃描器": "scanner", "摄像头": "camera", "摄像机": "camera", "攝影機": "camera",
+        "監視器": "camera", "ipcamera": "camera", "录像机": "nvr", "錄影機": "nvr",
+        "硬盘录像机": "nvr", "无线ap": "access_point", "无线接入点": "access_point", "ap": "access_point",
+        "不间断电源": "ups", "不斷電系統": "ups", "配电单元": "pdu", "电话": "phone", "電話": "phone",
+        "显示器": "monitor", "顯示器": "monitor", "平板": "tablet", "其他": "other", "其它": "other",
+    },
+    "type": {
+        "区域": "region", "區域": "region", "地区": "region", "站点": "site", "站點": "site",
+        "园区": "site", "園區": "site", "厂区": "site", "楼": "building", "大楼": "building",
+        "大樓": "building", "楼宇": "building", "建筑": "building", "建築": "building",
+        "楼层": "floor", "樓層": "floor", "层": "floor", "房间": "room", "房間": "room",
+        "机房": "room", "機房": "room", "办公室": "room", "辦公室": "room", "分区": "area",
+        "机柜": "rack", "機櫃": "rack", "机架": "rack", "機架": "rack", "cabinet": "rack",
+    },
+    "criticality": {
+        "核心": "vip", "关键": "vip", "關鍵": "vip", "重要": "high", "高": "high",
+        "一般": "standard", "标准": "standard", "標準": "standard", "普通": "standard",
+        "中": "standard", "低": "low", "medium": "standard", "normal": "standard",
+        "critical": "vip",
+    },
+}
+
+CAPACITY_PROPS = frozenset({"ram_gb", "disk_gb", "min_ram_gb", "min_disk_gb"})
+
+
+def _word(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().lower().replace(" ", "").replace("-", "").replace("_", "")
+
+
+def enum_word(prop: Prop, text: str) -> str:
+    table = ENUM_WORDS.get(prop.name, {})
+    w = _word(text)
+    for choice in prop.choices:
+        if w == choice.replace("_", ""):
+            return choice
+    if w in table:
+        return table[w]
+    raw = unicodedata.normalize("NFKC", text).strip().lower()
+    return table.get(raw, text)
+
+
+def prepare(prop: Prop, text: str, *, dayfirst: bool = False):
+    """Spreadsheet text -> a value for ``schema.convert_value``."""
+    if prop.type == DATE:
+        return parse_date(text, dayfirst=dayfirst)
+    if prop.type == ENUM:
+        return enum_word(prop, text)
+    if prop.name in CAPACITY_PROPS:
+        return parse_capacity_gb(text)
+    if prop.type == INT:
+        return parse_count(text)
+    if prop.type == NUMBER:
+        return unicodedata.normalize("NFKC", text).strip()
+    return text
+
+
+def convert(kind: schema.NodeKind, prop: Prop, text: str, *, dayfirst: bool = False):
+    """Parse then convert through the schema (raises InvalidProperty)."""
+    return schema.convert_value(prop, prepare(prop, text, dayfirst=dayfirst), kind.label)
