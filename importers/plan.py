@@ -281,7 +281,7 @@ class _Planner:
         key = None
         failed = False
         for i, heading, f in columns:
-            text = str(cells[i]).strip() if i < len(cells) else ""
+            text = value_parsing.unneutralise(str(cells[i]).strip()) if i < len(cells) else ""
             if f == "key":
                 try:
                     key = schema.validate_key(text)
@@ -332,7 +332,8 @@ class _Planner:
 
     def _relationship_row(self, report: SheetReport, row: int, cells: list[str],
                           columns: list[tuple[int, str, str]]) -> None:
-        got = {f: (heading, str(cells[i]).strip() if i < len(cells) else "") for i, heading, f in columns}
+        got = {f: (heading, value_parsing.unneutralise(str(cells[i]).strip()) if i < len(cells) else "")
+               for i, heading, f in columns}
         ok = True
         keys = {}
         for f in ("from", "to"):

@@ -173,3 +173,18 @@ def prepare(prop: Prop, text: str, *, dayfirst: bool = False):
 def convert(kind: schema.NodeKind, prop: Prop, text: str, *, dayfirst: bool = False):
     """Parse then convert through the schema (raises InvalidProperty)."""
     return schema.convert_value(prop, prepare(prop, text, dayfirst=dayfirst), kind.label)
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(text: str) -> str:
+    """Make text inert in spreadsheet programs (CSV/formula injection) by prefixing an apostrophe."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
+def unneutralise(text: str) -> str:
+    """Undo ``neutralise`` for text read back from an exported file."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r\n":
+        return text[1:]
+    return text

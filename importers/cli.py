@@ -1,0 +1,126 @@
+"""``cmdb import`` and ``cmdb export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cmdb.cli_support import (
+    JSON_OPTION, cli_actor, console, err_console, open_graph, print_json, reports_errors,
+)
+
+PROGRESS_FROM_BYTES = 200_000  # roughly a few thousand rows
+SHOWN_PROBLEMS = 200
+
+
+def import_command(
+    files: list[Path] = typer.Argument(..., help="Spreadsheets: .xlsx, .xls, .ods or .csv (several "
+                                               "files are validated and written together)"),
+    kind: Optional[str] = typer.Option(None, "--kind", help="What the sheets hold: Hardware, Location, "
+                                       "SoftwareImage, Application or Relationships (default: from the "
+                                       "sheet name or its headings)"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="Read only this sheet"),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column mapping file (YAML/JSON) or "
+                                          "a preset: snipeit, netbox"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report what would change; "
+                                 "write nothing"),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the valid rows and report "
+                                      "the others (default: any invalid row and nothing is written)"),
+    clear_empty: bool = typer.Option(False, "--clear-empty", help="Empty cells erase the property "
+                                     "(default: empty means no value given)"),
+    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read 05/01/2026 as 5 January"),
+    as_json: bool = JSON_OPTION,
+):
+    """Import CIs and relationships from spreadsheets (Chinese or English headings)."""
+    from importers.mapping import load_mapping, parse_kind
+    from importers.plan import Options
+    from importers.service import run_import
+
+    options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
+                      clear_empty=clear_empty, skip_invalid=skip_invalid)
+    chosen = load_mapping(mapping)
+    sources = [(str(f), f) for f in files]
+    big = sum(f.stat().st_size for f in files if f.is_file()) >= PROGRESS_FROM_BYTES
+    with open_graph() as graph:
+        if big and not as_json:
+            with Progress(TextColumn("{task.description:<11}"), BarColumn(), TimeElapsedColumn(),
+                          console=err_console, transient=True) as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(phase: str, done: int, total: int) -> None:
+                    if phase not in tasks:
+                        tasks[phase] = bar.add_task(phase, total=max(total, 1))
+                    bar.update(tasks[phase], completed=done, total=max(total, 1))
+                result = run_import(graph, sources, mapping=chosen, options=options, sheet=sheet,
+                                    dry_run=dry_run, actor=cli_actor(), progress=progress)
+        else:
+            result = run_import(graph, sources, mapping=chosen, options=options, sheet=sheet,
+                                dry_run=dry_run, actor=cli_actor())
+    failed = bool(result.plan.problems) and not skip_invalid
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        _print_result(result, failed)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_result(result, failed: bool) -> None:
+    table = Table("sheet", "kind", "rows read", "created", "updated", "unchanged", "rejected",
+                  "skipped", "adds up")
+    for s in result.plan.sheets:
+        table.add_row(s.name, s.kind or "?", str(s.rows_read), str(s.created), str(s.updated),
+                      str(s.unchanged), str(s.rejected), str(s.skipped), "yes" if s.adds_up() else "NO")
+    console.print(table)
+    for s in result.plan.sheets:
+        if s.ignored_columns:
+            console.print(f"sheet {s.name!r}: ignored columns: {', '.join(s.ignored_columns)}",
+                          markup=False)
+    if result.plan.ignored_sheets:
+        console.print("empty sheets ignored: " + ", ".join(result.plan.ignored_sheets), markup=False)
+    problems = result.plan.problems
+    for p in problems[:SHOWN_PROBLEMS]:
+        err_console.print(str(p), markup=False, highlight=False, soft_wrap=True)
+    if len(problems) > SHOWN_PROBLEMS:
+        err_console.print(f"… and {len(problems) - SHOWN_PROBLEMS} more problems (use --json for all)",
+                          markup=False)
+    counts = (f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
+              f"{result.relationships_created} relationships created"
+              + (f", {result.locations_from_paths} locations created from paths"
+                 if result.locations_from_paths else ""))
+    if result.dry_run:
+        console.print(f"dry run, nothing written: would be {counts}", markup=False)
+    elif failed:
+        err_console.print(f"nothing written: {len(problems)} problem(s) to fix first "
+                          f"(or --skip-invalid to write the valid rows); would be {counts}",
+                          markup=False, style="red")
+    else:
+        console.print(f"imported: {counts}", markup=False)
+
+
+def export_command(
+    file: Path = typer.Argument(..., help="FILE.xlsx (one sheet per kind plus Relationships) or "
+                                         "FILE.csv (one file per sheet)"),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Export only this kind"),
+    as_json: bool = JSON_OPTION,
+):
+    """Export the register in a form that `cmdb import` reads back unchanged."""
+    from importers.export import export_register
+
+    with open_graph() as graph:
+        summary = export_register(graph, file, kind)
+    if as_json:
+        print_json(summary)
+    else:
+        for name, count in summary["sheets"].items():
+            console.print(f"{name}: {count} rows", markup=False)
+        console.print("wrote " + ", ".join(summary["files"]), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(reports_errors(import_command))
+    app.command("export")(reports_errors(export_command))
