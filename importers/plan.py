@@ -562,10 +562,14 @@ def _plain(message: str, label: str) -> str:
     return message[len(label) + 1:] if message.startswith(label + ".") else message
 
 
+_EXAMPLES = {
+    "key": ["key", "Asset Tag", "资产编号", "資產編號", "资产标签", "编号"],
+    "from": ["from", "源", "從"], "type": ["type", "关系", "關係"], "to": ["to", "目标", "目標"],
+}
+
+
 def _examples(f: str) -> list[str]:
-    words = SYNONYMS.get(f, ())
-    picked = [f] + [w for w in words if w != f][:6]
-    return list(dict.fromkeys(picked))
+    return _EXAMPLES.get(f) or [f, *SYNONYMS.get(f, ())[:6]]
 
 
 __all__ = ["build_plan", "Plan", "Problem", "CIRow", "RelRow", "SheetReport", "Options",

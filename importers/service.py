@@ -112,7 +112,9 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     tick("validating", 1, 1)
     names = [Path(n).name for n, _ in sources]
     result = ImportResult(names, plan, dry_run, source="import " + ", ".join(names))
+    tick("comparing", 0, 1)
     changes, new_links = _compare(graph, plan, register)
+    tick("comparing", 1, 1)
     _count(result, changes, new_links)
     if dry_run or (plan.problems and not options.skip_invalid):
         return result
