@@ -1,0 +1,107 @@
+"""The FastAPI application: REST under /api/v1, OpenAPI at /docs, pages at /."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cmdb import __version__
+from cmdb.api.errors import error_response, install_error_handlers
+from cmdb.graph import Graph
+from cmdb.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def _routers():
+    """Every router of the app. A new domain adds its router here."""
+    from cmdb.api.routers import system
+
+    return [
+        (system.router, ""),
+    ]
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the limit with 413 before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int):
+        self.app = app
+        self.default_limit = default_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.upload_limit if content_type.startswith("multipart/") else self.default_limit
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope, receive, send, limit):
+        response = error_response(413, "too_large",
+                                  f"The request body is larger than the limit of {limit:,} bytes",
+                                  {"limit_bytes": limit})
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:
+    """Build the app. With ``graph`` given the caller owns it; otherwise the app connects
+    on start-up and, on shutdown, closes the connection and stops an embedded engine it hosts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = graph is None
+        app.state.graph = graph or Graph.connect(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.graph.close()
+                # The engine lives in the JVM hosted by this process; it is stopped from the
+                # main thread (uvicorn's), otherwise by the exit hook the engine registered.
+                if threading.current_thread() is threading.main_thread():
+                    from cmdb.graph.engine import EmbeddedServer
+                    EmbeddedServer.stop_all()
+
+    app = FastAPI(title="CMDB", version=__version__, lifespan=lifespan,
+                  description="Asset and configuration register as a graph: CIs, relationships, "
+                              "impact analysis, labels, imports and inventory audits. "
+                              "Authenticate with `Authorization: Bearer <token>`.")
+    app.state.settings = settings
+    if graph is not None:
+        app.state.graph = graph
+    install_error_handlers(app)
+    for router, prefix in _routers():
+        app.include_router(router, prefix=prefix)
+    app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
+                       upload_limit=settings.max_upload_bytes)
+    return app

@@ -1,0 +1,104 @@
+"""Dependencies every router uses: the graph, the caller, and the role an endpoint needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Callable
+
+from fastapi import Depends, Request
+
+from cmdb.api.errors import Forbidden, Unauthenticated
+from cmdb.graph import Graph
+from cmdb.graph.tokens import ROLES, authenticate
+from cmdb.settings import Settings
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        """How this caller is named in history entries."""
+        return self.name
+
+
+def get_graph(request: Request) -> Graph:
+    return request.app.state.graph
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+GraphDep = Annotated[Graph, Depends(get_graph)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+# Other ways of signing in (the pages' session cookie) add themselves here; each returns a
+# Principal or None.
+PRINCIPAL_SOURCES: list[Callable[[Request, Graph], Principal | None]] = []
+
+
+def bearer_principal(request: Request, graph: Graph) -> Principal | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("The Authorization header must be 'Bearer <token>'")
+    info = authenticate(graph, token.strip())
+    if info is None:
+        raise Unauthenticated("The token is unknown or revoked; ask an admin for a new one "
+                              "(`cmdb token create`)")
+    return Principal(info.name, info.role)
+
+
+PRINCIPAL_SOURCES.append(bearer_principal)
+
+
+def current_principal(request: Request, graph: GraphDep) -> Principal:
+    for source in PRINCIPAL_SOURCES:
+        principal = source(request, graph)
+        if principal is not None:
+            return principal
+    raise Unauthenticated("Sign in: send 'Authorization: Bearer <token>' "
+                          "(create tokens with `cmdb token create`)")
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def allow(*roles: str) -> Callable[..., Principal]:
+    """A dependency admitting callers whose role is one of ``roles`` (admin always is).
+
+    ``allow("viewer")`` admits every role: all roles may read. The allowed roles are kept on
+    the dependency so a test can check that every endpoint declares one.
+    """
+    unknown = set(roles) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    admitted = frozenset(ROLES) if "viewer" in roles else frozenset(roles) | {"admin"}
+
+    def check(principal: CurrentUser) -> Principal:
+        if principal.role not in admitted:
+            raise Forbidden(f"The role {principal.role!r} may not do this; it needs one of: "
+                            f"{', '.join(sorted(admitted))}",
+                            {"role": principal.role, "allowed_roles": sorted(admitted)})
+        return principal
+
+    check.allowed_roles = admitted  # type: ignore[attr-defined]
+    return check
+
+
+def public() -> None:
+    """Marks an endpoint that needs no sign-in (health, version, sign-in page)."""
+
+
+public.allowed_roles = None  # type: ignore[attr-defined]
+
+Viewer = Annotated[Principal, Depends(allow("viewer"))]
+AssetStaff = Annotated[Principal, Depends(allow("asset_staff"))]
+Reviewer = Annotated[Principal, Depends(allow("reviewer"))]
+Auditor = Annotated[Principal, Depends(allow("auditor"))]
+Admin = Annotated[Principal, Depends(allow("admin"))]
+Importer = Annotated[Principal, Depends(allow("asset_staff"))]

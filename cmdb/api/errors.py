@@ -1,0 +1,109 @@
+"""Domain errors to HTTP responses, in one place.
+
+Every error is ``{"error": {"code", "message", "details"}}`` with a message a person can act
+on. Nothing reaches a client as a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from neo4j.exceptions import DriverError, Neo4jError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cmdb import errors as e
+
+log = logging.getLogger(__name__)
+
+
+class Unauthenticated(e.CMDBError):
+    code = "unauthenticated"
+
+
+class Forbidden(e.PermissionDenied):
+    pass
+
+
+class PreconditionFailed(e.VersionConflict):
+    pass
+
+
+STATUS_BY_ERROR: list[tuple[type[e.CMDBError], int]] = [
+    (Unauthenticated, 401),
+    (e.PermissionDenied, 403),
+    (e.UnknownKey, 404),
+    (e.NotFound, 404),
+    (e.DuplicateKey, 409),
+    (e.StillNeeded, 409),
+    (e.Conflict, 409),
+    (e.VersionConflict, 412),
+    (e.TooLarge, 413),
+    (e.InvalidInput, 422),
+    (e.EngineUnavailable, 503),
+]
+
+
+def status_for(exc: e.CMDBError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def error_response(status: int, code: str, message: str, details=None, headers=None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "details": details}},
+                        status_code=status, headers=headers)
+
+
+def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
+    details = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        value = err.get("input")
+        if isinstance(value, (bytes, bytearray)):
+            value = value[:200].decode("utf-8", "replace")
+        elif not isinstance(value, (str, int, float, bool, type(None))):
+            value = None
+        elif isinstance(value, str) and len(value) > 200:
+            value = value[:200] + "…"
+        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "value": value})
+    first = details[0] if details else {"field": "", "message": "invalid request"}
+    where = f"{first['field']}: " if first["field"] else ""
+    more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
+    return f"Invalid request — {where}{first['message']}{more}", details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(e.CMDBError)
+    async def domain_error(request: Request, exc: e.CMDBError):
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return error_response(status_for(exc), exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        message, details = _describe_validation(exc.errors())
+        return error_response(422, "invalid_input", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"No such endpoint: {request.method} {request.url.path}"
+        return error_response(exc.status_code, code, message, None, getattr(exc, "headers", None))
+
+    @app.exception_handler(DriverError)
+    async def engine_error(request: Request, exc: DriverError):
+        log.warning("graph engine error on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "engine_unavailable",
+                              "The graph engine is unavailable or refused the operation; try again")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error",
+                              "Something went wrong on the server; nothing was changed. "
+                              "The server log has the details.")

@@ -1,0 +1,275 @@
+"""The ``cmdb`` command line."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from cmdb import __version__
+from cmdb.cli_support import (
+    JSON_OPTION, cli_actor, console, open_graph, parse_assignments, print_json, reports_errors,
+)
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="CMDB: hardware, software images, applications and locations as a graph.")
+ci_app = typer.Typer(no_args_is_help=True, help="Add, show, list, change and delete CIs.")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens: create, list, revoke.")
+app.add_typer(ci_app, name="ci")
+app.add_typer(token_app, name="token")
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def _ci_row(ci) -> dict:
+    return {"key": ci.key, "kind": ci.kind, **ci.properties}
+
+
+# --- CIs ---------------------------------------------------------------------------------
+
+
+@ci_app.command("add")
+@reports_errors
+def ci_add(kind: str = typer.Argument(..., help="Location, Hardware, SoftwareImage or Application"),
+           key: str = typer.Argument(..., help="The asset tag (kept as text)"),
+           values: list[str] = typer.Option([], "--set", "-s", help="NAME=VALUE, repeatable"),
+           as_json: bool = JSON_OPTION):
+    """Create a CI."""
+    with open_graph() as graph:
+        ci = graph.create_ci(kind, key, parse_assignments(values), actor=cli_actor())
+    if as_json:
+        print_json(_ci_row(ci))
+    else:
+        console.print(f"created {ci.kind} {ci.key}", markup=False)
+
+
+@ci_app.command("set")
+@reports_errors
+def ci_set(key: str, values: list[str] = typer.Argument(..., help="NAME=VALUE (NAME= removes it)"),
+           as_json: bool = JSON_OPTION):
+    """Change properties of a CI."""
+    with open_graph() as graph:
+        ci = graph.update_ci(key, parse_assignments(values), actor=cli_actor())
+    if as_json:
+        print_json(_ci_row(ci))
+    else:
+        console.print(f"updated {ci.kind} {ci.key} (revision {ci.revision})", markup=False)
+
+
+@ci_app.command("show")
+@reports_errors
+def ci_show(key: str, as_json: bool = JSON_OPTION):
+    """Show a CI with its location and relationships."""
+    with open_graph() as graph:
+        ci = graph.get_ci(key)
+        rels = graph.relationships(key)
+        path = graph.location_path(key)
+    if as_json:
+        print_json({**_ci_row(ci), "location_path": path, "relationships": rels})
+        return
+    table = Table(title=f"{ci.kind} {ci.key}", show_header=False)
+    for name, value in sorted(ci.properties.items()):
+        table.add_row(name, str(value))
+    if path:
+        table.add_row("location", " / ".join(p.get("name") or p["key"] for p in path))
+    console.print(table)
+    if rels:
+        rt = Table("direction", "type", "key", "kind", "name", title="relationships")
+        for r in rels:
+            rt.add_row("→" if r["direction"] == "out" else "←", r["type"], r["key"], r["kind"],
+                       r["name"] or "")
+        console.print(rt)
+
+
+@ci_app.command("list")
+@reports_errors
+def ci_list(kind: Optional[str] = typer.Option(None, help="Location, Hardware, SoftwareImage, Application"),
+            status: Optional[str] = typer.Option(None),
+            category: Optional[str] = typer.Option(None),
+            location: Optional[str] = typer.Option(None, help="Only CIs inside this location's subtree"),
+            q: Optional[str] = typer.Option(None, help="Text in key, name, serial or model"),
+            limit: int = typer.Option(50, min=1, max=100_000),
+            offset: int = typer.Option(0, min=0),
+            as_json: bool = JSON_OPTION):
+    """List CIs, filtered and paginated."""
+    with open_graph() as graph:
+        page = graph.list_cis(kind=kind, status=status, category=category, location=location,
+                              q=q, offset=offset, limit=limit)
+    if as_json:
+        print_json({"total": page.total, "offset": page.offset, "limit": page.limit,
+                    "items": [_ci_row(ci) for ci in page.items]})
+        return
+    table = Table("key", "kind", "name", "category/type", "status",
+                  title=f"{page.total} CI(s), showing {page.offset + 1 if page.items else 0}"
+                        f"–{page.offset + len(page.items)}")
+    for ci in page.items:
+        p = ci.properties
+        table.add_row(ci.key, ci.kind, p.get("name") or "", p.get("category") or p.get("type") or "",
+                      p.get("status") or "")
+    console.print(table)
+
+
+@ci_app.command("delete")
+@reports_errors
+def ci_delete(key: str, force: bool = typer.Option(False, "--force", help="Delete even if other CIs need it"),
+              as_json: bool = JSON_OPTION):
+    """Delete a CI (refused while other CIs need it, unless --force)."""
+    with open_graph() as graph:
+        removed = graph.delete_ci(key, actor=cli_actor(), force=force)
+    if as_json:
+        print_json({"deleted": key, "relationships_removed": removed})
+    else:
+        console.print(f"deleted {key} and {len(removed)} relationship(s)", markup=False)
+
+
+# --- relationships and history -------------------------------------------------------------
+
+
+@app.command("link")
+@reports_errors
+def link(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), to_key: str = typer.Argument(...),
+         as_json: bool = JSON_OPTION):
+    """Link FROM -TYPE-> TO (FROM needs TO), e.g. `cmdb link WEB-01 LOCATED_IN RACK-A1`."""
+    with open_graph() as graph:
+        result = graph.link(from_key, rel_type, to_key, actor=cli_actor())
+    created = bool(result.created)
+    if as_json:
+        print_json({"created": created,
+                    "replaced": [{"from": l.from_key, "type": l.type, "to": l.to_key} for l in result.replaced]})
+    else:
+        console.print(("linked" if created else "already linked") + f" {from_key} → {to_key}", markup=False)
+
+
+@app.command("unlink")
+@reports_errors
+def unlink(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), to_key: str = typer.Argument(...),
+           as_json: bool = JSON_OPTION):
+    """Remove the relationship FROM -TYPE-> TO."""
+    with open_graph() as graph:
+        graph.unlink(from_key, rel_type, to_key, actor=cli_actor())
+    if as_json:
+        print_json({"removed": True})
+    else:
+        console.print(f"unlinked {from_key} → {to_key}", markup=False)
+
+
+@app.command("history")
+@reports_errors
+def history(key: str, limit: int = typer.Option(50, min=1, max=10_000), as_json: bool = JSON_OPTION):
+    """The change log of a CI, newest first."""
+    with open_graph() as graph:
+        entries, total = graph.history(key, limit=limit)
+    if as_json:
+        print_json({"total": total, "items": [e.as_dict() for e in entries]})
+        return
+    table = Table("at", "actor", "action", "before", "after", "source", title=f"history of {key}")
+    for e in entries:
+        table.add_row(e.at, e.actor, e.action, _brief(e.before), _brief(e.after), e.source or "")
+    console.print(table)
+
+
+def _brief(values) -> str:
+    if not values:
+        return ""
+    return ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
+
+
+# --- demo and server -------------------------------------------------------------------------
+
+
+@app.command("demo")
+@reports_errors
+def demo(as_json: bool = JSON_OPTION):
+    """Load the demo estate (2 sites, ~150 devices, 6 images, ~30 applications). Safe to re-run."""
+    from cmdb.demo import load_demo
+
+    with open_graph() as graph:
+        summary = load_demo(graph, actor=cli_actor())
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"demo estate: {summary['created']} CIs created, {summary['updated']} updated, "
+                      f"{summary['unchanged']} unchanged; {summary['relationships_created']} "
+                      f"relationships created", markup=False)
+
+
+@app.command("serve")
+@reports_errors
+def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (default CMDB_HOST)"),
+          port: Optional[int] = typer.Option(None, help="Port (default CMDB_PORT)")):
+    """Start the engine and the web API; prints a first admin token on a fresh data directory."""
+    from cmdb.server import run_server
+
+    run_server(host=host, port=port)
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+@token_app.command("create")
+@reports_errors
+def token_create(name: str = typer.Option(..., "--name"),
+                 role: str = typer.Option(..., "--role", help="viewer, asset_staff, reviewer, auditor or admin"),
+                 as_json: bool = JSON_OPTION):
+    """Create an API token; it is printed once and stored only as a hash."""
+    from cmdb.graph.tokens import create_token, validate_role
+
+    validate_role(role)
+    with open_graph() as graph:
+        token = create_token(graph, name, role, created_by=cli_actor())
+    if as_json:
+        print_json({"name": name, "role": role, "token": token})
+    else:
+        console.print(f"token for {name} ({role}) — store it now, it is not shown again:\n{token}",
+                      markup=False)
+
+
+@token_app.command("list")
+@reports_errors
+def token_list(as_json: bool = JSON_OPTION):
+    """List tokens (names and roles; the secrets are not stored)."""
+    from cmdb.graph.tokens import list_tokens
+
+    with open_graph() as graph:
+        tokens = list_tokens(graph)
+    if as_json:
+        print_json([t.__dict__ for t in tokens])
+        return
+    table = Table("name", "role", "created", "revoked")
+    for t in tokens:
+        table.add_row(t.name, t.role, t.created_at or "", t.revoked_at or "")
+    console.print(table)
+
+
+@token_app.command("revoke")
+@reports_errors
+def token_revoke(name: str, as_json: bool = JSON_OPTION):
+    """Revoke a token by name."""
+    from cmdb.graph.tokens import revoke_token
+
+    with open_graph() as graph:
+        revoke_token(graph, name)
+    if as_json:
+        print_json({"revoked": name})
+    else:
+        console.print(f"revoked {name}", markup=False)
+
+
+# --- commands of the other domains register themselves here -------------------------------------
+
+from importers.cli import register as _register_import_commands  # noqa: E402
+_register_import_commands(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""``cmdb serve``: the engine and the API in one process, stopped cleanly on SIGTERM/Ctrl-C."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from cmdb.cli_support import console
+from cmdb.graph import Graph
+from cmdb.graph.tokens import create_token, has_admin_token
+from cmdb.settings import get_settings
+
+
+def run_server(host: str | None = None, port: int | None = None) -> None:
+    from cmdb.api.app import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    graph = Graph.connect(settings)
+    try:
+        if not has_admin_token(graph):
+            token = create_token(graph, "admin", "admin", created_by="cmdb serve")
+            console.print("A first admin token was created. Store it now; it is not shown again:\n"
+                          f"  {token}\n"
+                          "Create more with `cmdb token create --name NAME --role ROLE`.",
+                          markup=False, highlight=False)
+    finally:
+        graph.close()
+    console.print(f"CMDB on {graph.description}; API docs at http://{host}:{port}/docs, "
+                  f"pages at {settings.base_url}/", markup=False, highlight=False)
+    # The app's lifespan stops the embedded engine when uvicorn shuts down (SIGTERM or Ctrl-C).
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                proxy_headers=True, timeout_graceful_shutdown=10)
