@@ -1,0 +1,228 @@
+"""Impact analysis for change reviewers: what breaks, why, and is the change compatible."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from cmdb.api.deps import GraphDep, allow
+from cmdb.impact.service import MAX_DEPTH, MAX_KEYS
+
+router = APIRouter(prefix="/impact", tags=["impact"], dependencies=[Depends(allow("reviewer"))])
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImpactRequest(_Request):
+    keys: list[str] = Field(..., min_length=1, max_length=MAX_KEYS,
+                            description="The CIs that change or go away")
+    depth: Optional[int] = Field(None, ge=1, le=MAX_DEPTH, description="Follow at most this many steps")
+    kinds: Optional[list[str]] = Field(None, max_length=4,
+                                       description="Only list affected CIs of these kinds")
+
+
+class ChangedCI(BaseModel):
+    key: str
+    kind: str
+    name: Optional[str] = None
+
+
+class AffectedCI(BaseModel):
+    key: str
+    kind: str
+    name: Optional[str] = None
+    state: str = Field(description="down or degraded")
+    distance: int = Field(description="Steps to the nearest changed CI")
+    path: list[dict[str, str]] = Field(description="One shortest explanation, from this CI to a changed "
+                                                   "CI: [{key}, {type}, {key}, ...]")
+    criticality: Optional[str] = None
+
+
+class PlaceRef(BaseModel):
+    key: str
+    name: Optional[str] = None
+
+
+class LocationCount(BaseModel):
+    site: Optional[PlaceRef] = None
+    building: Optional[PlaceRef] = None
+    count: int
+    down: int
+    degraded: int
+
+
+class AffectedApplication(BaseModel):
+    key: str
+    name: Optional[str] = None
+    criticality: Optional[str] = None
+    state: str
+    distance: int
+
+
+class ImpactSummary(BaseModel):
+    total: int
+    by_kind: dict[str, int]
+    by_state: dict[str, int]
+    by_location: list[LocationCount]
+    by_criticality: dict[str, int]
+    applications: list[AffectedApplication] = Field(description="Sorted by criticality: vip, high, "
+                                                                "standard, low, unset")
+
+
+class ImpactResponse(BaseModel):
+    changed: list[ChangedCI]
+    depth: Optional[int] = None
+    affected: list[AffectedCI]
+    summary: ImpactSummary
+
+
+class ImageChangeRequest(_Request):
+    image: str = Field(..., min_length=1, description="The image the devices run now")
+    new_image: Optional[str] = Field(None, description="The image to roll out instead")
+    requirements: Optional[dict[str, Any]] = Field(
+        None, description="Requirements to use instead: min_cpu_cores, min_ram_gb, min_disk_gb, "
+                          "supported_models")
+
+
+class Check(BaseModel):
+    requirement: str
+    property: str
+    required: Any = None
+    actual: Any = None
+    result: str = Field(description="pass, fail, unknown or not_required")
+
+
+class DeviceCheck(BaseModel):
+    key: str
+    name: Optional[str] = None
+    category: Optional[str] = None
+    status: Optional[str] = None
+    model: Optional[str] = None
+    applications: list[str]
+    checks: list[Check]
+    verdict: str
+
+
+class ImageRef(BaseModel):
+    key: str
+    name: Optional[str] = None
+    version: Optional[str] = None
+
+
+class ImageChangeSummary(BaseModel):
+    devices: int
+    pass_: int = Field(alias="pass")
+    fail: int
+    unknown: int
+    applications_on_failing_devices: list[str]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ImageChangeResponse(BaseModel):
+    image: ImageRef
+    new_image: Optional[ImageRef] = None
+    requirements: dict[str, Any]
+    devices: list[DeviceCheck]
+    summary: ImageChangeSummary
+
+
+class HardwareChangeRequest(_Request):
+    key: str = Field(..., min_length=1, description="The hardware that changes")
+    properties: dict[str, Any] = Field(..., min_length=1, description="The new configuration, "
+                                       "e.g. {\"ram_gb\": 8}")
+
+
+class ImageCheck(BaseModel):
+    key: str
+    name: Optional[str] = None
+    version: Optional[str] = None
+    requirements: dict[str, Any]
+    verdict_before: str
+    verdict: str
+    no_longer_satisfied: bool
+    checks: list[Check]
+
+
+class ApplicationCheck(BaseModel):
+    key: str
+    name: Optional[str] = None
+    criticality: Optional[str] = None
+    verdict: str
+    images: list[str]
+
+
+class HardwareChangeSummary(BaseModel):
+    images: int
+    images_failing: list[str]
+    images_no_longer_satisfied: list[str]
+    applications_affected: list[str]
+    verdict: str
+
+
+class HardwareChangeResponse(BaseModel):
+    hardware: PlaceRef
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changes: dict[str, Any]
+    images: list[ImageCheck]
+    applications: list[ApplicationCheck]
+    summary: HardwareChangeSummary
+
+
+@router.post("", response_model=ImpactResponse)
+def impact(request: ImpactRequest, graph: GraphDep) -> dict[str, Any]:
+    """Everything that needs the given CIs, directly or through others, with its state
+    (down / degraded), its distance and one shortest path explaining it."""
+    from cmdb.impact.service import impact as run
+
+    return run(graph, request.keys, depth=request.depth, kinds=request.kinds)
+
+
+@router.post("/image-change", response_model=ImageChangeResponse)
+def image_change(request: ImageChangeRequest, graph: GraphDep) -> dict[str, Any]:
+    """Can every device built from `image` carry `new_image` (or the given requirements)?"""
+    from cmdb.impact.compatibility import check_image_change
+
+    return check_image_change(graph, request.image, request.new_image, request.requirements)
+
+
+@router.post("/hardware-change", response_model=HardwareChangeResponse)
+def hardware_change(request: HardwareChangeRequest, graph: GraphDep) -> dict[str, Any]:
+    """Which images and applications on the hardware would the new configuration no longer fit?"""
+    from cmdb.impact.compatibility import check_hardware_change
+
+    return check_hardware_change(graph, request.key, request.properties)
+
+
+@router.get("/graph.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}, "description": "The impact drawn as SVG"}})
+def impact_graph(graph: GraphDep,
+                 keys: list[str] = Query(..., min_length=1, description="Changed CIs: repeat the "
+                                         "parameter or separate keys with commas"),
+                 depth: Optional[int] = Query(None, ge=1, le=MAX_DEPTH)) -> Response:
+    """A picture of the impact: the changed CIs, the affected CIs coloured by state, and the
+    explanation paths between them (the nearest ~300 CIs)."""
+    from cmdb.impact.picture import render_svg
+    from cmdb.impact.service import impact as run
+
+    svg = render_svg(run(graph, _split_keys(graph, keys), depth=depth))
+    return Response(svg, media_type="image/svg+xml", headers={
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "X-Content-Type-Options": "nosniff"})
+
+
+def _split_keys(graph: GraphDep, values: list[str]) -> list[str]:
+    """``keys=A,B`` means two keys unless ``A,B`` itself is a CI's key (keys may hold commas)."""
+    existing = graph.get_cis([v for v in values if "," in v])
+    keys: list[str] = []
+    for value in values:
+        if "," in value and value not in existing:
+            keys += [k.strip() for k in value.split(",") if k.strip()]
+        else:
+            keys.append(value)
+    return keys

@@ -1,0 +1,1 @@
+"""Impact analysis and compatibility checks for change reviewers."""
