@@ -265,6 +265,8 @@ def token_revoke(name: str, as_json: bool = JSON_OPTION):
 
 from importers.cli import register as _register_import_commands  # noqa: E402
 _register_import_commands(app)
+from cmdb.impact.cli import register as _register_impact  # noqa: E402
+_register_impact(app)
 
 
 def main() -> None:
