@@ -19,9 +19,11 @@ API_PREFIX = "/api/v1"
 def _routers():
     """Every router of the app. A new domain adds its router here."""
     from cmdb.api.routers import system
+    from cmdb.api.routers import impact
 
     return [
         (system.router, ""),
+        (impact.router, API_PREFIX),
     ]
 
 
