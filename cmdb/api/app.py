@@ -20,10 +20,12 @@ def _routers():
     """Every router of the app. A new domain adds its router here."""
     from cmdb.api.routers import system
     from cmdb.api.routers import impact
+    from cmdb.web.router import router as web_router
 
     return [
         (system.router, ""),
         (impact.router, API_PREFIX),
+        (web_router, ""),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Web pages served by the API app: sign-in, scan landing page, audit progress, CIs, impact."""

@@ -1,0 +1,52 @@
+"""Reading posted forms and JSON with the CSRF check every state-changing request passes."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from cmdb.errors import InvalidInput, PermissionDenied
+from cmdb.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok, current_session
+
+MAX_FIELD_LENGTH = 4000
+
+
+class CsrfRejected(PermissionDenied):
+    code = "csrf_rejected"
+
+    def __init__(self) -> None:
+        super().__init__("The form's security token is missing or out of date; "
+                         "reload the page and try again")
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The posted form's text fields, after checking the session's CSRF token."""
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    supplied = values.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER)
+    if not csrf_ok(current_session(request), supplied):
+        raise CsrfRejected()
+    for name, value in values.items():
+        if len(value) > MAX_FIELD_LENGTH:
+            raise InvalidInput(f"The field {name!r} is {len(value)} characters long; "
+                               f"at most {MAX_FIELD_LENGTH} allowed", field=name)
+    return values
+
+
+async def checked_json(request: Request) -> dict[str, Any]:
+    """A JSON object posted by the pages' scripts, with the CSRF token in a header."""
+    if not csrf_ok(current_session(request), request.headers.get(CSRF_HEADER)):
+        raise CsrfRejected()
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object")
+    return body
+
+
+CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+CheckedJson = Annotated[dict[str, Any], Depends(checked_json)]

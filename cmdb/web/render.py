@@ -1,0 +1,127 @@
+"""Rendering pages: Jinja2 templates with autoescaping, security headers, error pages.
+
+``PageRoute`` turns the errors the shared role checks raise into what a person with a
+browser needs: signed out -> the sign-in page (and back afterwards), wrong role or unknown
+key -> a readable page, never a JSON body or a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from cmdb.api.errors import Unauthenticated
+from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, UnknownKey
+from cmdb.web.security import CSRF_HEADER, PAGE_HEADERS, current_session, safe_next
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+TEMPLATES = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=select_autoescape(["html", "svg"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _percent(value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):.0f}%" if float(value) in (0.0, 100.0) else f"{float(value):.1f}%"
+
+
+def _when(value: str | None) -> str:
+    """ISO timestamps shown as 'YYYY-MM-DD HH:MM UTC'."""
+    if not value:
+        return "never"
+    text = str(value).replace("T", " ")
+    if text.endswith("Z"):
+        text = text[:-1]
+    return text[:16] + " UTC" if len(text) >= 16 else text
+
+
+TEMPLATES.filters["percent"] = _percent
+TEMPLATES.filters["when"] = _when
+TEMPLATES.filters["urlpart"] = lambda v: quote(str(v), safe="")
+
+
+def render(request: Request, template: str, status: int = 200, user: Any = None,
+           **context: Any) -> HTMLResponse:
+    """A page; ``user`` is the signed-in principal (for the header), if any."""
+    session = current_session(request)
+    principal = user if user is not None else request.scope.get("cmdb.web_principal")
+    html = TEMPLATES.get_template(template).render(
+        request_path=request.url.path, session=session, principal=principal,
+        csrf_token=session.csrf if session else "", **context)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    return render(request, "error.html", status=status, title=title, message=message)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    if request.method == "GET":
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:  # a form posted from a page: go back to that page
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_host = referer.netloc == request.url.netloc
+        back = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_host else "/"
+    return redirect("/signin?next=" + quote(safe_next(back), safe=""))
+
+
+class PageRoute(APIRoute):
+    """A route serving HTML: domain errors become pages, signed-out users go to sign-in."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Unauthenticated:
+                return sign_in_redirect(request)
+            except PermissionDenied as exc:
+                return error_page(request, 403, "Not allowed", exc.message)
+            except (UnknownKey, NotFound) as exc:
+                return error_page(request, 404, "Not found", exc.message)
+            except InvalidInput as exc:
+                return error_page(request, 422, "Check what you entered", exc.message)
+            except CMDBError as exc:
+                return error_page(request, 400, "That did not work", exc.message)
+        return page_handler
+
+
+class JsonRoute(APIRoute):
+    """A JSON endpoint for the pages' scripts: errors as the API's error body."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def json_handler(request: Request) -> Response:
+            response = await handler(request)
+            for name, value in PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
+        return json_handler
+
+
+def json_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "details": None}},
+                        status_code=status, headers=PAGE_HEADERS)
+
+
+__all__ = ["CSRF_HEADER", "PageRoute", "JsonRoute", "render", "error_page", "redirect",
+           "sign_in_redirect", "json_error", "TEMPLATES"]

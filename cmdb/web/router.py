@@ -1,0 +1,11 @@
+"""All page routes, as one router the app includes with prefix ""."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cmdb.web import auth, cis, home, scan
+
+router = APIRouter()
+for _module_router in (auth.router, home.router, home.json_router, cis.router, scan.router):
+    router.include_router(_module_router)

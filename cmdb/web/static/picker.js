@@ -1,0 +1,74 @@
+// Search-as-you-type location picker. Results are built with textContent: no HTML from data.
+(function () {
+  "use strict";
+  function setup(root) {
+    var value = root.querySelector("[data-picker-value]");
+    var input = root.querySelector("[data-picker-input]");
+    var list = root.querySelector("ul");
+    var chosen = root.querySelector("[data-picker-chosen]");
+    var timer = null, seq = 0;
+
+    function close() { list.hidden = true; list.textContent = ""; }
+    function choose(item) {
+      value.value = item.key;
+      input.value = item.path;
+      chosen.textContent = "Selected: " + item.key;
+      close();
+      root.dispatchEvent(new CustomEvent("picked", { detail: item, bubbles: true }));
+    }
+    function show(items) {
+      list.textContent = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        var b = document.createElement("button");
+        b.type = "button";
+        b.setAttribute("role", "option");
+        b.textContent = item.path + " (" + item.key + ")";
+        b.addEventListener("click", function () { choose(item); input.focus(); });
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+      if (!items.length) {
+        var li = document.createElement("li");
+        li.className = "hint";
+        li.textContent = "No location matches";
+        list.appendChild(li);
+      }
+      list.hidden = false;
+    }
+    function search() {
+      var q = input.value.trim();
+      var mine = ++seq;
+      fetch("/web/locations.json?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (data) { if (mine === seq && document.activeElement === input) show(data.items || []); })
+        .catch(function () {});
+    }
+    input.addEventListener("input", function () {
+      value.value = "";
+      chosen.textContent = "No location chosen";
+      clearTimeout(timer);
+      timer = setTimeout(search, 150);
+    });
+    input.addEventListener("focus", function () { if (!value.value) { clearTimeout(timer); timer = setTimeout(search, 50); } });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowDown" && !list.hidden) {
+        var first = list.querySelector("button");
+        if (first) { first.focus(); ev.preventDefault(); }
+      } else if (ev.key === "Escape") {
+        close();
+      } else if (ev.key === "Enter" && !list.hidden) {
+        var only = list.querySelectorAll("button");
+        if (only.length >= 1) { only[0].click(); ev.preventDefault(); }
+      }
+    });
+    list.addEventListener("keydown", function (ev) {
+      var t = ev.target;
+      if (ev.key === "ArrowDown" && t.parentNode.nextSibling) { t.parentNode.nextSibling.firstChild.focus(); ev.preventDefault(); }
+      if (ev.key === "ArrowUp") { (t.parentNode.previousSibling ? t.parentNode.previousSibling.firstChild : input).focus(); ev.preventDefault(); }
+      if (ev.key === "Escape") { close(); input.focus(); }
+    });
+    document.addEventListener("click", function (ev) { if (!root.contains(ev.target)) close(); });
+  }
+  document.querySelectorAll("[data-picker]").forEach(setup);
+})();

@@ -1,0 +1,50 @@
+"""Plain data for templates: a CI as the pages show it (no template ever sees a driver object)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmdb.graph import CI, Graph
+
+CARD_FIELDS = ("name", "category", "type", "model", "serial", "status", "vendor", "hostname",
+               "criticality", "version", "os")
+
+
+@dataclass
+class CIView:
+    key: str
+    kind: str
+    name: str
+    properties: dict[str, Any]
+    location_path: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def location_key(self) -> str | None:
+        return self.location_path[-1]["key"] if self.location_path else None
+
+    @property
+    def location_text(self) -> str:
+        return path_text(self.location_path)
+
+
+def path_text(path: list[dict[str, Any]]) -> str:
+    return " › ".join(str(p.get("name") or p.get("key")) for p in path) if path else "not registered"
+
+
+def ci_view(ci: CI, path: list[dict[str, Any]] | None = None) -> CIView:
+    return CIView(ci.key, ci.kind, str(ci.name or ""), dict(ci.properties), list(path or []))
+
+
+def ci_views(graph: Graph, cis: list[CI], *, with_paths: bool = True) -> list[CIView]:
+    paths = graph.location_paths([c.key for c in cis]) if with_paths and cis else {}
+    return [ci_view(c, paths.get(c.key)) for c in cis]
+
+
+def location_choices(graph: Graph, q: str | None, limit: int = 20) -> list[dict[str, Any]]:
+    """Locations matching ``q`` with their containment path, for the location picker."""
+    page = graph.list_cis(kind="Location", q=q, limit=limit)
+    paths = graph.location_paths([c.key for c in page.items]) if page.items else {}
+    return [{"key": c.key, "name": c.name or c.key, "type": c.properties.get("type"),
+             "path": path_text(paths.get(c.key, []) + [{"key": c.key, "name": c.name}])}
+            for c in page.items]

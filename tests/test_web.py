@@ -1,0 +1,257 @@
+"""The web pages without a browser: roles, sign-in, CSRF, escaping, recording scans."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from cmdb.api.app import create_app
+from cmdb.graph.tokens import ROLES, revoke_token
+from cmdb.settings import Settings
+from tests.web_support import (
+    XSS_NAME, csrf_from, role_tokens, sign_in, small_estate, unlabelled_inputs,
+)
+
+RECORDERS = {"asset_staff", "auditor", "admin"}
+NON_RECORDERS = set(ROLES) - RECORDERS
+
+
+@pytest.fixture
+def estate(embedded_graph):
+    small_estate(embedded_graph)
+    return embedded_graph
+
+
+@pytest.fixture
+def tokens(estate):
+    return role_tokens(estate)
+
+
+@pytest.fixture
+def app(estate, embedded_settings):
+    return create_app(embedded_settings, graph=estate)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as c:
+        yield c
+
+
+def signed_in(app, token: str) -> TestClient:
+    c = TestClient(app)
+    response = sign_in(c, token)
+    assert response.status_code == 303, response.text
+    return c
+
+
+# Every page and who may open it; None means every role.
+PAGES = {
+    "/": None,
+    "/cis": None,
+    "/cis?q=db&kind=Hardware": None,
+    "/cis/HW-1": None,
+    "/s/HW-1": None,
+    "/s/S1-B-101": None,
+}
+
+
+def page_routes(app) -> list[APIRoute]:
+    return [r for r in app.routes if isinstance(r, APIRoute) and not r.path.startswith("/api/")]
+
+
+def test_every_page_route_declares_its_roles(app):
+    def roles_of(dependant):
+        found = []
+        for dep in dependant.dependencies:
+            if hasattr(dep.call, "allowed_roles"):
+                found.append(dep.call)
+            found += roles_of(dep)
+        return found
+    undeclared = {r.path for r in page_routes(app) if not roles_of(r.dependant)}
+    assert undeclared == set()
+
+
+@pytest.mark.parametrize("path", list(PAGES) + ["/s/NOPE-404"])
+def test_signed_out_is_sent_to_sign_in_with_the_way_back(client, path):
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/signin?next=")
+    from urllib.parse import parse_qs, urlsplit
+    assert parse_qs(urlsplit(location).query)["next"] == [path]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_opens_for_every_role_with_safe_headers(app, tokens, role):
+    c = signed_in(app, tokens[role])
+    for path, roles in PAGES.items():
+        response = c.get(path)
+        expected = 200 if roles is None or role in roles else 403
+        assert response.status_code == expected, (path, response.text[:300])
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert unlabelled_inputs(response.text) == set(), path
+
+
+def test_sign_in_rejects_a_wrong_token_and_a_missing_csrf_token(client, tokens):
+    page = client.get("/signin")
+    bad = client.post("/signin", data={"csrf_token": csrf_from(page.text), "token": "cmdb_wrong"})
+    assert bad.status_code == 401
+    assert "unknown or revoked" in bad.text
+    fresh = TestClient(client.app)
+    no_csrf = fresh.post("/signin", data={"token": tokens["viewer"]}, follow_redirects=False)
+    assert no_csrf.status_code == 403
+    assert "cmdb_session" not in fresh.cookies
+
+
+def test_session_cookie_flags(app, tokens):
+    c = TestClient(app)
+    response = sign_in(c, tokens["viewer"])
+    cookie = [v for k, v in response.headers.multi_items()
+              if k == "set-cookie" and v.startswith("cmdb_session=")][0].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+
+
+def test_secure_cookies_when_configured(estate, embedded_settings, tokens):
+    settings = embedded_settings.model_copy(update={"secure_cookies": True})
+    c = TestClient(create_app(settings, graph=estate), base_url="https://testserver")
+    response = sign_in(c, tokens["viewer"])
+    cookie = [v for k, v in response.headers.multi_items()
+              if k == "set-cookie" and v.startswith("cmdb_session=")][0].lower()
+    assert "secure" in cookie and "httponly" in cookie
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/s/HW-1", "/s/HW-1"), ("//evil.example/x", "/"), ("https://evil.example/", "/"),
+    ("/\\evil.example", "/"), ("javascript:alert(1)", "/"),
+])
+def test_next_is_a_local_path_only(app, tokens, target, expected):
+    c = TestClient(app)
+    response = sign_in(c, tokens["viewer"], target)
+    assert response.status_code == 303
+    assert response.headers["location"] == expected
+
+
+def test_sign_out_needs_csrf_and_ends_the_session(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    assert c.post("/signout", data={}, follow_redirects=False).status_code == 403
+    token = csrf_from(c.get("/").text)
+    assert c.post("/signout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_revoking_the_token_ends_the_session(app, estate, tokens):
+    c = signed_in(app, tokens["reviewer"])
+    assert c.get("/cis").status_code == 200
+    revoke_token(estate, "reviewer-user")
+    assert c.get("/cis", follow_redirects=False).status_code == 303
+
+
+def test_xss_name_is_shown_as_text(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    for path in ("/s/HW-2", "/cis/HW-2", "/cis?q=OptiPlex"):
+        body = c.get(path).text
+        assert XSS_NAME not in body
+        assert html.escape(XSS_NAME, quote=True) in body or "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_scan_card_shows_the_asset(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    body = c.get("/s/HW-1").text
+    for text in ("HW-1", "db server", "server", "PowerEdge R750", "SN-001", "in_use",
+                 "Main site › Building B › Room 101 › Rack R1", "Payroll", "never"):
+        assert text in body, text
+    assert "Found here" not in body  # a viewer may look, not record
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_recorders_may_record_a_scan(app, estate, tokens, role):
+    c = signed_in(app, tokens[role])
+    page = c.get("/s/HW-1").text
+    token = csrf_from(page)
+    response = c.post("/s/HW-1/found", data={"csrf_token": token, "location": "S1-B-101-R1"},
+                      follow_redirects=False)
+    seen = estate.get_ci("HW-1").properties.get("last_seen_at")
+    if role in RECORDERS:
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/s/HW-1?done=found")
+        assert seen is not None
+        assert "Recorded: found here" in c.get(response.headers["location"]).text
+    else:
+        assert response.status_code == 403
+        assert "may not do this" in response.text
+        assert seen is None
+
+
+def test_found_here_without_csrf_is_rejected_and_changes_nothing(app, estate, tokens):
+    c = signed_in(app, tokens["asset_staff"])
+    for data in ({"location": "S1-B-101-R1"}, {"location": "S1-B-101-R1", "csrf_token": "forged"}):
+        response = c.post("/s/HW-1/found", data=data, follow_redirects=False)
+        assert response.status_code == 403
+        assert "security token" in response.text
+    assert "last_seen_at" not in estate.get_ci("HW-1").properties
+
+
+def test_found_here_refuses_a_location_that_is_not_one(app, estate, tokens):
+    c = signed_in(app, tokens["asset_staff"])
+    token = csrf_from(c.get("/s/HW-1").text)
+    response = c.post("/s/HW-1/found", data={"csrf_token": token, "location": "HW-3"})
+    assert response.status_code == 422
+    assert "not a registered location" in response.text
+    assert "last_seen_at" not in estate.get_ci("HW-1").properties
+
+
+def test_report_a_problem_leaves_a_history_entry_with_the_note(app, estate, tokens):
+    c = signed_in(app, tokens["asset_staff"])
+    token = csrf_from(c.get("/s/HW-3").text)
+    response = c.post("/s/HW-3/problem", data={"csrf_token": token, "problem": "damaged",
+                                               "note": "cracked <b>case</b>", "location": "S1-B-202"},
+                      follow_redirects=False)
+    assert response.status_code == 303
+    history, _ = estate.history("HW-3")
+    assert history[0].source == "problem reported: Damaged — cracked <b>case</b>"
+    detail = c.get("/cis/HW-3").text
+    assert "cracked &lt;b&gt;case&lt;/b&gt;" in detail
+    bad = c.post("/s/HW-3/problem", data={"csrf_token": token, "problem": "stolen"})
+    assert bad.status_code == 422
+
+
+def test_unknown_tag_page(app, tokens):
+    c = signed_in(app, tokens["asset_staff"])
+    response = c.get("/s/NOT-IN-REGISTER")
+    assert response.status_code == 404
+    assert "No asset with tag" in response.text and "NOT-IN-REGISTER" in response.text
+
+
+def test_location_picker_json(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    items = c.get("/web/locations.json", params={"q": "room"}).json()["items"]
+    assert {(i["key"], i["path"]) for i in items} == {
+        ("S1-B-101", "Main site › Building B › Room 101"),
+        ("S1-B-202", "Main site › Building B › Room 202")}
+    assert TestClient(c.app).get("/web/locations.json").status_code == 401
+
+
+def test_ci_detail_has_relationships_and_history(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    body = c.get("/cis/HW-1").text
+    assert "RUNS_ON" in body and "APP-1" in body and "LOCATED_IN" in body
+    assert "create" in body and "by test" in body
+    assert c.get("/cis/NOPE").status_code == 404
+
+
+def test_browse_searches_and_filters(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    body = c.get("/cis", params={"q": "room", "kind": "Location"}).text
+    assert "2 items" in body and "S1-B-101" in body and "S1-B-202" in body and "HW-1" not in body
+    assert c.get("/cis", params={"kind": "Bogus"}).status_code == 422
+
+
+def test_assets_are_served_and_unknown_ones_are_not(client):
+    assert client.get("/assets/app.css").headers["content-type"].startswith("text/css")
+    assert client.get("/assets/picker.js").status_code == 200
+    assert client.get("/assets/..%2Fsecurity.py").status_code == 404
