@@ -267,6 +267,8 @@ from importers.cli import register as _register_import_commands  # noqa: E402
 _register_import_commands(app)
 from cmdb.impact.cli import register as _register_impact  # noqa: E402
 _register_impact(app)
+from cmdb.audit.cli import register as _register_audit  # noqa: E402
+_register_audit(app)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The twice-yearly inventory: campaigns, scans, reconciliation, corrections, reports."""

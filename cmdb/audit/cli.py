@@ -1,0 +1,240 @@
+"""``cmdb audit …``: start, scan, import scans, reconcile, report, close, overdue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cmdb.cli_support import JSON_OPTION, cli_actor, console, open_graph, print_json, reports_errors
+
+audit_app = typer.Typer(no_args_is_help=True,
+                        help="Inventory audits: campaigns, scans, reconciliation, reports, corrections.")
+
+
+
+def _add_row(table: Table, *cells) -> None:
+    """Cells as plain text: names and notes are never read as Rich markup."""
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+
+
+AUDIT_ARG = typer.Argument(..., help="Campaign id (or its name)")
+
+
+def _campaign_table(campaigns) -> Table:
+    table = Table("id", "name", "status", "scope", "due", "expected", "away", "scans", "started")
+    for c in campaigns:
+        _add_row(table, c.id, c.name, c.status, ", ".join(c.scope) or "(all)", c.due or "",
+                      str(c.expected_count), str(c.away_count), str(c.scans), c.created_at[:16])
+    return table
+
+
+def _print_summary(summary: dict) -> None:
+    c = summary["campaign"]
+    pct = summary["verified_percent"]
+    console.print(f"{c['name']} ({c['id']}, {c['status']}): {summary['verified']} of "
+                  f"{summary['expected']} expected verified"
+                  + (f" ({pct}%)" if pct is not None else ""), markup=False)
+    counts = Table("category", "count")
+    for category, n in summary["counts"].items():
+        _add_row(counts, category, str(n))
+    console.print(counts)
+    if summary["by_site"]:
+        table = Table("site", "building", "expected", "verified", "%", "missing", "relocated", "unexpected")
+        for g in summary["by_site"]:
+            _add_row(table, g["site_name"] or "-", g["building_name"] or "-", str(g["expected"]),
+                          str(g["verified"]), "" if g["verified_percent"] is None else str(g["verified_percent"]),
+                          str(g["missing"]), str(g["relocated"]), str(g["unexpected"]))
+        console.print(table)
+
+
+@audit_app.command("start")
+@reports_errors
+def start(name: str = typer.Argument(..., help="What to call the campaign, e.g. 'Spring 2026'"),
+          scope: list[str] = typer.Option([], "--scope", help="Location key whose subtree is audited "
+                                          "(repeatable; default: the whole estate)"),
+          due: Optional[str] = typer.Option(None, "--due", help="Due date, YYYY-MM-DD"),
+          as_json: bool = JSON_OPTION):
+    """Open a campaign: snapshot the hardware expected in the scope and where it should be."""
+    from cmdb.audit.service import start_campaign
+
+    with open_graph() as graph:
+        campaign = start_campaign(graph, name, scope=scope, due=due, actor=cli_actor())
+    if as_json:
+        print_json(campaign.as_dict())
+    else:
+        console.print(f"started {campaign.id} ({campaign.name}): {campaign.expected_count} expected, "
+                      f"{campaign.away_count} away in repair", markup=False)
+
+
+@audit_app.command("list")
+@reports_errors
+def list_(as_json: bool = JSON_OPTION):
+    """List campaigns, newest first."""
+    from cmdb.audit.service import list_campaigns
+
+    with open_graph() as graph:
+        campaigns = list_campaigns(graph)
+    if as_json:
+        print_json([c.as_dict() for c in campaigns])
+    else:
+        console.print(_campaign_table(campaigns))
+
+
+@audit_app.command("show")
+@reports_errors
+def show(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
+    """Show one campaign."""
+    from cmdb.audit.service import resolve_campaign
+
+    with open_graph() as graph:
+        campaign = resolve_campaign(graph, audit)
+    if as_json:
+        print_json(campaign.as_dict())
+    else:
+        console.print(_campaign_table([campaign]))
+        if campaign.corrections:
+            console.print(f"corrections: {campaign.corrections}", markup=False)
+
+
+@audit_app.command("scan")
+@reports_errors
+def scan(audit: str = AUDIT_ARG,
+         tag: str = typer.Argument(..., help="The asset tag read from the label (or the serial number)"),
+         at: str = typer.Option(..., "--at", help="Key of the location where it was found"),
+         note: Optional[str] = typer.Option(None, "--note"),
+         condition: Optional[str] = typer.Option(None, "--condition"),
+         as_json: bool = JSON_OPTION):
+    """Record one scan."""
+    from cmdb.audit.service import record_scan, resolve_campaign
+
+    with open_graph() as graph:
+        campaign = resolve_campaign(graph, audit)
+        scan_row = record_scan(graph, campaign.id, tag, at, actor=cli_actor(), note=note,
+                               condition=condition, source="cli")
+    if as_json:
+        print_json(scan_row)
+    else:
+        console.print(f"recorded {scan_row['tag']} at {scan_row['location']} in {campaign.id}",
+                      markup=False)
+
+
+@audit_app.command("import-scans")
+@reports_errors
+def import_scans(audit: str = AUDIT_ARG,
+                 file: Path = typer.Argument(..., help="Scanner export: CSV/XLSX with tag and location "
+                                             "columns, or a plain list of tags (with --at)"),
+                 at: Optional[str] = typer.Option(None, "--at", help="Location of every scan (plain "
+                                                  "lists) or of rows without one"),
+                 as_json: bool = JSON_OPTION):
+    """Import scans from a handheld scanner's file; importing it again adds nothing."""
+    from cmdb.audit.service import import_scans as run
+
+    with open_graph() as graph:
+        result = run(graph, audit, file, actor=cli_actor(), at=at, name=file.name)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{result['rows']} rows: {result['added']} scans added, "
+                      f"{result['already_recorded']} already recorded"
+                      + (f", {result['repeated_in_input']} repeated in the file"
+                         if result["repeated_in_input"] else ""), markup=False)
+
+
+@audit_app.command("reconcile")
+@reports_errors
+def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
+    """Expected against found: found, relocated, missing, unexpected, status mismatches,
+    duplicates, away."""
+    from cmdb.audit.service import reconcile_campaign
+
+    with open_graph() as graph:
+        result = reconcile_campaign(graph, audit)
+    if as_json:
+        print_json(result)
+        return
+    _print_summary(result["summary"])
+    for category in ("relocated", "missing", "unexpected", "status_mismatch", "duplicates"):
+        entries = result[category]
+        if not entries:
+            continue
+        table = Table("key / tag", "name", "registered", "found", "note", title=category)
+        for e in entries[:50]:
+            found = e.get("found_path") or "; ".join(e.get("found_paths") or [])
+            _add_row(table, e["key"] or e["tag"], e.get("name") or "", e.get("expected_path") or "",
+                          found, e.get("reason_text") or ("deleted from register" if e.get("deleted") else ""))
+        console.print(table)
+        if len(entries) > 50:
+            console.print(f"… and {len(entries) - 50} more (use --json or `cmdb audit report`)")
+
+
+@audit_app.command("report")
+@reports_errors
+def report(audit: str = AUDIT_ARG,
+           output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx, FILE.html or FILE.csv"),
+           as_json: bool = JSON_OPTION):
+    """Write the reconciliation as a workbook, a single HTML file or CSV."""
+    from cmdb.audit.reports import format_of, write_report
+    from cmdb.audit.service import reconcile_campaign
+
+    format_of(output)
+    with open_graph() as graph:
+        result = reconcile_campaign(graph, audit)
+    fmt = write_report(result, output)
+    if as_json:
+        print_json({"file": str(output), "format": fmt, "summary": result["summary"]})
+    else:
+        console.print(f"wrote {output}", markup=False)
+
+
+@audit_app.command("close")
+@reports_errors
+def close(audit: str = AUDIT_ARG,
+          apply_relocations: bool = typer.Option(False, "--apply-relocations",
+                                                 help="Move relocated assets to where they were found"),
+          mark_missing: bool = typer.Option(False, "--mark-missing",
+                                            help="Set status 'missing' on expected assets never scanned"),
+          as_json: bool = JSON_OPTION):
+    """Close the campaign (no more scans) and correct the register as asked."""
+    from cmdb.audit.service import close_campaign, resolve_campaign
+    from cmdb.settings import get_settings
+
+    with open_graph() as graph:
+        campaign = resolve_campaign(graph, audit)
+        result = close_campaign(graph, campaign, actor=cli_actor(), settings=get_settings(),
+                                apply_relocations=apply_relocations, mark_missing=mark_missing)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"closed {campaign.id}: {len(result['relocated'])} relocated, "
+                      f"{len(result['marked_missing'])} marked missing, {result['audited']} audited "
+                      f"(next audit due {result['next_audit_due']})", markup=False)
+
+
+@audit_app.command("overdue")
+@reports_errors
+def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to check against "
+                                                "(YYYY-MM-DD, default today)"),
+            as_json: bool = JSON_OPTION):
+    """Hardware past its audit due date, including never-audited assets."""
+    from cmdb.audit.service import overdue_assets
+    from cmdb.settings import get_settings
+
+    with open_graph() as graph:
+        rows = overdue_assets(graph, get_settings(), as_of)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("key", "name", "status", "location", "due", "days overdue", "last audited")
+    for r in rows:
+        _add_row(table, r["key"], r["name"] or "", r["status"] or "", r["location_path"] or "",
+                      r["due"], str(r["days_overdue"]), (r["last_audited_at"] or "never")[:10])
+    console.print(table)
+    console.print(f"{len(rows)} overdue", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
