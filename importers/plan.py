@@ -25,6 +25,7 @@ PATH_SEPARATORS = re.compile(r"\s*(?:/|\\|>|／|＞)\s*")
 LIST_SEPARATORS = re.compile(r"\s*[;,、，；\n]\s*")
 PATH_KEY_JOIN = " > "
 MULTI_VALUED = {"runs_on", "depends_on", "connected_to"}
+CONVERSION_CACHE_SIZE = 500_000
 
 REL_TYPE_WORDS = {
     "位于": "LOCATED_IN", "位於": "LOCATED_IN", "所在": "LOCATED_IN", "locatedin": "LOCATED_IN",
@@ -262,10 +263,17 @@ class _Planner:
                 allowed={m: _examples(m) for m in missing}))
             return
         header_norm = [norm(h) for h in headings]
+        first_col = columns[0][0]
+        first_norm = header_norm[first_col]
+        self.cache: dict[tuple[str, str], Any] = {}
+        self.props_by_name = KINDS[kind].by_name if kind in KINDS else {}
+        # Free text rarely repeats: caching it would only cost memory.
+        self.uncached = {f for f, p in self.props_by_name.items() if p.type in (schema.STR, schema.TEXT)}
         for index in range(header_index + 1, len(raw.rows)):
             cells = raw.rows[index]
             row_number = index + 1
-            if _blank(cells) or [norm(c) for c in cells] == header_norm:
+            if _blank(cells) or (first_col < len(cells) and norm(cells[first_col]) == first_norm
+                                 and [norm(c) for c in cells] == header_norm):
                 report.skipped += 1
                 continue
             if kind == RELATIONSHIPS_SHEET:
@@ -297,16 +305,17 @@ class _Planner:
                 if self.options.clear_empty:
                     props[f] = None
                 continue
-            prop = node_kind.by_name[f]
-            words = self.mapping.values.get(f)
-            if words and norm(text) in words:
-                text = words[norm(text)]
-            try:
-                props[f] = value_parsing.convert(node_kind, prop, text, dayfirst=self.options.dayfirst)
-            except InvalidInput as e:
-                self._problem(report, row, heading, text, _plain(e.message, node_kind.label),
-                              e.allowed)
+            cached = self.cache.get((f, text))
+            if cached is None:
+                cached = self._convert(node_kind, f, text)
+                if f not in self.uncached and len(self.cache) < CONVERSION_CACHE_SIZE:
+                    self.cache[(f, text)] = cached
+            if isinstance(cached, InvalidInput):
+                self._problem(report, row, heading, text, _plain(cached.message, node_kind.label),
+                              cached.allowed)
                 failed = True
+            else:
+                props[f] = cached[0]
         if key is None:
             return
         if key in self.first_seen:
@@ -329,6 +338,17 @@ class _Planner:
         if failed:
             return
         self.plan.cis[key] = CIRow(key, kind, props, report.name, row)
+
+    def _convert(self, node_kind, f: str, text: str):
+        """(value,) or the InvalidInput saying why the text is not valid."""
+        prop = self.props_by_name[f]
+        words = self.mapping.values.get(f)
+        if words and norm(text) in words:
+            text = words[norm(text)]
+        try:
+            return (value_parsing.convert(node_kind, prop, text, dayfirst=self.options.dayfirst),)
+        except InvalidInput as e:
+            return e
 
     def _relationship_row(self, report: SheetReport, row: int, cells: list[str],
                           columns: list[tuple[int, str, str]]) -> None:

@@ -20,14 +20,12 @@ def _routers():
     """Every router of the app. A new domain adds its router here."""
     from cmdb.api.routers import system
     from cmdb.api.routers import impact
-    from cmdb.api.routers import audits
-    from cmdb.web.router import router as web_router
+    from cmdb.api.routers import imports
 
     return [
         (system.router, ""),
         (impact.router, API_PREFIX),
-        (audits.router, API_PREFIX),
-        (web_router, ""),
+        (imports.router, API_PREFIX),
     ]
 
 

@@ -1,0 +1,104 @@
+"""Spreadsheet import (multipart upload) and the register as a workbook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from cmdb.api.deps import GraphDep, Importer, SettingsDep
+from cmdb.api.errors import error_response
+from cmdb.api.models import COMMON_ERRORS, error_responses
+from cmdb.errors import InvalidInput, TooLarge
+
+router = APIRouter(tags=["imports"], responses=COMMON_ERRORS)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+READ_CHUNK = 1 << 20
+
+
+async def _read_bounded(upload: UploadFile, limit: int) -> bytes:
+    """The upload's bytes, refusing more than ``limit`` without reading the rest."""
+    chunks, size = [], 0
+    while chunk := await upload.read(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"{upload.filename or 'the upload'} is larger than the limit of "
+                           f"{limit:,} bytes (CMDB_MAX_UPLOAD_BYTES)",
+                           {"field": "file", "allowed": limit})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/imports", summary="Import a spreadsheet",
+             responses=error_responses(413, 422))
+async def import_spreadsheet(
+    graph: GraphDep, settings: SettingsDep, principal: Importer,
+    file: Annotated[UploadFile, File(description=".xlsx, .xls, .ods or .csv")],
+    dry_run: Annotated[bool, Form(description="Validate and report; write nothing")] = False,
+    skip_invalid: Annotated[bool, Form(description="Write the valid rows, report the others")] = False,
+    clear_empty: Annotated[bool, Form(description="Empty cells erase the property")] = False,
+    dayfirst: Annotated[bool, Form(description="Read 05/01/2026 as 5 January")] = False,
+    kind: Annotated[Optional[str], Form(description="Kind of every sheet (default: from sheet names)")] = None,
+    sheet: Annotated[Optional[str], Form(description="Import only this sheet")] = None,
+    mapping: Annotated[Optional[str], Form(description="Preset: snipeit or netbox")] = None,
+    mapping_file: Annotated[Optional[UploadFile], File(description="Column mapping (YAML or JSON)")] = None,
+) -> Any:
+    """Same rules and summary as `cmdb import --json`. When problems stop the import (and
+    `skip_invalid` is not set) nothing is written and the answer is 422 with the summary,
+    every problem naming its sheet, row, column and value, in `error.details`."""
+    from fastapi.concurrency import run_in_threadpool
+
+    from importers.mapping import PRESETS, Mapping, load_mapping, mapping_from_dict, parse_kind
+    from importers.plan import Options
+    from importers.service import run_import
+
+    data = await _read_bounded(file, settings.max_upload_bytes)
+    chosen: Mapping = Mapping()
+    if mapping:
+        if mapping.lower() not in PRESETS:
+            raise InvalidInput(f"mapping must be one of the presets {', '.join(PRESETS)}; upload a "
+                               "mapping file as mapping_file", field="mapping", value=mapping,
+                               allowed=list(PRESETS))
+        chosen = load_mapping(mapping.lower())
+    elif mapping_file is not None:
+        import yaml
+        text = (await _read_bounded(mapping_file, settings.max_body_bytes)).decode("utf-8-sig", "replace")
+        try:
+            spec = yaml.safe_load(text)  # JSON is YAML too
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"mapping_file cannot be parsed: {exc}", field="mapping_file") from None
+        chosen = mapping_from_dict(spec or {}, source=mapping_file.filename or "mapping_file")
+    options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
+                      clear_empty=clear_empty, skip_invalid=skip_invalid)
+    name = file.filename or "upload"
+    result = await run_in_threadpool(
+        run_import, graph, [(name, data)], mapping=chosen, options=options, sheet=sheet,
+        dry_run=dry_run, actor=principal.actor, settings=settings)
+    summary = result.as_dict()
+    if result.plan.problems and not skip_invalid:
+        n = len(result.plan.problems)
+        return error_response(422, "invalid_import",
+                              f"{n} problem(s) in {name}; nothing was written. Fix them or send "
+                              "skip_invalid=true to write the valid rows.", summary)
+    return JSONResponse(summary)
+
+
+@router.get("/exports/register.xlsx", summary="The register as a workbook",
+            response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "One sheet per kind plus "
+                                                                   "Relationships"}})
+def export_register(graph: GraphDep, principal: Importer, kind: Optional[str] = None) -> Response:
+    """One sheet per kind plus Relationships, readable back by `POST /imports` with nothing
+    changed. Text starting with = + - @ tab CR LF is prefixed with an apostrophe."""
+    from importers.export import export_xlsx_bytes
+    from importers.mapping import RELATIONSHIPS_SHEET, parse_kind
+
+    chosen = parse_kind(kind) if kind else None
+    if chosen == RELATIONSHIPS_SHEET:
+        raise InvalidInput("kind takes a CI kind; relationships come with their CIs", field="kind",
+                           value=kind)
+    body = export_xlsx_bytes(graph, chosen)
+    return Response(body, media_type=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="register.xlsx"'})
