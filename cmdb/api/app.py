@@ -20,12 +20,16 @@ def _routers():
     """Every router of the app. A new domain adds its router here."""
     from cmdb.api.routers import system
     from cmdb.api.routers import impact
+    from cmdb.api.routers import audits
     from cmdb.api.routers import imports
+    from cmdb.web.router import router as web_router
 
     return [
         (system.router, ""),
         (impact.router, API_PREFIX),
+        (audits.router, API_PREFIX),
         (imports.router, API_PREFIX),
+        (web_router, ""),
     ]
 
 
