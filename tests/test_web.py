@@ -255,3 +255,98 @@ def test_assets_are_served_and_unknown_ones_are_not(client):
     assert client.get("/assets/app.css").headers["content-type"].startswith("text/css")
     assert client.get("/assets/picker.js").status_code == 200
     assert client.get("/assets/..%2Fsecurity.py").status_code == 404
+
+
+# --- audits ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def campaign(estate):
+    from cmdb.audit.service import start_campaign
+    return start_campaign(estate, "Spring <b>inventory</b>", scope=["S1"], actor="test")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_audit_pages_for_every_role(app, tokens, campaign, role):
+    c = signed_in(app, tokens[role])
+    for path in ("/audits", f"/audits/{campaign.id}", f"/audits/{campaign.id}/progress.json"):
+        response = c.get(path)
+        assert response.status_code == (200 if role in RECORDERS else 403), (path, role)
+    assert TestClient(app).get(f"/audits/{campaign.id}", follow_redirects=False).status_code == 303
+    assert TestClient(app).get(f"/audits/{campaign.id}/progress.json").status_code == 401
+
+
+def test_audit_page_escapes_and_shows_progress(app, tokens, campaign):
+    c = signed_in(app, tokens["auditor"])
+    body = c.get(f"/audits/{campaign.id}").text
+    assert "Spring &lt;b&gt;inventory&lt;/b&gt;" in body and "<b>inventory" not in body
+    assert "0 of 3 expected assets" in body
+    assert "Main site › Building B" in body  # the per-building bar
+    assert unlabelled_inputs(body) == set()
+
+
+def test_found_here_counts_in_the_campaign(app, estate, tokens, campaign):
+    c = signed_in(app, tokens["asset_staff"])
+    page = c.get("/s/HW-1").text
+    assert "Spring &lt;b&gt;inventory&lt;/b&gt;" in page  # the covering campaign is named
+    response = c.post("/s/HW-1/found", data={"csrf_token": csrf_from(page), "location": ""},
+                      follow_redirects=False)
+    assert response.headers["location"] == "/s/HW-1?done=found&campaigns=1"
+    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    assert (progress["verified"], progress["expected"], progress["scans"]) == (1, 3, 1)
+    assert {e["key"] for e in progress["lists"]["missing"]["items"]} == {"HW-2", "HW-3"}
+    # found in another room: relocated
+    c.post("/s/HW-3/found", data={"csrf_token": csrf_from(page), "location": "S1-B-101"})
+    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    assert [(e["key"], e["expected"], e["found"]) for e in progress["lists"]["relocated"]["items"]] == [
+        ("HW-3", "Main site / Building B / Room 202", "Main site / Building B / Room 101")]
+
+
+def test_problem_report_is_on_the_scan(app, estate, tokens, campaign):
+    c = signed_in(app, tokens["asset_staff"])
+    token = csrf_from(c.get("/s/HW-2").text)
+    c.post("/s/HW-2/problem", data={"csrf_token": token, "problem": "label_missing",
+                                    "note": "re-label", "location": "S1-B-202"})
+    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    assert progress["verified"] == 1
+    from cmdb.audit.service import reconcile_campaign
+    found = reconcile_campaign(estate, campaign.id)["found"]
+    assert [(e["key"], e.get("condition"), e.get("note")) for e in found] == [
+        ("HW-2", "Label missing or unreadable", "re-label")]
+
+
+def test_continuous_scanning_endpoint(app, estate, tokens, campaign):
+    c = signed_in(app, tokens["asset_staff"])
+    token = csrf_from(c.get(f"/audits/{campaign.id}").text)
+    url = f"/audits/{campaign.id}/scans.json"
+    body = {"tag": "HW-1", "location": "S1-B-101"}
+    assert c.post(url, json=body).status_code == 403  # no CSRF header
+    assert c.post(url, json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    ok = c.post(url, json=body, headers={"X-CSRF-Token": token})
+    assert ok.status_code == 200 and ok.json()["known"] is True
+    unknown = c.post(url, json={"tag": "STRAY-9", "location": "S1-B-101"},
+                     headers={"X-CSRF-Token": token}).json()
+    assert unknown["known"] is False and "not in the register" in unknown["message"]
+    no_place = c.post(url, json={"tag": "HW-2"}, headers={"X-CSRF-Token": token})
+    assert no_place.status_code == 422 and "location" in no_place.json()["error"]["message"]
+    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    assert [e["key"] for e in progress["lists"]["unexpected"]["items"]] == ["STRAY-9"]
+    viewer = signed_in(app, tokens["viewer"])
+    vtoken = csrf_from(viewer.get("/").text)
+    assert viewer.post(url, json=body, headers={"X-CSRF-Token": vtoken}).status_code == 403
+
+
+def test_unknown_tag_recorded_as_unexpected(app, estate, tokens, campaign):
+    c = signed_in(app, tokens["asset_staff"])
+    page = c.get("/s/NEW-77")
+    assert page.status_code == 404 and "Record as unexpected" in page.text
+    response = c.post("/s/NEW-77/unexpected", data={"csrf_token": csrf_from(page.text),
+                                                    "campaign": campaign.id, "location": "S1-B-202"},
+                      follow_redirects=False)
+    assert response.status_code == 303
+    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    assert [(e["key"], e["found"]) for e in progress["lists"]["unexpected"]["items"]] == [
+        ("NEW-77", "Main site / Building B / Room 202")]
+    bad = c.post("/s/NEW-78/unexpected", data={"csrf_token": csrf_from(page.text),
+                                               "campaign": "AUD-nope", "location": "S1-B-202"})
+    assert bad.status_code == 422

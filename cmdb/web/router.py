@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cmdb.web import auth, cis, home, scan
+from cmdb.web import audits, auth, cis, home, scan
 
 router = APIRouter()
-for _module_router in (auth.router, home.router, home.json_router, cis.router, scan.router):
+for _module_router in (auth.router, home.router, home.json_router, cis.router, scan.router,
+                       audits.router, audits.json_router):
     router.include_router(_module_router)

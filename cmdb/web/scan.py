@@ -79,10 +79,15 @@ def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
             problem: str | None = None, note: str | None = None) -> int:
     """Scan in each covering open campaign, then refresh last_seen_at (with the problem, if
     any, in the history entry's source). Returns the number of campaigns recorded in."""
-    campaigns = audits_bridge.campaigns_covering(graph, key, location["key"] if location else None)
+    if location is None:  # the picker was cleared: where it is registered
+        path = graph.location_path(key)
+        if not path:
+            raise InvalidInput("Pick the location where the asset is", field="location")
+        location = {"key": path[-1]["key"], "text": path_text(path)}
+    campaigns = audits_bridge.campaigns_covering(graph, key, location["key"])
     for campaign in campaigns:
-        audits_bridge.record_scan(graph, campaign.id, key, location["key"] if location else None,
-                                  actor=user.actor, note=note, problem=problem)
+        audits_bridge.record_scan(graph, campaign.id, key, location["key"], actor=user.actor,
+                                  note=note, problem=PROBLEMS.get(problem or ""))
     source = "scan page"
     if problem:
         source = f"problem reported: {PROBLEMS[problem]}" + (f" — {note}" if note else "")

@@ -1,0 +1,58 @@
+"""Audit campaigns: the list, a campaign's progress (polled as JSON) and continuous scanning."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from cmdb.api.deps import GraphDep
+from cmdb.errors import InvalidInput
+from cmdb.graph.schema import validate_key
+from cmdb.web import audits_bridge
+from cmdb.web.forms import CheckedJson
+from cmdb.web.render import JsonRoute, PageRoute, render
+from cmdb.web.roles import Recorder
+
+router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
+json_router = APIRouter(route_class=JsonRoute, tags=["pages"], include_in_schema=False)
+
+CHART_BAR_HEIGHT = 34
+
+
+@router.get("/audits")
+def campaigns(request: Request, user: Recorder, graph: GraphDep) -> Response:
+    return render(request, "audits.html", user=user, title="Audit campaigns",
+                  campaigns=audits_bridge.all_campaigns(graph))
+
+
+@router.get("/audits/{campaign_id}")
+def campaign_page(request: Request, campaign_id: str, user: Recorder, graph: GraphDep) -> Response:
+    campaign = audits_bridge.campaign(graph, campaign_id)
+    progress = audits_bridge.progress(graph, campaign.id)
+    return render(request, "audit.html", user=user, title=campaign.name, campaign=campaign,
+                  progress=progress, bar_height=CHART_BAR_HEIGHT)
+
+
+@json_router.get("/audits/{campaign_id}/progress.json")
+def campaign_progress(campaign_id: str, user: Recorder, graph: GraphDep) -> dict:
+    return audits_bridge.progress(graph, campaign_id)
+
+
+@json_router.post("/audits/{campaign_id}/scans.json")
+def scan(campaign_id: str, user: Recorder, graph: GraphDep, body: CheckedJson) -> Response:
+    """One tag from the continuous scanning mode: recorded, and said whether it is known."""
+    tag = validate_key(body.get("tag"), "tag")
+    location = validate_key(body.get("location"), "location") if body.get("location") else None
+    if location is None:
+        raise InvalidInput("Choose the location you are scanning in first", field="location")
+    campaign = audits_bridge.campaign(graph, campaign_id)
+    stored = audits_bridge.record_scan(graph, campaign.id, tag, location, actor=user.actor,
+                                       source="scan_page")
+    ci = graph.get_cis([tag]).get(tag)
+    known = ci is not None
+    return JSONResponse({"tag": tag, "location": location, "known": known,
+                         "kind": ci.kind if ci else None,
+                         "name": (ci.name or "") if ci else "",
+                         "created": stored.get("created", True),
+                         "message": (f"{tag} {ci.name or ''}".strip() if known
+                                     else f"{tag}: not in the register (recorded as unexpected)")})

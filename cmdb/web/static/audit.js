@@ -1,0 +1,152 @@
+// Audit progress: poll the JSON every few seconds and redraw; continuous scanning mode.
+// Everything from the server is inserted with textContent / SVG attributes, never as HTML.
+(function () {
+  "use strict";
+  var root = document.getElementById("audit");
+  if (!root) return;
+  var campaign = root.getAttribute("data-campaign");
+  var csrf = root.getAttribute("data-csrf");
+  var base = "/audits/" + encodeURIComponent(campaign);
+  var SVG = "http://www.w3.org/2000/svg";
+  var POLL_MS = 3000;
+
+  function percent(v) {
+    if (v === null || v === undefined) return "–";
+    return (v === 0 || v === 100) ? v.toFixed(0) + "%" : v.toFixed(1) + "%";
+  }
+  function el(tag, text) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; return e; }
+  function svg(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function drawChart(groups) {
+    var chart = document.getElementById("chart");
+    while (chart.firstChild) chart.removeChild(chart.firstChild);
+    chart.setAttribute("viewBox", "0 0 320 " + Math.max(groups.length, 1) * 48);
+    groups.forEach(function (g, i) {
+      var y = i * 48;
+      chart.appendChild(svg("text", { x: 0, y: y + 14 }, g.label));
+      chart.appendChild(svg("rect", { "class": "todo", x: 0, y: y + 20, width: 256, height: 18, rx: 3 }));
+      chart.appendChild(svg("rect", { "class": "done", x: 0, y: y + 20, width: ((g.percent || 0) * 2.56).toFixed(1), height: 18, rx: 3 }));
+      chart.appendChild(svg("text", { x: 262, y: y + 34 }, percent(g.percent)));
+    });
+  }
+
+  function drawList(name, data) {
+    var list = document.getElementById("list-" + name);
+    if (!list) return;
+    var count = document.querySelector('[data-count="' + name + '"]');
+    if (count) count.textContent = String(data.total);
+    var showExpected = list.getAttribute("data-expected") === "1";
+    var showFound = list.getAttribute("data-found") === "1";
+    var showReason = list.getAttribute("data-reason") === "1";
+    list.textContent = "";
+    data.items.forEach(function (e) {
+      var li = el("li");
+      li.appendChild(el("strong", e.key));
+      li.appendChild(document.createTextNode(" " + e.name));
+      function line(text) { li.appendChild(el("br")); li.appendChild(el("small", text)); }
+      if (showExpected && e.expected) line("registered: " + e.expected);
+      if (showFound && e.found) line("found: " + e.found);
+      if (showReason && e.reason) line(e.reason);
+      if (e.note) line("note: " + e.note);
+      list.appendChild(li);
+    });
+  }
+
+  function draw(p) {
+    document.getElementById("percent").textContent = percent(p.percent);
+    document.getElementById("verified-text").textContent = p.verified + " of " + p.expected + " expected assets";
+    document.getElementById("scans-text").textContent = p.scans + " scans";
+    drawChart(p.groups);
+    Object.keys(p.lists).forEach(function (name) { drawList(name, p.lists[name]); });
+    document.getElementById("updated").textContent = "Updated " + new Date().toLocaleTimeString();
+  }
+
+  var polling = false;
+  function poll() {
+    if (polling || document.hidden) return;
+    polling = true;
+    fetch(base + "/progress.json", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (r.status === 401) { location.reload(); } return r.ok ? r.json() : null; })
+      .then(function (p) { if (p) draw(p); })
+      .catch(function () {})
+      .then(function () { polling = false; });
+  }
+  setInterval(poll, POLL_MS);
+  document.addEventListener("visibilitychange", poll);
+
+  // --- continuous scanning ---------------------------------------------------------------
+  var form = document.getElementById("scan-form");
+  if (!form) return;
+  var input = document.getElementById("scan-tag");
+  var status = document.getElementById("scan-status");
+  var log = document.getElementById("scan-log");
+  var locationValue = document.getElementById("scan-location");
+  var queue = [], busy = false, audio = null, flashTimer = null;
+
+  function beep(ok) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = ok ? 1320 : 220;
+      osc.type = ok ? "sine" : "square";
+      gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + (ok ? 0.08 : 0.3));
+    } catch (e) { /* no audio: the colour still says it */ }
+  }
+  function flash(kind) {
+    form.classList.remove("ok", "unknown");
+    void form.offsetWidth;  // restart the transition for back-to-back scans
+    form.classList.add(kind);
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(function () { form.classList.remove("ok", "unknown"); }, 900);
+  }
+  function acknowledge(ok, message) {
+    flash(ok ? "ok" : "unknown");
+    beep(ok);
+    status.textContent = message;
+    var li = el("li", message);
+    li.className = ok ? "ok" : "unknown";
+    log.insertBefore(li, log.firstChild);
+    while (log.children.length > 30) log.removeChild(log.lastChild);
+  }
+  function next() {
+    if (busy || !queue.length) return;
+    busy = true;
+    var item = queue.shift();
+    fetch(base + "/scans.json", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept": "application/json" },
+      body: JSON.stringify(item)
+    }).then(function (r) {
+      return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+    }).then(function (res) {
+      if (res.ok) acknowledge(res.body.known, res.body.message);
+      else acknowledge(false, item.tag + ": not recorded — " + ((res.body.error && res.body.error.message) || "error"));
+    }).catch(function () {
+      acknowledge(false, item.tag + ": not recorded — no connection");
+    }).then(function () { busy = false; poll(); next(); });
+  }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var tag = input.value.trim();
+    input.value = "";
+    input.focus();
+    if (!tag) return;
+    if (!locationValue.value) {
+      acknowledge(false, "Choose the location first: " + tag + " was not recorded");
+      return;
+    }
+    queue.push({ tag: tag, location: locationValue.value });
+    next();
+  });
+  root.addEventListener("picked", function (ev) {
+    status.textContent = "Scanning in " + ev.detail.path + ". Scan a label.";
+    input.focus();
+  });
+})();
