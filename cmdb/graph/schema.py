@@ -207,7 +207,7 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(CI_LABEL, "status"),
     IndexSpec(CI_LABEL, "category"),
     IndexSpec(CI_LABEL, "name"),
-    IndexSpec(CHANGE_LABEL, "id", unique=True),
+    IndexSpec(CHANGE_LABEL, "id"),
     IndexSpec(CHANGE_LABEL, "key"),
     IndexSpec(TOKEN_LABEL, "name", unique=True),
     IndexSpec(TOKEN_LABEL, "token_hash"),

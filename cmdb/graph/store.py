@@ -35,6 +35,12 @@ MATCH (n:CI {key: k})
 RETURN n.key AS key, labels(n) AS labels, properties(n) AS props
 """
 
+FETCH_KINDS = """
+UNWIND $keys AS k
+MATCH (n:CI {key: k})
+RETURN n.key AS key, labels(n) AS labels
+"""
+
 # Takes the node's write lock before reading, so a concurrent writer waits (Neo4j) or
 # fails and is retried (embedded engine) instead of both passing the revision check.
 LOCK_CI = """
@@ -657,14 +663,14 @@ class Graph:
             normalised.append(Link(schema.validate_key(link.from_key, "from"), rel.type,
                                    schema.validate_key(link.to_key, "to")))
         keys = {k for link in normalised for k in (link.from_key, link.to_key)}
-        cis = self._fetch(tx, list(keys))
-        missing = sorted(keys - cis.keys())
+        kinds = {r["key"]: kind_from_labels(r["labels"]) for r in tx.run(FETCH_KINDS, keys=list(keys))}
+        missing = sorted(keys - kinds.keys())
         if missing:
             raise UnknownKey(missing)
         wanted: dict[tuple[str, str], set[str]] = {}
         for link in normalised:
             rel = RELATIONSHIPS[link.type]
-            schema.check_relationship(rel, cis[link.from_key].kind, cis[link.to_key].kind,
+            schema.check_relationship(rel, kinds[link.from_key], kinds[link.to_key],
                                       link.from_key, link.to_key)
             targets = wanted.setdefault((link.from_key, link.type), set())
             targets.add(link.to_key)
@@ -687,18 +693,20 @@ class Graph:
                 for (a, t, b) in existing:
                     if a == link.from_key and t == link.type and b != link.to_key:
                         to_delete.append({"from": a, "type": t, "to": b})
-                        changes.add("unlink", a, cis[a].kind, {"from": a, "type": t, "to": b}, None)
+                        changes.add("unlink", a, kinds[a], {"from": a, "type": t, "to": b}, None)
                         result.replaced.append(Link(a, t, b))
             to_create.setdefault(link.type, []).append(
                 {"from": link.from_key, "to": link.to_key, "at": changes.at, "actor": changes.actor})
-            changes.add("link", link.from_key, cis[link.from_key].kind, None,
+            changes.add("link", link.from_key, kinds[link.from_key], None,
                         {"from": link.from_key, "type": link.type, "to": link.to_key})
             result.created.append(link)
         if to_delete:
             tx.run(DELETE_LINKS, rows=to_delete).consume()
         for rel_type, rows in to_create.items():
             tx.run(create_links_query(rel_type), rows=rows).consume()
-        located = [l.from_key for l in result.created if RELATIONSHIPS[l.type].acyclic]
+        # Only a location can contain something, so only location-in-location links can close a loop.
+        located = [l.from_key for l in result.created
+                   if RELATIONSHIPS[l.type].acyclic and kinds[l.from_key] == kinds[l.to_key]]
         if located:
             cycle = tx.run(LOCATION_CYCLE, keys=located).data()
             if cycle:
