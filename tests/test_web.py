@@ -350,3 +350,45 @@ def test_unknown_tag_recorded_as_unexpected(app, estate, tokens, campaign):
     bad = c.post("/s/NEW-78/unexpected", data={"csrf_token": csrf_from(page.text),
                                                "campaign": "AUD-nope", "location": "S1-B-202"})
     assert bad.status_code == 422
+
+
+# --- impact -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_impact_page_for_every_role(app, tokens, role):
+    c = signed_in(app, tokens[role])
+    response = c.get("/impact", params={"keys": "HW-1"})
+    allowed = role in ("reviewer", "admin")
+    assert response.status_code == (200 if allowed else 403)
+    if allowed:
+        body = response.text
+        assert "1 down" in body and "APP-1" in body and "Payroll" in body
+        assert 'src="/api/v1/impact/graph.svg?keys=HW-1"' in body
+        assert unlabelled_inputs(body) == set()
+        picture = c.get("/api/v1/impact/graph.svg", params={"keys": "HW-1"})  # the <img>, by cookie
+        assert picture.status_code == 200 and picture.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_impact_page_errors_are_shown_on_the_page(app, tokens):
+    c = signed_in(app, tokens["reviewer"])
+    unknown = c.get("/impact", params={"keys": "NOPE, HW-1"})
+    assert unknown.status_code == 404 and "NOPE" in unknown.text and "<form" in unknown.text
+    bad_depth = c.get("/impact", params={"keys": "HW-1", "depth": "x"})
+    assert bad_depth.status_code == 422 and "1 to 32" in bad_depth.text
+    assert c.get("/impact").status_code == 200
+    both = c.get("/impact", params={"keys": "HW-1,S1-B-202", "depth": "2"})
+    assert both.status_code == 200 and "HW-2" in both.text
+
+
+def test_ci_picker_json(app, tokens):
+    c = signed_in(app, tokens["reviewer"])
+    items = c.get("/web/cis.json", params={"q": "pay"}).json()["items"]
+    assert items == [{"key": "APP-1", "name": "Payroll", "path": "Application: Payroll"}]
+
+
+def test_cookie_cannot_write_through_the_api_without_the_csrf_header(app, tokens):
+    c = signed_in(app, tokens["admin"])
+    body = {"key": "NEW-1", "kind": "Hardware", "properties": {"name": "x"}}
+    response = c.post("/api/v1/cis", json=body)
+    assert response.status_code == 401

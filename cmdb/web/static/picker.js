@@ -7,9 +7,21 @@
     var list = root.querySelector("ul");
     var chosen = root.querySelector("[data-picker-chosen]");
     var timer = null, seq = 0;
+    var source = root.getAttribute("data-picker-source") || "/web/locations.json";
+    var appendTo = root.getAttribute("data-picker-append");  // add keys to a list instead
 
     function close() { list.hidden = true; list.textContent = ""; }
     function choose(item) {
+      if (appendTo) {
+        var target = document.getElementById(appendTo);
+        var keys = target.value.split(",").map(function (k) { return k.trim(); }).filter(Boolean);
+        if (keys.indexOf(item.key) < 0) keys.push(item.key);
+        target.value = keys.join(", ");
+        input.value = "";
+        chosen.textContent = "Added " + item.key;
+        close();
+        return;
+      }
       value.value = item.key;
       input.value = item.path;
       chosen.textContent = "Selected: " + item.key;
@@ -24,6 +36,7 @@
         b.type = "button";
         b.setAttribute("role", "option");
         b.textContent = item.path + " (" + item.key + ")";
+        b.setAttribute("tabindex", "0");
         b.addEventListener("click", function () { choose(item); input.focus(); });
         li.appendChild(b);
         list.appendChild(li);
@@ -31,7 +44,7 @@
       if (!items.length) {
         var li = document.createElement("li");
         li.className = "hint";
-        li.textContent = "No location matches";
+        li.textContent = "Nothing matches";
         list.appendChild(li);
       }
       list.hidden = false;
@@ -39,18 +52,17 @@
     function search() {
       var q = input.value.trim();
       var mine = ++seq;
-      fetch("/web/locations.json?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+      fetch(source + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : { items: [] }; })
         .then(function (data) { if (mine === seq && document.activeElement === input) show(data.items || []); })
         .catch(function () {});
     }
     input.addEventListener("input", function () {
-      value.value = "";
-      chosen.textContent = "No location chosen";
+      if (value) { value.value = ""; chosen.textContent = "No location chosen"; }
       clearTimeout(timer);
       timer = setTimeout(search, 150);
     });
-    input.addEventListener("focus", function () { if (!value.value) { clearTimeout(timer); timer = setTimeout(search, 50); } });
+    input.addEventListener("focus", function () { if (!value || !value.value) { clearTimeout(timer); timer = setTimeout(search, 50); } });
     input.addEventListener("keydown", function (ev) {
       if (ev.key === "ArrowDown" && !list.hidden) {
         var first = list.querySelector("button");

@@ -1,0 +1,80 @@
+"""``/impact``: choose CIs, see the picture of what a change to them touches and the table."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from cmdb.api.deps import GraphDep, Reviewer, SettingsDep, Viewer
+from cmdb.errors import CMDBError, InvalidInput, UnknownKey
+from cmdb.impact.service import impact, path_text
+from cmdb.web.render import JsonRoute, PageRoute, render
+
+router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
+json_router = APIRouter(route_class=JsonRoute, tags=["pages"], include_in_schema=False)
+
+MAX_KEYS = 50
+TABLE_LIMIT = 500
+
+
+def _keys(values: list[str]) -> list[str]:
+    """Keys from repeated parameters or one box of keys separated by commas or new lines."""
+    keys: list[str] = []
+    for value in values:
+        for part in value.replace("\n", ",").split(","):
+            if part.strip():
+                keys.append(part.strip())
+    keys = list(dict.fromkeys(keys))
+    if len(keys) > MAX_KEYS:
+        raise InvalidInput(f"Choose at most {MAX_KEYS} CIs at once ({len(keys)} given)",
+                           field="keys")
+    return keys
+
+
+def _depth(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 32:
+        raise InvalidInput(f"Steps must be a whole number from 1 to 32, not {text[:10]!r}",
+                           field="depth", value=text[:10])
+    return int(text)
+
+
+@router.get("/impact")
+def impact_page(request: Request, user: Reviewer, graph: GraphDep,
+                keys: list[str] = Query(default=[]), depth: str = "") -> Response:
+    result = None
+    error = None
+    status = 200
+    chosen: list[str] = []
+    steps: int | None = None
+    try:
+        steps = _depth(depth)
+        chosen = _keys(keys)
+        if chosen:
+            result = impact(graph, chosen, depth=steps)
+    except UnknownKey as exc:
+        error, status = exc.message, 404
+    except CMDBError as exc:
+        error, status = exc.message, 422
+    picture_url = None
+    rows = []
+    if result is not None:
+        query = [("keys", k) for k in chosen] + ([("depth", str(steps))] if steps else [])
+        picture_url = "/api/v1/impact/graph.svg?" + urlencode(query)
+        rows = [{**a, "path_text": path_text(a["path"])} for a in result["affected"][:TABLE_LIMIT]]
+    return render(request, "impact.html", status=status, user=user, title="Impact",
+                  keys_text=", ".join(chosen), depth=depth.strip()[:10], error=error, result=result,
+                  rows=rows, picture_url=picture_url, table_limit=TABLE_LIMIT)
+
+
+@json_router.get("/web/cis.json")
+def ci_choices(user: Viewer, graph: GraphDep, settings: SettingsDep, q: str = "") -> dict:
+    """CIs matching ``q``, for the impact page's picker."""
+    q = q.strip()[: settings.max_query_length]
+    page = graph.list_cis(q=q or None, limit=20)
+    return {"items": [{"key": c.key, "name": c.name or "", "path": f"{c.kind}: {c.name or c.key}"}
+                      for c in page.items]}
