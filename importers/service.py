@@ -7,11 +7,12 @@ import would have done.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from cmdb.graph import CI, CIInput, Graph, Link
+from cmdb.graph import CIInput, Graph
 from cmdb.graph import import_queries
 from cmdb.graph.schema import RELATIONSHIPS
 from cmdb.settings import Settings, get_settings
@@ -21,21 +22,53 @@ from importers.plan import Options, Plan, build_plan
 from importers.readers import RawSheet, read_file
 
 Progress = Callable[[str, int, int], None]
+PREFETCH_ALWAYS_BELOW = 20_000
 
 
 class GraphRegister:
-    """The register as validation sees it, with the CIs it looked at kept for comparing."""
+    """The register as validation sees it: kinds, properties and outgoing links of the CIs
+    a file names. With ``prefetch`` the whole register is read in the background while the
+    file is being read and validated (cheaper than key lookups when the file covers much of
+    the register)."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, prefetch: bool = False):
         self.graph = graph
-        self.cis: dict[str, CI] = {}
+        self.cis: dict[str, import_queries.Existing] = {}
+        self._everything: Future | None = None
+        if prefetch:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-snapshot")
+            self._everything = self._pool.submit(import_queries.snapshot_all, graph)
+            self._pool.shutdown(wait=False)
 
     def kinds_of(self, keys: Iterable[str]) -> dict[str, str]:
-        self.cis.update(self.graph.get_cis(list(keys)))
+        if self._everything is not None:
+            self.cis = self._everything.result()
+        else:
+            self.cis.update(import_queries.snapshot_by_keys(self.graph, list(keys)))
         return {k: ci.kind for k, ci in self.cis.items()}
 
     def locations(self) -> list[tuple[str, str | None, str | None]]:
+        if self._everything is not None:
+            return [(k, ci.properties.get("name"),
+                     next((to for t, to in ci.out if t == "LOCATED_IN"), None))
+                    for k, ci in self._everything.result().items() if ci.kind == "Location"]
         return import_queries.location_tree(self.graph)
+
+    def close(self) -> None:
+        if self._everything is not None:
+            self._everything.result()
+
+
+def _prefetch_worth_it(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]]) -> bool:
+    size = 0
+    for _, source in sources:
+        if isinstance(source, (bytes, bytearray)):
+            size += len(source)
+        elif Path(source).is_file():
+            size += Path(source).stat().st_size
+    estimated_rows = size // 40
+    total = import_queries.register_size(graph)
+    return total <= PREFETCH_ALWAYS_BELOW or total <= 2 * estimated_rows
 
 
 @dataclass
@@ -104,39 +137,44 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     options = options or Options()
     tick = progress or (lambda phase, done, total: None)
     tick("reading", 0, 1)
-    sheets = read_sources(sources, sheet=sheet, mapping=mapping, settings=settings)
-    tick("reading", 1, 1)
-    register = GraphRegister(graph)
-    tick("validating", 0, 1)
-    plan = build_plan(sheets, mapping, options, register)
-    tick("validating", 1, 1)
+    register = GraphRegister(graph, prefetch=_prefetch_worth_it(graph, sources))
+    try:
+        sheets = read_sources(sources, sheet=sheet, mapping=mapping, settings=settings)
+        tick("reading", 1, 1)
+        tick("validating", 0, 1)
+        plan = build_plan(sheets, mapping, options, register)
+        tick("validating", 1, 1)
+    finally:
+        register.close()
     names = [Path(n).name for n, _ in sources]
     result = ImportResult(names, plan, dry_run, source="import " + ", ".join(names))
     tick("comparing", 0, 1)
-    changes, new_links = _compare(graph, plan, register)
+    changes, new_links = _compare(plan, register)
     tick("comparing", 1, 1)
     _count(result, changes, new_links)
     if dry_run or (plan.problems and not options.skip_invalid):
         return result
-    items = [c for c, status in changes if status != "unchanged"]
-    links = [Link(a, t, b) for a, t, b in new_links]
-    if items or links:
-        tick("writing", 0, len(items) + len(links))
-        upserted, linked = graph.upsert_cis_atomically(items, links, actor=actor, source=result.source)
-        tick("writing", len(items) + len(links), len(items) + len(links))
-        # Another writer may have got there between our comparison and the write.
-        if set(upserted.unchanged):
-            statuses = {k: "unchanged" for k in upserted.unchanged}
-            statuses.update({k: "created" for k in upserted.created})
-            statuses.update({k: "updated" for k in upserted.updated})
-            changes = [(c, statuses.get(c.key, s)) for c, s in changes]
-            new_links = {(l.from_key, l.type, l.to_key) for l in linked.created}
+    creates = [c for c, status in changes if status == "created"]
+    updates = [c for c, status in changes if status == "updated"]
+    links = sorted(new_links)
+    if creates or updates or links:
+        total = len(creates) + len(updates) + len(links)
+        tick("writing", 0, total)
+        kinds = {k: ci.kind for k, ci in register.cis.items()}
+        kinds.update({c.key: c.kind for c, _ in changes})
+        upserted, linked = import_queries.write_import(graph, creates, updates, links, kinds,
+                                                       actor=actor, source=result.source)
+        tick("writing", total, total)
+        if upserted.unchanged:  # someone else made the same change meanwhile
+            statuses = {c.key: s for c, s in changes}
+            statuses.update({k: "unchanged" for k in upserted.unchanged})
+            changes = [(c, statuses[c.key]) for c, _ in changes]
             _count(result, changes, new_links)
     result.written = True
     return result
 
 
-def _compare(graph: Graph, plan: Plan, register: GraphRegister
+def _compare(plan: Plan, register: GraphRegister
              ) -> tuple[list[tuple[CIInput, str]], set[tuple[str, str, str]]]:
     """Each planned CI with created/updated/unchanged, and the links that do not exist yet."""
     changes: list[tuple[CIInput, str]] = []
@@ -150,10 +188,12 @@ def _compare(graph: Graph, plan: Plan, register: GraphRegister
         else:
             changes.append((item, "unchanged"))
     wanted = {(r.from_key, r.type, r.to_key) for r in plan.relationships}
-    created_keys = {c.key for c, s in changes if s == "created"}
-    maybe = [l for l in wanted if l[0] not in created_keys and l[2] not in created_keys]
-    existing = import_queries.existing_links(graph, maybe) if maybe else set()
-    return changes, wanted - existing
+    new_links = set()
+    for link in wanted:
+        existing = register.cis.get(link[0])
+        if existing is None or (link[1], link[2]) not in existing.out:
+            new_links.add(link)
+    return changes, new_links
 
 
 def _count(result: ImportResult, changes: list[tuple[CIInput, str]],

@@ -64,7 +64,16 @@ def imp(graph, data: bytes, name="register.xlsx", **kw):
     return run_import(graph, [(name, data)], options=options, actor="tester", **kw)
 
 
-def test_register_with_chinese_headings_imports_and_reimports_unchanged(graph):
+@pytest.fixture(params=["whole register read", "CIs looked up by key"])
+def lookup(request, monkeypatch):
+    """Both ways the importer reads the register to compare with."""
+    from importers import service
+    if request.param == "CIs looked up by key":
+        monkeypatch.setattr(service, "_prefetch_worth_it", lambda graph, sources: False)
+    return request.param
+
+
+def test_register_with_chinese_headings_imports_and_reimports_unchanged(graph, lookup):
     data = workbook(REGISTER)
     first = imp(graph, data)
     assert first.plan.problems == []
@@ -95,7 +104,7 @@ def test_register_with_chinese_headings_imports_and_reimports_unchanged(graph):
         ("位置", 2, 2), ("硬件", 3, 3), ("镜像", 1, 1), ("应用系统", 2, 2), ("关系", 1, 1)]
 
 
-def test_a_changed_cell_updates_that_property_only_with_history_naming_the_import(graph):
+def test_a_changed_cell_updates_that_property_only_with_history_naming_the_import(graph, lookup):
     imp(graph, workbook(REGISTER))
     changed = {**REGISTER, "硬件": [row[:] for row in REGISTER["硬件"]]}
     changed["硬件"][1][3] = "维修"
@@ -107,6 +116,31 @@ def test_a_changed_cell_updates_that_property_only_with_history_naming_the_impor
     assert (latest.action, latest.before, latest.after, latest.source, latest.actor) == (
         "update", {"status": "in_use"}, {"status": "in_repair"}, "import 2026-02.xlsx", "tester")
     assert graph.get_ci("000123").properties["name"] == "数据库服务器"
+
+
+def test_a_moved_device_gets_its_new_location_and_loses_the_old_one(graph, lookup):
+    imp(graph, workbook(REGISTER))
+    moved = {"硬件": [REGISTER["硬件"][0], ["000125", "备用服务器", "服务器", "库存", "2024年3月3日", "32 G",
+                                         "SITE-1", "IMG-1"]]}
+    result = imp(graph, workbook(moved), name="move.xlsx")
+    assert (result.updated, result.unchanged, result.relationships_created) == (1, 0, 1)
+    _, links = snapshot(graph)
+    assert {(a, t, b) for a, t, b in links if a == "000125" and t == "LOCATED_IN"} == {
+        ("000125", "LOCATED_IN", "SITE-1")}
+    entries, _ = graph.history("000125")
+    assert {(e.action, e.source) for e in entries[:2]} == {("unlink", "import move.xlsx"),
+                                                           ("link", "import move.xlsx")}
+    again = imp(graph, workbook(moved))
+    assert (again.updated, again.unchanged, again.relationships_created) == (0, 1, 0)
+
+
+def test_a_location_cycle_is_refused_and_nothing_written(graph):
+    imp(graph, workbook(REGISTER))
+    before = snapshot(graph)
+    cyclic = {"位置": [REGISTER["位置"][0], ["SITE-1", "总部", "园区", "RM-101"]]}
+    with pytest.raises(Exception, match="inside itself"):
+        imp(graph, workbook(cyclic))
+    assert snapshot(graph) == before
 
 
 def test_all_or_nothing_by_default(graph):

@@ -1,15 +1,26 @@
 """Read queries that spreadsheet import and export need beyond the store's own.
 
-All reads; writes go through ``Graph.upsert_cis_atomically`` / ``link_many``. Labels come
-from the schema's closed set; values are parameters.
+Reads for comparing a file with the register and for exporting it, and the one-transaction
+write of a whole import (lean: the file is validated against the schema before it gets
+here, and only what changed is sent). Labels and relationship types come from the schema's
+closed sets; values are parameters. Every change gets its history entry in the same
+transaction, through ``ChangeLog`` like the store's own writes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS
-from cmdb.graph.store import EXISTING_LINKS, Graph, _chunks
+from neo4j import ManagedTransaction
+
+from cmdb.errors import Conflict, DuplicateKey, ForbiddenRelationship
+from cmdb.graph.history import ChangeLog
+from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
+from cmdb.graph.store import (
+    CI, DELETE_LINKS, EXISTING_LINKS, LOCATION_CYCLE, UPDATE_CIS, CIInput, Graph, Link, LinkResult,
+    UpsertResult, _chunks, _history_props, create_cis_query, kind_from_labels,
+)
 
 LOCATION_TREE = f"""
 MATCH (n:Location)
@@ -61,3 +72,163 @@ def existing_links(graph: Graph, links: Sequence[tuple[str, str, str]],
                                                 for a, t, b in batch])
         found.update((r["from"], r["type"], r["to"]) for r in rows)
     return found
+
+
+# ---------------------------------------------------------------------------------------
+# What an import compares against: CIs with their properties and outgoing links.
+
+COUNT_CIS = f"MATCH (n:{CI_LABEL}) RETURN count(n) AS total"
+
+SNAPSHOT_BY_KEYS = f"""
+UNWIND $keys AS k
+MATCH (n:{CI_LABEL} {{key: k}})
+OPTIONAL MATCH (n)-[r]->(m:{CI_LABEL})
+RETURN n.key AS key, labels(n) AS labels, properties(n) AS props, collect([type(r), m.key]) AS out
+"""
+
+
+def snapshot_query(kind: str) -> str:
+    label = KINDS[kind].label  # closed set
+    return (f"MATCH (n:{label}) OPTIONAL MATCH (n)-[r]->(m:{CI_LABEL}) "
+            "RETURN n.key AS key, labels(n) AS labels, properties(n) AS props, "
+            "collect([type(r), m.key]) AS out")
+
+
+@dataclass(frozen=True)
+class Existing:
+    kind: str
+    properties: dict[str, Any]
+    out: tuple[tuple[str, str], ...]   # (relationship type, target key)
+
+    @property
+    def revision(self) -> int:
+        return int(self.properties.get(REVISION) or 0)
+
+
+def _existing(row: dict[str, Any]) -> tuple[str, Existing]:
+    props = dict(row["props"])
+    props.pop("key", None)
+    out = tuple((t, k) for t, k in row["out"] if t is not None and k is not None)
+    return row["key"], Existing(kind_from_labels(row["labels"]), props, out)
+
+
+def register_size(graph: Graph) -> int:
+    return graph.read(COUNT_CIS)[0]["total"]
+
+
+def snapshot_by_keys(graph: Graph, keys: Sequence[str], batch_size: int = 5000) -> dict[str, Existing]:
+    found: dict[str, Existing] = {}
+    for batch in _chunks(list(dict.fromkeys(keys)), batch_size):
+        for row in graph.read(SNAPSHOT_BY_KEYS, keys=list(batch)):
+            key, existing = _existing(row)
+            found[key] = existing
+    return found
+
+
+def snapshot_all(graph: Graph) -> dict[str, Existing]:
+    found: dict[str, Existing] = {}
+    for kind in KINDS:
+        for row in graph.read(snapshot_query(kind)):
+            key, existing = _existing(row)
+            found[key] = existing
+    return found
+
+
+# ---------------------------------------------------------------------------------------
+# Writing an import: one transaction, so a file is written completely or not at all.
+
+WRITE_BATCH = 5000
+
+
+def create_links_counted_query(rel_type: str) -> str:
+    rel = RELATIONSHIPS[rel_type].type  # closed set
+    return (f"UNWIND $rows AS r MATCH (a:{CI_LABEL} {{key: r.from}}) "
+            f"MATCH (b:{CI_LABEL} {{key: r.to}}) "
+            f"CREATE (a)-[x:{rel}]->(b) SET x.created_at = r.at, x.created_by = r.actor "
+            "RETURN count(x) AS n")
+
+
+def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CIInput],
+                 links: Sequence[tuple[str, str, str]], kinds: dict[str, str], *, actor: str,
+                 source: str | None) -> tuple[UpsertResult, LinkResult]:
+    """Create ``creates``, apply the differing properties of ``updates`` (compared inside the
+    transaction), create ``links`` (replacing a CI's previous LOCATED_IN / RUNS_IMAGE), with
+    a history entry for each change, all in one transaction.
+
+    The caller has validated values, keys and relationship kinds against the schema, and
+    ``links`` holds only links that did not exist when it looked."""
+    created_keys = {c.key for c in creates}
+
+    def work(tx: ManagedTransaction) -> tuple[UpsertResult, LinkResult]:
+        changes = ChangeLog(actor, source)
+        now = changes.at
+        upserted, linked = UpsertResult(), LinkResult()
+        rows_by_kind: dict[str, list[dict[str, Any]]] = {}
+        for item in creates:
+            values = {k: v for k, v in item.properties.items() if v is not None}
+            row = {"key": item.key, **values, REVISION: 1, "created_at": now, "updated_at": now}
+            rows_by_kind.setdefault(KINDS[item.kind].label, []).append(row)
+            changes.add("create", item.key, item.kind, None, _history_props(row))
+            upserted.created.append(item.key)
+        for kind, rows in rows_by_kind.items():
+            for batch in _chunks(rows, WRITE_BATCH):
+                tx.run(create_cis_query(kind), rows=list(batch)).consume()
+        if updates:
+            current: dict[str, CI] = {}
+            for batch in _chunks([u.key for u in updates], WRITE_BATCH):
+                current.update(Graph._fetch(tx, list(batch)))
+            rows = []
+            for item in updates:
+                cur = current.get(item.key)
+                if cur is None:
+                    raise Conflict(f"{item.key!r} was deleted while the import ran; import again",
+                                   {"key": item.key})
+                if cur.kind != item.kind:
+                    raise DuplicateKey(f"Key {item.key!r} already belongs to a {cur.kind}, not a {item.kind}",
+                                       {"key": item.key, "kind": cur.kind})
+                diff = {k: v for k, v in item.properties.items() if cur.properties.get(k) != v}
+                if not diff:
+                    upserted.unchanged.append(item.key)
+                    continue
+                rows.append({"key": item.key, "set": {**diff, REVISION: cur.revision + 1, "updated_at": now}})
+                changes.add("update", item.key, item.kind, {k: cur.properties.get(k) for k in diff}, diff)
+                upserted.updated.append(item.key)
+            for batch in _chunks(rows, WRITE_BATCH):
+                tx.run(UPDATE_CIS, rows=list(batch)).consume()
+        single = [(a, t, b) for a, t, b in links if RELATIONSHIPS[t].single and a not in created_keys]
+        if single:
+            wanted = {(a, t): b for a, t, b in single}
+            replaced = []
+            for batch in _chunks(single, WRITE_BATCH):
+                for r in tx.run(EXISTING_LINKS, rows=[{"from": a, "type": t, "to": b, "single": True}
+                                                      for a, t, b in batch]):
+                    if wanted.get((r["from"], r["type"])) != r["to"]:
+                        replaced.append({"from": r["from"], "type": r["type"], "to": r["to"]})
+            for batch in _chunks(replaced, WRITE_BATCH):
+                tx.run(DELETE_LINKS, rows=list(batch)).consume()
+            for r in replaced:
+                changes.add("unlink", r["from"], kinds.get(r["from"], ""), dict(r), None)
+                linked.replaced.append(Link(r["from"], r["type"], r["to"]))
+        by_type: dict[str, list[dict[str, str]]] = {}
+        for a, t, b in links:
+            by_type.setdefault(t, []).append({"from": a, "to": b, "at": now, "actor": actor})
+            changes.add("link", a, kinds.get(a, ""), None, {"from": a, "type": t, "to": b})
+            linked.created.append(Link(a, t, b))
+        for t, rows in by_type.items():
+            for batch in _chunks(rows, WRITE_BATCH):
+                made = tx.run(create_links_counted_query(t), rows=list(batch)).single()["n"]
+                if made != len(batch):
+                    raise Conflict(f"{len(batch) - made} {t} relationship(s) could not be created: a CI "
+                                   "they join was deleted while the import ran; import again",
+                                   {"type": t})
+        placed = [a for a, t, b in links if RELATIONSHIPS[t].acyclic and kinds.get(a) == "Location"]
+        for batch in _chunks(placed, WRITE_BATCH):
+            cycle = tx.run(LOCATION_CYCLE, keys=list(batch)).data()
+            if cycle:
+                raise ForbiddenRelationship(
+                    f"Placing {cycle[0]['k']!r} there would put it inside itself",
+                    details={"key": cycle[0]["k"], "type": "LOCATED_IN"})
+        changes.write(tx)
+        return upserted, linked
+
+    return graph.write(work)
