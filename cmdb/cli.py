@@ -185,11 +185,20 @@ def _brief(values) -> str:
 
 @app.command("demo")
 @reports_errors
-def demo(as_json: bool = JSON_OPTION):
+def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Only load into an empty register."),
+         as_json: bool = JSON_OPTION):
     """Load the demo estate (2 sites, ~150 devices, 6 images, ~30 applications). Safe to re-run."""
     from cmdb.demo import load_demo
 
     with open_graph() as graph:
+        if if_empty and graph.list_cis(limit=0).total:
+            summary = {"skipped": "the register is not empty", "created": 0, "updated": 0,
+                       "unchanged": 0, "relationships_created": 0}
+            if as_json:
+                print_json(summary)
+            else:
+                console.print("the register already holds CIs; demo estate not loaded", markup=False)
+            return
         summary = load_demo(graph, actor=cli_actor())
     if as_json:
         print_json(summary)
