@@ -1,0 +1,35 @@
+# Set-up and everyday commands. Needs Python 3.11+ (python3 on PATH, or PYTHON=...).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# The register lives here unless CMDB_DATA_DIR says otherwise.
+export CMDB_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test install bench clean-data
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, this is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Load the demo estate into an empty register, then serve the API and pages on the embedded engine.
+run: $(STAMP)
+	$(BIN)/cmdb demo --if-empty
+	$(BIN)/cmdb serve
+
+## Install everything the tests need (including Debian's chromium and a CJK font when run as root), run them.
+test: $(STAMP)
+	bash tests/install-system-packages.sh
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_graph.py
+
+clean-data:
+	rm -rf data
