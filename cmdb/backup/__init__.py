@@ -1,0 +1,1 @@
+"""Backup and restore of the whole register (file format and command line)."""
