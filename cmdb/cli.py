@@ -278,6 +278,8 @@ from cmdb.impact.cli import register as _register_impact  # noqa: E402
 _register_impact(app)
 from cmdb.audit.cli import register as _register_audit  # noqa: E402
 _register_audit(app)
+from cmdb.backup.cli import register as _register_backup  # noqa: E402
+_register_backup(app)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ def _routers():
     from cmdb.api.routers import impact
     from cmdb.api.routers import audits
     from cmdb.api.routers import imports
+    from cmdb.api.routers import backup
     from cmdb.web.router import router as web_router
 
     return [
@@ -29,6 +30,7 @@ def _routers():
         (impact.router, API_PREFIX),
         (audits.router, API_PREFIX),
         (imports.router, API_PREFIX),
+        (backup.router, API_PREFIX),
         (web_router, ""),
     ]
 
