@@ -324,6 +324,11 @@ def test_continuous_scanning_endpoint(app, estate, tokens, campaign):
     assert c.post(url, json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
     ok = c.post(url, json=body, headers={"X-CSRF-Token": token})
     assert ok.status_code == 200 and ok.json()["known"] is True
+    assert ok.json()["registered_elsewhere"] is None  # registered in a rack of that room
+    moved = c.post(url, json={"tag": "HW-3", "location": "S1-B-101"},
+                   headers={"X-CSRF-Token": token}).json()
+    assert moved["registered_elsewhere"] == "Main site › Building B › Room 202"
+    assert moved["message"] == "HW-3 printer — registered in Main site › Building B › Room 202"
     unknown = c.post(url, json={"tag": "STRAY-9", "location": "S1-B-101"},
                      headers={"X-CSRF-Token": token}).json()
     assert unknown["known"] is False and "not in the register" in unknown["message"]

@@ -12,6 +12,7 @@ from cmdb.web import audits_bridge
 from cmdb.web.forms import CheckedJson
 from cmdb.web.render import JsonRoute, PageRoute, render
 from cmdb.web.roles import Recorder
+from cmdb.web.views import path_text
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 json_router = APIRouter(route_class=JsonRoute, tags=["pages"], include_in_schema=False)
@@ -50,9 +51,26 @@ def scan(campaign_id: str, user: Recorder, graph: GraphDep, body: CheckedJson) -
                                        source="scan_page")
     ci = graph.get_cis([tag]).get(tag)
     known = ci is not None
+    message = f"{tag}: not in the register (recorded as unexpected)"
+    elsewhere = None
+    if known:
+        message = f"{tag} {ci.name or ''}".strip()
+        elsewhere = _registered_elsewhere(graph, tag, location)
+        if elsewhere:
+            message += f" — registered in {elsewhere}"
     return JSONResponse({"tag": tag, "location": location, "known": known,
-                         "kind": ci.kind if ci else None,
-                         "name": (ci.name or "") if ci else "",
+                         "kind": ci.kind if ci else None, "name": (ci.name or "") if ci else "",
                          "created": stored.get("created", True),
-                         "message": (f"{tag} {ci.name or ''}".strip() if known
-                                     else f"{tag}: not in the register (recorded as unexpected)")})
+                         "registered_elsewhere": elsewhere, "message": message})
+
+
+def _registered_elsewhere(graph, key: str, location: str) -> str | None:
+    """Where ``key`` is registered, when that is neither inside nor around ``location``."""
+    registered = graph.location_path(key)
+    if not registered:
+        return None
+    here = [p["key"] for p in graph.location_path(location)] + [location]
+    there = [p["key"] for p in registered]
+    if location in there or there[-1] in here:
+        return None
+    return path_text(registered)

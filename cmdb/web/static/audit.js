@@ -60,7 +60,7 @@
   function draw(p) {
     document.getElementById("percent").textContent = percent(p.percent);
     document.getElementById("verified-text").textContent = p.verified + " of " + p.expected + " expected assets";
-    document.getElementById("scans-text").textContent = p.scans + " scans";
+    document.getElementById("scans-text").textContent = p.scans + (p.scans === 1 ? " scan" : " scans");
     drawChart(p.groups);
     Object.keys(p.lists).forEach(function (name) { drawList(name, p.lists[name]); });
     document.getElementById("updated").textContent = "Updated " + new Date().toLocaleTimeString();
@@ -106,12 +106,12 @@
     clearTimeout(flashTimer);
     flashTimer = setTimeout(function () { form.classList.remove("ok", "unknown"); }, 900);
   }
-  function acknowledge(ok, message) {
+  function acknowledge(ok, message, moved) {
     flash(ok ? "ok" : "unknown");
     beep(ok);
     status.textContent = message;
     var li = el("li", message);
-    li.className = ok ? "ok" : "unknown";
+    li.className = (ok ? "ok" : "unknown") + (moved ? " moved" : "");
     log.insertBefore(li, log.firstChild);
     while (log.children.length > 30) log.removeChild(log.lastChild);
   }
@@ -126,7 +126,7 @@
     }).then(function (r) {
       return r.json().then(function (body) { return { ok: r.ok, body: body }; });
     }).then(function (res) {
-      if (res.ok) acknowledge(res.body.known, res.body.message);
+      if (res.ok) acknowledge(res.body.known, res.body.message, res.body.registered_elsewhere);
       else acknowledge(false, item.tag + ": not recorded — " + ((res.body.error && res.body.error.message) || "error"));
     }).catch(function () {
       acknowledge(false, item.tag + ": not recorded — no connection");

@@ -37,7 +37,11 @@
         b.setAttribute("role", "option");
         b.textContent = item.path + " (" + item.key + ")";
         b.setAttribute("tabindex", "0");
-        b.addEventListener("click", function () { choose(item); input.focus(); });
+        b.addEventListener("click", function () {
+          choose(item);
+          // keep the keyboard in the form unless a listener moved focus on (scanning mode)
+          if (!document.activeElement || document.activeElement === document.body) input.focus();
+        });
         li.appendChild(b);
         list.appendChild(li);
       });
