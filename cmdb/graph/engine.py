@@ -20,6 +20,7 @@ import signal
 import socket
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,10 @@ class EmbeddedServer:
         if server is None:
             return
         EmbeddedServer._running.pop(self.data_dir, None)
+        # Open Bolt sessions keep engine threads alive, and the JVM would wait for them at exit.
+        for driver in list(_open_drivers):
+            with contextlib.suppress(Exception):
+                driver.close()
         with contextlib.suppress(Exception):
             published = json.loads((self.data_dir / ENGINE_FILE).read_text())
             if published.get("pid") == os.getpid():
@@ -238,18 +243,21 @@ def _file_lock(path: Path):
 def stop_on_signals() -> None:
     """Stop the embedded engine cleanly on SIGTERM/SIGINT before the process exits.
 
-    A plain SIGTERM would crash the JVM hosted in this process; turning it into SystemExit
-    lets ``atexit`` stop the engine first.
+    A plain SIGTERM would crash the JVM hosted in this process, and the JVM's own SIGINT
+    handling bypasses Python; turning each into SystemExit lets ``atexit`` stop the engine first.
+    Called after the engine has started, so these handlers replace the JVM's.
     """
     def _exit(signum, _frame):
         raise SystemExit(128 + signum)
 
-    signal.signal(signal.SIGTERM, _exit)
-    signal.signal(signal.SIGHUP, _exit)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, _exit)
 
 
 # ---------------------------------------------------------------------------------------
 # Both engines
+
+_open_drivers: "weakref.WeakSet[Driver]" = weakref.WeakSet()
 
 
 def endpoint_for(settings: Settings) -> Endpoint:
@@ -266,6 +274,7 @@ def open_driver(endpoint: Endpoint) -> Driver:
                                       connection_acquisition_timeout=30,
                                       connection_timeout=10)
         driver.verify_connectivity()
+        _open_drivers.add(driver)
     except AuthError as exc:
         raise EngineUnavailable(f"The graph engine at {endpoint.uri} refused the credentials: "
                                 f"{exc.message}", {"uri": endpoint.uri}) from exc
