@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from cmdb.api.app import create_app
 from cmdb.graph.tokens import ROLES, revoke_token
-from cmdb.settings import Settings
 from tests.web_support import (
     XSS_NAME, csrf_from, role_tokens, sign_in, small_estate, unlabelled_inputs,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
@@ -10,7 +11,6 @@ from fastapi.responses import FileResponse, Response
 from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
 from cmdb.web import audits_bridge
 from cmdb.web.render import JsonRoute, PageRoute, redirect, render
-from cmdb.web.security import PAGE_HEADERS
 from cmdb.web.views import location_choices
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
@@ -24,7 +24,6 @@ MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; chars
 @router.get("/")
 def home(request: Request, user: Viewer, graph: GraphDep, tag: str | None = None) -> Response:
     if tag and tag.strip():
-        from urllib.parse import quote
         return redirect("/s/" + quote(tag.strip()[:200], safe=""))
     campaigns = audits_bridge.open_campaigns(graph)
     return render(request, "home.html", user=user, title="Home", campaigns=campaigns)
@@ -44,5 +43,3 @@ def locations(user: Viewer, graph: GraphDep, settings: SettingsDep, q: str = "")
     q = q.strip()[: settings.max_query_length]
     return {"items": location_choices(graph, q or None)}
 
-
-__all__ = ["router", "json_router", "PAGE_HEADERS"]

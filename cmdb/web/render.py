@@ -7,21 +7,18 @@ key -> a readable page, never a JSON body or a stack trace.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cmdb.api.errors import Unauthenticated
 from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, UnknownKey
-from cmdb.web.security import CSRF_HEADER, PAGE_HEADERS, current_session, safe_next
-
-log = logging.getLogger(__name__)
+from cmdb.web.security import PAGE_HEADERS, current_session, safe_next
 
 HERE = Path(__file__).parent
 TEMPLATES = Environment(
@@ -118,10 +115,3 @@ class JsonRoute(APIRoute):
         return json_handler
 
 
-def json_error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "details": None}},
-                        status_code=status, headers=PAGE_HEADERS)
-
-
-__all__ = ["CSRF_HEADER", "PageRoute", "JsonRoute", "render", "error_page", "redirect",
-           "sign_in_redirect", "json_error", "TEMPLATES"]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb.api.deps import GraphDep, Viewer
-from cmdb.errors import InvalidInput, UnknownKey
+from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import utc_now, validate_key
 from cmdb.web import audits_bridge
@@ -145,5 +145,3 @@ def record_unexpected(request: Request, key: str, user: Recorder, graph: GraphDe
     audits_bridge.record_scan(graph, campaign_id, key, location["key"], actor=user.actor, note=note)
     return redirect(_scan_url(key, done="unexpected", campaigns=1))
 
-
-__all__ = ["router", "UnknownKey"]
