@@ -396,3 +396,22 @@ def test_cookie_cannot_write_through_the_api_without_the_csrf_header(app, tokens
     body = {"key": "NEW-1", "kind": "Hardware", "properties": {"name": "x"}}
     response = c.post("/api/v1/cis", json=body)
     assert response.status_code == 401
+
+
+def test_home_opens_the_scan_page_of_a_typed_tag(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    response = c.get("/", params={"tag": " HW-1 "}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/s/HW-1"
+    odd = c.get("/", params={"tag": "a b?c"}, follow_redirects=False)
+    assert odd.headers["location"] == "/s/a%20b%3Fc"
+
+
+def test_browse_inside_a_location(app, tokens):
+    c = signed_in(app, tokens["viewer"])
+    body = c.get("/cis", params={"location": "S1-B-202"}).text
+    assert "3 items" in body
+    for key in ("S1-B-202", "HW-2", "HW-3"):
+        assert f'href="/cis/{key}"' in body
+    assert 'href="/cis/HW-1"' not in body
+    assert c.get("/cis", params={"location": "NOPE"}).status_code == 404
+    assert "What is in it" in c.get("/s/S1-B-202").text

@@ -19,16 +19,18 @@ HISTORY_SIZE = 50
 
 @router.get("/cis")
 def browse(request: Request, user: Viewer, graph: GraphDep, settings: SettingsDep,
-           q: str = "", kind: str = "", page: int = 1) -> Response:
+           q: str = "", kind: str = "", location: str = "", page: int = 1) -> Response:
     q = q.strip()[: settings.max_query_length]
     kind_label = schema.kind_of(kind).label if kind else None
+    inside = graph.get_ci(validate_key(location, "location")) if location.strip() else None
     page = max(1, min(page, 100_000))
-    result = graph.list_cis(kind=kind_label, q=q or None, offset=(page - 1) * PAGE_SIZE,
-                            limit=PAGE_SIZE)
+    result = graph.list_cis(kind=kind_label, q=q or None, location=inside.key if inside else None,
+                            offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     last_page = max(1, (result.total + PAGE_SIZE - 1) // PAGE_SIZE)
     return render(request, "cis.html", user=user, title="Configuration items",
                   items=ci_views(graph, result.items), total=result.total, q=q,
-                  kind=kind_label or "", kinds=list(schema.KINDS), page=page, last_page=last_page)
+                  kind=kind_label or "", kinds=list(schema.KINDS), page=page, last_page=last_page,
+                  inside=inside)
 
 
 @router.get("/cis/{key}")
