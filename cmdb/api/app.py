@@ -6,6 +6,7 @@ import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cmdb import __version__
@@ -18,7 +19,7 @@ API_PREFIX = "/api/v1"
 
 def _routers():
     """Every router of the app. A new domain adds its router here."""
-    from cmdb.api.routers import system
+    from cmdb.api.routers import cis, relationships, system
     from cmdb.api.routers import impact
     from cmdb.api.routers import audits
     from cmdb.api.routers import imports
@@ -27,6 +28,8 @@ def _routers():
 
     return [
         (system.router, ""),
+        (cis.router, API_PREFIX),
+        (relationships.router, API_PREFIX),
         (impact.router, API_PREFIX),
         (audits.router, API_PREFIX),
         (imports.router, API_PREFIX),
@@ -62,7 +65,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge()
+                    raise _BodyTooLarge(limit)
             return message
 
         try:
@@ -78,8 +81,12 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised while a streamed body is read. An HTTPException, so FastAPI's body parsing passes
+    it through as 413 instead of turning it into "error parsing the body" (400)."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"The request body is larger than the limit of {limit:,} bytes")
 
 
 def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:

@@ -11,7 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from neo4j.exceptions import DriverError, Neo4jError
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmdb import errors as e
@@ -54,8 +54,26 @@ def status_for(exc: e.CMDBError) -> int:
 
 
 def error_response(status: int, code: str, message: str, details=None, headers=None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "details": details}},
-                        status_code=status, headers=headers)
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(_printable(body), status_code=status, headers=headers)
+
+
+def _printable(value):
+    """Echoed input may hold text that is not valid UTF-8 (lone surrogates): replace it, so
+    the error itself can always be sent."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_printable(str(k)): _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_printable(v) for v in value]
+    if isinstance(value, (int, float, bool, type(None))):
+        return value
+    return _printable(str(value))
 
 
 def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
@@ -89,7 +107,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+                413: "too_large"}.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
         if exc.status_code == 404 and message == "Not Found":
             message = f"No such endpoint: {request.method} {request.url.path}"
@@ -100,6 +119,19 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("graph engine error on %s %s: %s", request.method, request.url.path, exc)
         return error_response(503, "engine_unavailable",
                               "The graph engine is unavailable or refused the operation; try again")
+
+    @app.exception_handler(ConstraintError)
+    async def constraint_error(request: Request, exc: ConstraintError):
+        # A concurrent writer created the same key first.
+        return error_response(409, "conflict", "Someone else created or changed the same item "
+                              "at the same moment; reload and try again")
+
+    @app.exception_handler(Neo4jError)
+    async def engine_refused(request: Request, exc: Neo4jError):
+        log.warning("graph engine refused %s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "engine_unavailable",
+                              "The graph engine is busy or refused the operation; nothing was "
+                              "changed, try again")
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):

@@ -1,0 +1,33 @@
+"""Relationships between CIs: create and remove (from, type, to). Reading them is per CI
+(``GET /cis/{key}/relationships``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cmdb.api.deps import Admin, GraphDep
+from cmdb.api.models import (
+    COMMON_ERRORS, LinkOut, Relationship, RelationshipIn, UnlinkOut, error_responses,
+)
+
+router = APIRouter(tags=["relationships"], responses=COMMON_ERRORS)
+
+
+@router.post("/relationships", response_model=LinkOut, summary="Link two CIs",
+             responses=error_responses(404))
+def link(body: RelationshipIn, graph: GraphDep, principal: Admin) -> LinkOut:
+    """Creates ``from -[type]-> to``; a LOCATED_IN or RUNS_IMAGE replaces the CI's previous one.
+    Linking what is already linked changes nothing (``created: false``)."""
+    result = graph.link(body.from_key, body.type, body.to_key, actor=principal.actor)
+    link = (result.created or result.unchanged)[0]
+    return LinkOut(from_key=link.from_key, type=link.type, to_key=link.to_key,
+                   created=bool(result.created),
+                   replaced=[Relationship(from_key=r.from_key, type=r.type, to_key=r.to_key)
+                             for r in result.replaced])
+
+
+@router.delete("/relationships", response_model=UnlinkOut, summary="Unlink two CIs",
+               responses=error_responses(404))
+def unlink(body: RelationshipIn, graph: GraphDep, principal: Admin) -> UnlinkOut:
+    graph.unlink(body.from_key, body.type, body.to_key, actor=principal.actor)
+    return UnlinkOut(from_key=body.from_key, type=body.type, to_key=body.to_key)
