@@ -391,11 +391,34 @@ def test_ci_picker_json(app, tokens):
     assert items == [{"key": "APP-1", "name": "Payroll", "path": "Application: Payroll"}]
 
 
-def test_cookie_cannot_write_through_the_api_without_the_csrf_header(app, tokens):
+def test_cookie_cannot_write_through_the_api_without_the_csrf_header(app, estate, tokens):
     c = signed_in(app, tokens["admin"])
     body = {"key": "NEW-1", "kind": "Hardware", "properties": {"name": "x"}}
     response = c.post("/api/v1/cis", json=body)
     assert response.status_code == 401
+    assert c.post("/api/v1/cis", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 401
+    assert estate.get_cis(["NEW-1"]) == {}
+    token = csrf_from(c.get("/").text)
+    created = c.post("/api/v1/cis", json=body, headers={"X-CSRF-Token": token})
+    assert created.status_code == 201
+    assert estate.get_ci("NEW-1").name == "x"
+
+
+def test_closed_campaign_takes_no_scans(app, estate, tokens, campaign, embedded_settings):
+    from cmdb.audit.service import close_campaign
+    close_campaign(estate, campaign, actor="test", settings=embedded_settings)
+    c = signed_in(app, tokens["auditor"])
+    page = c.get(f"/audits/{campaign.id}").text
+    assert "takes no more scans" in page and 'id="scan-form"' not in page
+    refused = c.post(f"/audits/{campaign.id}/scans.json", json={"tag": "HW-1", "location": "S1-B"},
+                     headers={"X-CSRF-Token": csrf_from(page)})
+    assert refused.status_code == 409 and "no longer accepts scans" in refused.json()["error"]["message"]
+    # the scan page no longer offers the campaign, and "Found here" still marks the asset seen
+    scan_page = c.get("/s/HW-1").text
+    assert "Open campaign" not in scan_page
+    done = c.post("/s/HW-1/found", data={"csrf_token": csrf_from(scan_page)}, follow_redirects=False)
+    assert done.headers["location"] == "/s/HW-1?done=found&campaigns=0"
+    assert estate.get_ci("HW-1").properties.get("last_seen_at")
 
 
 def test_home_opens_the_scan_page_of_a_typed_tag(app, tokens):
