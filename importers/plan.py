@@ -560,6 +560,8 @@ class _Planner:
             report.accepted_rows = sorted(accepted - report.rejected_rows)
         self.plan.relationships = list({(r.from_key, r.type, r.to_key): r
                                         for r in self.plan.relationships}.values())
+        order = {report.name: i for i, report in enumerate(self.plan.sheets)}
+        self.plan.problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))
 
 
 def _path_prefix_keys(value: str) -> list[str]:

@@ -143,6 +143,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         tick("reading", 1, 1)
         tick("validating", 0, 1)
         plan = build_plan(sheets, mapping, options, register)
+        del sheets  # the plan holds what is needed; the raw cells can go
         tick("validating", 1, 1)
     finally:
         register.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 from neo4j import ManagedTransaction
+from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, DuplicateKey, ForbiddenRelationship
 from cmdb.graph.history import ChangeLog
@@ -231,4 +232,8 @@ def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CII
         changes.write(tx)
         return upserted, linked
 
-    return graph.write(work)
+    try:
+        return graph.write(work)
+    except ConstraintError as exc:
+        raise Conflict("A CI in this import was created by someone else while the import ran; "
+                       "nothing was written, import again", {"reason": str(exc)[:200]}) from exc
