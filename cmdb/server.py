@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import uvicorn
 
 from cmdb.cli_support import console
@@ -17,6 +19,12 @@ def run_server(host: str | None = None, port: int | None = None) -> None:
     host = host or settings.host
     port = port or settings.port
     graph = Graph.connect(settings)
+    # Installed after the engine's JVM started, so these Python handlers replace the JVM's own
+    # (a JVM SIGTERM handler inside this process crashes it). uvicorn swaps in its handlers
+    # while serving and, after its graceful shutdown, re-raises the signal it caught: it lands
+    # here and ends the process with status 0 once the lifespan has stopped the engine.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, _exit_cleanly)
     try:
         if not has_admin_token(graph):
             token = create_token(graph, "admin", "admin", created_by="cmdb serve")
@@ -31,3 +39,7 @@ def run_server(host: str | None = None, port: int | None = None) -> None:
     # The app's lifespan stops the embedded engine when uvicorn shuts down (SIGTERM or Ctrl-C).
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
                 proxy_headers=True, timeout_graceful_shutdown=10)
+
+
+def _exit_cleanly(signum, _frame) -> None:
+    raise SystemExit(0)
