@@ -67,15 +67,17 @@ def _most_specific(locations: list[str], tree: LocationTree) -> list[str]:
 class Reconciler:
     def __init__(self, campaign: Campaign, snapshot: Snapshot, scans: list[dict[str, Any]],
                  tree: LocationTree, register: dict[str, RegisterEntry],
-                 serial_matches: dict[str, RegisterEntry]):
+                 serial_matches: dict[str, RegisterEntry], present: set[str]):
         self.campaign = campaign
         self.snapshot = snapshot
         self.scans = scans
         self.tree = tree
         self.register = register
         self.serial_matches = serial_matches
+        self.present = present  # keys in the register now
         self.scope = tree.subtree(campaign.scope) if campaign.scope else None
         self._places: dict[str | None, tuple[str | None, str | None]] = {}
+        self._paths: dict[str, str] = {}
 
     # -- helpers
 
@@ -87,8 +89,10 @@ class Reconciler:
     def path(self, location: str | None) -> str | None:
         if location is None:
             return None
-        return (self.tree.path_text(location) or self.snapshot.location_paths.get(location)
-                or location)
+        if location not in self._paths:
+            self._paths[location] = (self.tree.path_text(location)
+                                     or self.snapshot.location_paths.get(location) or location)
+        return self._paths[location]
 
     def _base(self, key: str | None, tag: str | None, name: str | None, status: str | None,
               expected: str | None) -> dict[str, Any]:
@@ -97,7 +101,7 @@ class Reconciler:
                                  "expected_path": (self.snapshot.location_paths.get(expected)
                                                    or self.path(expected)) if expected else None}
         if key is not None:
-            entry["deleted"] = key not in self.register
+            entry["deleted"] = key not in self.present
         return entry
 
     @staticmethod
@@ -264,9 +268,11 @@ def reconcile(graph: Graph, campaign: Campaign) -> dict[str, Any]:
     snapshot = load_snapshot(graph, campaign.id)
     scans = audit_store.scans(graph, campaign.id)
     tree = LocationTree.load(graph)
+    present = audit_store.existing_hardware(graph, list(snapshot.assets))
     tags = {s["tag"] for s in scans}
+    # Details only for what the snapshot does not know: scanned tags outside it.
     register = _register_entries(audit_store.register_by_key(
-        graph, list(snapshot.assets) + [t for t in tags if t not in snapshot.assets]))
+        graph, [t for t in tags if t not in snapshot.assets]))
     snapshot_serials = {a.serial for a in snapshot.assets.values() if a.serial}
     unresolved = [t for t in tags
                   if t not in snapshot.assets and t not in register and t not in snapshot_serials]
@@ -277,8 +283,9 @@ def reconcile(graph: Graph, campaign: Campaign) -> dict[str, Any]:
         for r in rows:
             counts[r["serial"]] += 1
         # A serial shared by several CIs identifies none of them.
-        unique = [r for r in rows if counts[r["serial"]] == 1]
-        for r in unique:
-            serial_matches[r["serial"]] = _register_entries([r])[r["key"]]
+        for r in rows:
+            if counts[r["serial"]] == 1:
+                serial_matches[r["serial"]] = _register_entries([r])[r["key"]]
         register.update({e.key: e for e in serial_matches.values()})
-    return Reconciler(campaign, snapshot, scans, tree, register, serial_matches).run()
+    present.update(register)
+    return Reconciler(campaign, snapshot, scans, tree, register, serial_matches, present).run()

@@ -46,6 +46,12 @@ def parse_time(value: Any, field: str = "time") -> str:
         return schema.iso_datetime(value)
     if isinstance(value, dt.date):
         return schema.iso_datetime(dt.datetime(value.year, value.month, value.day))
+    if isinstance(value, str) and value.isascii():
+        # The common case, ISO text (a scanner's or a spreadsheet's): no clean-up needed.
+        try:
+            return schema.iso_datetime(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        except ValueError:
+            pass
     text = unicodedata.normalize("NFKC", str(value)).strip()
     text = re.sub(r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?", r"\1-\2-\3", text)
     m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(.*)$", text)
