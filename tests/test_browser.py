@@ -222,6 +222,7 @@ def test_xss_name_shows_as_text(live_server, phone, embedded_graph):
     option = page.locator("#found-location-list button").first
     option.wait_for()
     assert "<script>alert(2)</script>" in option.inner_text()
+    shoot(page, "06b-location-picker")
     page.goto(f"{live_server}/impact?keys=R1")
     assert page.locator("#affected").filter(has_text=XSS_NAME).count() == 1
     assert page.locator("img[src=x]").count() == 0
@@ -241,6 +242,17 @@ def test_pages_fit_a_phone(live_server, phone, demo):
         page.goto(live_server + path)
         fits_the_screen(page)
         shoot(page, name)
+    page.goto(live_server + "/s/SRV-001")
+    page.get_by_text("Report a problem", exact=True).click()
+    page.get_by_label("Damaged").check()
+    fits_the_screen(page)
+    shoot(page, "14-report-problem")
+    page.get_by_label("Note").fill("fan noise")
+    page.get_by_role("button", name="Report problem").click()
+    page.wait_for_url(re.compile(r"done=problem"))
+    assert "Problem reported" in page.locator("[role=status]").inner_text()
+    history, _ = demo["graph"].history("SRV-001")
+    assert history[0].source == "problem reported: Damaged — fan noise"
     assert page.js_errors == []
 
 

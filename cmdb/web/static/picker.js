@@ -24,7 +24,7 @@
       }
       value.value = item.key;
       input.value = item.path;
-      chosen.textContent = "Selected: " + item.key;
+      chosen.textContent = "Selected: " + item.path + " (" + item.key + ")";
       close();
       root.dispatchEvent(new CustomEvent("picked", { detail: item, bubbles: true }));
     }
