@@ -210,3 +210,17 @@ def test_overdue_includes_never_audited(estate):
     assert b["due"] == "2020-01-01" and b["never_audited"] is True and rows[0]["key"] == "HW-B"
     # Before the first cadence has passed only the explicitly overdue one shows.
     assert [r["key"] for r in service.overdue_assets(estate, settings, today)] == ["HW-B"]
+
+
+def test_small_scope_in_a_larger_register_checks_deletions_by_key(estate):
+    # Two expected assets out of fifteen: the register is checked key by key, not by a pass
+    # over all hardware; both ways must agree.
+    campaign = service.start_campaign(estate, "one rack", scope=["RACK-101-1"], actor=ACTOR)
+    estate.delete_ci("HW-ROOMSCAN", actor=ACTOR, force=True)
+    service.record_scan(estate, campaign.id, "HW-FOUND", "ROOM-101", actor=ACTOR)
+    service.record_scan(estate, campaign.id, "HW-B", "RACK-101-1", actor=ACTOR)
+    result = service.reconcile_campaign(estate, campaign.id)
+    assert ids(result["found"]) == {"HW-FOUND"} and ids(result["missing"]) == {"HW-ROOMSCAN"}
+    assert result["missing"][0]["deleted"] is True and result["found"][0]["deleted"] is False
+    assert [(e["key"], e["reason"]) for e in result["unexpected"]] == [("HW-B", "registered_outside_scope")]
+    assert result["summary"]["by_site"][0]["site"] == "SITE-A"
