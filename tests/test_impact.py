@@ -244,3 +244,23 @@ def test_a_ci_nothing_needs(graph):
     assert result["affected"] == []
     assert result["summary"]["total"] == 0
     assert result["summary"]["by_state"] == {"down": 0, "degraded": 0}
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_a_deep_impact_fetched_in_several_rounds_gives_the_same_answer(graph, monkeypatch, steps):
+    from cmdb.graph import impact_queries
+
+    build(graph, SITES + CLUSTER + [("APP-A", "DEPENDS_ON", "APP-B"), ("APP-B", "DEPENDS_ON", "APP-C"),
+                                    ("APP-C", "DEPENDS_ON", "APP-A"), ("APP-A", "DEPENDS_ON", "APP-MAIL"),
+                                    ("H-1", "LOCATED_IN", "RACK-A1"), ("H-2", "CONNECTED_TO", "SRV-2")],
+          SITE_PROPS)
+    expected = {(k, d): impact(graph, [k], depth=d) for k in ("SITE-1", "BLD-A", "SRV-2")
+                for d in (None, 2, 5)}
+    monkeypatch.setattr(impact_queries, "REACH_STEPS", steps)
+    for (key, depth), result in expected.items():
+        again = impact(graph, [key], depth=depth)
+        assert states(again) == states(result), (key, depth)
+        assert again["affected"] == result["affected"]
+    assert states(expected[("SRV-2", None)]) == {
+        ("APP-MAIL", "down", 1), ("H-2", "down", 1), ("APP-A", "down", 2), ("APP-C", "down", 3),
+        ("APP-B", "down", 4), ("APP-CL", "degraded", 2), ("APP-USER", "degraded", 3)}

@@ -1,10 +1,17 @@
 """Reads for impact analysis and compatibility checks.
 
-Impact is computed in ``cmdb.impact.service`` from plain data fetched here: the graph is
-walked backwards from the changed CIs one level per query (``UNWIND`` the frontier, look each
-key up through the indexed ``CI`` label, take its incoming relationships). Each query is
-linear in the relationships it returns, so diamonds and cycles cannot multiply the work the
-way path enumeration of a variable-length pattern can, and each level gives exact distances.
+Impact is computed in ``cmdb.impact.service`` from plain data fetched here. The affected
+subgraph comes from a typed variable-length traversal backwards from the changed CIs, a
+bounded number of steps at a time (``REACH_STEPS``): enumerating paths is cheap for a few
+steps and can grow quickly for many, so a deep impact is fetched in several rounds, each
+starting from the CIs at the edge of the previous one. Each round returns, for every CI it
+reaches, what the CI needs among the reached CIs (the last relationship of each path), its
+direct location and its number of hosts; distances and states are computed in Python.
+
+Bulk reads return one record holding a list: on the embedded engine each streamed record
+costs far more than an element of a list (3,000 keys: ~0.5 s as rows, ~0.1 s collected).
+Traversals start at a CI looked up through the indexed ``CI`` label and are written
+``(c)<-[...]-(x)``: the form ``MATCH (x:CI)-[...]->(c:CI {key: k})`` scans every CI there.
 """
 
 from __future__ import annotations
@@ -14,30 +21,29 @@ from typing import Any, Iterator, Sequence
 from cmdb.graph.schema import RELATIONSHIPS
 from cmdb.graph.store import Graph, kind_from_labels
 
+REACH_STEPS = 8
 FRONTIER_BATCH = 5000
 
 # Every relationship type reads "A needs B": the types come from the schema's closed set.
 _NEEDS = "|".join(RELATIONSHIPS)
 
-NEEDERS_OF = f"""
+
+def reach_query(steps: int) -> str:
+    """CIs that reach the ``$keys`` CIs within ``steps`` relationships (an int, never user text)."""
+    steps = int(steps)
+    assert 1 <= steps <= 64
+    return f"""
 UNWIND $keys AS k
-MATCH (c:CI {{key: k}})
-MATCH (x:CI)-[r:{_NEEDS}]->(c)
-RETURN x.key AS key, labels(x) AS labels, x.name AS name, x.type AS type,
-       x.criticality AS criticality, x.min_hosts AS min_hosts, type(r) AS rel, k AS target
+MATCH p = (c:CI {{key: k}})<-[:{_NEEDS}*1..{steps}]-(x)
+WITH DISTINCT x, relationships(p)[-1] AS r, nodes(p)[-2] AS y
+WITH x, collect([type(r), y.key]) AS needs
+OPTIONAL MATCH (x)-[:LOCATED_IN]->(loc)
+OPTIONAL MATCH (x)-[:RUNS_ON]->(h)
+WITH x, needs, loc, count(h) AS hosts
+RETURN collect([x.key, labels(x), x.name, x.type, x.criticality, x.min_hosts, hosts,
+                loc.key, loc.name, loc.type, needs]) AS rows
 """
 
-HOST_COUNTS = """
-UNWIND $keys AS k
-MATCH (a:CI {key: k})-[:RUNS_ON]->(h:CI)
-RETURN k AS key, count(h) AS hosts
-"""
-
-PARENT_LOCATIONS = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})-[:LOCATED_IN]->(p:CI)
-RETURN k AS key, p.key AS parent, p.name AS name, p.type AS type
-"""
 
 DEVICES_BUILT_FROM = """
 MATCH (img:CI {key: $key})
@@ -68,33 +74,23 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start:start + size])
 
 
-def needers_of(graph: Graph, keys: Sequence[str]) -> list[dict[str, Any]]:
-    """Every relationship ``x -[rel]-> target`` whose target is one of ``keys``, with x's
-    key, kind, name, location type, criticality and min_hosts."""
-    rows: list[dict[str, Any]] = []
+def reach(graph: Graph, keys: Sequence[str], steps: int) -> list[dict[str, Any]]:
+    """Every CI within ``steps`` relationships of ``keys`` (following them backwards): key,
+    kind, name, type (of a location), criticality, min_hosts, hosts (how many it RUNS_ON),
+    location (what it is directly LOCATED_IN, or None) and needs, the (type, key) pairs of the
+    relationships it has to CIs within ``steps - 1`` of ``keys``."""
+    query = reach_query(steps)
+    found: list[dict[str, Any]] = []
     for batch in _chunks(keys, FRONTIER_BATCH):
-        for row in graph.read(NEEDERS_OF, keys=batch):
-            row["kind"] = kind_from_labels(row.pop("labels"))
-            rows.append(row)
-    return rows
-
-
-def host_counts(graph: Graph, application_keys: Sequence[str]) -> dict[str, int]:
-    """How many hosts each application RUNS_ON, affected or not."""
-    counts: dict[str, int] = {}
-    for batch in _chunks(application_keys, FRONTIER_BATCH):
-        for row in graph.read(HOST_COUNTS, keys=batch):
-            counts[row["key"]] = row["hosts"]
-    return counts
-
-
-def parent_locations(graph: Graph, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The location each CI is directly LOCATED_IN: ``{key: {"key", "name", "type"}}``."""
-    parents: dict[str, dict[str, Any]] = {}
-    for batch in _chunks(keys, FRONTIER_BATCH):
-        for row in graph.read(PARENT_LOCATIONS, keys=batch):
-            parents[row["key"]] = {"key": row["parent"], "name": row["name"], "type": row["type"]}
-    return parents
+        result = graph.read(query, keys=batch)
+        for (key, labels, name, type_, criticality, min_hosts, hosts,
+             loc_key, loc_name, loc_type, needs) in (result[0]["rows"] if result else []):
+            found.append({
+                "key": key, "kind": kind_from_labels(labels), "name": name, "type": type_,
+                "criticality": criticality, "min_hosts": min_hosts, "hosts": hosts,
+                "location": None if loc_key is None else {"key": loc_key, "name": loc_name, "type": loc_type},
+                "needs": [(rel, target) for rel, target in needs]})
+    return found
 
 
 def devices_built_from(graph: Graph, image_key: str) -> list[dict[str, Any]]:

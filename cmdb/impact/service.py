@@ -1,9 +1,9 @@
 """Impact analysis: what breaks, and why, if a set of CIs changes or goes away.
 
 Relationships read "A needs B", so the CIs affected by a change are those that reach a
-changed CI by following relationships forwards. The affected subgraph is fetched level by
-level (``cmdb.graph.impact_queries``); states, distances and explanation paths are then
-computed here:
+changed CI by following relationships forwards. The affected subgraph is fetched by a
+bounded backwards traversal (``cmdb.graph.impact_queries``, a few rounds for a deep impact);
+distances (breadth-first), states and explanation paths are then computed here:
 
 - ``down``: the CI needs an affected CI and has no redundancy left;
 - ``degraded``: an application that RUNS_ON several hosts still has at least ``min_hosts``
@@ -44,7 +44,9 @@ class _Node:
     type: str | None = None          # a location's type (site, building, ...)
     criticality: str | None = None
     min_hosts: int | None = None
-    needs: list[tuple[str, str]] = field(default_factory=list)  # (relationship, key)
+    hosts: int = 0                   # how many hosts it RUNS_ON, affected or not
+    location: dict[str, Any] | None = None  # what it is directly LOCATED_IN
+    needs: set[tuple[str, str]] = field(default_factory=set)  # (relationship, key) within the subgraph
 
 
 def clean_keys(keys: Iterable[Any], field_name: str = "keys") -> list[str]:
@@ -93,7 +95,7 @@ def impact(graph: Graph, keys: Iterable[str], depth: int | None = None,
     changed = graph.require_cis(keys)
 
     nodes, distance = _fetch(graph, list(changed), depth)
-    state = _states(graph, nodes, set(changed))
+    state = compute_states(nodes, set(changed))
     paths = _paths(nodes, distance, state, set(changed))
 
     affected = []
@@ -117,40 +119,53 @@ def impact(graph: Graph, keys: Iterable[str], depth: int | None = None,
 
 
 def _fetch(graph: Graph, changed: list[str], depth: int | None) -> tuple[dict[str, _Node], dict[str, int]]:
-    """Breadth-first, backwards from the changed CIs: one query per level."""
-    distance = {k: 0 for k in changed}
+    """The CIs within ``depth`` (all, if None) of the change, and their distances.
+
+    Each round reaches ``REACH_STEPS`` further, starting from the CIs exactly at the edge
+    of what is known: every shortest path to a CI further away passes through one of them.
+    """
     nodes: dict[str, _Node] = {}
-    frontier = changed
-    level = 0
-    while frontier and (depth is None or level < depth):
-        level += 1
-        found: list[str] = []
-        for row in impact_queries.needers_of(graph, frontier):
-            key = row["key"]
-            if key in distance and key not in nodes:
-                continue  # a changed CI that needs another changed CI: it is already counted
-            node = nodes.get(key)
+    distance: dict[str, int] = {k: 0 for k in changed}
+    frontier, reached = list(changed), 0
+    while frontier and (depth is None or reached < depth):
+        steps = impact_queries.REACH_STEPS if depth is None else min(impact_queries.REACH_STEPS, depth - reached)
+        for row in impact_queries.reach(graph, frontier, steps):
+            node = nodes.get(row["key"])
             if node is None:
-                node = nodes[key] = _Node(key, row["kind"], row["name"], row["type"],
-                                          row["criticality"], row["min_hosts"])
-                distance[key] = level
-                found.append(key)
-            node.needs.append((row["rel"], row["target"]))
-        frontier = found
+                node = nodes[row["key"]] = _Node(
+                    row["key"], row["kind"], row["name"], row["type"], row["criticality"],
+                    row["min_hosts"], row["hosts"], row["location"])
+            node.needs.update(row["needs"])
+        reached += steps
+        distance = _distances(nodes, changed)
+        frontier = [k for k, d in distance.items() if d == reached]
+    for key in changed:
+        nodes.pop(key, None)  # a changed CI that needs another changed CI is not "affected"
+    if depth is not None:
+        nodes = {k: n for k, n in nodes.items() if distance.get(k, depth + 1) <= depth}
     return nodes, distance
+
+
+def _distances(nodes: dict[str, _Node], changed: list[str]) -> dict[str, int]:
+    needed_by: dict[str, list[str]] = defaultdict(list)
+    for key, node in nodes.items():
+        for _, target in node.needs:
+            needed_by[target].append(key)
+    distance = {k: 0 for k in changed}
+    queue = deque(changed)
+    while queue:
+        key = queue.popleft()
+        for other in needed_by.get(key, ()):
+            if other not in distance:
+                distance[other] = distance[key] + 1
+                queue.append(other)
+    return distance
 
 
 # --- states ------------------------------------------------------------------------------------
 
 
-def _states(graph: Graph, nodes: dict[str, _Node], changed: set[str]) -> dict[str, int]:
-    hosted = [k for k, n in nodes.items() if any(rel == "RUNS_ON" for rel, _ in n.needs)]
-    hosts_total = impact_queries.host_counts(graph, hosted) if hosted else {}
-    return compute_states(nodes, changed, hosts_total)
-
-
-def compute_states(nodes: dict[str, _Node], changed: set[str],
-                   hosts_total: dict[str, int]) -> dict[str, int]:
+def compute_states(nodes: dict[str, _Node], changed: set[str]) -> dict[str, int]:
     """Least fixpoint of the state rules over the fetched subgraph (rank: 2 down, 1 degraded)."""
     state: dict[str, int] = {k: 0 for k in nodes}
     state.update({k: _RANK[DOWN] for k in changed})
@@ -170,7 +185,7 @@ def compute_states(nodes: dict[str, _Node], changed: set[str],
             elif s > worst:
                 worst = s
         if hosts_hit:
-            total = max(hosts_total.get(node.key, 0), hosts_hit)
+            total = max(node.hosts, hosts_hit)
             remaining = total - hosts_lost
             enough = remaining >= (node.min_hosts or 1)
             worst = max(worst, _RANK[DEGRADED] if enough else _RANK[DOWN])
@@ -230,15 +245,13 @@ def _summary(graph: Graph, affected: list[dict[str, Any]], nodes: dict[str, _Nod
 
 def _by_location(graph: Graph, affected: list[dict[str, Any]], nodes: dict[str, _Node]) -> list[dict[str, Any]]:
     """Affected hardware and locations counted per site and building."""
-    located = [a["key"] for a in affected if a["kind"] in ("Hardware", "Location")]
+    located = [a for a in affected if a["kind"] in ("Hardware", "Location")]
     if not located:
         return []
-    parents = impact_queries.parent_locations(graph, located)
+    parents = {a["key"]: nodes[a["key"]].location for a in located if nodes[a["key"]].location}
     above = graph.location_paths(sorted({p["key"] for p in parents.values()}))
     groups: dict[tuple, dict[str, Any]] = {}
-    for a in affected:
-        if a["key"] not in nodes or a["kind"] not in ("Hardware", "Location"):
-            continue
+    for a in located:
         chain: list[dict[str, Any]] = []
         parent = parents.get(a["key"])
         if parent is not None:
