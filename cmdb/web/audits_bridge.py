@@ -5,12 +5,17 @@ Kept in one place so the pages depend on a handful of calls, not on the service'
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from cmdb.audit import service
 from cmdb.graph import Graph
 
 LIST_LIMIT = 200  # entries of each list the progress page shows
+CACHE_SECONDS = 30  # progress is recomputed when a scan arrives, or after this long
+_cache: dict[tuple[int, str], tuple[int, str, float, dict[str, Any]]] = {}
+_cache_lock = threading.Lock()
 
 
 def open_campaigns(graph: Graph) -> list[Any]:
@@ -46,8 +51,28 @@ def _entry(e: dict[str, Any]) -> dict[str, Any]:
 
 
 def progress(graph: Graph, campaign_id: str) -> dict[str, Any]:
-    """Summary, per site/building bars and the missing/relocated/unexpected lists."""
-    result = service.reconcile(graph, service.get_campaign(graph, campaign_id))
+    """Summary, per site/building bars and the missing/relocated/unexpected lists.
+
+    Every open progress page polls this; reconciling a large campaign takes a while, so the
+    result is reused until the campaign's scan count or status changes (or it gets old).
+    """
+    campaign = service.get_campaign(graph, campaign_id)
+    slot = (id(graph), campaign.id)
+    with _cache_lock:
+        cached = _cache.get(slot)
+    if cached and cached[:2] == (campaign.scans, campaign.status) \
+            and time.monotonic() - cached[2] < CACHE_SECONDS:
+        return cached[3]
+    computed = _progress(graph, campaign)
+    with _cache_lock:
+        if len(_cache) > 100:
+            _cache.clear()
+        _cache[slot] = (campaign.scans, campaign.status, time.monotonic(), computed)
+    return computed
+
+
+def _progress(graph: Graph, campaign: Any) -> dict[str, Any]:
+    result = service.reconcile(graph, campaign)
     summary = result["summary"]
     groups = [{"label": " › ".join(x for x in (g.get("site_name"), g.get("building_name")) if x)
                or "No location",

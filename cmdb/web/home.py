@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, Response
 from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
 from cmdb.web import audits_bridge
 from cmdb.web.render import JsonRoute, PageRoute, redirect, render
+from cmdb.web.roles import RECORDING_ROLES
 from cmdb.web.views import location_choices
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
@@ -25,8 +26,9 @@ MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; chars
 def home(request: Request, user: Viewer, graph: GraphDep, tag: str | None = None) -> Response:
     if tag and tag.strip():
         return redirect("/s/" + quote(tag.strip()[:200], safe=""))
-    campaigns = audits_bridge.open_campaigns(graph)
-    return render(request, "home.html", user=user, title="Home", campaigns=campaigns)
+    campaigns = audits_bridge.open_campaigns(graph) if user.role in RECORDING_ROLES else []
+    return render(request, "home.html", user=user, title="Home", campaigns=campaigns,
+                  can_record=user.role in RECORDING_ROLES)
 
 
 @router.get("/assets/{name}", dependencies=[Depends(public)])

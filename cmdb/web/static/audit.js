@@ -66,18 +66,26 @@
     document.getElementById("updated").textContent = "Updated " + new Date().toLocaleTimeString();
   }
 
-  var polling = false;
+  var polling = false, pollTimer = null, interval = POLL_MS;
+  function schedule() { clearTimeout(pollTimer); pollTimer = setTimeout(poll, interval); }
   function poll() {
-    if (polling || document.hidden) return;
+    if (polling) return;
+    if (document.hidden) { schedule(); return; }
     polling = true;
+    var started = Date.now();
     fetch(base + "/progress.json", { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (r.status === 401) { location.reload(); } return r.ok ? r.json() : null; })
       .then(function (p) { if (p) draw(p); })
       .catch(function () {})
-      .then(function () { polling = false; });
+      .then(function () {
+        polling = false;
+        // a slow answer (a large campaign) means poll less often
+        interval = Math.max(POLL_MS, 3 * (Date.now() - started));
+        schedule();
+      });
   }
-  setInterval(poll, POLL_MS);
-  document.addEventListener("visibilitychange", poll);
+  schedule();
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
 
   // --- continuous scanning ---------------------------------------------------------------
   var form = document.getElementById("scan-form");
