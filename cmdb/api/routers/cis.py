@@ -100,7 +100,8 @@ PageNo = Annotated[int | None, Query(ge=1, le=MAX_OFFSET,
                                      description="1-based page number (instead of offset)")]
 
 
-@router.get("/cis", response_model=Page, summary="List CIs, filtered and paged")
+@router.get("/cis", response_model=Page, summary="List CIs, filtered and paged",
+            responses=error_responses(404))
 def list_cis(graph: GraphDep, settings: SettingsDep, _: Viewer,
              kind: KindName | None = None,
              status: Status | None = None,
@@ -144,7 +145,7 @@ def get_ci(key: str, graph: GraphDep, _: Viewer, response: Response) -> CIOut:
 
 
 @router.patch("/cis/{key}", response_model=CIOut, summary="Change a CI's properties or location",
-              responses=error_responses(404, 412))
+              responses=error_responses(404, 409, 412))
 def patch_ci(key: str, body: CIPatch, graph: GraphDep, principal: AssetStaff,
              response: Response, if_match: IfMatch = None) -> CIOut:
     if principal.role != "admin":
