@@ -438,3 +438,25 @@ def test_browse_inside_a_location(app, tokens):
     assert 'href="/cis/HW-1"' not in body
     assert c.get("/cis", params={"location": "NOPE"}).status_code == 404
     assert "What is in it" in c.get("/s/S1-B-202").text
+
+
+# --- sessions and the way back ------------------------------------------------------------------
+
+
+def test_sessions_expire_and_keep_no_raw_ids(monkeypatch):
+    from cmdb.web import security
+
+    store = security.SessionStore()
+    session_id, session = store.create("ann", "viewer", "hash")
+    assert session_id not in store._sessions and store.get(session_id) is session
+    assert store.get("not-a-session") is None and store.get("x" * 500) is None
+    now = security.time.time()
+    monkeypatch.setattr(security.time, "time", lambda: now + security.IDLE_SECONDS + 1)
+    assert store.get(session_id) is None
+    assert store._sessions == {}
+
+
+def test_the_way_back_is_escaped_on_the_sign_in_page(client):
+    body = client.get("/signin", params={"next": '/s/x"><script>alert(1)</script>'}).text
+    assert "<script>alert(1)" not in body
+    assert 'value="/s/x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in body
