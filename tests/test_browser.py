@@ -29,8 +29,12 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _require_browser() -> None:
-    if os.environ.get("CMDB_SKIP_BROWSER") == "1":
+# Read when the module is collected: the session fixtures clear CMDB_* variables afterwards.
+SKIP_BROWSER = os.environ.get("CMDB_SKIP_BROWSER") == "1"
+
+
+def _require_browser(skip: bool | None = None) -> None:
+    if SKIP_BROWSER if skip is None else skip:
         pytest.skip("CMDB_SKIP_BROWSER=1: browser tests switched off explicitly")
     if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) "
@@ -259,11 +263,9 @@ def test_pages_fit_a_phone(live_server, phone, demo):
 def test_browser_is_required_unless_skipped_on_purpose(monkeypatch):
     """Without chromium the browser tests fail with a message, unless skipped explicitly."""
     monkeypatch.setattr(os.path, "exists", lambda p: False if p == CHROMIUM else os.path.lexists(p))
-    monkeypatch.delenv("CMDB_SKIP_BROWSER", raising=False)
     with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
-        _require_browser()
-    monkeypatch.setenv("CMDB_SKIP_BROWSER", "1")
-    with pytest.raises(pytest.skip.Exception):
-        _require_browser()
+        _require_browser(skip=False)
+    with pytest.raises(pytest.skip.Exception, match="CMDB_SKIP_BROWSER=1"):
+        _require_browser(skip=True)
 
 
