@@ -256,7 +256,7 @@ def test_pages_fit_a_phone(live_server, phone, demo):
     page.wait_for_url(re.compile(r"done=problem"))
     assert "Problem reported" in page.locator("[role=status]").inner_text()
     history, _ = demo["graph"].history("SRV-001")
-    assert history[0].source == "problem reported: Damaged — fan noise"
+    assert history[0].source.startswith("problem reported: Damaged — fan noise (at ")
     assert page.js_errors == []
 
 

@@ -180,6 +180,9 @@ def test_only_recorders_may_record_a_scan(app, estate, tokens, role):
         assert response.headers["location"].startswith("/s/HW-1?done=found")
         assert seen is not None
         assert "Recorded: found here" in c.get(response.headers["location"]).text
+        history, _ = estate.history("HW-1")
+        assert (history[0].actor, history[0].source, history[0].after) == (
+            f"{role}-user", "scan page: found at S1-B-101-R1", {"last_seen_at": seen})
     else:
         assert response.status_code == 403
         assert "may not do this" in response.text
@@ -212,7 +215,7 @@ def test_report_a_problem_leaves_a_history_entry_with_the_note(app, estate, toke
                       follow_redirects=False)
     assert response.status_code == 303
     history, _ = estate.history("HW-3")
-    assert history[0].source == "problem reported: Damaged — cracked <b>case</b>"
+    assert history[0].source == "problem reported: Damaged — cracked <b>case</b> (at S1-B-202)"
     detail = c.get("/cis/HW-3").text
     assert "cracked &lt;b&gt;case&lt;/b&gt;" in detail
     bad = c.post("/s/HW-3/problem", data={"csrf_token": token, "problem": "stolen"})
@@ -280,6 +283,7 @@ def test_audit_page_escapes_and_shows_progress(app, tokens, campaign):
     body = c.get(f"/audits/{campaign.id}").text
     assert "Spring &lt;b&gt;inventory&lt;/b&gt;" in body and "<b>inventory" not in body
     assert "0 of 3 expected assets" in body
+    assert c.get("/audits/AUD-nope").status_code == 404
     assert "Main site › Building B" in body  # the per-building bar
     assert unlabelled_inputs(body) == set()
 

@@ -88,9 +88,10 @@ def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
     for campaign in campaigns:
         audits_bridge.record_scan(graph, campaign.id, key, location["key"], actor=user.actor,
                                   note=note, problem=PROBLEMS.get(problem or ""))
-    source = "scan page"
+    source = f"scan page: found at {location['key']}"
     if problem:
-        source = f"problem reported: {PROBLEMS[problem]}" + (f" — {note}" if note else "")
+        source = (f"problem reported: {PROBLEMS[problem]}" + (f" — {note}" if note else "")
+                  + f" (at {location['key']})")
     graph.set_system_properties([(key, {"last_seen_at": utc_now()})], actor=user.actor,
                                 source=source[:NOTE_MAX + 100])
     return len(campaigns)
