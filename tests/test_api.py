@@ -4,6 +4,7 @@ versions (ETag / If-Match), roles on writes, and bad input of every kind."""
 from __future__ import annotations
 
 import threading
+import time
 from urllib.parse import quote
 
 import pytest
@@ -346,8 +347,14 @@ def test_missing_wrong_or_revoked_token_is_401(api):
     for header in ("Bearer cmdb_not-a-real-token", "Bearer ", "Basic YWRtaW46YWRtaW4=", "cmdb_x",
                    "Bearer " + "x" * 5000, f"Bearer {api.tokens['admin']}x"):
         assert_error(anonymous.get(f"{API}/cis", headers={"Authorization": header}), 401)
+    from cmdb.api.deps import TOKEN_CACHE_SECONDS
     from cmdb.graph.tokens import revoke_token
+    assert api.client("viewer").get(f"{API}/cis").status_code == 200
     revoke_token(api.graph, "viewer-user")
+    revoked_at = time.monotonic()
+    while api.client("viewer").get(f"{API}/cis").status_code == 200:
+        assert time.monotonic() - revoked_at < TOKEN_CACHE_SECONDS + 1, "revoked token still accepted"
+        time.sleep(0.2)
     assert_error(api.client("viewer").get(f"{API}/cis"), 401, "unauthenticated")
     assert api.client(None).get("/healthz").status_code == 200
 

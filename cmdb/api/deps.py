@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Annotated, Callable
 
@@ -9,7 +11,7 @@ from fastapi import Depends, Request
 
 from cmdb.api.errors import Forbidden, Unauthenticated
 from cmdb.graph import Graph
-from cmdb.graph.tokens import ROLES, authenticate
+from cmdb.graph.tokens import ROLES, TokenInfo, authenticate, hash_token
 from cmdb.settings import Settings
 
 
@@ -47,7 +49,7 @@ def bearer_principal(request: Request, graph: Graph) -> Principal | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("The Authorization header must be 'Bearer <token>'")
-    info = authenticate(graph, token.strip())
+    info = _authenticate_cached(graph, token.strip())
     if info is None:
         raise Unauthenticated("The token is unknown or revoked; ask an admin for a new one "
                               "(`cmdb token create`)")
@@ -55,6 +57,38 @@ def bearer_principal(request: Request, graph: Graph) -> Principal | None:
 
 
 PRINCIPAL_SOURCES.append(bearer_principal)
+
+# Every API call is authenticated; remembering a valid token briefly saves a graph round trip
+# per request. A revoked token (`cmdb token revoke`, possibly from another process) is
+# refused at the latest this many seconds later. Unknown tokens are never remembered.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_MAX = 1000
+_token_cache: dict[tuple[int, str], tuple[float, TokenInfo]] = {}
+_token_cache_lock = threading.Lock()
+
+
+def _authenticate_cached(graph: Graph, token: str) -> TokenInfo | None:
+    key = (id(graph), hash_token(token))
+    now = time.monotonic()
+    with _token_cache_lock:
+        hit = _token_cache.get(key)
+    if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
+        return hit[1]
+    info = authenticate(graph, token)
+    with _token_cache_lock:
+        if info is None:
+            _token_cache.pop(key, None)
+        else:
+            if len(_token_cache) >= TOKEN_CACHE_MAX:
+                _token_cache.clear()
+            _token_cache[key] = (now, info)
+    return info
+
+
+def forget_cached_tokens() -> None:
+    """Drop remembered tokens (after revoking one in this process, and in tests)."""
+    with _token_cache_lock:
+        _token_cache.clear()
 
 
 def current_principal(request: Request, graph: GraphDep) -> Principal:
