@@ -264,3 +264,21 @@ def test_a_deep_impact_fetched_in_several_rounds_gives_the_same_answer(graph, mo
     assert states(expected[("SRV-2", None)]) == {
         ("APP-MAIL", "down", 1), ("H-2", "down", 1), ("APP-A", "down", 2), ("APP-C", "down", 3),
         ("APP-B", "down", 4), ("APP-CL", "degraded", 2), ("APP-USER", "degraded", 3)}
+
+
+def test_a_down_ci_is_explained_through_down_cis(graph):
+    # APP-X is nearest to the change through the degraded cluster, but it is down because of
+    # APP-D: the explanation shows that, the distance stays the shortest.
+    build(graph, CLUSTER + [("APP-X", "DEPENDS_ON", "APP-CL"), ("APP-X", "DEPENDS_ON", "APP-D"),
+                            ("APP-D", "RUNS_ON", "H-3"), ("H-3", "CONNECTED_TO", "H-1")])
+    result = impact(graph, ["H-1"])
+    assert states(result) == {("APP-CL", "degraded", 1), ("H-3", "down", 1), ("APP-USER", "degraded", 2),
+                              ("APP-D", "down", 2), ("APP-X", "down", 2)}
+    paths = {a["key"]: path_text(a["path"]) for a in result["affected"]}
+    assert paths == {
+        "APP-CL": "APP-CL -RUNS_ON-> H-1",
+        "H-3": "H-3 -CONNECTED_TO-> H-1",
+        "APP-USER": "APP-USER -DEPENDS_ON-> APP-CL -RUNS_ON-> H-1",
+        "APP-D": "APP-D -RUNS_ON-> H-3 -CONNECTED_TO-> H-1",
+        "APP-X": "APP-X -DEPENDS_ON-> APP-D -RUNS_ON-> H-3 -CONNECTED_TO-> H-1",
+    }

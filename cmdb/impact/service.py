@@ -85,7 +85,8 @@ def impact(graph: Graph, keys: Iterable[str], depth: int | None = None,
     Returns ``{"changed": [...], "depth": depth, "affected": [...], "summary": {...}}``;
     each affected CI has key, kind, name, state, distance (steps to the nearest changed CI)
     and path, one shortest explanation ``[{"key": x}, {"type": "RUNS_ON"}, {"key": y}, ...]``
-    from the CI to a changed CI. ``kinds`` restricts the affected list and the summary (the
+    from the CI to a changed CI (for a down CI, the shortest through down CIs only, so it can
+    be longer than the distance). ``kinds`` restricts the affected list and the summary (the
     analysis itself always follows every kind). Unknown keys raise UnknownKey; an empty
     change raises InvalidInput.
     """
@@ -208,15 +209,48 @@ def compute_states(nodes: dict[str, _Node], changed: set[str]) -> dict[str, int]
 
 def _paths(nodes: dict[str, _Node], distance: dict[str, int], state: dict[str, int],
            changed: set[str]) -> dict[str, list[dict[str, str]]]:
-    """One shortest explanation per CI: the step to a CI one closer to the change, preferring
-    the worst-off one (so a down CI is explained through a down CI where possible)."""
-    paths: dict[str, list[dict[str, str]]] = {k: [{"key": k}] for k in changed}
-    for key in sorted(nodes, key=lambda k: distance[k]):
+    """One shortest explanation per CI, from the CI to a changed CI.
+
+    A down CI is explained by the shortest path through down CIs only (one always exists:
+    a CI is down because something it needs is down); a degraded CI by a shortest path,
+    stepping to the worst-off CI where there is a choice. Ties go to the first relationship
+    type and key, so the answer is stable.
+    """
+    down = _RANK[DOWN]
+    down_distance = {k: 0 for k in changed}
+    needed_by: dict[str, list[str]] = defaultdict(list)
+    for key, node in nodes.items():
+        if state[key] == down:
+            for _, target in node.needs:
+                needed_by[target].append(key)
+    queue = deque(changed)
+    while queue:
+        key = queue.popleft()
+        for other in needed_by.get(key, ()):
+            if other not in down_distance:
+                down_distance[other] = down_distance[key] + 1
+                queue.append(other)
+
+    shortest: dict[str, tuple[str, str]] = {}
+    through_down: dict[str, tuple[str, str]] = {}
+    for key, node in nodes.items():
         d = distance[key]
-        steps = [(rel, t) for rel, t in nodes[key].needs if distance.get(t) == d - 1 and t in paths]
-        rel, target = min(steps, key=lambda s: (-state.get(s[1], 0), s[0], s[1]))
-        paths[key] = [{"key": key}, {"type": rel}] + paths[target]
-    return {k: p for k, p in paths.items() if k in nodes}
+        steps = [(rel, t) for rel, t in node.needs if distance.get(t) == d - 1]
+        shortest[key] = min(steps, key=lambda s: (-state.get(s[1], down), s[0], s[1]))
+        if state[key] == down and key in down_distance:
+            d = down_distance[key]
+            steps = [(rel, t) for rel, t in node.needs if down_distance.get(t) == d - 1]
+            through_down[key] = min(steps)
+
+    def walk(key: str) -> list[dict[str, str]]:
+        parents = through_down if key in through_down else shortest
+        path = [{"key": key}]
+        while key not in changed:
+            rel, key = parents[key]
+            path += [{"type": rel}, {"key": key}]
+        return path
+
+    return {key: walk(key) for key in nodes}
 
 
 # --- summary ------------------------------------------------------------------------------------
