@@ -89,7 +89,16 @@ def encode_value(value: Any, where: str) -> Any:
                        field=where, value=str(value))
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def encode_props(props: dict[str, Any], where: str) -> dict[str, Any]:
+    for value in props.values():
+        if type(value) not in _PLAIN and not (
+                type(value) is list and all(type(v) in _PLAIN for v in value)):
+            break
+    else:
+        return props  # the usual case: nothing to encode
     return {name: encode_value(value, f"{where}.{name}") for name, value in props.items()}
 
 
@@ -151,9 +160,9 @@ class Writer:
                       "source_engine": source_engine, "counts": counts})
         return self._zip.compress(line)
 
-    def record(self, record: dict[str, Any], group: str, name: str) -> bytes | None:
-        """Add one record; returns a compressed chunk when enough has accumulated."""
-        line = dumps(record)
+    def record(self, line: bytes, group: str, name: str) -> bytes | None:
+        """Add one record (a line from ``dumps``) counted as ``name`` in ``group``; returns a
+        compressed chunk when enough has accumulated."""
         self._sha.update(line)
         self.records += 1
         bucket = self.counts[group]

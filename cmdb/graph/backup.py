@@ -1,10 +1,11 @@
 """Backup and restore of the whole register, on either engine.
 
-A backup pages through the graph by key in short read transactions, so memory stays flat
-however large the register is. To make the pages one consistent snapshot it takes a
-fingerprint of the register before and after (counts per kind, relationship type and system
-label, and the newest history entry: every write to a CI or relationship adds a ``Change``)
-and refuses the copy when they differ; ``write_backup`` then starts again.
+A backup streams each section (CIs, the CMDB's own nodes, relationships) with one read query
+and puts the records in order on disk, so memory stays flat however large the register is.
+To make the sections one consistent snapshot it takes a fingerprint of the register before
+and after (counts per kind, relationship type and system label; every write to a CI or
+relationship adds a ``Change``, so the counts move with every edit) and refuses the copy
+when they differ; ``write_backup`` then starts again.
 
 A restore validates the whole file first (``cmdb.backup.fileformat.validate``), then writes in
 batches of ``UNWIND $rows`` in managed transactions: CIs, then the CMDB's own nodes, then
@@ -15,7 +16,10 @@ compares what was written, and what the target holds, with the file's counts.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import marshal
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +28,7 @@ from typing import Any, Callable, Iterator
 from neo4j import ManagedTransaction
 
 from cmdb.backup.fileformat import (
-    FORMAT_VERSION, InvalidBackup, SnapshotChanged, Writer, decode_props, empty_counts,
+    FORMAT_VERSION, InvalidBackup, SnapshotChanged, Writer, decode_props, dumps, empty_counts,
     encode_props, endpoint_label, identity_property, records, system_relationship_types, total,
     validate,
 )
@@ -32,7 +36,6 @@ from cmdb.errors import CMDBError, Conflict
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, SYSTEM_LABELS, utc_now
 from cmdb.graph.store import Graph, kind_from_labels
 
-PAGE_SIZE = 2000
 BATCH_SIZE = 2000
 SNAPSHOT_ATTEMPTS = 3
 
@@ -48,29 +51,17 @@ class RestoreMismatch(CMDBError):
 
 
 # --- read queries -------------------------------------------------------------------------
+# Each section is read by one streaming query without ORDER BY: on the embedded engine an
+# ordered page (`WHERE n.key > $after ORDER BY n.key LIMIT n`) scans and sorts every CI for
+# each page, which grows with the square of the register. Records are put in order on disk
+# instead (``SortedSpill``), so two backups of the same register are identical.
 
 COUNT_CIS = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
-COUNT_CI_RELATIONSHIPS = "MATCH (:CI)-[r]->(:CI) RETURN type(r) AS type, count(r) AS count"
-LATEST_CHANGE = "MATCH (c:Change) RETURN max(c.at) AS latest, max(c.id) AS last_id"
+COUNT_CI_OUTGOING = "MATCH (:CI)-[r]->(b) RETURN type(r) AS type, labels(b) AS labels, count(r) AS count"
+COUNT_ALL_RELATIONSHIPS = "MATCH ()-[r]->() RETURN count(r) AS count"
 ANY_NODE = "MATCH (n) RETURN labels(n) AS labels LIMIT 1"
 
-CI_PAGE = """
-MATCH (n:CI) WHERE n.key > $after
-RETURN n.key AS key, labels(n) AS labels, properties(n) AS props
-ORDER BY n.key LIMIT $limit
-"""
-
-CI_KEY_PAGE = """
-MATCH (n:CI) WHERE n.key > $after
-RETURN n.key AS key
-ORDER BY n.key LIMIT $limit
-"""
-
-CI_TO_CI = """
-UNWIND $ids AS k
-MATCH (a:CI {key: k})-[r]->(b:CI)
-RETURN k AS from, type(r) AS type, b.key AS to, properties(r) AS props
-"""
+ALL_CIS = "MATCH (n:CI) RETURN n.key AS key, labels(n) AS labels, properties(n) AS props"
 
 EXISTING_CIS = """
 UNWIND $keys AS k
@@ -106,27 +97,14 @@ def count_outgoing_query(label: str) -> str:
             "RETURN type(r) AS type, labels(b) AS labels, count(r) AS count")
 
 
-def count_ci_to_node_query(label: str) -> str:
-    return f"MATCH (:CI)-[r]->(:{_label(label)}) RETURN type(r) AS type, count(r) AS count"
+def all_nodes_query(label: str) -> str:
+    return f"MATCH (n:{_label(label)}) RETURN n.{_ident(label)} AS id, properties(n) AS props"
 
 
-def node_page_query(label: str) -> str:
-    prop = _ident(label)
-    return (f"MATCH (n:{_label(label)}) WHERE n.{prop} > $after "
-            f"RETURN n.{prop} AS id, properties(n) AS props ORDER BY n.{prop} LIMIT $limit")
-
-
-def node_id_page_query(label: str) -> str:
-    prop = _ident(label)
-    return (f"MATCH (n:{_label(label)}) WHERE n.{prop} > $after "
-            f"RETURN n.{prop} AS id ORDER BY n.{prop} LIMIT $limit")
-
-
-def outgoing_query(start: str, end: str) -> str:
-    """Relationships from the ``start`` nodes with the given ids to ``end`` nodes."""
+def all_relationships_query(start: str, end: str) -> str:
     a, b = _ident(start), _ident(end)
-    return (f"UNWIND $ids AS i MATCH (a:{_label(start)} {{{a}: i}})-[r]->(b:{_label(end)}) "
-            f"RETURN i AS from, type(r) AS type, b.{b} AS to, properties(r) AS props")
+    return (f"MATCH (a:{_label(start)})-[r]->(b:{_label(end)}) "
+            f"RETURN a.{a} AS from, type(r) AS type, b.{b} AS to, properties(r) AS props")
 
 
 # --- write queries --------------------------------------------------------------------------
@@ -177,12 +155,14 @@ def drop_other_targets_query(rel: str) -> str:
 
 @dataclass(frozen=True)
 class Fingerprint:
+    """What a backup compares before and after reading. Every write to a CI or relationship
+    adds a Change node, so the counts change with every edit of the register."""
+
     counts: dict[str, dict[str, int]]
-    pairs: dict[tuple[str, str], int]  # relationships at system nodes by (start label, end label)
-    latest_change: tuple[Any, Any]
+    pairs: dict[tuple[str, str], int]  # relationships by (start label, end label)
 
     def key(self) -> tuple:
-        return (_normalised(self.counts), sorted(self.pairs.items()), self.latest_change)
+        return (_normalised(self.counts), sorted(self.pairs.items()))
 
 
 def _normalised(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -191,28 +171,31 @@ def _normalised(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 
 def fingerprint(graph: Graph) -> Fingerprint:
     counts = empty_counts()
+    pairs: dict[tuple[str, str], int] = {}
     for row in graph.read(COUNT_CIS):
         with contextlib.suppress(ValueError):
-            kind = kind_from_labels(row["labels"])
-            counts["cis"][kind] += row["count"]
-    for row in graph.read(COUNT_CI_RELATIONSHIPS):
-        if row["type"] in RELATIONSHIPS:
-            counts["relationships"][row["type"]] += row["count"]
-    pairs: dict[tuple[str, str], int] = {}
-    node_rels = counts["node_relationships"]
+            counts["cis"][kind_from_labels(row["labels"])] += row["count"]
     for label in SYSTEM_LABELS:
         counts["nodes"][label] = graph.read(count_nodes_query(label))[0]["count"]
-        for row in graph.read(count_outgoing_query(label)):
-            end = _known_label(row["labels"])
-            if end is None:
-                continue
-            pairs[(label, end)] = pairs.get((label, end), 0) + row["count"]
-            node_rels[row["type"]] = node_rels.get(row["type"], 0) + row["count"]
-        for row in graph.read(count_ci_to_node_query(label)):
-            pairs[(CI_LABEL, label)] = pairs.get((CI_LABEL, label), 0) + row["count"]
-            node_rels[row["type"]] = node_rels.get(row["type"], 0) + row["count"]
-    latest = graph.read(LATEST_CHANGE)[0]
-    return Fingerprint(counts, pairs, (latest["latest"], latest["last_id"]))
+    outgoing = [(CI_LABEL, row) for row in graph.read(COUNT_CI_OUTGOING)]
+    everything = graph.read(COUNT_ALL_RELATIONSHIPS)[0]["count"]
+    if everything > sum(row["count"] for _, row in outgoing):
+        # Relationships start at the CMDB's own nodes too (none do today): find them by label.
+        for label in SYSTEM_LABELS:
+            if counts["nodes"][label]:
+                outgoing += [(label, row) for row in graph.read(count_outgoing_query(label))]
+    for start, row in outgoing:
+        end = _known_label(row["labels"])
+        if end is None:
+            continue
+        pairs[(start, end)] = pairs.get((start, end), 0) + row["count"]
+        if start == end == CI_LABEL:
+            if row["type"] in RELATIONSHIPS:
+                counts["relationships"][row["type"]] += row["count"]
+        else:
+            group = counts["node_relationships"]
+            group[row["type"]] = group.get(row["type"], 0) + row["count"]
+    return Fingerprint(counts, pairs)
 
 
 def _known_label(labels: list[str]) -> str | None:
@@ -231,87 +214,133 @@ def source_engine(graph: Graph) -> str:
     return "embedded" if graph.description.startswith("embedded") else "neo4j"
 
 
-def _pages(graph: Graph, query: str, page_size: int, column: str) -> Iterator[list[dict[str, Any]]]:
-    after: Any = ""
-    while True:
-        rows = graph.read(query, after=after, limit=page_size)
-        if not rows:
+class SortedSpill:
+    """Sorts any number of (key, item) pairs using the disk: sorted runs of ``run_size`` items
+    in temporary files, merged on the way out. Memory holds one run."""
+
+    def __init__(self, run_size: int = 50_000):
+        self.run_size = run_size
+        self._buffer: list[tuple[tuple, Any]] = []
+        self._runs: list[Any] = []
+
+    def add(self, key: tuple, item: Any) -> None:
+        self._buffer.append((key, item))
+        if len(self._buffer) >= self.run_size:
+            self._spill()
+
+    def _spill(self) -> None:
+        self._buffer.sort()
+        run = tempfile.TemporaryFile()
+        for item in self._buffer:
+            marshal.dump(item, run)
+        run.seek(0)
+        self._runs.append(run)
+        self._buffer = []
+
+    @staticmethod
+    def _read(run) -> Iterator[tuple[tuple, Any]]:
+        with run:
+            while True:
+                try:
+                    yield marshal.load(run)
+                except EOFError:
+                    return
+
+    def lines(self) -> Iterator[Any]:
+        """The items in key order."""
+        self._buffer.sort()
+        if not self._runs:
+            yield from (item for _, item in self._buffer)
             return
-        yield rows
-        if len(rows) < page_size:
-            return
-        after = rows[-1][column]
+        sources = [self._read(run) for run in self._runs] + [iter(self._buffer)]
+        self._runs, self._buffer = [], []
+        for _, item in heapq.merge(*sources):
+            yield item
+
+    def close(self) -> None:
+        for run in self._runs:
+            run.close()
+        self._runs, self._buffer = [], []
 
 
 def _end_ref(label: str, value: Any) -> Any:
     return value if label == CI_LABEL else {"label": label, "id": value}
 
 
-def iter_backup(graph: Graph, *, page_size: int = PAGE_SIZE,
-                progress: Progress | None = None) -> Iterator[bytes]:
+def _sections(before: Fingerprint) -> list[tuple[str, str, Callable[[dict[str, Any]], tuple]]]:
+    """(query, counts group, record builder) per section, in file order."""
+    # Rows arrive as records (tuples) in the column order of the section's query.
+    def ci(row):
+        key, labels, props = row
+        kind = kind_from_labels(labels)
+        return (key,), {"type": "ci", "kind": kind, "props": encode_props(props, key)}, "cis", kind
+
+    def node(label):
+        def build(row):
+            ident, props = row
+            return ((str(ident),), {"type": "node", "label": label,
+                                    "props": encode_props(props, f"{label} {ident}")},
+                    "nodes", label)
+        return build
+
+    def rel(start, end):
+        group = "relationships" if start == end == CI_LABEL else "node_relationships"
+
+        def build(row):
+            a, rel_type, b, props = row
+            return ((start, str(a), rel_type, end, str(b)),
+                    {"type": "rel", "rel": rel_type, "from": _end_ref(start, a),
+                     "to": _end_ref(end, b), "props": encode_props(props, f"{rel_type} from {a}")},
+                    group, rel_type)
+        return build
+
+    sections = [(ALL_CIS, "ci", ci)]
+    sections += [(all_nodes_query(label), "node", node(label))
+                 for label in SYSTEM_LABELS if before.counts["nodes"].get(label)]
+    sections += [(all_relationships_query(start, end), "rel", rel(start, end))
+                 for (start, end), n in sorted(before.pairs.items()) if n]
+    return sections
+
+
+def iter_backup(graph: Graph, *, progress: Progress | None = None,
+                run_size: int = 50_000) -> Iterator[bytes]:
     """The backup as gzip chunks. Raises SnapshotChanged (before the end record, so the
     output is detectably incomplete) if the register changed while it was read."""
     before = fingerprint(graph)
     writer = Writer()
     expected = total(before.counts)
     done = 0
-
-    def tick() -> None:
-        if progress:
-            progress("backup", done, expected)
-
     yield writer.header(before.counts, utc_now(), source_engine(graph))
 
-    for rows in _pages(graph, CI_PAGE, page_size, "key"):
-        for row in rows:
-            kind = kind_from_labels(row["labels"])
-            chunk = writer.record({"type": "ci", "kind": kind,
-                                   "props": encode_props(row["props"], row["key"])}, "cis", kind)
-            if chunk:
-                yield chunk
-        done += len(rows)
-        tick()
+    sections = _sections(before)
+    position = 0
+    while position < len(sections):
+        # Consecutive sections of the same kind (relationships of several pairs) sort together.
+        kind = sections[position][1]
+        spill = SortedSpill(run_size)
+        try:
+            while position < len(sections) and sections[position][1] == kind:
+                query, _, build = sections[position]
+                position += 1
 
-    for label in SYSTEM_LABELS:
-        if not before.counts["nodes"].get(label):
-            continue
-        for rows in _pages(graph, node_page_query(label), page_size, "id"):
-            for row in rows:
-                chunk = writer.record({"type": "node", "label": label,
-                                       "props": encode_props(row["props"], f"{label} {row['id']}")},
-                                      "nodes", label)
+                def read(tx: ManagedTransaction, query=query, build=build) -> int:
+                    read_rows = 0
+                    for record in tx.run(query):
+                        sort_key, data, group, name = build(record)
+                        spill.add(sort_key, (group, name, dumps(data)))
+                        read_rows += 1
+                        if progress and read_rows % 5000 == 0:
+                            progress("read", done + read_rows, expected)
+                    return read_rows
+                done += graph.read_tx(read)
+                if progress:
+                    progress("read", done, expected)
+            for group, name, line in spill.lines():
+                chunk = writer.record(line, group, name)
                 if chunk:
                     yield chunk
-            done += len(rows)
-            tick()
-
-    starts = [CI_LABEL] + [label for label in SYSTEM_LABELS
-                           if any(n for (s, _), n in before.pairs.items() if s == label)]
-    for start in starts:
-        ends = sorted({e for (s, e), n in before.pairs.items() if s == start and n})
-        id_query = CI_KEY_PAGE if start == CI_LABEL else node_id_page_query(start)
-        for rows in _pages(graph, id_query, page_size, "key" if start == CI_LABEL else "id"):
-            ids = [r["key" if start == CI_LABEL else "id"] for r in rows]
-            found: list[tuple[Any, ...]] = []
-            if start == CI_LABEL:
-                found += [(r["from"], r["type"], CI_LABEL, r["to"], r["props"])
-                          for r in graph.read(CI_TO_CI, ids=ids)]
-            for end in ends:
-                if start == end == CI_LABEL:
-                    continue
-                found += [(r["from"], r["type"], end, r["to"], r["props"])
-                          for r in graph.read(outgoing_query(start, end), ids=ids)]
-            found.sort(key=lambda f: (str(f[0]), f[1], f[2], str(f[3]), repr(sorted(f[4].items()))))
-            for from_id, rel, end, to_id, props in found:
-                group = "relationships" if start == end == CI_LABEL else "node_relationships"
-                chunk = writer.record({"type": "rel", "rel": rel, "from": _end_ref(start, from_id),
-                                       "to": _end_ref(end, to_id),
-                                       "props": encode_props(props, f"{rel} from {from_id}")},
-                                      group, rel)
-                if chunk:
-                    yield chunk
-            done += len(found)
-            tick()
+        finally:
+            spill.close()
 
     after = fingerprint(graph)
     if after.key() != before.key():
@@ -342,23 +371,23 @@ class BackupResult:
 
 
 def write_backup(graph: Graph, path: Path, *, overwrite: bool = False,
-                 page_size: int = PAGE_SIZE, attempts: int = SNAPSHOT_ATTEMPTS,
-                 progress: Progress | None = None) -> BackupResult:
+                 attempts: int = SNAPSHOT_ATTEMPTS, progress: Progress | None = None,
+                 run_size: int = 50_000) -> BackupResult:
     """Write the backup to ``path`` (via a temporary file renamed at the end, so ``path`` is
     either the old file or a complete backup). Starts again if the register changed meanwhile."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise Conflict(f"{path} already exists; choose another file name or pass --overwrite",
-                       {"file": str(path)})
     if path.is_dir():
         raise Conflict(f"{path} is a directory; give a file name such as cmdb-backup.jsonl.gz",
+                       {"file": str(path)})
+    if path.exists() and not overwrite:
+        raise Conflict(f"{path} already exists; choose another file name or pass --overwrite",
                        {"file": str(path)})
     started = time.perf_counter()
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     for attempt in range(1, attempts + 1):
         try:
             with open(partial, "wb") as out:
-                for chunk in iter_backup(graph, page_size=page_size, progress=progress):
+                for chunk in iter_backup(graph, progress=progress, run_size=run_size):
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
