@@ -17,7 +17,7 @@ from cmdb.graph import schema
 from cmdb.graph.schema import KINDS, RELATIONSHIPS
 from importers import values as value_parsing
 from importers.mapping import (
-    REL_COLUMNS, RELATIONSHIPS_SHEET, SYNONYMS, Mapping, kind_fields, norm,
+    REL_COLUMNS, RELATIONSHIPS_SHEET, SYNONYMS, Mapping, norm,
 )
 from importers.readers import RawSheet
 
@@ -595,4 +595,4 @@ def _examples(f: str) -> list[str]:
 
 
 __all__ = ["build_plan", "Plan", "Problem", "CIRow", "RelRow", "SheetReport", "Options",
-           "Register", "EmptyRegister", "kind_fields"]
+           "Register", "EmptyRegister"]

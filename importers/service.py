@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterable, Sequence
 
 from cmdb.graph import CIInput, Graph
 from cmdb.graph import import_queries
-from cmdb.graph.schema import RELATIONSHIPS
 from cmdb.settings import Settings, get_settings
 from importers import presets
 from importers.mapping import RELATIONSHIPS_SHEET, Mapping
@@ -237,5 +236,4 @@ def validate_only(sheets: list[RawSheet], mapping: Mapping | None = None,
     return build_plan(sheets, mapping, options)
 
 
-__all__ = ["run_import", "ImportResult", "GraphRegister", "read_sources", "validate_only",
-           "RELATIONSHIPS"]
+__all__ = ["run_import", "ImportResult", "GraphRegister", "read_sources", "validate_only"]

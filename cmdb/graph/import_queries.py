@@ -83,23 +83,26 @@ COUNT_CIS = f"MATCH (n:{CI_LABEL}) RETURN count(n) AS total"
 SNAPSHOT_BY_KEYS = f"""
 UNWIND $keys AS k
 MATCH (n:{CI_LABEL} {{key: k}})
-OPTIONAL MATCH (n)-[r]->(m:{CI_LABEL})
-RETURN n.key AS key, labels(n) AS labels, properties(n) AS props, collect([type(r), m.key]) AS out
+RETURN n.key AS key, labels(n) AS labels, properties(n) AS props
+"""
+
+LINKS_FROM_KEYS = f"""
+UNWIND $keys AS k
+MATCH (a:{CI_LABEL} {{key: k}})-[r]->(b:{CI_LABEL})
+RETURN a.key AS from, type(r) AS type, b.key AS to
 """
 
 
 def snapshot_query(kind: str) -> str:
     label = KINDS[kind].label  # closed set
-    return (f"MATCH (n:{label}) OPTIONAL MATCH (n)-[r]->(m:{CI_LABEL}) "
-            "RETURN n.key AS key, labels(n) AS labels, properties(n) AS props, "
-            "collect([type(r), m.key]) AS out")
+    return f"MATCH (n:{label}) RETURN n.key AS key, labels(n) AS labels, properties(n) AS props"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Existing:
     kind: str
     properties: dict[str, Any]
-    out: tuple[tuple[str, str], ...]   # (relationship type, target key)
+    out: set[tuple[str, str]]   # (relationship type, target key)
 
     @property
     def revision(self) -> int:
@@ -107,10 +110,9 @@ class Existing:
 
 
 def _existing(row: dict[str, Any]) -> tuple[str, Existing]:
-    props = dict(row["props"])
+    props = row["props"]
     props.pop("key", None)
-    out = tuple((t, k) for t, k in row["out"] if t is not None and k is not None)
-    return row["key"], Existing(kind_from_labels(row["labels"]), props, out)
+    return row["key"], Existing(kind_from_labels(row["labels"]), props, set())
 
 
 def register_size(graph: Graph) -> int:
@@ -118,20 +120,27 @@ def register_size(graph: Graph) -> int:
 
 
 def snapshot_by_keys(graph: Graph, keys: Sequence[str], batch_size: int = 5000) -> dict[str, Existing]:
+    """The CIs with these keys, with their properties and outgoing links."""
     found: dict[str, Existing] = {}
     for batch in _chunks(list(dict.fromkeys(keys)), batch_size):
         for row in graph.read(SNAPSHOT_BY_KEYS, keys=list(batch)):
             key, existing = _existing(row)
             found[key] = existing
+        for r in graph.read(LINKS_FROM_KEYS, keys=[k for k in batch if k in found]):
+            found[r["from"]].out.add((r["type"], r["to"]))
     return found
 
 
 def snapshot_all(graph: Graph) -> dict[str, Existing]:
+    """Every CI with its properties and outgoing links: two scans, no per-CI lookups."""
     found: dict[str, Existing] = {}
     for kind in KINDS:
         for row in graph.read(snapshot_query(kind)):
             key, existing = _existing(row)
             found[key] = existing
+    for a, t, b in all_links(graph):
+        if a in found:
+            found[a].out.add((t, b))
     return found
 
 
