@@ -34,8 +34,12 @@ def run_server(host: str | None = None, port: int | None = None) -> None:
                           markup=False, highlight=False)
     finally:
         graph.close()
-    console.print(f"CMDB on {graph.description}; API docs at http://{host}:{port}/docs, "
-                  f"pages at {settings.base_url}/", markup=False, highlight=False)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    console.print(f"CMDB on {graph.description}\n"
+                  f"  pages:    http://{shown_host}:{port}/   (sign in with a token)\n"
+                  f"  API docs: http://{shown_host}:{port}/docs\n"
+                  f"  QR labels point at {settings.base_url}/s/<key> (set CMDB_BASE_URL to the address "
+                  f"phones reach)", markup=False, highlight=False)
     # The app's lifespan stops the embedded engine when uvicorn shuts down (SIGTERM or Ctrl-C).
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
                 proxy_headers=True, timeout_graceful_shutdown=10)
