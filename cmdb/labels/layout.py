@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -102,8 +103,10 @@ def draw_label(content: LabelContent, matrix: np.ndarray, width_px: int, height_
     draw = ImageDraw.Draw(image)
     ellipsis = ellipsis_for(face)
     y = top
-    for text, scale in lines:
-        font, fitted = _fit(text, face, base_mm * scale, dpi, right - left, ellipsis)
+    for number, (text, scale) in enumerate(lines):
+        # The key may shrink down to the smallest readable size before it is shortened.
+        font, fitted = _fit(text, face, base_mm * scale, dpi, right - left, ellipsis,
+                            shrink_to_minimum=number == 0)
         ascent, descent = font.getmetrics()
         if y + ascent + descent > bottom:
             break
@@ -118,12 +121,15 @@ def draw_label(content: LabelContent, matrix: np.ndarray, width_px: int, height_
     return image
 
 
+@lru_cache(maxsize=4096)  # sheets repeat the same location and organisation lines
 def _fit(text: str, face: FontFace, size_mm: float, dpi: float, width_px: int,
-         ellipsis: str) -> tuple[ImageFont.FreeTypeFont, str]:
-    """Shrink the type down to MIN_TEXT_MM (or 70 % of the size), then shorten the text."""
+         ellipsis: str, shrink_to_minimum: bool = False) -> tuple[ImageFont.FreeTypeFont, str]:
+    """Shrink the type (to 70 % of its size, or to MIN_TEXT_MM), then shorten the text."""
     text = one_line(text)
     size_px = max(1, mm_to_px(size_mm, dpi))
-    smallest = max(1, min(size_px, max(mm_to_px(MIN_TEXT_MM, dpi), int(size_px * 0.7))))
+    floor_px = mm_to_px(MIN_TEXT_MM, dpi)
+    smallest = max(1, min(size_px, floor_px if shrink_to_minimum
+                          else max(floor_px, int(size_px * 0.7))))
     font = load_font(face, size_px)
     while size_px > smallest and _width(font, text) > width_px:
         size_px = max(smallest, int(size_px * 0.9))
@@ -144,5 +150,5 @@ def _fit(text: str, face: FontFace, size_mm: float, dpi: float, width_px: int,
 def _width(font: ImageFont.FreeTypeFont, text: str) -> int:
     if not text:
         return 0
-    left, _, right, _ = font.getbbox(text, anchor="la")
-    return max(right, int(math.ceil(font.getlength(text)))) - min(0, left)
+    # The advance width plus a little room for glyphs that overhang it (faster than getbbox).
+    return int(math.ceil(font.getlength(text) + 0.06 * font.size))
