@@ -1,0 +1,48 @@
+"""Sending ZPL to a Zebra printer's raw TCP port (9100)."""
+
+from __future__ import annotations
+
+import socket
+import urllib.parse
+
+from cmdb.errors import CMDBError, InvalidInput
+
+
+class PrinterUnavailable(CMDBError):
+    code = "printer_unavailable"
+
+
+def parse_printer_url(url: str) -> tuple[str, int]:
+    parsed = urllib.parse.urlsplit(url.strip())
+    try:
+        port = parsed.port or 9100
+    except ValueError:
+        port = -1
+    if parsed.scheme != "tcp" or not parsed.hostname or not 0 < port < 65536 or \
+            parsed.path not in ("", "/") or parsed.query or parsed.username:
+        raise InvalidInput(f"Printer address {url!r} is not of the form tcp://HOST:PORT "
+                           "(for example tcp://192.0.2.10:9100)", field="print", value=url)
+    return parsed.hostname, port
+
+
+def send_zpl(url: str, data: bytes, timeout: float = 10.0) -> int:
+    """Send ``data`` and return the number of bytes sent; PrinterUnavailable on failure."""
+    host, port = parse_printer_url(url)
+    where = f"{host}:{port}"
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.sendall(data)
+            connection.shutdown(socket.SHUT_WR)
+    except ConnectionRefusedError:
+        raise PrinterUnavailable(f"The printer at {where} refused the connection: is it switched "
+                                 "on, and is its raw port open?", {"printer": where}) from None
+    except socket.gaierror as exc:
+        raise PrinterUnavailable(f"Cannot find the printer host {host!r}: {exc.strerror}",
+                                 {"printer": where}) from None
+    except (TimeoutError, socket.timeout):
+        raise PrinterUnavailable(f"The printer at {where} did not answer within {timeout:g} s",
+                                 {"printer": where}) from None
+    except OSError as exc:
+        raise PrinterUnavailable(f"Sending to the printer at {where} failed: "
+                                 f"{exc.strerror or exc}", {"printer": where}) from None
+    return len(data)
