@@ -15,6 +15,7 @@ lower bound.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -99,7 +100,7 @@ def main() -> None:
     cis, links = synthetic_estate(args.cis)
     data_dir = Path(tempfile.mkdtemp(prefix="cmdb-bench-impact-"))
     graph = Graph.connect(Settings(data_dir=data_dir, engine_heap="4g"))
-    print(f"engine: {graph.description}")
+    print(f"engine: {graph.description}; load average {os.getloadavg()[0]:.1f}")
     start = time.perf_counter()
     graph.upsert_cis(cis, actor="bench")
     graph.link_many(links, actor="bench")
@@ -126,7 +127,7 @@ def main() -> None:
     # warm-up: the engine's caches and the JIT
     run(graph, needed_by, [[rnd.choice(by_kind["Hardware"])] for _ in range(20)], args.depth)
 
-    print(f"depth limit: {args.depth or 'none'}")
+    print(f"depth limit: {args.depth or 'none'}; load average {os.getloadavg()[0]:.1f}")
     all_db, all_mem, all_sizes = [], [], []
     for kind, changes in plan.items():
         db, mem, sizes = run(graph, needed_by, changes, args.depth)
@@ -137,6 +138,7 @@ def main() -> None:
     report("single CI, all kinds", all_db, all_mem, all_sizes)
     db, mem, sizes = run(graph, needed_by, site_changes, args.depth)
     report("whole site", db, mem, sizes)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     graph.close()
 
 

@@ -46,24 +46,24 @@ RETURN collect([x.key, labels(x), x.name, x.type, x.criticality, x.min_hosts, ho
 
 
 DEVICES_BUILT_FROM = """
-MATCH (img:CI {key: $key})
-MATCH (h:CI)-[:RUNS_IMAGE]->(img)
-OPTIONAL MATCH (a:CI)-[:RUNS_ON]->(h)
+MATCH (img:CI {key: $key})<-[:RUNS_IMAGE]-(h)
+OPTIONAL MATCH (h)<-[:RUNS_ON]-(a)
 WITH h, collect(a.key) AS applications
-RETURN h.key AS key, h.name AS name, h.category AS category, h.status AS status,
-       h.model AS model, h.cpu_cores AS cpu_cores, h.ram_gb AS ram_gb, h.disk_gb AS disk_gb,
-       applications
-ORDER BY key
+WITH h, applications ORDER BY h.key
+RETURN collect([h.key, h.name, h.category, h.status, h.model, h.cpu_cores, h.ram_gb, h.disk_gb,
+                applications]) AS rows
 """
+_DEVICE_FIELDS = ("key", "name", "category", "status", "model", "cpu_cores", "ram_gb", "disk_gb",
+                  "applications")
 
 IMAGES_ON = """
-MATCH (h:CI {key: $key})-[:RUNS_IMAGE]->(img:CI)
+MATCH (h:CI {key: $key})-[:RUNS_IMAGE]->(img)
 RETURN img.key AS key, properties(img) AS props
 ORDER BY key
 """
 
 APPLICATIONS_ON = """
-MATCH (a:CI)-[:RUNS_ON]->(h:CI {key: $key})
+MATCH (h:CI {key: $key})<-[:RUNS_ON]-(a)
 RETURN a.key AS key, a.name AS name, a.criticality AS criticality
 ORDER BY key
 """
@@ -95,7 +95,8 @@ def reach(graph: Graph, keys: Sequence[str], steps: int) -> list[dict[str, Any]]
 
 def devices_built_from(graph: Graph, image_key: str) -> list[dict[str, Any]]:
     """The hardware that RUNS_IMAGE the image, with its capacity and the applications on it."""
-    rows = graph.read(DEVICES_BUILT_FROM, key=image_key)
+    result = graph.read(DEVICES_BUILT_FROM, key=image_key)
+    rows = [dict(zip(_DEVICE_FIELDS, values)) for values in (result[0]["rows"] if result else [])]
     for row in rows:
         row["applications"] = sorted(a for a in row["applications"] if a is not None)
     return rows
