@@ -280,6 +280,8 @@ from cmdb.audit.cli import register as _register_audit  # noqa: E402
 _register_audit(app)
 from cmdb.backup.cli import register as _register_backup  # noqa: E402
 _register_backup(app)
+from cmdb.labels.cli import register as _register_labels  # noqa: E402
+_register_labels(app)
 
 
 def main() -> None:

@@ -1,0 +1,143 @@
+"""Printing the labels of a selection of CIs: look them up, render, record ``label_printed_at``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from cmdb.errors import InvalidInput
+from cmdb.graph import schema
+from cmdb.labels.content import LabelContent
+from cmdb.labels.render import DEFAULT_DPI, render_pdf, render_png
+from cmdb.labels.templates import load_template
+from cmdb.labels.zpl import render_zpl
+from cmdb.settings import Settings
+
+FORMATS = ("pdf", "png", "zpl")
+MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png", "zpl": "application/x-zpl"}
+MAX_LABELS = 20_000
+
+
+@dataclass(frozen=True)
+class Selection:
+    keys: tuple[str, ...] = ()
+    location: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    unlabelled: bool = False
+
+
+@dataclass(frozen=True)
+class LabelJob:
+    format: str = "pdf"
+    template: str = "avery-l7651"
+    skip: int = 0
+    dpi: int | None = None  # 300 for PNG/PDF, 203 for ZPL
+    size: str | None = None  # "WxH" in mm for ZPL; PNG defaults to the template's label
+    error_correction: str = "Q"
+
+
+@dataclass
+class LabelOutput:
+    data: bytes
+    media_type: str
+    extension: str
+    keys: list[str] = field(default_factory=list)
+
+
+def parse_size(text: str) -> tuple[float, float]:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*(mm)?\s*", text or "")
+    if not match:
+        raise InvalidInput(f"Label size {text!r} is not WIDTHxHEIGHT in millimetres, e.g. 50x25",
+                           field="size", value=text)
+    return float(match.group(1)), float(match.group(2))
+
+
+def select(graph, selection: Selection) -> list[LabelContent]:
+    """The labels of the selected CIs, sorted by key; unknown keys and empty selections fail."""
+    from cmdb.graph.labels_queries import label_rows
+
+    keys = [schema.validate_key(k) for k in selection.keys]
+    if keys:
+        graph.require_cis(keys)  # UnknownKey lists every missing key
+    if selection.location is not None:
+        graph.get_ci(schema.validate_key(selection.location, "location"))
+    kind = schema.kind_of(selection.kind).label if selection.kind else None
+    category = None
+    if selection.category:
+        prop = schema.KINDS["Hardware"].by_name["category"]
+        category = schema.convert_value(prop, selection.category, "Hardware")
+    if not (keys or selection.location or kind or category or selection.unlabelled):
+        raise InvalidInput("Say which labels to print: give keys, --location, --kind, "
+                           "--category or --unlabelled", field="selection")
+    rows = label_rows(graph, keys=keys or None, location=selection.location, kind=kind,
+                      category=category, unlabelled=selection.unlabelled)
+    if not rows:
+        raise InvalidInput("No CIs match the selection: nothing to print", field="selection",
+                           details={"selection": _describe(selection)})
+    if len(rows) > MAX_LABELS:
+        raise InvalidInput(f"The selection holds {len(rows)} CIs; at most {MAX_LABELS} labels "
+                           "per run", field="selection", value=len(rows))
+    paths = graph.location_paths([r["key"] for r in rows])
+    return [LabelContent(key=r["key"], name=r.get("name") or "",
+                         second_line=_second_line(paths.get(r["key"]), r.get("department")),
+                         organisation="") for r in rows]
+
+
+def _second_line(path: list[dict] | None, department: str | None) -> str:
+    if path:
+        return " / ".join(str(p.get("name") or p.get("key")) for p in path)
+    return department or ""
+
+
+def _describe(selection: Selection) -> dict:
+    return {k: v for k, v in selection.__dict__.items() if v not in (None, (), False)}
+
+
+def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings) -> LabelOutput:
+    fmt = (job.format or "").lower()
+    if fmt not in FORMATS:
+        raise InvalidInput(f"Unknown label format {job.format!r}; allowed: {', '.join(FORMATS)}",
+                           field="format", value=job.format, allowed=list(FORMATS))
+    organisation = settings.organisation or ""
+    labels = [LabelContent(c.key, c.name, c.second_line, c.organisation or organisation)
+              for c in labels]
+    keys = [c.key for c in labels]
+    if fmt == "zpl":
+        width, height = parse_size(job.size) if job.size else (50.8, 25.4)
+        data = render_zpl(labels, settings.base_url, width_mm=width, height_mm=height,
+                          dpi=job.dpi or 203, error_correction=job.error_correction)
+        return LabelOutput(data, MEDIA_TYPES[fmt], "zpl", keys)
+    dpi = job.dpi or DEFAULT_DPI
+    if fmt == "png":
+        if len(labels) != 1:
+            raise InvalidInput(f"PNG holds one label; the selection has {len(labels)} "
+                               "(use --format pdf for sheets)", field="format", value=fmt)
+        if job.size:
+            width, height = parse_size(job.size)
+        else:
+            template = load_template(job.template)
+            width, height = template.label_width_mm, template.label_height_mm
+        data = render_png(labels[0], settings.base_url, width, height, dpi=dpi,
+                          error_correction=job.error_correction, font_setting=settings.label_font)
+        return LabelOutput(data, MEDIA_TYPES[fmt], "png", keys)
+    data = render_pdf(labels, settings.base_url, load_template(job.template), dpi=dpi,
+                      skip=job.skip, error_correction=job.error_correction,
+                      font_setting=settings.label_font)
+    return LabelOutput(data, MEDIA_TYPES[fmt], "pdf", keys)
+
+
+def mark_printed(graph, keys: Sequence[str], *, actor: str) -> None:
+    """Record ``label_printed_at`` on each CI (batched writes, each with its history entry)."""
+    now = schema.utc_now()
+    graph.set_system_properties([(k, {"label_printed_at": now}) for k in keys], actor=actor,
+                                source="labels")
+
+
+def print_labels(graph, selection: Selection, job: LabelJob, settings: Settings, *,
+                 actor: str, record: bool = True) -> LabelOutput:
+    output = render(select(graph, selection), job, settings)
+    if record:
+        mark_printed(graph, output.keys, actor=actor)
+    return output
