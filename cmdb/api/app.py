@@ -24,6 +24,7 @@ def _routers():
     from cmdb.api.routers import audits
     from cmdb.api.routers import imports
     from cmdb.api.routers import backup
+    from cmdb.api.routers import labels
     from cmdb.web.router import router as web_router
 
     return [
@@ -34,6 +35,7 @@ def _routers():
         (audits.router, API_PREFIX),
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
+        (labels.router, API_PREFIX),
         (web_router, ""),
     ]
 

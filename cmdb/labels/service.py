@@ -10,7 +10,7 @@ from cmdb.errors import InvalidInput
 from cmdb.graph import schema
 from cmdb.labels.content import LabelContent
 from cmdb.labels.render import DEFAULT_DPI, render_pdf, render_png
-from cmdb.labels.templates import load_template
+from cmdb.labels.templates import SheetTemplate, load_template
 from cmdb.labels.zpl import render_zpl
 from cmdb.settings import Settings
 
@@ -95,7 +95,8 @@ def _describe(selection: Selection) -> dict:
     return {k: v for k, v in selection.__dict__.items() if v not in (None, (), False)}
 
 
-def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings) -> LabelOutput:
+def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings, *,
+           template: SheetTemplate | None = None) -> LabelOutput:
     fmt = (job.format or "").lower()
     if fmt not in FORMATS:
         raise InvalidInput(f"Unknown label format {job.format!r}; allowed: {', '.join(FORMATS)}",
@@ -122,7 +123,7 @@ def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings) ->
         data = render_png(labels[0], settings.base_url, width, height, dpi=dpi,
                           error_correction=job.error_correction, font_setting=settings.label_font)
         return LabelOutput(data, MEDIA_TYPES[fmt], "png", keys)
-    data = render_pdf(labels, settings.base_url, load_template(job.template), dpi=dpi,
+    data = render_pdf(labels, settings.base_url, template or load_template(job.template), dpi=dpi,
                       skip=job.skip, error_correction=job.error_correction,
                       font_setting=settings.label_font)
     return LabelOutput(data, MEDIA_TYPES[fmt], "pdf", keys)

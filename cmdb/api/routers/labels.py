@@ -1,0 +1,101 @@
+"""QR asset labels over HTTP: one label as PNG or ZPL, or a selection as a file."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from cmdb.api.deps import AssetStaff, GraphDep, SettingsDep
+from cmdb.errors import InvalidInput
+from cmdb.labels.render import MAX_DPI, MIN_DPI
+from cmdb.labels.service import FORMATS, LabelJob, Selection, mark_printed, render, select
+from cmdb.labels.templates import builtin_template_names, template_from_mapping
+
+router = APIRouter(tags=["labels"])
+
+_TEMPLATE_HELP = "avery-l7651, avery-l7160 or avery-5160"
+
+
+class LabelsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[str] = Field(default_factory=list, max_length=20_000, description="CIs to label")
+    location: Optional[str] = Field(None, max_length=128, description="Every CI in this location's subtree")
+    kind: Optional[str] = Field(None, max_length=32)
+    category: Optional[str] = Field(None, max_length=32, description="Hardware category")
+    unlabelled: bool = Field(False, description="Only CIs whose label was never printed")
+    format: str = Field("pdf", description="pdf, png (one label) or zpl")
+    template: str = Field("avery-l7651", max_length=64, description=_TEMPLATE_HELP)
+    custom_template: Optional[dict[str, Any]] = Field(
+        None, description="Custom stock in millimetres (page or page_width_mm/page_height_mm, "
+                          "columns, rows, label_width_mm, label_height_mm, margin_left_mm, "
+                          "margin_top_mm, pitch_x_mm, pitch_y_mm); replaces template")
+    skip: int = Field(0, ge=0, le=1000, description="Labels already used on the first sheet")
+    dpi: Optional[int] = Field(None, ge=MIN_DPI, le=MAX_DPI)
+    size: Optional[str] = Field(None, max_length=32, description="WxH in mm for ZPL or PNG")
+    error_correction: str = Field("Q", pattern="^[LMQHlmqh]$")
+    record: bool = Field(True, description="Record label_printed_at on each CI")
+
+
+def _builtin(template: str) -> str:
+    # Only built-in stock by name: a path would let callers read files on the server.
+    if template.strip().lower() not in builtin_template_names():
+        raise InvalidInput(f"Unknown label template {template!r}; allowed: "
+                           f"{', '.join(builtin_template_names())} (or send custom_template)",
+                           field="template", value=template, allowed=list(builtin_template_names()))
+    return template.strip().lower()
+
+
+def _file(output, filename: str) -> Response:
+    return Response(output.data, media_type=output.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "X-Label-Count": str(len(output.keys))})
+
+
+@router.get("/cis/{key}/label.png", summary="One CI's label as PNG (does not record printing)",
+            response_class=Response, responses={200: {"content": {"image/png": {}}}})
+def label_png(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
+              template: str = Query("avery-l7651", max_length=64, description=_TEMPLATE_HELP),
+              dpi: int = Query(300, ge=MIN_DPI, le=MAX_DPI)) -> Response:
+    labels = select(graph, Selection(keys=(key,)))
+    output = render(labels, LabelJob(format="png", template=_builtin(template), dpi=dpi), settings)
+    return Response(output.data, media_type=output.media_type)
+
+
+@router.get("/cis/{key}/label.zpl", summary="One CI's label as ZPL (does not record printing)",
+            response_class=Response, responses={200: {"content": {"application/x-zpl": {}}}})
+def label_zpl(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
+              dpi: int = Query(203, description="Printer dpi: 203, 300 or 600"),
+              size: str = Query("50.8x25.4", max_length=32, description="WxH in mm")) -> Response:
+    labels = select(graph, Selection(keys=(key,)))
+    output = render(labels, LabelJob(format="zpl", dpi=dpi, size=size), settings)
+    return Response(output.data, media_type=output.media_type)
+
+
+@router.post("/labels", summary="Labels of a selection as PDF sheets, PNG or ZPL",
+             response_class=Response,
+             responses={200: {"content": {f"application/{f}": {} for f in ("pdf", "x-zpl")}}})
+def labels_file(body: LabelsRequest, graph: GraphDep, settings: SettingsDep,
+                principal: AssetStaff) -> Response:
+    fmt = body.format.lower()
+    if fmt not in FORMATS:
+        raise InvalidInput(f"Unknown label format {body.format!r}; allowed: {', '.join(FORMATS)}",
+                           field="format", value=body.format, allowed=list(FORMATS))
+    selection = Selection(tuple(body.keys), body.location, body.kind, body.category, body.unlabelled)
+    labels = select(graph, selection)
+    if body.custom_template is not None:
+        if fmt != "pdf":
+            raise InvalidInput("custom_template applies to PDF sheets", field="custom_template")
+        template = template_from_mapping(body.custom_template, "custom_template")
+        job = LabelJob(format="pdf", skip=body.skip, dpi=body.dpi,
+                       error_correction=body.error_correction.upper())
+        output = render(labels, job, settings, template=template)
+    else:
+        job = LabelJob(format=fmt, template=_builtin(body.template), skip=body.skip,
+                       dpi=body.dpi, size=body.size, error_correction=body.error_correction.upper())
+        output = render(labels, job, settings)
+    if body.record:
+        mark_printed(graph, output.keys, actor=principal.actor)
+    return _file(output, f"labels.{output.extension}")
