@@ -100,7 +100,6 @@ def draw_label(content: LabelContent, matrix: np.ndarray, width_px: int, height_
     base_mm = min(MAX_BASE_TEXT_MM,
                   (bottom - top) * MM_PER_INCH / dpi / (total_scale * LINE_SPACING * 1.2))
 
-    draw = ImageDraw.Draw(image)
     ellipsis = ellipsis_for(face)
     y = top
     for number, (text, scale) in enumerate(lines):
@@ -110,15 +109,31 @@ def draw_label(content: LabelContent, matrix: np.ndarray, width_px: int, height_
         ascent, descent = font.getmetrics()
         if y + ascent + descent > bottom:
             break
-        draw.text((left, y), fitted, font=font, fill=0, anchor="la")
+        _draw_line(image, left, y, fitted, font)
         y += math.ceil((ascent + descent) * LINE_SPACING)
     if footer:
         font, fitted = _fit(footer[0], face, base_mm * footer[1], dpi, right - left, ellipsis)
         ascent, descent = font.getmetrics()
         footer_top = bottom - ascent - descent
         if footer_top >= y:
-            draw.text((left, footer_top), fitted, font=font, fill=0, anchor="la")
+            _draw_line(image, left, footer_top, fitted, font)
     return image
+
+
+def _draw_line(image: Image.Image, x: int, y: int, text: str, font: ImageFont.FreeTypeFont) -> None:
+    ink, dx, dy = _line_image(text, font)
+    if ink.width and ink.height:
+        image.paste(0, (x + dx, y + dy), ink)
+
+
+@lru_cache(maxsize=2048)  # sheets repeat the same location and organisation lines
+def _line_image(text: str, font: ImageFont.FreeTypeFont) -> tuple[Image.Image, int, int]:
+    """The rendered line as a mask, and its offset from the (left, ascender) anchor."""
+    left, top, right, bottom = font.getbbox(text, anchor="la")
+    ink = Image.new("L", (max(0, right - left), max(0, bottom - top)), 0)
+    if ink.width and ink.height:
+        ImageDraw.Draw(ink).text((-left, -top), text, font=font, fill=255, anchor="la")
+    return ink, left, top
 
 
 @lru_cache(maxsize=4096)  # sheets repeat the same location and organisation lines

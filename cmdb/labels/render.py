@@ -91,7 +91,7 @@ def render_pdf(contents: Sequence[LabelContent], base_url: str, template: SheetT
             images[name] = pdf.add_stream(
                 f"/Type /XObject /Subtype /Image /Width {width_px} /Height {height_px} "
                 "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode",
-                zlib.compress(image.tobytes(), 6))
+                zlib.compress(image.tobytes(), 1))
             x_mm, y_mm = template.cell(cell)
             x = x_mm * POINTS_PER_MM
             y = page_h - (y_mm + template.label_height_mm) * POINTS_PER_MM
