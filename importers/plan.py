@@ -181,7 +181,7 @@ class _PendingRef:
     sheet: str
     row: int
     column: str | None
-    to_kind_hint: str | None = None
+    from_column: str | None = None
 
 
 class _Planner:
@@ -374,7 +374,7 @@ class _Planner:
         if not ok:
             return
         self.refs.append(_PendingRef(keys["from"], "", "sheet", rel_type, keys["to"], report.name,
-                                     row, got["to"][0]))
+                                     row, got["to"][0], from_column=got["from"][0]))
 
     # -- references
 
@@ -408,7 +408,7 @@ class _Planner:
         if ref.field == "sheet":
             from_kind = self._kind(ref.from_key)
             if from_kind is None:
-                self._problem(report, ref.row, None, ref.from_key, _unknown(ref.from_key))
+                self._problem(report, ref.row, ref.from_column, ref.from_key, _unknown(ref.from_key))
                 return
         else:
             from_kind = ref.from_kind

@@ -125,12 +125,13 @@ def test_unknown_references_and_wrong_kinds():
                               ["H3", "", "", ""]]),
         RawSheet("Applications", [["key", "runs on", "depends on"], ["APP", "H1, H2", "H1"]]),
         RawSheet("Relationships", [["from", "type", "to"], ["H1", "runs_on", "H2"],
-                                   ["H2", "依赖", "GHOST"], ["H2", "knows", "H3"]]))
+                                   ["H2", "依赖", "GHOST"], ["H2", "knows", "H3"],
+                                   ["NOPE", "CONNECTED_TO", "H2"]]))
     assert problems(plan) == {
         ("Hardware", 2, "location", "NOWHERE"), ("Hardware", 2, "image", "IMG-X"),
         ("Hardware", 2, "connected to", "SW-9"), ("Applications", 2, "depends on", "H1"),
         ("Relationships", 2, "to", "H2"), ("Relationships", 3, "to", "GHOST"),
-        ("Relationships", 4, "type", "knows")}
+        ("Relationships", 4, "type", "knows"), ("Relationships", 5, "from", "NOPE")}
     unknown = next(p for p in plan.problems if p.value == "IMG-X")
     assert unknown.message == "No SoftwareImage with key 'IMG-X' in this file or in the register"
 
