@@ -290,3 +290,13 @@ def test_send_zpl_to_a_closed_port_is_a_clear_error():
     assert isinstance(error.value, CMDBError)
     with pytest.raises(InvalidInput, match="tcp://HOST:PORT"):
         send_zpl("http://127.0.0.1:9100", b"")
+
+
+def test_shortened_location_keeps_its_most_specific_end():
+    from cmdb.labels.layout import _fit
+
+    face = choose_font(["HQ"])
+    font, text = _fit("HQ / Building A / Floor 3 / Room 101", face, 2.0, 300, 120, "…", keep_end=True)
+    assert text.startswith("…") and text.endswith("Room 101") and font.getlength(text) <= 120
+    font, text = _fit("HQ / Building A / Floor 3 / Room 101", face, 2.0, 300, 120, "…")
+    assert text.startswith("HQ /") and text.endswith("…")

@@ -170,3 +170,44 @@ def test_api_post_labels(client, estate):
     response = client.post("/api/v1/labels", json={"keys": ["PC-7"], "custom_template": custom},
                            headers=headers)
     assert response.status_code == 422 and "beyond the page width" in response.text
+
+
+def test_cli_sends_zpl_to_a_printer_and_records_it(estate, tmp_path):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    received = bytearray()
+
+    def accept():
+        connection, _ = server.accept()
+        with connection:
+            while chunk := connection.recv(65536):
+                received.extend(chunk)
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    copy = tmp_path / "sent.zpl"
+    try:
+        result = CliRunner().invoke(cli_app, [
+            "labels", "--unlabelled", "--kind", "Hardware", "--format", "zpl", "-o", str(copy),
+            "--print", f"tcp://127.0.0.1:{server.getsockname()[1]}"], catch_exceptions=False)
+        thread.join(10)
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    assert bytes(received) == copy.read_bytes()
+    fields = [fh_unescape(f) for f in re.findall(r"\^BQN[^\^]*\^FH_\^FD(.*?)\^FS", copy.read_text())]
+    keys = sorted(k for k, *_ in HARDWARE)
+    assert fields == ["QA," + scan_url(BASE, k) for k in keys]
+    assert all(ci.properties.get("label_printed_at") for ci in estate.get_cis(keys).values())
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    result = CliRunner().invoke(cli_app, ["labels", "PC-7", "--format", "zpl", "--print",
+                                          f"tcp://127.0.0.1:{port}", "--timeout", "2"])
+    assert result.exit_code == 1 and "refused the connection" in result.output

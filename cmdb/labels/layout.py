@@ -93,19 +93,20 @@ def draw_label(content: LabelContent, matrix: np.ndarray, width_px: int, height_
     if right - left < mm_to_px(3, dpi):
         return image  # a label that is all QR code: no room for text
     key, name, second, organisation = content.texts()
-    lines = [(key, KEY_SCALE)] + [(t, NAME_SCALE) for t in (name,) if t] + \
-            [(t, DETAIL_SCALE) for t in (second,) if t]
+    lines = [(key, KEY_SCALE, False)] + [(t, NAME_SCALE, False) for t in (name,) if t] + \
+            [(t, DETAIL_SCALE, True) for t in (second,) if t]
     footer = (organisation, DETAIL_SCALE) if organisation else None
-    total_scale = sum(s for _, s in lines) + (footer[1] if footer else 0)
+    total_scale = sum(s for _, s, _ in lines) + (footer[1] if footer else 0)
     base_mm = min(MAX_BASE_TEXT_MM,
                   (bottom - top) * MM_PER_INCH / dpi / (total_scale * LINE_SPACING * 1.2))
 
     ellipsis = ellipsis_for(face)
     y = top
-    for number, (text, scale) in enumerate(lines):
-        # The key may shrink down to the smallest readable size before it is shortened.
+    for number, (text, scale, keep_end) in enumerate(lines):
+        # The key may shrink down to the smallest readable size before it is shortened; a
+        # location path keeps its end ("… / Room 101"), the most specific part.
         font, fitted = _fit(text, face, base_mm * scale, dpi, right - left, ellipsis,
-                            shrink_to_minimum=number == 0)
+                            shrink_to_minimum=number == 0, keep_end=keep_end)
         ascent, descent = font.getmetrics()
         if y + ascent + descent > bottom:
             break
@@ -138,7 +139,8 @@ def _line_image(text: str, font: ImageFont.FreeTypeFont) -> tuple[Image.Image, i
 
 @lru_cache(maxsize=4096)  # sheets repeat the same location and organisation lines
 def _fit(text: str, face: FontFace, size_mm: float, dpi: float, width_px: int,
-         ellipsis: str, shrink_to_minimum: bool = False) -> tuple[ImageFont.FreeTypeFont, str]:
+         ellipsis: str, shrink_to_minimum: bool = False,
+         keep_end: bool = False) -> tuple[ImageFont.FreeTypeFont, str]:
     """Shrink the type (to 70 % of its size, or to MIN_TEXT_MM), then shorten the text."""
     text = one_line(text)
     size_px = max(1, mm_to_px(size_mm, dpi))
@@ -151,14 +153,19 @@ def _fit(text: str, face: FontFace, size_mm: float, dpi: float, width_px: int,
         font = load_font(face, size_px)
     if _width(font, text) <= width_px:
         return font, text
-    low, high = 0, len(text)  # longest prefix that fits with the ellipsis
+    def shortened_to(length: int) -> str:
+        if keep_end:
+            return ellipsis + text[len(text) - length:].lstrip() if length else ellipsis
+        return text[:length].rstrip() + ellipsis
+
+    low, high = 0, len(text)  # the most characters that fit with the ellipsis
     while low < high:
         middle = (low + high + 1) // 2
-        if _width(font, text[:middle].rstrip() + ellipsis) <= width_px:
+        if _width(font, shortened_to(middle)) <= width_px:
             low = middle
         else:
             high = middle - 1
-    shortened = text[:low].rstrip() + ellipsis
+    shortened = shortened_to(low)
     return font, shortened if _width(font, shortened) <= width_px else ""
 
 
