@@ -225,13 +225,15 @@ def _zpl_blocks(data: bytes) -> list[str]:
 @pytest.mark.parametrize("dpi", [203, 300])
 def test_zpl_qr_field_holds_exactly_the_url(dpi):
     hostile = LabelContent("000042", "Evil ^XZ^XA~JR name_with_underscore", "机房 1", "Org~")
-    data = render_zpl(contents() + [hostile], BASE, width_mm=50.8, height_mm=25.4, dpi=dpi)
+    data = render_zpl(contents() + [hostile], BASE, width_mm=50.8, height_mm=25.4, dpi=dpi,
+                      printer_font="E:ANMDJ.TTF")
     blocks = _zpl_blocks(data)
     assert len(blocks) == len(KEYS) + 1
     urls = []
     for block in blocks:
         assert block.startswith("^XA^CI28") and block.count("^XA") == 1 and block.count("^XZ") == 1
         assert "~" not in block
+        assert "^A@N," in block and "E:ANMDJ.TTF" in block
         qr = re.search(r"\^BQN,2,(\d+),Q\^FH_\^FD(.*?)\^FS", block)
         magnification, field = int(qr.group(1)), fh_unescape(qr.group(2))
         assert field.startswith("QA,")
@@ -248,6 +250,14 @@ def test_zpl_qr_field_holds_exactly_the_url(dpi):
     assert texts[1].startswith("Evil ^X")
 
 
+def test_zpl_refuses_cjk_text_without_a_printer_font():
+    with pytest.raises(InvalidInput) as error:
+        render_zpl([LabelContent("SRV-1", "服务器")], BASE)
+    assert "'服务器'" in str(error.value) and "--printer-font" in str(error.value)
+    latin = render_zpl([LabelContent("Ünïcødé-ß", "Ελλάδα Москва")], BASE).decode("ascii")
+    assert "^A0N," in latin
+
+
 def test_zpl_bad_options():
     with pytest.raises(InvalidInput, match="allowed: 203, 300, 600"):
         render_zpl(contents(), BASE, dpi=250)
@@ -258,7 +268,7 @@ def test_zpl_bad_options():
 
 
 def test_send_zpl_delivers_the_bytes_to_a_listener():
-    data = render_zpl(contents(), BASE)
+    data = render_zpl(contents(), BASE, printer_font="E:ANMDJ.TTF")
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)

@@ -193,6 +193,7 @@ def test_cli_sends_zpl_to_a_printer_and_records_it(estate, tmp_path):
     try:
         result = CliRunner().invoke(cli_app, [
             "labels", "--unlabelled", "--kind", "Hardware", "--format", "zpl", "-o", str(copy),
+            "--printer-font", "E:ANMDJ.TTF",
             "--print", f"tcp://127.0.0.1:{server.getsockname()[1]}"], catch_exceptions=False)
         thread.join(10)
     finally:

@@ -36,6 +36,7 @@ class LabelJob:
     dpi: int | None = None  # 300 for PNG/PDF, 203 for ZPL
     size: str | None = None  # "WxH" in mm for ZPL; PNG defaults to the template's label
     error_correction: str = "Q"
+    printer_font: str | None = None  # ZPL: a font stored on the printer, e.g. E:ANMDJ.TTF
 
 
 @dataclass
@@ -108,7 +109,8 @@ def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings, *,
     if fmt == "zpl":
         width, height = parse_size(job.size) if job.size else (50.8, 25.4)
         data = render_zpl(labels, settings.base_url, width_mm=width, height_mm=height,
-                          dpi=job.dpi or 203, error_correction=job.error_correction)
+                          dpi=job.dpi or 203, error_correction=job.error_correction,
+                          printer_font=job.printer_font)
         return LabelOutput(data, MEDIA_TYPES[fmt], "zpl", keys)
     dpi = job.dpi or DEFAULT_DPI
     if fmt == "png":

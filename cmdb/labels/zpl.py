@@ -65,6 +65,23 @@ def _fit(text: str, height: int, width: int, min_height: int) -> tuple[str, int]
     return (text[:end].rstrip() + "...") if end else "", height
 
 
+# The printer's built-in scalable font 0 covers Latin, Greek and Cyrillic, not CJK: without a
+# stored font the printer would print nothing (or boxes) for those characters.
+_BUILTIN_FONT_LIMIT = 0x0500
+
+
+def _check_builtin_font_covers(contents: Sequence[LabelContent]) -> None:
+    for content in contents:
+        for text in content.texts():
+            missing = sorted({c for c in text if ord(c) >= _BUILTIN_FONT_LIMIT})
+            if missing:
+                raise InvalidInput(
+                    f"Cannot print {text!r} with the Zebra printer's built-in font 0: it has no "
+                    f"glyphs for {' '.join(missing[:10])}. Store a CJK TrueType font on the "
+                    "printer and name it with --printer-font (for example E:ANMDJ.TTF)",
+                    field="printer_font", value=text)
+
+
 def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: float = 50.8,
                height_mm: float = 25.4, dpi: int = 203, error_correction: str = "Q",
                printer_font: str | None = None) -> bytes:
@@ -81,6 +98,8 @@ def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: flo
         if not isinstance(value, (int, float)) or not 10 <= value <= 300:
             raise InvalidInput(f"Label {field} {value!r} is out of range; allowed: 10 to 300 mm",
                                field=field, value=value, allowed="10-300")
+    if printer_font is None:
+        _check_builtin_font_covers(contents)
     per_mm = DOTS_PER_MM[dpi]
     width, height, inset = round(width_mm * per_mm), round(height_mm * per_mm), round(INSET_MM * per_mm)
     area = min(height - 2 * inset, width // 2)

@@ -36,6 +36,8 @@ class LabelsRequest(BaseModel):
     dpi: Optional[int] = Field(None, ge=MIN_DPI, le=MAX_DPI)
     size: Optional[str] = Field(None, max_length=32, description="WxH in mm for ZPL or PNG")
     error_correction: str = Field("Q", pattern="^[LMQHlmqh]$")
+    printer_font: Optional[str] = Field(None, max_length=32, description="ZPL: a font stored on "
+                                        "the printer for non-Latin text, e.g. E:ANMDJ.TTF")
     record: bool = Field(True, description="Record label_printed_at on each CI")
 
 
@@ -68,9 +70,12 @@ def label_png(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
             response_class=Response, responses={200: {"content": {"application/x-zpl": {}}}})
 def label_zpl(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
               dpi: int = Query(203, description="Printer dpi: 203, 300 or 600"),
-              size: str = Query("50.8x25.4", max_length=32, description="WxH in mm")) -> Response:
+              size: str = Query("50.8x25.4", max_length=32, description="WxH in mm"),
+              printer_font: Optional[str] = Query(None, max_length=32, description="A font stored "
+                                                  "on the printer, e.g. E:ANMDJ.TTF")) -> Response:
     labels = select(graph, Selection(keys=(key,)))
-    output = render(labels, LabelJob(format="zpl", dpi=dpi, size=size), settings)
+    output = render(labels, LabelJob(format="zpl", dpi=dpi, size=size, printer_font=printer_font),
+                    settings)
     return Response(output.data, media_type=output.media_type)
 
 
@@ -94,7 +99,8 @@ def labels_file(body: LabelsRequest, graph: GraphDep, settings: SettingsDep,
         output = render(labels, job, settings, template=template)
     else:
         job = LabelJob(format=fmt, template=_builtin(body.template), skip=body.skip,
-                       dpi=body.dpi, size=body.size, error_correction=body.error_correction.upper())
+                       dpi=body.dpi, size=body.size, error_correction=body.error_correction.upper(),
+                       printer_font=body.printer_font)
         output = render(labels, job, settings)
     if body.record:
         mark_printed(graph, output.keys, actor=principal.actor)
