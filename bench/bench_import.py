@@ -83,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--relationships", type=int, default=20_000)
+    parser.add_argument("--heap", default=None, help="engine JVM heap, e.g. 1g (default CMDB_ENGINE_HEAP)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cmdb-bench-import-") as tmp:
         book = Path(tmp) / "register.xlsx"
@@ -91,7 +92,8 @@ def main() -> None:
         print(f"workbook: {args.rows:,} hardware rows, 500 racks, {args.relationships:,} relationships, "
               f"{book.stat().st_size / 1e6:.1f} MB, written in {time.perf_counter() - t:.1f} s")
         settings = Settings(data_dir=Path(tmp) / "data", neo4j_uri=None,
-                            max_upload_bytes=500_000_000)
+                            max_upload_bytes=500_000_000,
+                            **({"engine_heap": args.heap} if args.heap else {}))
         t = time.perf_counter()
         graph = Graph.connect(settings)
         print(f"engine start: {time.perf_counter() - t:.1f} s")
