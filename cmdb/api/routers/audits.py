@@ -143,7 +143,8 @@ def close_audit(audit_id: str, graph: GraphDep, settings: SettingsDep, user: Aud
 @router.post("/{audit_id}/scans", response_model=ScanOut, status_code=201)
 def add_scan(audit_id: str, body: ScanIn, graph: GraphDep, user: Scanner,
              response: Response) -> dict[str, Any]:
-    service.get_campaign(graph, audit_id)
+    # No campaign look-up first: storing the scan checks, in its transaction, that the
+    # campaign exists and is open (and a look-up would count the campaign's scans).
     scan = service.record_scan(graph, audit_id, body.tag, body.location, actor=user.actor,
                                at=body.at, person=body.person, note=body.note,
                                condition=body.condition, source="api")
