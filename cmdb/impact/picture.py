@@ -48,7 +48,9 @@ def render_svg(result: dict[str, Any], max_nodes: int = MAX_NODES) -> str:
     column = 0
     tallest = 0
     for distance in sorted(layers):
-        layer = sorted(layers[distance], key=lambda n: (_STATE_ORDER[n["state"]], n["kind"], n["key"]))
+        # next to the CI each one is explained through, so lines run short and rarely cross
+        layer = sorted(layers[distance], key=lambda n: (*_anchor(n, position), _STATE_ORDER[n["state"]],
+                                                        n["kind"], n["key"]))
         for start in range(0, len(layer), PER_COLUMN):
             chunk = layer[start:start + PER_COLUMN]
             x = MARGIN + column * (BOX_W + COL_GAP)
@@ -108,6 +110,13 @@ def render_svg(result: dict[str, Any], max_nodes: int = MAX_NODES) -> str:
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _anchor(node: dict[str, Any], position: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    path = node["path"]
+    if len(path) >= 3 and path[2]["key"] in position:
+        return position[path[2]["key"]]
+    return (float("inf"), float("inf"))
 
 
 def _legend(x: float, y: float) -> str:
