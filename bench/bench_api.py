@@ -114,15 +114,17 @@ async def drive(port: int, token: str, paths, clients: int, requests: int, secon
     return latencies, failures, time.perf_counter() - started
 
 
-def scenario(name: str, port: int, token: str, paths, args) -> dict:
-    asyncio.run(drive(port, token, paths, args.clients, min(1000, args.requests), 15))  # warm-up
+def scenario(name: str, port: int, token: str, paths, args, clients: int | None = None,
+             requests: int | None = None, seconds: float | None = None) -> dict:
+    clients = clients or args.clients
+    asyncio.run(drive(port, token, paths, clients, min(1000, args.requests), 15))  # warm-up
     latencies, failures, elapsed = asyncio.run(
-        drive(port, token, paths, args.clients, args.requests, args.seconds))
+        drive(port, token, paths, clients, requests or args.requests, seconds or args.seconds))
     ms = sorted(x * 1000 for x in latencies)
     result = {"name": name, "requests": len(ms), "seconds": elapsed, "rps": len(ms) / elapsed,
               "p50": statistics.median(ms), "p95": ms[int(len(ms) * 0.95) - 1],
               "p99": ms[int(len(ms) * 0.99) - 1], "failures": len(failures)}
-    print(f"{name:<44} {result['requests']:>7,} req in {elapsed:5.1f} s  "
+    print(f"{name:<46} {result['requests']:>7,} req in {elapsed:5.1f} s  "
           f"{result['rps']:7.0f} req/s  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms  "
           f"p99 {result['p99']:6.1f} ms  non-200: {len(failures)}"
           + (f" (e.g. {failures[0]})" if failures else ""), flush=True)
@@ -160,6 +162,10 @@ def main() -> None:
             results = [
                 scenario("GET /api/v1/cis/{key}", server.port, token,
                          lambda: f"/api/v1/cis/{rnd.choice(hardware)}", args),
+                # One connection: the time to serve one request, without queueing.
+                scenario("GET /api/v1/cis/{key}, 1 connection", server.port, token,
+                         lambda: f"/api/v1/cis/{rnd.choice(hardware)}", args, clients=1,
+                         requests=2000, seconds=10),
                 scenario("GET /api/v1/cis?kind=Hardware&limit=50&page=P", server.port, token,
                          lambda: f"/api/v1/cis?kind=Hardware&limit=50&page={rnd.randint(1, pages)}", args),
             ]
