@@ -311,3 +311,13 @@ def test_shortened_location_keeps_its_most_specific_end():
     assert text.startswith("…") and text.endswith("Room 101") and font.getlength(text) <= 120
     font, text = _fit("HQ / Building A / Floor 3 / Room 101", face, 2.0, 300, 120, "…")
     assert text.startswith("HQ /") and text.endswith("…")
+
+
+def test_unreadable_fonts_are_passed_over_in_the_search(tmp_path):
+    broken = tmp_path / "broken.ttf"
+    broken.write_bytes(b"not a font")
+    assert choose_font(["SRV-1"], candidates=[FontFace(str(broken)), FontFace(DEJAVU)]) == FontFace(DEJAVU)
+    with pytest.raises(InvalidInput, match="could be read"):
+        choose_font(["SRV-1"], candidates=[FontFace(str(broken))])
+    with pytest.raises(InvalidInput, match="Cannot read the label font"):
+        choose_font(["SRV-1"], configured=str(broken))

@@ -119,9 +119,19 @@ def choose_font(texts: Iterable[str], configured: str | None = None,
             f"{' or '.join(CJK_FONT_PACKAGES)} (or fonts-dejavu-core for Latin text only), "
             "or set CMDB_LABEL_FONT to a TrueType/OpenType font file",
             field="CMDB_LABEL_FONT")
+    readable = []
     for face in faces:
+        try:
+            covered_characters(face)
+        except InvalidInput:
+            continue  # a damaged or unexpected file in the font directories: try the next
+        readable.append(face)
         if not missing_characters(face, wanted):
             return face
+    if not readable:
+        raise InvalidInput("None of the installed fonts could be read: "
+                           + ", ".join(str(f) for f in faces), field="font")
+    faces = readable
     _raise_if_missing(faces[0], texts, wanted, configured=False, others=faces[1:])
     raise AssertionError("unreachable")  # pragma: no cover
 
