@@ -119,8 +119,14 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     if graph is not None:
         app.state.graph = graph
     install_error_handlers(app)
+    from cmdb.api.models import error_responses
+
+    # Every /api/v1 operation can answer with these (sign-in, roles, limits, unknown keys,
+    # versions, the engine); documenting them once keeps the OpenAPI truthful for clients.
+    api_errors = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 503)
     for router, prefix in _routers():
-        app.include_router(router, prefix=prefix)
+        app.include_router(router, prefix=prefix,
+                           responses=api_errors if prefix == API_PREFIX else None)
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes)
     return app
