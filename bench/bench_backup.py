@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,16 +31,16 @@ def run_command(args: list[str], data_dir: Path) -> tuple[dict, float, float]:
     """Run ``cmdb ARGS --json`` against ``data_dir``; returns (report, seconds, peak RSS MiB)."""
     env = {**os.environ, "CMDB_DATA_DIR": str(data_dir)}
     env.pop("CMDB_NEO4J_URI", None)
+    # GNU time reports the command's own peak RSS. (ru_maxrss from wait4 would not: a child
+    # forked from this process, which hosts the engines, inherits its high-water mark.)
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "cmdb.cli", *args, "--json"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = process.stdout.read()
-    err = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run(["/usr/bin/time", "-f", "peak_rss_kb=%M", sys.executable, "-m",
+                           "cmdb.cli", *args, "--json"], env=env, capture_output=True)
     seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"cmdb {' '.join(args)} failed:\n{out.decode()}\n{err.decode()}")
-    return json.loads(out), seconds, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise SystemExit(f"cmdb {' '.join(args)} failed:\n{done.stdout.decode()}\n{done.stderr.decode()}")
+    peak_kb = int(re.findall(rb"peak_rss_kb=(\d+)", done.stderr)[-1])
+    return json.loads(done.stdout), seconds, peak_kb / 1024
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from neo4j import ManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError
 
 from cmdb.backup.fileformat import (
     FORMAT_VERSION, InvalidBackup, SnapshotChanged, Writer, decode_props, dumps, empty_counts,
@@ -402,6 +403,9 @@ def write_backup(graph: Graph, path: Path, *, overwrite: bool = False,
         except OSError as exc:
             raise BackupIncomplete(f"Cannot write {path}: {exc.strerror or exc}",
                                    {"file": str(path)}) from None
+        except (Neo4jError, DriverError) as exc:
+            raise BackupIncomplete(f"The graph engine failed while the backup was being read "
+                                   f"({_brief(exc)}); no backup was written", {"file": str(path)}) from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()
@@ -455,7 +459,13 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
     if merge:
         _refuse_kind_changes(graph, path, batch_size)
     checked = time.perf_counter()
-    written = _load(graph, path, merge, batch_size, progress, total(info.counts))
+    try:
+        written = _load(graph, path, merge, batch_size, progress, total(info.counts))
+    except (Neo4jError, DriverError) as exc:
+        raise RestoreMismatch(
+            f"The graph engine failed during the restore ({_brief(exc)}); the target holds part of "
+            "the backup: empty it (or use a new data directory) and restore again, or restore "
+            "again with --merge", {"file": str(path)}) from None
     loaded = time.perf_counter()
     target = fingerprint(graph).counts
     result = RestoreResult(path, "merge" if merge else "into-empty", info.counts, written, target,
@@ -465,6 +475,11 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
                         "write_s": loaded - checked, "verify_s": time.perf_counter() - loaded,
                         "total_s": time.perf_counter() - started}
     return result
+
+
+def _brief(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return message.strip().splitlines()[0][:300]
 
 
 def _describe(counts: dict[str, dict[str, int]]) -> str:
