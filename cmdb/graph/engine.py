@@ -102,9 +102,10 @@ class EmbeddedServer:
             return
         EmbeddedServer._running.pop(self.data_dir, None)
         # Open Bolt sessions keep engine threads alive, and the JVM would wait for them at exit.
-        for driver in list(_open_drivers):
-            with contextlib.suppress(Exception):
-                driver.close()
+        for driver, uri in list(_open_drivers.items()):
+            if uri == self.uri:
+                with contextlib.suppress(Exception):
+                    driver.close()
         with contextlib.suppress(Exception):
             published = json.loads((self.data_dir / ENGINE_FILE).read_text())
             if published.get("pid") == os.getpid():
@@ -257,7 +258,7 @@ def stop_on_signals() -> None:
 # ---------------------------------------------------------------------------------------
 # Both engines
 
-_open_drivers: "weakref.WeakSet[Driver]" = weakref.WeakSet()
+_open_drivers: "weakref.WeakKeyDictionary[Driver, str]" = weakref.WeakKeyDictionary()
 
 
 def endpoint_for(settings: Settings) -> Endpoint:
@@ -274,7 +275,7 @@ def open_driver(endpoint: Endpoint) -> Driver:
                                       connection_acquisition_timeout=30,
                                       connection_timeout=10)
         driver.verify_connectivity()
-        _open_drivers.add(driver)
+        _open_drivers[driver] = endpoint.uri
     except AuthError as exc:
         raise EngineUnavailable(f"The graph engine at {endpoint.uri} refused the credentials: "
                                 f"{exc.message}", {"uri": endpoint.uri}) from exc

@@ -19,9 +19,10 @@ from cmdb.errors import Conflict, DuplicateKey, ForbiddenRelationship
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
 from cmdb.graph.store import (
-    CI, DELETE_LINKS, EXISTING_LINKS, LOCATION_CYCLE, UPDATE_CIS, CIInput, Graph, Link, LinkResult,
+    CI, DELETE_LINKS, LOCATION_CYCLE, UPDATE_CIS, CIInput, Graph, Link, LinkResult,
     UpsertResult, _chunks, _history_props, create_cis_query, kind_from_labels,
 )
+from cmdb.graph.store import existing_links as store_existing_links
 
 LOCATION_TREE = f"""
 MATCH (n:Location)
@@ -69,9 +70,8 @@ def existing_links(graph: Graph, links: Sequence[tuple[str, str, str]],
     """Which of the given (from, type, to) links exist already (exactly, not just the type)."""
     found: set[tuple[str, str, str]] = set()
     for batch in _chunks(list(links), batch_size):
-        rows = graph.read(EXISTING_LINKS, rows=[{"from": a, "type": t, "to": b, "single": False}
-                                                for a, t, b in batch])
-        found.update((r["from"], r["type"], r["to"]) for r in rows)
+        rows = [{"from": a, "type": t, "to": b, "single": False} for a, t, b in batch]
+        found.update(graph.read_tx(store_existing_links, rows))
     return found
 
 
@@ -210,10 +210,10 @@ def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CII
             wanted = {(a, t): b for a, t, b in single}
             replaced = []
             for batch in _chunks(single, WRITE_BATCH):
-                for r in tx.run(EXISTING_LINKS, rows=[{"from": a, "type": t, "to": b, "single": True}
-                                                      for a, t, b in batch]):
-                    if wanted.get((r["from"], r["type"])) != r["to"]:
-                        replaced.append({"from": r["from"], "type": r["type"], "to": r["to"]})
+                for a, t, b in store_existing_links(tx, [{"from": a, "type": t, "to": b, "single": True}
+                                                         for a, t, b in batch]):
+                    if wanted.get((a, t)) != b:
+                        replaced.append({"from": a, "type": t, "to": b})
             for batch in _chunks(replaced, WRITE_BATCH):
                 tx.run(DELETE_LINKS, rows=list(batch)).consume()
             for r in replaced:

@@ -75,8 +75,14 @@ EXISTING_LINKS = """
 UNWIND $rows AS r
 MATCH (a:CI {key: r.from})-[x]->(b:CI)
 WHERE type(x) = r.type AND (r.single OR b.key = r.to)
-RETURN a.key AS from, type(x) AS type, b.key AS to
+RETURN collect([a.key, type(x), b.key]) AS links
 """
+
+
+def existing_links(tx, rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    """(from, type, to) of the relationships matching ``rows`` ({from, type, to, single}):
+    exactly that link, or for ``single`` any link of that type from ``from``."""
+    return {tuple(link) for link in tx.run(EXISTING_LINKS, rows=rows).single()["links"]}
 
 LOCATION_CYCLE = """
 UNWIND $keys AS k
@@ -509,9 +515,7 @@ class Graph:
             missing = [k for k in (from_key, to_key) if k not in cis]
             if missing:
                 raise UnknownKey(missing)
-            existing = tx.run(EXISTING_LINKS, rows=[{"from": from_key, "type": rel.type,
-                                                     "to": to_key, "single": False}]).data()
-            if not existing:
+            if not existing_links(tx, [{"from": from_key, "type": rel.type, "to": to_key, "single": False}]):
                 raise NotFound(f"There is no {rel.type} relationship from {from_key!r} to {to_key!r}",
                                {"from": from_key, "type": rel.type, "to": to_key})
             tx.run(DELETE_LINKS, rows=[{"from": from_key, "type": rel.type, "to": to_key}]).consume()
@@ -681,10 +685,9 @@ class Graph:
                 raise ForbiddenRelationship(
                     f"{link.from_key!r} can have only one {link.type}; given: {', '.join(sorted(targets))}",
                     details={"from": link.from_key, "type": link.type, "to": sorted(targets)})
-        existing_rows = tx.run(EXISTING_LINKS, rows=[
+        existing = existing_links(tx, [
             {"from": l.from_key, "type": l.type, "to": l.to_key,
-             "single": RELATIONSHIPS[l.type].single} for l in normalised]).data()
-        existing = {(r["from"], r["type"], r["to"]) for r in existing_rows}
+             "single": RELATIONSHIPS[l.type].single} for l in normalised])
         to_delete: list[dict[str, str]] = []
         to_create: dict[str, list[dict[str, str]]] = {}
         for link in dict.fromkeys(normalised):
