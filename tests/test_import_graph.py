@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 from pathlib import Path
 
-import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -17,20 +15,9 @@ from cmdb.graph import CIInput
 from importers.mapping import load_mapping
 from importers.plan import Options
 from importers.service import run_import
+from tests.spreadsheets import xlsx_bytes as workbook
 
 DATA = Path(__file__).parent / "data"
-
-
-def workbook(sheets: dict[str, list[list]]) -> bytes:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 REGISTER = {

@@ -13,20 +13,11 @@ import pytest
 from cmdb.errors import InvalidInput, TooLarge
 from cmdb.settings import Settings
 from importers.readers import UnreadableFile, read_file
+from tests.spreadsheets import xlsx_bytes
 
 SETTINGS = Settings(max_upload_bytes=5_000_000, max_unzipped_bytes=20_000_000)
 
 
-def xlsx_bytes(rows_by_sheet: dict[str, list[list]]) -> bytes:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in rows_by_sheet.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 def test_xlsx_cells_come_back_as_the_text_the_user_typed():
