@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import socket
-import threading
 
 import numpy as np
 import pypdfium2
@@ -21,6 +19,7 @@ from cmdb.labels.fonts import FontFace, choose_font, discover_fonts, load_font, 
 from cmdb.labels.qr import QUIET_ZONE, qr_matrix
 from cmdb.labels.templates import parse_template
 from cmdb.labels.zpl import fh_unescape
+from tests.printer_listener import closed_port_url, raw_printer_port
 
 BASE = "https://cmdb.example.com/"
 KEYS = ["SRV-000123", "000042", "设备 001", "rack 7 #2?", "Ünïcødé-ß"]
@@ -270,34 +269,15 @@ def test_zpl_bad_options():
 
 def test_send_zpl_delivers_the_bytes_to_a_listener():
     data = render_zpl(contents(), BASE, printer_font="E:ANMDJ.TTF")
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    received = bytearray()
-
-    def accept():
-        connection, _ = server.accept()
-        with connection:
-            while chunk := connection.recv(65536):
-                received.extend(chunk)
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    try:
-        assert send_zpl(f"tcp://127.0.0.1:{server.getsockname()[1]}", data, timeout=5) == len(data)
-        thread.join(5)
-    finally:
-        server.close()
+    with raw_printer_port() as (url, received):
+        assert send_zpl(url, data, timeout=5) == len(data)
     assert bytes(received) == data
 
 
 def test_send_zpl_to_a_closed_port_is_a_clear_error():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    with pytest.raises(PrinterUnavailable, match=f"127.0.0.1:{port} refused the connection") as error:
-        send_zpl(f"tcp://127.0.0.1:{port}", b"^XA^XZ", timeout=2)
+    url = closed_port_url()
+    with pytest.raises(PrinterUnavailable, match=f"{url[len('tcp://'):]} refused the connection") as error:
+        send_zpl(url, b"^XA^XZ", timeout=2)
     assert isinstance(error.value, CMDBError)
     with pytest.raises(InvalidInput, match="tcp://HOST:PORT"):
         send_zpl("http://127.0.0.1:9100", b"")

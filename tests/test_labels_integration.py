@@ -21,6 +21,7 @@ from cmdb.graph.tokens import create_token
 from cmdb.labels import scan_url
 from cmdb.labels.service import LabelJob, Selection, print_labels, select
 from cmdb.labels.zpl import fh_unescape
+from tests.printer_listener import closed_port_url, raw_printer_port
 
 BASE = "http://cmdb.test"
 LOCATIONS = [("SITE-HQ", "HQ", "site"), ("BLD-A", "Building A", "building"),
@@ -173,31 +174,11 @@ def test_api_post_labels(client, estate):
 
 
 def test_cli_sends_zpl_to_a_printer_and_records_it(estate, tmp_path):
-    import socket
-    import threading
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    received = bytearray()
-
-    def accept():
-        connection, _ = server.accept()
-        with connection:
-            while chunk := connection.recv(65536):
-                received.extend(chunk)
-
-    thread = threading.Thread(target=accept)
-    thread.start()
     copy = tmp_path / "sent.zpl"
-    try:
+    with raw_printer_port() as (url, received):
         result = CliRunner().invoke(cli_app, [
             "labels", "--unlabelled", "--kind", "Hardware", "--format", "zpl", "-o", str(copy),
-            "--printer-font", "E:ANMDJ.TTF",
-            "--print", f"tcp://127.0.0.1:{server.getsockname()[1]}"], catch_exceptions=False)
-        thread.join(10)
-    finally:
-        server.close()
+            "--printer-font", "E:ANMDJ.TTF", "--print", url], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert bytes(received) == copy.read_bytes()
     fields = [fh_unescape(f) for f in re.findall(r"\^BQN[^\^]*\^FH_\^FD(.*?)\^FS", copy.read_text())]
@@ -205,10 +186,6 @@ def test_cli_sends_zpl_to_a_printer_and_records_it(estate, tmp_path):
     assert fields == ["QA," + scan_url(BASE, k) for k in keys]
     assert all(ci.properties.get("label_printed_at") for ci in estate.get_cis(keys).values())
 
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()
     result = CliRunner().invoke(cli_app, ["labels", "PC-7", "--format", "zpl", "--print",
-                                          f"tcp://127.0.0.1:{port}", "--timeout", "2"])
+                                          closed_port_url(), "--timeout", "2"])
     assert result.exit_code == 1 and "refused the connection" in result.output
