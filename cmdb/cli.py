@@ -194,14 +194,12 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Only load into
         if if_empty and graph.list_cis(limit=0).total:
             summary = {"skipped": "the register is not empty", "created": 0, "updated": 0,
                        "unchanged": 0, "relationships_created": 0}
-            if as_json:
-                print_json(summary)
-            else:
-                console.print("the register already holds CIs; demo estate not loaded", markup=False)
-            return
-        summary = load_demo(graph, actor=cli_actor())
+        else:
+            summary = load_demo(graph, actor=cli_actor())
     if as_json:
         print_json(summary)
+    elif "skipped" in summary:
+        console.print("the register already holds CIs; demo estate not loaded", markup=False)
     else:
         console.print(f"demo estate: {summary['created']} CIs created, {summary['updated']} updated, "
                       f"{summary['unchanged']} unchanged; {summary['relationships_created']} "

@@ -34,6 +34,7 @@ def test_demo_then_list_hardware_shows_the_estate(embedded_graph):
     assert {"server", "switch", "storage", "pc", "laptop", "printer", "camera", "nvr", "ups"} <= categories
     again = run_json("demo")
     assert (again["created"], again["updated"], again["relationships_created"]) == (0, 0, 0)
+    assert run_json("demo", "--if-empty")["skipped"] == "the register is not empty"
 
 
 def test_add_show_set_link_history_delete(embedded_graph):
