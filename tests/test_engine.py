@@ -93,6 +93,33 @@ def test_a_signal_stops_the_engine_cleanly(tmp_path, sig):
     assert again.returncode == 0 and json.loads(again.stdout)["name"] == "written by the holder"
 
 
+FAULT_HANDLER_THEN_ENGINE = textwrap.dedent("""
+    import faulthandler, sys
+    from pathlib import Path
+    from cmdb.graph import CIInput, Graph
+    from cmdb.settings import Settings
+
+    assert faulthandler.is_enabled()
+    graph = Graph.connect(Settings(data_dir=Path(sys.argv[1])))
+    print("fault handler on after start:", faulthandler.is_enabled(), flush=True)
+    faulthandler.disable()  # what pytest does at exit; it must not take SIGSEGV from the JVM
+    for n in range(20):
+        graph.upsert_cis([CIInput(f"FH-{n}", "Hardware", {"name": "after"})], actor="test")
+    print("written", len(graph.list_cis(limit=100).items), flush=True)
+""")
+
+
+def test_the_engine_keeps_sigsegv_when_python_fault_handler_was_on(tmp_path):
+    """Python's fault handler (on under pytest) restores a stale SIGSEGV handler when switched
+    off; the JVM faults on purpose, so the process would then die at a random later point."""
+    run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", FAULT_HANDLER_THEN_ENGINE,
+                          str(tmp_path / "data")], capture_output=True, text=True, timeout=180,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.splitlines() == ["fault handler on after start: False", "written 20"]
+    assert files_named(tmp_path, "hs_err") == []
+
+
 def test_an_unreachable_neo4j_names_the_uri_and_the_cause():
     port = 1  # nothing listens on a privileged port 1 of loopback
     settings = Settings(neo4j_uri=f"bolt://127.0.0.1:{port}", neo4j_password="x")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import faulthandler
 import fcntl
 import json
 import logging
@@ -142,6 +143,10 @@ def _start_jvm(log_dir: Path, heap: str) -> None:
         "java.util.logging.FileHandler.count = 3\n"
         "java.util.logging.FileHandler.formatter = java.util.logging.SimpleFormatter\n")
     os.environ.setdefault("ARCADEDB_JVM_ERROR_FILE", str(log_dir / "hs_err_pid%p.log"))
+    # The JVM owns SIGSEGV: it faults on purpose (safepoint polls, null checks) and handles it.
+    # Python's fault handler, if on, would put its saved handler back when it is switched off
+    # (pytest does so at exit) and the next deliberate fault would kill the process.
+    faulthandler.disable()
     from arcadedb_embedded.jvm import start_jvm
 
     start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={logging_config}"])
