@@ -41,7 +41,9 @@ def test_keys_stay_text_and_bad_keys_are_refused():
     assert schema.validate_key("000123") == "000123"
     assert schema.validate_key("  资产-01 ") == "资产-01"
     assert schema.validate_key(123) == "123"
-    for bad in ["", "   ", None, "a/b", "../etc", "a\\b", "tab\there", "x" * 129, 1.5, True]:
+    assert schema.validate_key("...") == "..."
+    assert schema.validate_key(".hidden") == ".hidden"
+    for bad in ["", "   ", None, "a/b", "../etc", "a\\b", "tab\there", "x" * 129, 1.5, True, ".", "..", " .. "]:
         with pytest.raises(InvalidInput):
             schema.validate_key(bad)
 

@@ -277,6 +277,10 @@ def validate_key(value: Any, field_name: str = "key") -> str:
         raise InvalidInput("The key may not contain '/', '\\' or control characters",
                            field=field_name, value=key,
                            allowed="letters, digits, spaces and punctuation other than / and \\")
+    if key in (".", ".."):
+        # A page address ends in the key; browsers and proxies fold "." and ".." away.
+        raise InvalidInput(f"The key may not be {key!r}", field=field_name, value=key,
+                           allowed="any other text, e.g. a full asset tag")
     return key
 
 
