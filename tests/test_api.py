@@ -437,12 +437,21 @@ def test_huge_bodies_are_413(api, embedded_settings):
 
 
 UNICODE_KEYS = ["機房-01 A", "Ünïcödé key", "🖥️ desk 3", "ПК-7", "000123", "a b  c", "?x=1&y#z", "<b>&amp;",
-                "x' OR 1=1 --", "n} RETURN n --", "$key", "'); MATCH (n) DETACH DELETE n; --", "..", "."]
+                "x' OR 1=1 --", "n} RETURN n --", "$key", "'); MATCH (n) DETACH DELETE n; --", "...",
+                ".hidden"]
 
 
 def key_in_path(key: str) -> str:
-    encoded = quote(key, safe="")
-    return encoded.replace(".", "%2E") if set(key) == {"."} else encoded
+    return quote(key, safe="")
+
+
+@pytest.mark.parametrize("key", [".", "..", " .. "])
+def test_keys_a_page_address_cannot_carry_are_refused(api, key):
+    a = api.admin
+    r = a.post(f"{API}/cis", json={"key": key, "kind": "Hardware", "properties": {}})
+    err = assert_error(r, 422, "invalid_input")
+    assert err["details"]["field"] == "key" and key.strip() in err["message"]
+    assert keys(a.get(f"{API}/cis").json()) == []
 
 
 @pytest.mark.parametrize("key", UNICODE_KEYS)

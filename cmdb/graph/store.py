@@ -425,13 +425,23 @@ class Graph:
 
     def update_ci(self, key: str, properties: dict[str, Any], *, actor: str,
                   expected_revision: int | None = None, source: str | None = None,
-                  allow_system: bool = False) -> CI:
+                  allow_system: bool = False, location: str | None = None) -> CI:
+        """Change properties and, with ``location``, move the CI: both written or neither.
+
+        A move bumps the revision too, so a concurrent move with the old revision is refused.
+        """
         def work(tx: ManagedTransaction) -> None:
             current = self._lock(tx, key, expected_revision)
             values = schema.validate_properties(KINDS[current.kind], properties,
                                                 allow_system=allow_system)
             changes = ChangeLog(actor, source)
-            self._upsert_in_tx(tx, [CIInput(key, current.kind, values)], changes)
+            done = self._upsert_in_tx(tx, [CIInput(key, current.kind, values)], changes,
+                                      {key: current})
+            if location is not None:
+                moved = self._link_in_tx(tx, [Link(key, "LOCATED_IN", location)], changes)
+                if moved.created and not done.updated:
+                    self._upsert_in_tx(tx, [CIInput(key, current.kind, {"updated_at": changes.at})],
+                                       changes, {key: current})
             changes.write(tx)
         self.write(work)
         return self.get_ci(key)

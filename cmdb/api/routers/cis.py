@@ -19,9 +19,8 @@ from cmdb.api.models import (
     Page, RelationshipOfCI, error_responses,
 )
 from cmdb.errors import InvalidInput, UnknownKey
-from cmdb.graph import CI, CIInput, Graph, Link
-from cmdb.graph.history import ChangeLog
-from cmdb.graph.schema import HARDWARE_CATEGORIES, HARDWARE_STATUSES, KINDS, validate_properties
+from cmdb.graph import CI, Graph
+from cmdb.graph.schema import HARDWARE_CATEGORIES, HARDWARE_STATUSES
 from cmdb.settings import Settings
 
 router = APIRouter(tags=["cis"], responses=COMMON_ERRORS)
@@ -39,9 +38,8 @@ _ETAG = re.compile(r'\s*(?:W/)?"?([0-9]{1,15})"?\s*')
 
 
 def key_in_path(key: str) -> str:
-    """The key as one URL path segment; "." and ".." encoded so clients do not collapse them."""
-    encoded = quote(key, safe="")
-    return encoded.replace(".", "%2E") if set(key) == {"."} else encoded
+    """The key as one URL path segment (keys are never "." or "..", which clients collapse)."""
+    return quote(key, safe="")
 
 
 def etag(ci: CI) -> str:
@@ -156,31 +154,10 @@ def patch_ci(key: str, body: CIPatch, graph: GraphDep, principal: AssetStaff,
                 f"not: {', '.join(refused)}",
                 {"role": principal.role, "fields": refused,
                  "allowed_fields": ["location", *sorted(ASSET_STAFF_PROPERTIES)]})
-    ci = update_with_location(graph, key, body.properties, body.location,
-                              actor=principal.actor, expected=expected_revision(if_match))
+    ci = graph.update_ci(key, body.properties, location=body.location, actor=principal.actor,
+                         expected_revision=expected_revision(if_match))
     response.headers["ETag"] = etag(ci)
     return CIOut.of(ci)
-
-
-def update_with_location(graph: Graph, key: str, properties: dict[str, Any], location: str | None,
-                         *, actor: str, expected: int | None) -> CI:
-    """Properties and the LOCATED_IN link in one transaction: both written or neither.
-
-    Moving a CI bumps its revision too, so a concurrent move with the old ETag gets 412.
-    """
-    def work(tx) -> None:
-        current = graph._lock(tx, key, expected)
-        values = validate_properties(KINDS[current.kind], properties)
-        changes = ChangeLog(actor)
-        done = graph._upsert_in_tx(tx, [CIInput(key, current.kind, values)], changes, {key: current})
-        if location is not None:
-            moved = graph._link_in_tx(tx, [Link(key, "LOCATED_IN", location)], changes)
-            if moved.created and not done.updated:
-                graph._upsert_in_tx(tx, [CIInput(key, current.kind, {"updated_at": changes.at})],
-                                    changes, {key: current})
-        changes.write(tx)
-    graph.write(work)
-    return graph.get_ci(key)
 
 
 @router.delete("/cis/{key}", response_model=DeleteResult, summary="Delete a CI",
