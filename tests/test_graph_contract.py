@@ -133,8 +133,14 @@ def test_get_and_list_with_filters_and_pagination(graph):
     assert {c.key for c in graph.list_cis(q="r750").items} == {"000123"}
     assert {c.key for c in graph.list_cis(q="一").items} == {"000123"}
     assert {c.key for c in graph.list_cis(q='") OR 1=1 //').items} == set()
+    combined = graph.list_cis(kind="Hardware", status="in_use", category="server", location="HQ", q="r750")
+    assert [c.key for c in combined.items] == ["000123"] and combined.total == 1
+    assert graph.list_cis(kind="Hardware", status="in_use", category="server", q="SN-2").items == []
     page = graph.list_cis(offset=2, limit=3)
     assert page.total == 11 and [c.key for c in page.items] == ["APP", "BA", "DC"]
+    walked = [c.key for offset in range(0, 12, 4) for c in graph.list_cis(offset=offset, limit=4).items]
+    assert walked == sorted(walked) and len(set(walked)) == 11
+    assert graph.list_cis(offset=11).items == [] and graph.list_cis(limit=0).total == 11
     with pytest.raises(UnknownKey):
         graph.list_cis(location="NOWHERE")
 

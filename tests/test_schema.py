@@ -4,7 +4,7 @@ import pytest
 
 from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
 from cmdb.graph import schema
-from cmdb.graph.store import create_cis_query, create_links_query, list_query
+from cmdb.graph.store import create_cis_query, create_links_query, list_keys_query
 
 
 def test_the_four_kinds_and_five_relationship_types_are_the_closed_sets():
@@ -34,7 +34,10 @@ def test_generated_statements_use_only_schema_labels():
     with pytest.raises(KeyError):
         create_links_query("RUNS_ON]->() DELETE x //")
     with pytest.raises(KeyError):
-        list_query("CI) DETACH DELETE n //", False, False)
+        list_keys_query("CI) DETACH DELETE n //", False)
+    with pytest.raises(KeyError):
+        list_keys_query("Hardware", False, ["status = 1 DETACH DELETE n //"])
+    assert list_keys_query("Hardware", False) == "MATCH (n:Hardware)\nRETURN collect(n.key) AS keys"
 
 
 def test_keys_stay_text_and_bad_keys_are_refused():

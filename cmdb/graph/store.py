@@ -145,27 +145,32 @@ def create_links_query(rel_type: str) -> str:
             f"CREATE (a)-[x:{rel}]->(b) SET x.created_at = r.at, x.created_by = r.actor")
 
 
-def list_query(kind: str | None, location: bool, count: bool) -> str:
-    label = KINDS[kind].label if kind else CI_LABEL
+LIST_FILTERS = {
+    "status": "n.status = $status",
+    "category": "n.category = $category",
+    "q": ("(toLower(n.key) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q"
+          " OR toLower(coalesce(n.serial, '')) CONTAINS $q"
+          " OR toLower(coalesce(n.model, '')) CONTAINS $q)"),
+}
+
+
+def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = ()) -> str:
+    """The keys of the CIs a list matches, unordered; only the filters given are in the query.
+
+    The page is cut in Python: on the embedded engine ``ORDER BY … SKIP … LIMIT`` costs several
+    times a plain scan, and ``$x IS NULL OR …`` for absent filters ten times a bare label count.
+    """
+    label = KINDS[kind].label if kind else CI_LABEL  # closed set
     parts = []
     if location:
         parts.append("MATCH (loc:CI {key: $location})")
         parts.append(f"MATCH (n:{label})-[:LOCATED_IN*0..32]->(loc)")
     else:
         parts.append(f"MATCH (n:{label})")
-    parts.append("WHERE ($status IS NULL OR n.status = $status)"
-                 " AND ($category IS NULL OR n.category = $category)"
-                 " AND ($q IS NULL OR toLower(n.key) CONTAINS $q"
-                 " OR toLower(coalesce(n.name, '')) CONTAINS $q"
-                 " OR toLower(coalesce(n.serial, '')) CONTAINS $q"
-                 " OR toLower(coalesce(n.model, '')) CONTAINS $q)")
-    if location:
-        parts.append("WITH DISTINCT n")
-    if count:
-        parts.append("RETURN count(n) AS total")
-    else:
-        parts.append("WITH n ORDER BY n.key SKIP $offset LIMIT $limit")
-        parts.append("RETURN collect([n.key, labels(n), properties(n)]) AS rows")
+    conditions = [LIST_FILTERS[name] for name in filters]  # closed set
+    if conditions:
+        parts.append("WHERE " + " AND ".join(conditions))
+    parts.append(f"RETURN collect({'DISTINCT ' if location else ''}n.key) AS keys")
     return "\n".join(parts)
 
 
@@ -355,13 +360,21 @@ class Graph:
             kind = schema.kind_of(kind).label
         if location is not None:
             self.get_ci(location)
-        params = {"status": status, "category": category, "location": location,
-                  "q": q.strip().lower() if q and q.strip() else None,
-                  "offset": max(0, int(offset)), "limit": max(0, int(limit))}
-        total = self.read(list_query(kind, location is not None, count=True), **params)[0]["total"]
-        rows = self.read(list_query(kind, location is not None, count=False), **params)[0]["rows"]
-        items = [_ci(key, labels, props) for key, labels, props in rows]
-        return Page(items, total, params["offset"], params["limit"])
+        filters = {"status": status, "category": category,
+                   "q": q.strip().lower() if q and q.strip() else None}
+        filters = {name: value for name, value in filters.items() if value is not None}
+        query = list_keys_query(kind, location is not None, list(filters))
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+
+        def work(tx: ManagedTransaction) -> tuple[list[str], list]:
+            keys = sorted(tx.run(query, location=location, **filters).single()["keys"])
+            page = keys[offset:offset + limit]
+            rows = tx.run(FETCH_CIS, keys=page).single()["rows"] if page else []
+            return keys, rows
+        keys, rows = self.read_tx(work)
+        found = {key: _ci(key, labels, props) for key, labels, props in rows}
+        items = [found[key] for key in keys[offset:offset + limit] if key in found]
+        return Page(items, len(keys), offset, limit)
 
     def search(self, q: str, limit: int = 20) -> list[CI]:
         return self.list_cis(q=q, limit=limit).items
