@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import html
+import time
 
 import pytest
 from fastapi.routing import APIRoute
@@ -447,17 +450,52 @@ def test_browse_inside_a_location(app, tokens):
 # --- sessions and the way back ------------------------------------------------------------------
 
 
-def test_sessions_expire_and_keep_no_raw_ids(monkeypatch):
-    from cmdb.web import security
+SESSION_NODES = "MATCH (s:WebSession) RETURN properties(s) AS props"
 
-    store = security.SessionStore()
-    session_id, session = store.create("ann", "viewer", "hash")
-    assert session_id not in store._sessions and store.get(session_id) is session
-    assert store.get("not-a-session") is None and store.get("x" * 500) is None
-    now = security.time.time()
-    monkeypatch.setattr(security.time, "time", lambda: now + security.IDLE_SECONDS + 1)
-    assert store.get(session_id) is None
-    assert store._sessions == {}
+
+def test_sessions_are_kept_hashed_and_expire(estate, tokens, monkeypatch):
+    from cmdb.graph import web_sessions
+    from cmdb.graph.tokens import hash_token
+
+    session_id, csrf = web_sessions.open_session(estate, hash_token(tokens["viewer"]))
+    stored = [row["props"] for row in estate.read(SESSION_NODES)]
+    assert len(stored) == 1 and session_id not in stored[0].values()
+    assert stored[0]["id_hash"] == hashlib.sha256(session_id.encode()).hexdigest()
+    assert web_sessions.find_session(estate, session_id) == web_sessions.WebSession(
+        csrf, "viewer-user", "viewer")
+    assert web_sessions.find_session(estate, "not-a-session") is None
+    assert web_sessions.find_session(estate, "x" * 500) is None
+    now = time.time()
+    monkeypatch.setattr(web_sessions.time, "time", lambda: now + web_sessions.IDLE_SECONDS + 1)
+    assert web_sessions.find_session(estate, session_id) is None
+    assert estate.read(SESSION_NODES) == []
+
+
+def test_a_restart_keeps_the_session_and_sign_out_ends_it_everywhere(estate, embedded_settings, tokens):
+    first = signed_in(create_app(embedded_settings, graph=estate), tokens["asset_staff"])
+    cookie = first.cookies.get("cmdb_session")
+    # a new server process on the same register: the same cookie still signs in
+    restarted = TestClient(create_app(embedded_settings, graph=estate))
+    restarted.cookies.set("cmdb_session", cookie)
+    page = restarted.get("/s/HW-1", follow_redirects=False)
+    assert page.status_code == 200 and csrf_from(page.text) == csrf_from(first.get("/").text)
+    assert restarted.post("/signout", data={"csrf_token": csrf_from(page.text)},
+                          follow_redirects=False).status_code == 303
+    assert first.get("/", follow_redirects=False).status_code == 303
+    assert estate.read(SESSION_NODES) == []
+
+
+def test_sessions_are_not_backed_up(estate, tokens, tmp_path):
+    from cmdb.graph.backup import write_backup
+    from cmdb.graph.tokens import hash_token
+    from cmdb.graph.web_sessions import open_session
+
+    session_id, csrf = open_session(estate, hash_token(tokens["viewer"]))
+    path = tmp_path / "register.jsonl.gz"
+    write_backup(estate, path)
+    text = gzip.decompress(path.read_bytes()).decode()
+    assert "ApiToken" in text and "HW-1" in text
+    assert "WebSession" not in text and csrf not in text
 
 
 def test_the_way_back_is_escaped_on_the_sign_in_page(client):

@@ -179,6 +179,8 @@ RELATIONSHIPS: dict[str, RelKind] = {
 # graph register their label here so that backups and wipes know every label in use.
 CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
+# Web page sessions: kept in the graph but not a system label, so backups leave them out.
+SESSION_LABEL = "WebSession"
 SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
 
 
@@ -211,6 +213,7 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(CHANGE_LABEL, "key"),
     IndexSpec(TOKEN_LABEL, "name", unique=True),
     IndexSpec(TOKEN_LABEL, "token_hash"),
+    IndexSpec(SESSION_LABEL, "id_hash", unique=True),
     IndexSpec("AuditCampaign", "id", unique=True),
     IndexSpec("AuditScan", "id", unique=True),
     IndexSpec("AuditScan", "campaign_id"),

@@ -11,11 +11,10 @@ from fastapi.responses import Response
 
 from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
 from cmdb.graph.tokens import authenticate, hash_token
+from cmdb.graph.web_sessions import MAX_AGE_SECONDS, close_session, open_session
 from cmdb.web.forms import CheckedForm, CsrfRejected
 from cmdb.web.render import PageRoute, redirect, render
-from cmdb.web.security import (
-    CSRF_FIELD, MAX_AGE_SECONDS, SESSION_COOKIE, SIGNIN_COOKIE, safe_next, session_store,
-)
+from cmdb.web.security import CSRF_FIELD, SESSION_COOKIE, SIGNIN_COOKIE, safe_next
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
@@ -57,7 +56,7 @@ def signin(request: Request, graph: GraphDep, settings: SettingsDep,
                    "That token is unknown or revoked. Ask an admin for a new one "
                    "(cmdb token create).")
         return _signin_page(request, settings.secure_cookies, next_path, message, status=401)
-    session_id, _ = session_store(request).create(info.name, info.role, hash_token(token))
+    session_id, _ = open_session(graph, hash_token(token))
     response = redirect(next_path)
     response.set_cookie(SESSION_COOKIE, session_id, max_age=MAX_AGE_SECONDS, path="/",
                         httponly=True, samesite="lax", secure=settings.secure_cookies)
@@ -66,8 +65,9 @@ def signin(request: Request, graph: GraphDep, settings: SettingsDep,
 
 
 @router.post("/signout")
-def signout(request: Request, user: Viewer, settings: SettingsDep, form: CheckedForm) -> Response:
-    session_store(request).drop(request.cookies.get(SESSION_COOKIE))
+def signout(request: Request, graph: GraphDep, user: Viewer, settings: SettingsDep,
+            form: CheckedForm) -> Response:
+    close_session(graph, request.cookies.get(SESSION_COOKIE))
     response = redirect("/signin")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=settings.secure_cookies)

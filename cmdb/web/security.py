@@ -1,34 +1,26 @@
 """Sessions, CSRF tokens and page headers for the web pages.
 
-A session is a random id in an HttpOnly, SameSite=Lax cookie; the server keeps what it
-means (who signed in, the token's hash, the CSRF token) in memory. Restarting the server
-signs everyone out. Every request re-checks the token's hash against the graph, so revoking
-an API token also ends the sessions opened with it.
+A session is a random id in an HttpOnly, SameSite=Lax cookie; what it means (the token it
+was opened with, its CSRF token) is kept in the graph (``cmdb.graph.web_sessions``), so a
+restart keeps everyone signed in. Every request re-checks the token, so revoking an API
+token also ends the sessions opened with it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
-import threading
-import time
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from fastapi import Request
 
 from cmdb.api.deps import PRINCIPAL_SOURCES, Principal
 from cmdb.graph import Graph
-from cmdb.graph.tokens import TOKEN_BY_HASH
+from cmdb.graph.web_sessions import WebSession, find_session
 
 SESSION_COOKIE = "cmdb_session"
 SIGNIN_COOKIE = "cmdb_signin"  # double-submit CSRF token of the sign-in form (no session yet)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-IDLE_SECONDS = 24 * 3600
-MAX_AGE_SECONDS = 14 * 24 * 3600
-MAX_SESSIONS = 10_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CONTENT_SECURITY_POLICY = (
@@ -45,84 +37,17 @@ PAGE_HEADERS = {
 }
 
 
-@dataclass
-class Session:
-    name: str
-    role: str
-    token_hash: str
-    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    created: float = field(default_factory=time.time)
-    last_used: float = field(default_factory=time.time)
-
-    def expired(self, now: float) -> bool:
-        return now - self.last_used > IDLE_SECONDS or now - self.created > MAX_AGE_SECONDS
-
-
-class SessionStore:
-    """Sessions by the hash of their id (the id itself is only ever in the cookie)."""
-
-    def __init__(self) -> None:
-        self._sessions: dict[str, Session] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _hash(session_id: str) -> str:
-        return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
-
-    def create(self, name: str, role: str, token_hash: str) -> tuple[str, Session]:
-        session_id = secrets.token_urlsafe(32)
-        session = Session(name, role, token_hash)
-        with self._lock:
-            self._prune()
-            self._sessions[self._hash(session_id)] = session
-        return session_id, session
-
-    def get(self, session_id: str | None) -> Session | None:
-        if not session_id or len(session_id) > 100:
-            return None
-        now = time.time()
-        with self._lock:
-            key = self._hash(session_id)
-            session = self._sessions.get(key)
-            if session is None:
-                return None
-            if session.expired(now):
-                del self._sessions[key]
-                return None
-            session.last_used = now
-            return session
-
-    def drop(self, session_id: str | None) -> None:
-        if session_id:
-            with self._lock:
-                self._sessions.pop(self._hash(session_id), None)
-
-    def _prune(self) -> None:
-        now = time.time()
-        for key in [k for k, s in self._sessions.items() if s.expired(now)]:
-            del self._sessions[key]
-        while len(self._sessions) >= MAX_SESSIONS:  # oldest first
-            del self._sessions[next(iter(self._sessions))]
-
-
-def session_store(request: Request) -> SessionStore:
-    state = request.app.state
-    store = getattr(state, "web_sessions", None)
-    if store is None:
-        store = state.web_sessions = SessionStore()
-    return store
-
-
-def current_session(request: Request) -> Session | None:
+def current_session(request: Request) -> WebSession | None:
+    """The request's live session, looked up once per request."""
     cached = request.scope.get("cmdb.web_session", False)
     if cached is not False:
         return cached
-    session = session_store(request).get(request.cookies.get(SESSION_COOKIE))
+    session = find_session(request.app.state.graph, request.cookies.get(SESSION_COOKIE))
     request.scope["cmdb.web_session"] = session
     return session
 
 
-def csrf_ok(session: Session | None, supplied: str | None) -> bool:
+def csrf_ok(session: WebSession | None, supplied: str | None) -> bool:
     return bool(session and supplied and hmac.compare_digest(session.csrf.encode(), supplied.encode()))
 
 
@@ -138,12 +63,7 @@ def session_principal(request: Request, graph: Graph) -> Principal | None:
     if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS:
         if not csrf_ok(session, request.headers.get(CSRF_HEADER)):
             return None
-    rows = graph.read(TOKEN_BY_HASH, hash=session.token_hash)
-    if not rows:  # the token was revoked: the session ends with it
-        session_store(request).drop(request.cookies.get(SESSION_COOKIE))
-        request.scope["cmdb.web_session"] = None
-        return None
-    return Principal(rows[0]["name"], rows[0]["role"])
+    return Principal(session.name, session.role)
 
 
 if session_principal not in PRINCIPAL_SOURCES:
