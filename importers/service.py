@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from cmdb.errors import TooLarge
 from cmdb.graph import CIInput, Graph
 from cmdb.graph import import_queries
 from cmdb.settings import Settings, get_settings
@@ -159,6 +160,14 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     links = sorted(new_links)
     if creates or updates or links:
         total = len(creates) + len(updates) + len(links)
+        if total > settings.max_import_changes:
+            raise TooLarge(
+                f"This import would make {total:,} changes ({len(creates):,} new CIs, "
+                f"{len(updates):,} updated, {len(links):,} new relationships) in one transaction; "
+                f"at most {settings.max_import_changes:,} are allowed (CMDB_MAX_IMPORT_CHANGES). "
+                "Nothing was written. Split the file, or raise the limit together with the "
+                "engine's memory (CMDB_ENGINE_HEAP).",
+                {"field": "file", "value": total, "allowed": settings.max_import_changes})
         tick("writing", 0, total)
         kinds = {k: ci.kind for k, ci in register.cis.items()}
         kinds.update({c.key: c.kind for c, _ in changes})

@@ -141,6 +141,20 @@ def test_all_or_nothing_by_default(graph):
     assert (report.rows_read, report.created, report.rejected) == (4, 3, 1)  # what it would do
 
 
+def test_an_import_too_large_for_one_transaction_is_refused_whole(graph, embedded_settings):
+    from cmdb.errors import TooLarge
+
+    small = embedded_settings.model_copy(update={"max_import_changes": 5})
+    with pytest.raises(TooLarge) as err:
+        imp(graph, workbook(REGISTER), settings=small)
+    assert "23 changes (10 new CIs, 0 updated, 13 new relationships)" in err.value.message
+    assert "at most 5" in err.value.message
+    assert "CMDB_MAX_IMPORT_CHANGES" in err.value.message
+    assert snapshot(graph) == ({}, set())
+    preview = imp(graph, workbook(REGISTER), settings=small, dry_run=True)
+    assert preview.created == 10 and not preview.written
+
+
 def test_skip_invalid_writes_the_valid_rows(graph):
     bad = {**REGISTER, "硬件": REGISTER["硬件"] + [["000126", "x", "toaster", "在用", "", "", "", ""]]}
     result = imp(graph, workbook(bad), skip_invalid=True)
