@@ -1,8 +1,9 @@
 """Read queries that spreadsheet import and export need beyond the store's own.
 
 Reads for comparing a file with the register and for exporting it, and the one-transaction
-write of a whole import (lean: the file is validated against the schema before it gets
-here, and only what changed is sent). Labels and relationship types come from the schema's
+write of a whole import: CIs through the store's own create/update step, links leaner than
+the store's (the file is validated against the schema before it gets here, and only links
+that did not exist are sent). Labels and relationship types come from the schema's
 closed sets; values are parameters. Every change gets its history entry in the same
 transaction, through ``ChangeLog`` like the store's own writes.
 """
@@ -15,12 +16,12 @@ from typing import Any, Iterator, Sequence
 from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
-from cmdb.errors import Conflict, DuplicateKey, ForbiddenRelationship
+from cmdb.errors import Conflict, ForbiddenRelationship
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
 from cmdb.graph.store import (
-    CI, DELETE_LINKS, LOCATION_CYCLE, UPDATE_CIS, CIInput, Graph, Link, LinkResult,
-    UpsertResult, _chunks, _history_props, create_cis_query, kind_from_labels,
+    DELETE_LINKS, LOCATION_CYCLE, CIInput, Graph, Link, LinkResult, UpsertResult, _chunks,
+    kind_from_labels,
 )
 from cmdb.graph.store import existing_links as store_existing_links
 
@@ -173,38 +174,14 @@ def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CII
         changes = ChangeLog(actor, source)
         now = changes.at
         upserted, linked = UpsertResult(), LinkResult()
-        rows_by_kind: dict[str, list[dict[str, Any]]] = {}
-        for item in creates:
-            values = {k: v for k, v in item.properties.items() if v is not None}
-            row = {"key": item.key, **values, REVISION: 1, "created_at": now, "updated_at": now}
-            rows_by_kind.setdefault(KINDS[item.kind].label, []).append(row)
-            changes.add("create", item.key, item.kind, None, _history_props(row))
-            upserted.created.append(item.key)
-        for kind, rows in rows_by_kind.items():
-            for batch in _chunks(rows, WRITE_BATCH):
-                tx.run(create_cis_query(kind), rows=list(batch)).consume()
-        if updates:
-            current: dict[str, CI] = {}
-            for batch in _chunks([u.key for u in updates], WRITE_BATCH):
-                current.update(Graph._fetch(tx, list(batch)))
-            rows = []
-            for item in updates:
-                cur = current.get(item.key)
-                if cur is None:
-                    raise Conflict(f"{item.key!r} was deleted while the import ran; import again",
-                                   {"key": item.key})
-                if cur.kind != item.kind:
-                    raise DuplicateKey(f"Key {item.key!r} already belongs to a {cur.kind}, not a {item.kind}",
-                                       {"key": item.key, "kind": cur.kind})
-                diff = {k: v for k, v in item.properties.items() if cur.properties.get(k) != v}
-                if not diff:
-                    upserted.unchanged.append(item.key)
-                    continue
-                rows.append({"key": item.key, "set": {**diff, REVISION: cur.revision + 1, "updated_at": now}})
-                changes.add("update", item.key, item.kind, {k: cur.properties.get(k) for k in diff}, diff)
-                upserted.updated.append(item.key)
-            for batch in _chunks(rows, WRITE_BATCH):
-                tx.run(UPDATE_CIS, rows=list(batch)).consume()
+        for batch in _chunks([*creates, *updates], WRITE_BATCH):
+            updated_keys = [item.key for item in batch if item.key not in created_keys]
+            current = Graph._fetch(tx, updated_keys) if updated_keys else {}
+            gone = [k for k in updated_keys if k not in current]
+            if gone:
+                raise Conflict(f"{gone[0]!r} was deleted while the import ran; import again",
+                               {"key": gone[0]})
+            upserted.merge(graph._upsert_in_tx(tx, batch, changes, current))
         single = [(a, t, b) for a, t, b in links if RELATIONSHIPS[t].single and a not in created_keys]
         if single:
             wanted = {(a, t): b for a, t, b in single}
