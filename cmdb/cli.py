@@ -9,7 +9,8 @@ from rich.table import Table
 
 from cmdb import __version__
 from cmdb.cli_support import (
-    JSON_OPTION, cli_actor, console, open_graph, parse_assignments, print_json, reports_errors,
+    JSON_OPTION, cli_actor, console, emit, open_graph, parse_assignments, print_json,
+    reports_errors,
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -43,10 +44,7 @@ def ci_add(kind: str = typer.Argument(..., help="Location, Hardware, SoftwareIma
     """Create a CI."""
     with open_graph() as graph:
         ci = graph.create_ci(kind, key, parse_assignments(values), actor=cli_actor())
-    if as_json:
-        print_json(_ci_row(ci))
-    else:
-        console.print(f"created {ci.kind} {ci.key}", markup=False)
+    emit(as_json, _ci_row(ci), f"created {ci.kind} {ci.key}")
 
 
 @ci_app.command("set")
@@ -56,10 +54,7 @@ def ci_set(key: str, values: list[str] = typer.Argument(..., help="NAME=VALUE (N
     """Change properties of a CI."""
     with open_graph() as graph:
         ci = graph.update_ci(key, parse_assignments(values), actor=cli_actor())
-    if as_json:
-        print_json(_ci_row(ci))
-    else:
-        console.print(f"updated {ci.kind} {ci.key} (revision {ci.revision})", markup=False)
+    emit(as_json, _ci_row(ci), f"updated {ci.kind} {ci.key} (revision {ci.revision})")
 
 
 @ci_app.command("show")
@@ -122,10 +117,8 @@ def ci_delete(key: str, force: bool = typer.Option(False, "--force", help="Delet
     """Delete a CI (refused while other CIs need it, unless --force)."""
     with open_graph() as graph:
         removed = graph.delete_ci(key, actor=cli_actor(), force=force)
-    if as_json:
-        print_json({"deleted": key, "relationships_removed": removed})
-    else:
-        console.print(f"deleted {key} and {len(removed)} relationship(s)", markup=False)
+    emit(as_json, {"deleted": key, "relationships_removed": removed},
+         f"deleted {key} and {len(removed)} relationship(s)")
 
 
 # --- relationships and history -------------------------------------------------------------
@@ -153,10 +146,7 @@ def unlink(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), t
     """Remove the relationship FROM -TYPE-> TO."""
     with open_graph() as graph:
         graph.unlink(from_key, rel_type, to_key, actor=cli_actor())
-    if as_json:
-        print_json({"removed": True})
-    else:
-        console.print(f"unlinked {from_key} → {to_key}", markup=False)
+    emit(as_json, {"removed": True}, f"unlinked {from_key} → {to_key}")
 
 
 @app.command("history")
@@ -262,10 +252,7 @@ def token_revoke(name: str, as_json: bool = JSON_OPTION):
 
     with open_graph() as graph:
         revoke_token(graph, name)
-    if as_json:
-        print_json({"revoked": name})
-    else:
-        console.print(f"revoked {name}", markup=False)
+    emit(as_json, {"revoked": name}, f"revoked {name}")
 
 
 # --- commands of the other domains register themselves here -------------------------------------

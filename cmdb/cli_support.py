@@ -50,6 +50,14 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def emit(as_json: bool, data: Any, text: str) -> None:
+    """A command's outcome: ``data`` as JSON with ``--json``, else ``text`` for people."""
+    if as_json:
+        print_json(data)
+    else:
+        console.print(text, markup=False)
+
+
 def reports_errors(command: Callable) -> Callable:
     """Turn domain errors into a message (or a JSON error document) and exit status 1."""
     @functools.wraps(command)

@@ -9,7 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.cli_support import JSON_OPTION, cli_actor, console, open_graph, print_json, reports_errors
+from cmdb.cli_support import (
+    JSON_OPTION, cli_actor, console, emit, open_graph, print_json, reports_errors,
+)
 
 audit_app = typer.Typer(no_args_is_help=True,
                         help="Inventory audits: campaigns, scans, reconciliation, reports, corrections.")
@@ -184,10 +186,8 @@ def report(audit: str = AUDIT_ARG,
     with open_graph() as graph:
         result = reconcile_campaign(graph, audit)
     fmt = write_report(result, output)
-    if as_json:
-        print_json({"file": str(output), "format": fmt, "summary": result["summary"]})
-    else:
-        console.print(f"wrote {output}", markup=False)
+    emit(as_json, {"file": str(output), "format": fmt, "summary": result["summary"]},
+         f"wrote {output}")
 
 
 @audit_app.command("close")
