@@ -4,7 +4,9 @@ import pytest
 
 from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
 from cmdb.graph import schema
-from cmdb.graph.store import create_cis_query, create_links_query, list_keys_query
+from cmdb.graph.store import (
+    create_cis_query, create_links_query, existing_links_query, list_keys_query,
+)
 
 
 def test_the_four_kinds_and_five_relationship_types_are_the_closed_sets():
@@ -33,6 +35,9 @@ def test_generated_statements_use_only_schema_labels():
         create_cis_query("Hardware) DETACH DELETE n //")
     with pytest.raises(KeyError):
         create_links_query("RUNS_ON]->() DELETE x //")
+    with pytest.raises(KeyError):
+        existing_links_query("RUNS_ON]->() DELETE x //")
+    assert "-[x:RUNS_ON]->" in existing_links_query("RUNS_ON")
     with pytest.raises(KeyError):
         list_keys_query("CI) DETACH DELETE n //", False)
     with pytest.raises(KeyError):
