@@ -9,7 +9,6 @@ starts with everyone signed out.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from neo4j import ManagedTransaction
 
 from cmdb.graph.schema import SESSION_LABEL
 from cmdb.graph.store import Graph
+from cmdb.graph.tokens import hash_token
 
 IDLE_SECONDS = 24 * 3600
 MAX_AGE_SECONDS = 14 * 24 * 3600
@@ -57,10 +57,6 @@ class WebSession:
     role: str
 
 
-def _hash(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
-
-
 def _expired(created: float, last_used: float, now: float) -> bool:
     return now - last_used > IDLE_SECONDS or now - created > MAX_AGE_SECONDS
 
@@ -81,7 +77,7 @@ def open_session(graph: Graph, token_hash: str) -> tuple[str, str]:
         excess = tx.run(COUNT_SESSIONS).single()["n"] - MAX_SESSIONS + 1
         if excess > 0:
             tx.run(DROP_OLDEST_SESSIONS, n=excess).consume()
-        tx.run(CREATE_SESSION, props={"id_hash": _hash(session_id), "token_hash": token_hash,
+        tx.run(CREATE_SESSION, props={"id_hash": hash_token(session_id), "token_hash": token_hash,
                                       "csrf": csrf, "created": now, "last_used": now}).consume()
     graph.write(work)
     return session_id, csrf
@@ -92,7 +88,7 @@ def find_session(graph: Graph, session_id: str | None) -> WebSession | None:
     its token was revoked."""
     if not session_id or len(session_id) > SESSION_ID_MAX_LENGTH:
         return None
-    id_hash = _hash(session_id)
+    id_hash = hash_token(session_id)
     rows = graph.read(SESSION_WITH_TOKEN, id_hash=id_hash)
     if not rows:
         return None
@@ -107,4 +103,4 @@ def find_session(graph: Graph, session_id: str | None) -> WebSession | None:
 
 def close_session(graph: Graph, session_id: str | None) -> None:
     if session_id and len(session_id) <= SESSION_ID_MAX_LENGTH:
-        graph.write(lambda tx: tx.run(DROP_SESSION, id_hash=_hash(session_id)).consume())
+        graph.write(lambda tx: tx.run(DROP_SESSION, id_hash=hash_token(session_id)).consume())
