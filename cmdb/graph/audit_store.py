@@ -142,25 +142,8 @@ DUE_FIELDS = ("key", "name", "status", "created_at", "last_audited_at", "next_au
 
 
 def _collected(graph: Graph, query: str, fields: Sequence[str], **params: Any) -> list[dict[str, Any]]:
-    """Run a query that returns one row of collected lists; the lists as dicts.
-
-    One collected row streams far faster over Bolt from the embedded engine than as many
-    records as rows (100,000 records: seconds; one list of them: a fraction of that).
-    """
-    def work(tx: ManagedTransaction) -> list[Any]:
-        record = tx.run(query, **params).single()
-        # record["rows"], not record.data(): the values are plain lists already, and
-        # data()'s recursive conversion costs more than the query on 100,000 rows.
-        return record["rows"] if record is not None else []
-    return [dict(zip(fields, values)) for values in graph.read_tx(work)]
-
-
-def _single_list(graph: Graph, query: str, **params: Any) -> list[Any]:
-    """The one collected list a query returns (its only column)."""
-    def work(tx: ManagedTransaction) -> list[Any]:
-        record = tx.run(query, **params).single()
-        return record[0] if record is not None else []
-    return graph.read_tx(work)
+    """Run a query that returns one collected list of rows; the rows as dicts."""
+    return [dict(zip(fields, values)) for values in graph.read_list(query, **params)]
 
 
 # --- campaigns ----------------------------------------------------------------------------
@@ -236,7 +219,7 @@ def add_scans(graph: Graph, campaign_id: str, rows: Sequence[dict[str, Any]],
     known: set[str] = set()
     prefetched = len(rows) > PREFETCH_FROM
     if prefetched:
-        known = set(_single_list(graph, CAMPAIGN_SCAN_IDS, id=campaign_id))
+        known = set(graph.read_list(CAMPAIGN_SCAN_IDS, id=campaign_id))
     present = [r["id"] for r in rows if r["id"] in known]
     fresh = [r for r in rows if r["id"] not in known]
     added: list[str] = []
@@ -307,10 +290,10 @@ def existing_hardware(graph: Graph, keys: Sequence[str]) -> set[str]:
         return set()
     total = graph.read(COUNT_HARDWARE)[0]["n"]
     if len(keys) * 4 >= total:
-        return set(_single_list(graph, ALL_HARDWARE_KEYS)).intersection(keys)
+        return set(graph.read_list(ALL_HARDWARE_KEYS)).intersection(keys)
     found: set[str] = set()
     for batch in _chunks(keys, 20_000):
-        found.update(_single_list(graph, HARDWARE_KEYS_AMONG, keys=list(batch)))
+        found.update(graph.read_list(HARDWARE_KEYS_AMONG, keys=list(batch)))
     return found
 
 

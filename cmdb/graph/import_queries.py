@@ -33,7 +33,7 @@ RETURN n.key AS key, n.name AS name, p.key AS parent
 
 ALL_LINKS = f"""
 MATCH (a:{CI_LABEL})-[r]->(b:{CI_LABEL})
-RETURN a.key AS from, type(r) AS type, b.key AS to
+RETURN collect([a.key, type(r), b.key]) AS rows
 """
 
 EXPORT_PAGE_SIZE = 20_000
@@ -63,7 +63,7 @@ def cis_of_kind(graph: Graph, kind: str) -> Iterator[tuple[str, dict[str, Any]]]
 
 
 def all_links(graph: Graph) -> list[tuple[str, str, str]]:
-    return [(r["from"], r["type"], r["to"]) for r in graph.read(ALL_LINKS) if r["type"] in RELATIONSHIPS]
+    return [(a, t, b) for a, t, b in graph.read_list(ALL_LINKS) if t in RELATIONSHIPS]
 
 
 def existing_links(graph: Graph, links: Sequence[tuple[str, str, str]],
@@ -84,19 +84,19 @@ COUNT_CIS = f"MATCH (n:{CI_LABEL}) RETURN count(n) AS total"
 SNAPSHOT_BY_KEYS = f"""
 UNWIND $keys AS k
 MATCH (n:{CI_LABEL} {{key: k}})
-RETURN n.key AS key, labels(n) AS labels, properties(n) AS props
+RETURN collect([n.key, labels(n), properties(n)]) AS rows
 """
 
 LINKS_FROM_KEYS = f"""
 UNWIND $keys AS k
 MATCH (a:{CI_LABEL} {{key: k}})-[r]->(b:{CI_LABEL})
-RETURN a.key AS from, type(r) AS type, b.key AS to
+RETURN collect([a.key, type(r), b.key]) AS rows
 """
 
 
 def snapshot_query(kind: str) -> str:
     label = KINDS[kind].label  # closed set
-    return f"MATCH (n:{label}) RETURN n.key AS key, labels(n) AS labels, properties(n) AS props"
+    return f"MATCH (n:{label}) RETURN collect([n.key, labels(n), properties(n)]) AS rows"
 
 
 @dataclass
@@ -110,10 +110,9 @@ class Existing:
         return int(self.properties.get(REVISION) or 0)
 
 
-def _existing(row: dict[str, Any]) -> tuple[str, Existing]:
-    props = row["props"]
+def _existing(key: str, labels: list[str], props: dict[str, Any]) -> Existing:
     props.pop("key", None)
-    return row["key"], Existing(kind_from_labels(row["labels"]), props, set())
+    return Existing(kind_from_labels(labels), props, set())
 
 
 def register_size(graph: Graph) -> int:
@@ -124,11 +123,10 @@ def snapshot_by_keys(graph: Graph, keys: Sequence[str], batch_size: int = 5000) 
     """The CIs with these keys, with their properties and outgoing links."""
     found: dict[str, Existing] = {}
     for batch in _chunks(list(dict.fromkeys(keys)), batch_size):
-        for row in graph.read(SNAPSHOT_BY_KEYS, keys=list(batch)):
-            key, existing = _existing(row)
-            found[key] = existing
-        for r in graph.read(LINKS_FROM_KEYS, keys=[k for k in batch if k in found]):
-            found[r["from"]].out.add((r["type"], r["to"]))
+        for key, labels, props in graph.read_list(SNAPSHOT_BY_KEYS, keys=list(batch)):
+            found[key] = _existing(key, labels, props)
+        for a, t, b in graph.read_list(LINKS_FROM_KEYS, keys=[k for k in batch if k in found]):
+            found[a].out.add((t, b))
     return found
 
 
@@ -136,9 +134,8 @@ def snapshot_all(graph: Graph) -> dict[str, Existing]:
     """Every CI with its properties and outgoing links: two scans, no per-CI lookups."""
     found: dict[str, Existing] = {}
     for kind in KINDS:
-        for row in graph.read(snapshot_query(kind)):
-            key, existing = _existing(row)
-            found[key] = existing
+        for key, labels, props in graph.read_list(snapshot_query(kind)):
+            found[key] = _existing(key, labels, props)
     for a, t, b in all_links(graph):
         if a in found:
             found[a].out.add((t, b))

@@ -315,6 +315,18 @@ class Graph:
         with self._session() as session:
             return session.execute_read(work)
 
+    def read_list(self, query: str, **params: Any) -> list[Any]:
+        """The one collected list a query returns (its only column).
+
+        One record holding a list streams far faster from the embedded engine than a record
+        per row, and the list is taken as decoded: ``record.data()``'s recursive conversion
+        costs more than the query itself on 100,000 rows.
+        """
+        def work(tx: ManagedTransaction) -> list[Any]:
+            record = tx.run(query, **params).single()
+            return record[0] if record is not None else []
+        return self.read_tx(work)
+
     def read_tx(self, work: Callable[..., T], *args: Any) -> T:
         with self._session() as session:
             return session.execute_read(work, *args)
