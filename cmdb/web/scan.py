@@ -97,13 +97,19 @@ def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
     return len(campaigns)
 
 
-@router.post("/s/{key}/found")
-def found_here(request: Request, key: str, user: Recorder, graph: GraphDep,
-               form: CheckedForm) -> Response:
+def _scanned_hardware(graph: Graph, key: str) -> str:
+    """The key of the hardware a scan or problem report is about; other kinds are refused."""
     key = validate_key(key)
     ci = graph.get_ci(key)
     if ci.kind != "Hardware":
         raise InvalidInput(f"{key!r} is a {ci.kind}; only hardware is scanned", field="key", value=key)
+    return key
+
+
+@router.post("/s/{key}/found")
+def found_here(request: Request, key: str, user: Recorder, graph: GraphDep,
+               form: CheckedForm) -> Response:
+    key = _scanned_hardware(graph, key)
     location = _location(graph, form.get("location"))
     n = _record(graph, key, user, location)
     return redirect(_scan_url(key, done="found", campaigns=n))
@@ -112,10 +118,7 @@ def found_here(request: Request, key: str, user: Recorder, graph: GraphDep,
 @router.post("/s/{key}/problem")
 def report_problem(request: Request, key: str, user: Recorder, graph: GraphDep,
                    form: CheckedForm) -> Response:
-    key = validate_key(key)
-    ci = graph.get_ci(key)
-    if ci.kind != "Hardware":
-        raise InvalidInput(f"{key!r} is a {ci.kind}; only hardware is scanned", field="key", value=key)
+    key = _scanned_hardware(graph, key)
     problem = form.get("problem", "")
     if problem not in PROBLEMS:
         raise InvalidInput(f"Choose what is wrong: {', '.join(PROBLEMS.values())}",
