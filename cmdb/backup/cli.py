@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import typer
@@ -24,6 +25,14 @@ def _reporter(bar: Progress):
             tasks[phase] = bar.add_task(phase, total=max(total, 1))
         bar.update(tasks[phase], completed=min(done, max(total, 1)), total=max(total, 1))
     return progress
+
+
+def _run_with_progress(work, quiet: bool):
+    """``work(progress=...)`` with a progress bar on stderr, or without one for ``--json``."""
+    if quiet:
+        return work()
+    with _progress_bar() as bar:
+        return work(progress=_reporter(bar))
 
 
 def _counts_table(title: str, counts: dict, second: dict | None = None,
@@ -51,11 +60,8 @@ def backup_command(
     from cmdb.graph.backup import write_backup
 
     with open_graph() as graph:
-        if as_json:
-            result = write_backup(graph, file, overwrite=overwrite)
-        else:
-            with _progress_bar() as bar:
-                result = write_backup(graph, file, overwrite=overwrite, progress=_reporter(bar))
+        result = _run_with_progress(
+            functools.partial(write_backup, graph, file, overwrite=overwrite), quiet=as_json)
     if as_json:
         print_json(result.as_dict())
         return
@@ -80,11 +86,8 @@ def restore_command(
     if into_empty and merge:
         raise typer.BadParameter("choose one of --into-empty and --merge", param_hint="--merge")
     with open_graph() as graph:
-        if as_json:
-            result = restore_backup(graph, file, merge=merge)
-        else:
-            with _progress_bar() as bar:
-                result = restore_backup(graph, file, merge=merge, progress=_reporter(bar))
+        result = _run_with_progress(
+            functools.partial(restore_backup, graph, file, merge=merge), quiet=as_json)
     if as_json:
         print_json(result.as_dict())
         return
