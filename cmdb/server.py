@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import signal
+import socket
+from pathlib import Path
 
 import uvicorn
 
-from cmdb.cli_support import console
+from cmdb.cli_support import announce_register, console
+from cmdb.errors import Conflict
 from cmdb.graph import Graph
+from cmdb.graph.engine import pid_alive, port_open, write_private
 from cmdb.graph.tokens import create_token, has_admin_token
-from cmdb.settings import get_settings
+from cmdb.settings import Settings, get_settings
+
+# Where a running ``cmdb serve`` publishes its address, beside the engine's own engine.json.
+SERVER_FILE = "server.json"
 
 
 def run_server(host: str | None = None, port: int | None = None) -> None:
@@ -18,6 +28,9 @@ def run_server(host: str | None = None, port: int | None = None) -> None:
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    refuse_second_server(settings, host, port)
+    announce_register(settings)
     graph = Graph.connect(settings)
     # Installed after the engine's JVM started, so these Python handlers replace the JVM's own
     # (a JVM SIGTERM handler inside this process crashes it). uvicorn swaps in its handlers
@@ -34,15 +47,64 @@ def run_server(host: str | None = None, port: int | None = None) -> None:
                           markup=False, highlight=False)
     finally:
         graph.close()
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     console.print(f"CMDB on {graph.description}\n"
                   f"  pages:    http://{shown_host}:{port}/   (sign in with a token)\n"
                   f"  API docs: http://{shown_host}:{port}/docs\n"
                   f"  QR labels point at {settings.base_url}/s/<key> (set CMDB_BASE_URL to the address "
                   f"phones reach)", markup=False, highlight=False)
     # The app's lifespan stops the embedded engine when uvicorn shuts down (SIGTERM or Ctrl-C).
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                proxy_headers=True, timeout_graceful_shutdown=10)
+    with published_server(settings, f"http://{shown_host}:{port}"):
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    proxy_headers=True, timeout_graceful_shutdown=10)
+
+
+def refuse_second_server(settings: Settings, host: str, port: int) -> None:
+    """Before printing anything: is this register already served, or the port taken?"""
+    running = serving_register(settings)
+    if running:
+        raise Conflict(f"A CMDB is already serving this register at {running['url']} "
+                       f"(process {running['pid']}); use that one, or stop it first",
+                       {"url": running["url"], "pid": running["pid"]})
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise Conflict(f"Cannot listen on {host}:{port}: {exc.strerror or exc}; another "
+                           "program uses that port. Choose another with --port or CMDB_PORT",
+                           {"host": host, "port": port}) from None
+
+
+def serving_register(settings: Settings) -> dict | None:
+    """The address of the ``cmdb serve`` running on this (embedded) register, if one is."""
+    if not settings.embedded:
+        return None
+    try:
+        published = json.loads((_data_dir(settings) / SERVER_FILE).read_text())
+        pid, url = int(published["pid"]), str(published["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    host_port = url.split("://", 1)[-1]
+    if pid != os.getpid() and pid_alive(pid) and port_open(f"http://{host_port}"):
+        return {"pid": pid, "url": url}
+    return None
+
+
+@contextlib.contextmanager
+def published_server(settings: Settings, url: str):
+    path = _data_dir(settings) / SERVER_FILE if settings.embedded else None
+    if path is not None:
+        write_private(path, json.dumps({"pid": os.getpid(), "url": url}))
+    try:
+        yield
+    finally:
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _data_dir(settings: Settings) -> Path:
+    return settings.data_dir.expanduser().resolve()
 
 
 def _exit_cleanly(signum, _frame) -> None:

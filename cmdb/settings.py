@@ -10,9 +10,33 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _default_data_dir() -> Path:
+# A folder holds a register once the embedded engine has started there: it keeps its
+# generated root password in this file.
+REGISTER_MARKER = "root_password"
+REGISTER_FOLDER = "data"
+
+
+def user_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "cmdb"
+
+
+def find_register(start: Path | None = None) -> Path | None:
+    """The nearest ``data/`` folder holding a register, from ``start`` (the current folder) up.
+
+    ``make run`` keeps a working copy's register in its ``./data``; a ``cmdb`` command run
+    anywhere inside that working copy finds the same register this way.
+    """
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / REGISTER_FOLDER
+        if (candidate / REGISTER_MARKER).is_file():
+            return candidate
+    return None
+
+
+def _default_data_dir() -> Path:
+    return find_register() or user_data_dir()
 
 
 class Settings(BaseSettings):
@@ -48,6 +72,8 @@ class Settings(BaseSettings):
 
     # Audits: the contract's twice-yearly inventory.
     audit_cadence_days: int = 182
+    # A never audited asset is due this many days after it entered the register.
+    audit_first_due_days: int = 0
 
     @property
     def embedded(self) -> bool:

@@ -8,84 +8,13 @@ each stop it cleanly: exit status 0, no JVM crash file, engine.json removed.
 from __future__ import annotations
 
 import json
-import os
-import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import httpx
-import pytest
 
-CMDB = str(Path(sys.executable).parent / "cmdb")
-START_TIMEOUT = 180
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CMDB_")}
-    env["CMDB_DATA_DIR"] = str(data_dir)
-    env["CMDB_BASE_URL"] = "http://cmdb.test"
-    return env
-
-
-class Served:
-    def __init__(self, data_dir: Path, cwd: Path):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [CMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=clean_env(data_dir), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1)
-        threading.Thread(target=self._collect, daemon=True).start()
-        self._wait_ready()
-
-    def _collect(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"cmdb serve exited with {self.proc.returncode}:\n{self.output}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.proc.kill()
-        pytest.fail(f"cmdb serve did not answer within {START_TIMEOUT} s:\n{self.output}")
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def tokens_printed(self) -> list[str]:
-        return re.findall(r"\bcmdb_[A-Za-z0-9_\-]{20,}", self.output)
-
-    def stop(self, signum: int) -> int:
-        self.proc.send_signal(signum)
-        try:
-            return self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            pytest.fail(f"cmdb serve did not stop on signal {signum}:\n{self.output}")
-
-
-def crash_files(*roots: Path) -> list[Path]:
-    return [p for root in roots for p in root.rglob("hs_err_pid*")]
+from tests.serve_support import CMDB, START_TIMEOUT, Served, clean_env, crash_files
 
 
 def test_serve_first_token_second_process_and_clean_stops(tmp_path):
@@ -138,3 +67,37 @@ def test_serve_first_token_second_process_and_clean_stops(tmp_path):
     assert crash_files(data_dir, cwd) == []
     assert not (data_dir / "engine.json").exists()
     assert "Traceback" not in served.output, served.output
+
+
+def test_a_second_serve_on_the_same_register_says_where_the_first_serves_and_exits_1(tmp_path):
+    data_dir, cwd = tmp_path / "data", tmp_path / "cwd"
+    cwd.mkdir()
+    served = Served(data_dir, cwd)
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            other_port = s.getsockname()[1]
+        second = subprocess.run([CMDB, "serve", "--port", str(other_port)], env=clean_env(data_dir),
+                                cwd=cwd, capture_output=True, text=True, timeout=START_TIMEOUT)
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert second.stdout == ""  # no banner, no token: the refusal comes first
+        assert (f"A CMDB is already serving this register at {served.base} "
+                f"(process {served.proc.pid})") in second.stderr
+        assert "Traceback" not in second.stderr and "Errno" not in second.stderr
+        # the first one is untouched
+        assert httpx.get(f"{served.base}/healthz", timeout=30).status_code == 200
+    finally:
+        assert served.stop(signal.SIGTERM) == 0, served.output
+    assert not (data_dir / "server.json").exists()
+
+
+def test_serve_on_a_port_another_program_holds_says_so_and_exits_1(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        result = subprocess.run([CMDB, "serve", "--port", str(port)], env=clean_env(tmp_path / "data"),
+                                cwd=tmp_path, capture_output=True, text=True, timeout=START_TIMEOUT)
+    assert result.returncode == 1 and result.stdout == ""
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert "Traceback" not in result.stderr

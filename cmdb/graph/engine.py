@@ -19,6 +19,7 @@ import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 import time
 import weakref
@@ -29,12 +30,12 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from cmdb.errors import EngineUnavailable
-from cmdb.settings import Settings
+from cmdb.settings import REGISTER_MARKER, Settings
 
 log = logging.getLogger(__name__)
 
 ENGINE_FILE = "engine.json"
-PASSWORD_FILE = "root_password"
+PASSWORD_FILE = REGISTER_MARKER
 LOCK_FILE = "engine.lock"
 DATABASES_DIR = "databases"
 LOG_DIR = "log"
@@ -91,7 +92,7 @@ class EmbeddedServer:
             self._server.create_database(self.database)
         finally:
             os.chdir(previous_cwd)
-        _write_private(self.data_dir / ENGINE_FILE, json.dumps({
+        write_private(self.data_dir / ENGINE_FILE, json.dumps({
             "pid": os.getpid(), "bolt_uri": self.uri, "database": self.database,
             "started_at": time.time()}))
         EmbeddedServer._running[self.data_dir] = self
@@ -149,8 +150,25 @@ def _start_jvm(log_dir: Path, heap: str) -> None:
     faulthandler.disable()
     from arcadedb_embedded.jvm import start_jvm
 
-    start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={logging_config}"])
+    # The JVM prints "WARNING: Using incubator modules" on stderr as it starts (the engine needs
+    # that module); what it says while starting goes to the engine's log folder instead.
+    with _stderr_to(log_dir / "jvm-start.log"):
+        start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={logging_config}"])
     _jvm_started = True
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
 
 
 def _free_port() -> int:
@@ -159,7 +177,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
@@ -169,11 +187,11 @@ def _write_private(path: Path, text: str) -> None:
 def _root_password(data_dir: Path) -> str:
     path = data_dir / PASSWORD_FILE
     if not path.exists():
-        _write_private(path, secrets.token_urlsafe(24))
+        write_private(path, secrets.token_urlsafe(24))
     return path.read_text().strip()
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -183,7 +201,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _port_open(uri: str) -> bool:
+def port_open(uri: str) -> bool:
     host_port = uri.split("://", 1)[1]
     host, port = host_port.rsplit(":", 1)
     with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=1):
@@ -198,7 +216,7 @@ def _published_engine(data_dir: Path) -> dict | None:
         return None
     if published.get("pid") == os.getpid():
         return None
-    if _pid_alive(int(published.get("pid", 0))) and _port_open(published.get("bolt_uri", "")):
+    if pid_alive(int(published.get("pid", 0))) and port_open(published.get("bolt_uri", "")):
         return published
     return None
 

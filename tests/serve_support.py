@@ -1,0 +1,81 @@
+"""A ``cmdb serve`` of its own for a test: a process on a free loopback port, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CMDB = str(Path(sys.executable).parent / "cmdb")
+START_TIMEOUT = 180
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMDB_")}
+    env["CMDB_DATA_DIR"] = str(data_dir)
+    env["CMDB_BASE_URL"] = "http://cmdb.test"
+    return env
+
+
+class Served:
+    def __init__(self, data_dir: Path, cwd: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [CMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=clean_env(data_dir), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1)
+        threading.Thread(target=self._collect, daemon=True).start()
+        self._wait_ready()
+
+    def _collect(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"cmdb serve exited with {self.proc.returncode}:\n{self.output}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.proc.kill()
+        pytest.fail(f"cmdb serve did not answer within {START_TIMEOUT} s:\n{self.output}")
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def tokens_printed(self) -> list[str]:
+        return re.findall(r"\bcmdb_[A-Za-z0-9_\-]{20,}", self.output)
+
+    def stop(self, signum: int) -> int:
+        self.proc.send_signal(signum)
+        try:
+            return self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            pytest.fail(f"cmdb serve did not stop on signal {signum}:\n{self.output}")
+
+
+def crash_files(*roots: Path) -> list[Path]:
+    return [p for root in roots for p in root.rglob("hs_err_pid*")]
