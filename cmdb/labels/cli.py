@@ -19,7 +19,8 @@ def labels_command(
                                            "category (server, switch, …)"),
     unlabelled: bool = typer.Option(False, "--unlabelled", help="Only CIs whose label was never "
                                     "printed"),
-    fmt: str = typer.Option("pdf", "--format", help="pdf (sheets), png (one label) or zpl (Zebra)"),
+    fmt: str = typer.Option("pdf", "--format", help="pdf (sheets), png (a file per label: "
+                            "NAME-KEY.png beside -o, or KEY.png in a folder) or zpl (Zebra)"),
     template: str = typer.Option("avery-l7651", "--template", help="avery-l7651, avery-l7160, "
                                  "avery-5160, or a JSON/YAML file of millimetre dimensions"),
     skip: int = typer.Option(0, "--skip", min=0, help="Labels already used on the first sheet"),
@@ -39,7 +40,9 @@ def labels_command(
     """Print QR asset labels; records label_printed_at on each CI printed."""
     from cmdb.errors import InvalidInput
     from cmdb.labels.printer import parse_printer_url, send_zpl
-    from cmdb.labels.service import LabelJob, Selection, mark_printed, render, select
+    from cmdb.labels.service import (
+        LabelJob, Selection, mark_printed, render, render_each_png, select,
+    )
     from cmdb.settings import get_settings
 
     if printer:
@@ -55,21 +58,43 @@ def labels_command(
                    error_correction=error_correction, printer_font=printer_font)
     settings = get_settings()
     with open_graph() as graph:
-        result = render(select(graph, selection), job, settings)
-        if output is not None:
-            output.write_bytes(result.data)
-        if printer:
-            send_zpl(printer, result.data, timeout=timeout)
-        mark_printed(graph, result.keys, actor=cli_actor())
-    summary = {"labels": len(result.keys), "format": result.extension, "keys": result.keys,
-               "output": str(output) if output else None, "printer": printer,
-               "bytes": len(result.data)}
+        labels = select(graph, selection)
+        if fmt.lower() == "png" and output is not None and (len(labels) > 1 or output.is_dir()):
+            results = render_each_png(labels, job, settings)
+            files = png_files(output, [r.keys[0] for r in results])
+            for result, path in zip(results, files):
+                path.write_bytes(result.data)
+            keys, extension, written = [k for r in results for k in r.keys], "png", files
+            size = sum(len(r.data) for r in results)
+        else:
+            result = render(labels, job, settings)
+            if output is not None:
+                output.write_bytes(result.data)
+            if printer:
+                send_zpl(printer, result.data, timeout=timeout)
+            keys, extension, size = result.keys, result.extension, len(result.data)
+            written = [output] if output is not None else []
+        mark_printed(graph, keys, actor=cli_actor())
+    summary = {"labels": len(keys), "format": extension, "keys": keys,
+               "output": str(output) if output else None,
+               "files": [str(path) for path in written], "printer": printer, "bytes": size}
     if as_json:
         print_json(summary)
     else:
-        where = " and ".join(x for x in (str(output) if output else "", printer or "") if x)
-        console.print(f"{len(result.keys)} label(s) as {result.extension.upper()} to {where}",
+        where = " and ".join(x for x in (str(output) if len(written) == 1 else "", printer or "")
+                             if x)
+        if len(written) > 1:
+            where = f"{len(written)} files: " + ", ".join(str(path) for path in written)
+        console.print(f"{len(keys)} label(s) as {extension.upper()} to {where}",
                       markup=False, highlight=False)
+
+
+def png_files(output: Path, keys: list[str]) -> list[Path]:
+    """Where a PNG per label goes: ``KEY.png`` inside a folder, else ``NAME-KEY.png`` beside -o."""
+    if output.is_dir():
+        return [output / f"{key}.png" for key in keys]
+    stem = output.name[: -len(output.suffix)] if output.suffix else output.name
+    return [output.with_name(f"{stem}-{key}.png") for key in keys]
 
 
 def register(app: typer.Typer) -> None:

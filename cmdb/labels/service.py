@@ -102,9 +102,7 @@ def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings, *,
     if fmt not in FORMATS:
         raise InvalidInput(f"Unknown label format {job.format!r}; allowed: {', '.join(FORMATS)}",
                            field="format", value=job.format, allowed=list(FORMATS))
-    organisation = settings.organisation or ""
-    labels = [LabelContent(c.key, c.name, c.second_line, c.organisation or organisation)
-              for c in labels]
+    labels = _with_organisation(labels, settings)
     keys = [c.key for c in labels]
     if fmt == "zpl":
         width, height = parse_size(job.size) if job.size else (50.8, 25.4)
@@ -117,18 +115,34 @@ def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings, *,
         if len(labels) != 1:
             raise InvalidInput(f"PNG holds one label; the selection has {len(labels)} "
                                "(use --format pdf for sheets)", field="format", value=fmt)
-        if job.size:
-            width, height = parse_size(job.size)
-        else:
-            template = load_template(job.template)
-            width, height = template.label_width_mm, template.label_height_mm
-        data = render_png(labels[0], settings.base_url, width, height, dpi=dpi,
-                          error_correction=job.error_correction, font_setting=settings.label_font)
-        return LabelOutput(data, MEDIA_TYPES[fmt], "png", keys)
+        return LabelOutput(_png(labels[0], job, settings), MEDIA_TYPES[fmt], "png", keys)
     data = render_pdf(labels, settings.base_url, template or load_template(job.template), dpi=dpi,
                       skip=job.skip, error_correction=job.error_correction,
                       font_setting=settings.label_font)
     return LabelOutput(data, MEDIA_TYPES[fmt], "pdf", keys)
+
+
+def render_each_png(labels: Sequence[LabelContent], job: LabelJob,
+                    settings: Settings) -> list[LabelOutput]:
+    """One PNG per label, in key order: for writing a file per label."""
+    return [LabelOutput(_png(c, job, settings), MEDIA_TYPES["png"], "png", [c.key])
+            for c in _with_organisation(labels, settings)]
+
+
+def _with_organisation(labels: Sequence[LabelContent], settings: Settings) -> list[LabelContent]:
+    organisation = settings.organisation or ""
+    return [LabelContent(c.key, c.name, c.second_line, c.organisation or organisation)
+            for c in labels]
+
+
+def _png(label: LabelContent, job: LabelJob, settings: Settings) -> bytes:
+    if job.size:
+        width, height = parse_size(job.size)
+    else:
+        template = load_template(job.template)
+        width, height = template.label_width_mm, template.label_height_mm
+    return render_png(label, settings.base_url, width, height, dpi=job.dpi or DEFAULT_DPI,
+                      error_correction=job.error_correction, font_setting=settings.label_font)
 
 
 def mark_printed(graph, keys: Sequence[str], *, actor: str) -> None:
