@@ -10,6 +10,7 @@ from rich.table import Table
 from cmdb import __version__
 from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, emit, open_graph, parse_assignments, print_json,
+    print_table,
     reports_errors,
 )
 
@@ -73,13 +74,13 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         table.add_row(name, str(value))
     if path:
         table.add_row("location", " / ".join(p.get("name") or p["key"] for p in path))
-    console.print(table)
+    print_table(table)
     if rels:
         rt = Table("direction", "type", "key", "kind", "name", title="relationships")
         for r in rels:
             rt.add_row("→" if r["direction"] == "out" else "←", r["type"], r["key"], r["kind"],
                        r["name"] or "")
-        console.print(rt)
+        print_table(rt)
 
 
 @ci_app.command("list")
@@ -107,7 +108,7 @@ def ci_list(kind: Optional[str] = typer.Option(None, help="Location, Hardware, S
         p = ci.properties
         table.add_row(ci.key, ci.kind, p.get("name") or "", p.get("category") or p.get("type") or "",
                       p.get("status") or "")
-    console.print(table)
+    print_table(table)
 
 
 @ci_app.command("delete")
@@ -161,7 +162,7 @@ def history(key: str, limit: int = typer.Option(50, min=1, max=10_000), as_json:
     table = Table("at", "actor", "action", "before", "after", "source", title=f"history of {key}")
     for e in entries:
         table.add_row(e.at, e.actor, e.action, _brief(e.before), _brief(e.after), e.source or "")
-    console.print(table)
+    print_table(table)
 
 
 def _brief(values) -> str:
@@ -241,7 +242,7 @@ def token_list(as_json: bool = JSON_OPTION):
     table = Table("name", "role", "created", "revoked")
     for t in tokens:
         table.add_row(t.name, t.role, t.created_at or "", t.revoked_at or "")
-    console.print(table)
+    print_table(table)
 
 
 @token_app.command("revoke")

@@ -11,16 +11,20 @@ import functools
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from cmdb.errors import CMDBError
-from cmdb.settings import get_settings
+from cmdb.settings import REGISTER_FOLDER, REGISTER_MARKER, Settings, get_settings
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 
@@ -37,12 +41,31 @@ def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting
     from cmdb.graph import Graph
     from cmdb.graph.engine import stop_on_signals
 
-    graph = Graph.connect(get_settings())
+    settings = get_settings()
+    announce_register(settings)
+    graph = Graph.connect(settings)
     stop_on_signals()
     try:
         yield graph
     finally:
         graph.close()
+
+
+def announce_register(settings: Settings) -> None:
+    """Say on stderr which register a command uses when it is not the obvious one.
+
+    Obvious: ``./data`` of the current folder, or the folder ``CMDB_DATA_DIR`` names. A register
+    found further up, the per-user default, or a new empty one are always named.
+    """
+    if not settings.embedded:
+        return
+    data_dir = settings.data_dir.expanduser().resolve()
+    if not (data_dir / REGISTER_MARKER).is_file():
+        err_console.print(f"note: no register in {data_dir} yet; starting a new, empty one",
+                          markup=False, highlight=False, soft_wrap=True)
+    elif "data_dir" not in settings.model_fields_set and \
+            data_dir != (Path.cwd() / REGISTER_FOLDER).resolve():
+        err_console.print(f"register: {data_dir}", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -56,6 +79,40 @@ def emit(as_json: bool, data: Any, text: str) -> None:
         print_json(data)
     else:
         console.print(text, markup=False)
+
+
+# Columns holding keys (asset tags): never cut, never wrapped.
+KEY_COLUMNS = frozenset({"key", "key / tag", "application", "device", "image", "id"})
+
+
+def print_table(table: Table) -> None:
+    """A table for people on a terminal; tab-separated lines, nothing cut, when piped.
+
+    On a terminal, key columns keep their whole width and other columns wrap.
+    """
+    if not console.is_terminal:
+        lines = [str(table.title)] if table.title else []
+        columns = [[_plain(cell) for cell in column.cells] for column in table.columns]
+        if table.show_header:
+            lines.append("\t".join(_plain(column.header) for column in table.columns))
+        lines += ["\t".join(row) for row in zip(*columns)]
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.flush()
+        return
+    for column in table.columns:
+        if _plain(column.header) in KEY_COLUMNS:
+            column.no_wrap = True
+            column.min_width = max([cell_len(_plain(c)) for c in column.cells] +
+                                   [cell_len(_plain(column.header))])
+        else:
+            column.overflow = "fold"
+    console.print(table)
+
+
+def _plain(cell: Any) -> str:
+    if isinstance(cell, Text):
+        return cell.plain
+    return "" if cell is None else str(cell).replace("\t", " ").replace("\n", " ")
 
 
 def reports_errors(command: Callable) -> Callable:

@@ -11,7 +11,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cmdb.cli_support import (
-    JSON_OPTION, cli_actor, console, err_console, open_graph, print_json, reports_errors,
+    JSON_OPTION, cli_actor, console, err_console, open_graph, print_json, print_table,
+    reports_errors,
 )
 
 PROGRESS_FROM_BYTES = 200_000  # roughly a few thousand rows
@@ -79,7 +80,7 @@ def _print_result(result, failed: bool) -> None:
     for s in result.plan.sheets:
         table.add_row(s.name, s.kind or "?", str(s.rows_read), str(s.created), str(s.updated),
                       str(s.unchanged), str(s.rejected), str(s.skipped))
-    console.print(table)
+    print_table(table)
     broken = [s.name for s in result.plan.sheets if not s.adds_up()]
     if broken:  # would be a bug; say so rather than hide it
         err_console.print("counts do not add up for: " + ", ".join(broken), markup=False)
@@ -92,6 +93,8 @@ def _print_result(result, failed: bool) -> None:
                           markup=False)
     if result.plan.ignored_sheets:
         console.print("empty sheets ignored: " + ", ".join(result.plan.ignored_sheets), markup=False)
+    for warning in result.plan.warnings:
+        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     problems = result.plan.problems
     for p in problems[:SHOWN_PROBLEMS]:
         err_console.print(str(p), markup=False, highlight=False, soft_wrap=True)

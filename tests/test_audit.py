@@ -198,18 +198,22 @@ def test_close_applies_exactly_the_corrections_asked(estate):
 def test_overdue_includes_never_audited(estate):
     settings = Settings(audit_cadence_days=182)
     today = dt.datetime.now(dt.timezone.utc).date()
-    assert service.overdue_assets(estate, settings, today) == []
+    active = {k for k, s, _, _ in HARDWARE if s not in ("retired", "planned")}
+    # Never audited: due from the day it entered the register (today), and said so.
+    due_now = service.overdue_assets(estate, settings, today)
+    assert {r["key"] for r in due_now} == active
+    assert all(r["never_audited"] and r["days_overdue"] == 0 for r in due_now)
     estate.set_system_properties([("HW-FOUND", {"next_audit_due": (today + dt.timedelta(days=400)).isoformat(),
                                                 "last_audited_at": "2026-01-01T00:00:00Z"}),
                                   ("HW-B", {"next_audit_due": "2020-01-01"})], actor=ACTOR)
     later = today + dt.timedelta(days=183)
     rows = service.overdue_assets(estate, settings, later)
-    active = {k for k, s, _, _ in HARDWARE if s not in ("retired", "planned")}
     assert {r["key"] for r in rows} == active - {"HW-FOUND"}
     b = next(r for r in rows if r["key"] == "HW-B")
     assert b["due"] == "2020-01-01" and b["never_audited"] is True and rows[0]["key"] == "HW-B"
-    # Before the first cadence has passed only the explicitly overdue one shows.
-    assert [r["key"] for r in service.overdue_assets(estate, settings, today)] == ["HW-B"]
+    # With a grace period for new assets, only the explicitly overdue one shows today.
+    grace = Settings(audit_cadence_days=182, audit_first_due_days=30)
+    assert [r["key"] for r in service.overdue_assets(estate, grace, today)] == ["HW-B"]
 
 
 def test_small_scope_in_a_larger_register_checks_deletions_by_key(estate):

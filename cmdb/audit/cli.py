@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cmdb.cli_support import (
-    JSON_OPTION, cli_actor, console, emit, open_graph, print_json, reports_errors,
+    JSON_OPTION, cli_actor, console, emit, open_graph, print_json, print_table,
+    reports_errors,
 )
 
 audit_app = typer.Typer(no_args_is_help=True,
@@ -43,14 +44,14 @@ def _print_summary(summary: dict) -> None:
     counts = Table("category", "count")
     for category, n in summary["counts"].items():
         _add_row(counts, category, str(n))
-    console.print(counts)
+    print_table(counts)
     if summary["by_site"]:
         table = Table("site", "building", "expected", "verified", "%", "missing", "relocated", "unexpected")
         for g in summary["by_site"]:
             _add_row(table, g["site_name"] or "-", g["building_name"] or "-", str(g["expected"]),
                           str(g["verified"]), "" if g["verified_percent"] is None else str(g["verified_percent"]),
                           str(g["missing"]), str(g["relocated"]), str(g["unexpected"]))
-        console.print(table)
+        print_table(table)
 
 
 @audit_app.command("start")
@@ -83,7 +84,7 @@ def list_(as_json: bool = JSON_OPTION):
     if as_json:
         print_json([c.as_dict() for c in campaigns])
     else:
-        console.print(_campaign_table(campaigns))
+        print_table(_campaign_table(campaigns))
 
 
 @audit_app.command("show")
@@ -97,7 +98,7 @@ def show(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
     if as_json:
         print_json(campaign.as_dict())
     else:
-        console.print(_campaign_table([campaign]))
+        print_table(_campaign_table([campaign]))
         if campaign.corrections:
             console.print(f"corrections: {campaign.corrections}", markup=False)
 
@@ -168,7 +169,7 @@ def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
             found = e.get("found_path") or "; ".join(e.get("found_paths") or [])
             _add_row(table, e["key"] or e["tag"], e.get("name") or "", e.get("expected_path") or "",
                           found, e.get("reason_text") or ("deleted from register" if e.get("deleted") else ""))
-        console.print(table)
+        print_table(table)
         if len(entries) > 50:
             console.print(f"… and {len(entries) - 50} more (use --json or `cmdb audit report`)")
 
@@ -219,7 +220,8 @@ def close(audit: str = AUDIT_ARG,
 def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to check against "
                                                 "(YYYY-MM-DD, default today)"),
             as_json: bool = JSON_OPTION):
-    """Hardware past its audit due date, including never-audited assets."""
+    """Hardware due or past due for an audit; a never audited asset is due from the day it was
+    registered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."""
     from cmdb.audit.service import overdue_assets
     from cmdb.settings import get_settings
 
@@ -231,9 +233,11 @@ def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to c
     table = Table("key", "name", "status", "location", "due", "days overdue", "last audited")
     for r in rows:
         _add_row(table, r["key"], r["name"] or "", r["status"] or "", r["location_path"] or "",
-                      r["due"], str(r["days_overdue"]), (r["last_audited_at"] or "never")[:10])
-    console.print(table)
-    console.print(f"{len(rows)} overdue", markup=False)
+                 r["due"], str(r["days_overdue"]),
+                 r["last_audited_at"][:10] if r["last_audited_at"] else "never audited")
+    print_table(table)
+    never = sum(r["never_audited"] for r in rows)
+    console.print(f"{len(rows)} due or overdue ({never} never audited)", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -79,8 +79,8 @@ def close_campaign(graph: Graph, campaign: Campaign, *, actor: str, settings: Se
 
 
 def overdue_assets(graph: Graph, settings: Settings, as_of: dt.date | str | None = None) -> list[dict[str, Any]]:
-    """Hardware whose next audit is due before ``as_of`` (default today). Never audited
-    assets are due one cadence after they were registered."""
+    """Hardware whose next audit is due on or before ``as_of`` (default today). A never audited
+    asset is due from the day it entered the register (plus ``audit_first_due_days``)."""
     if isinstance(as_of, str):
         try:
             as_of = dt.date.fromisoformat(as_of.strip())
@@ -88,17 +88,17 @@ def overdue_assets(graph: Graph, settings: Settings, as_of: dt.date | str | None
             raise InvalidInput(f"{as_of!r} is not a date; expected YYYY-MM-DD", field="as_of",
                                value=as_of, allowed="YYYY-MM-DD") from None
     as_of = as_of or dt.datetime.now(dt.timezone.utc).date()
-    cadence = dt.timedelta(days=settings.audit_cadence_days)
+    first_due = dt.timedelta(days=settings.audit_first_due_days)
     tree: LocationTree | None = None
     out: list[dict[str, Any]] = []
     for r in audit_store.audit_due_candidates(graph, NOT_AUDITED_STATUSES):
         if r["next_audit_due"]:
             due = dt.date.fromisoformat(r["next_audit_due"][:10])
         elif r["created_at"]:
-            due = dt.date.fromisoformat(r["created_at"][:10]) + cadence
+            due = dt.date.fromisoformat(r["created_at"][:10]) + first_due
         else:
             due = as_of - dt.timedelta(days=1)  # no dates at all: never audited, long due
-        if due >= as_of:
+        if due > as_of:
             continue
         if tree is None:
             tree = LocationTree.load(graph)

@@ -9,7 +9,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cmdb.cli_support import JSON_OPTION, console, err_console, open_graph, print_json, reports_errors
+from cmdb.cli_support import (
+    JSON_OPTION, console, err_console, open_graph, print_json,
+    print_table, reports_errors,
+)
 
 
 def _progress_bar():
@@ -65,7 +68,7 @@ def backup_command(
     if as_json:
         print_json(result.as_dict())
         return
-    console.print(_counts_table(f"backup of {graph.description}", result.counts))
+    print_table(_counts_table(f"backup of {graph.description}", result.counts))
     console.print(f"wrote {result.path} ({result.size_bytes:,} bytes, {result.records:,} records) "
                   f"in {result.seconds:.1f} s", markup=False, highlight=False)
 
@@ -91,7 +94,7 @@ def restore_command(
     if as_json:
         print_json(result.as_dict())
         return
-    console.print(_counts_table(f"restored into {graph.description}", result.counts,
+    print_table(_counts_table(f"restored into {graph.description}", result.counts,
                                 result.target, "now in target"))
     console.print(f"restored {file} (backup of {result.created_at} from the {result.source_engine} "
                   f"engine, {result.mode}) in {result.durations['total_s']:.1f} s; verified: the "

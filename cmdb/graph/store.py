@@ -603,6 +603,8 @@ class Graph:
 
     def history(self, key: str, *, offset: int = 0, limit: int = 100) -> tuple[list[ChangeEntry], int]:
         total = self.read(COUNT_HISTORY, key=key)[0]["total"]
+        if not total:  # every CI ever created has its creation entry, deleted ones included
+            raise UnknownKey(key)
         rows = self.read(READ_HISTORY, key=key, offset=offset, limit=limit)
         return [ChangeEntry.from_node(r["change"]) for r in rows], total
 

@@ -8,7 +8,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.cli_support import JSON_OPTION, console, open_graph, parse_assignments, print_json, reports_errors
+from cmdb.cli_support import (
+    JSON_OPTION, console, open_graph, parse_assignments, print_json, print_table,
+    reports_errors,
+)
 
 STATE_STYLE = {"down": "bold red", "degraded": "yellow", "changed": "magenta"}
 VERDICT_STYLE = {"pass": "green", "fail": "bold red", "unknown": "yellow", "not_required": "dim"}
@@ -59,7 +62,7 @@ def _print_impact(result: dict[str, Any], limit: int) -> None:
         for a in apps[:limit]:
             table.add_row(_t(a["criticality"] or "unset"), _t(a["state"], STATE_STYLE[a["state"]]),
                           _t(a["key"]), _t(a["name"]), _t(path_text(by_key[a["key"]]["path"])))
-        console.print(table)
+        print_table(table)
         if len(apps) > limit:
             console.print(_t(f"… {len(apps) - limit} more applications (--limit or --json)"))
 
@@ -72,20 +75,20 @@ def _print_impact(result: dict[str, Any], limit: int) -> None:
         for a in rows[:limit]:
             table.add_row(_t(a["distance"]), _t(a["kind"]), _t(a["key"]), _t(a["name"]),
                           _t(path_text(a["path"])))
-        console.print(table)
+        print_table(table)
         if len(rows) > limit:
             console.print(_t(f"… {len(rows) - limit} more {state} (--limit or --json)"))
 
     counts = Table("kind", "count", title="By kind")
     for kind, n in summary["by_kind"].items():
         counts.add_row(_t(kind), _t(n))
-    console.print(counts)
+    print_table(counts)
     if summary["by_location"]:
         places = Table("site", "building", "affected", "down", "degraded", title="By location")
         for g in summary["by_location"]:
             places.add_row(_t(_place(g["site"])), _t(_place(g["building"])), _t(g["count"]),
                            _t(g["down"]), _t(g["degraded"]))
-        console.print(places)
+        print_table(places)
 
 
 def _place(location: dict[str, Any] | None) -> str:
@@ -123,7 +126,7 @@ def check_image_command(
                       _t(d["model"]), *(_check_cell(checks[r]) for r in
                                        ("min_cpu_cores", "min_ram_gb", "min_disk_gb", "supported_models")),
                       _t(", ".join(d["applications"])))
-    console.print(table)
+    print_table(table)
 
 
 def _check_cell(c: dict[str, Any]) -> Text:
@@ -162,13 +165,13 @@ def check_hardware_command(
                       *(_check_cell(checks[r]) for r in
                         ("min_cpu_cores", "min_ram_gb", "min_disk_gb", "supported_models")))
     if result["images"]:
-        console.print(table)
+        print_table(table)
     if result["applications"]:
         apps = Table("application", "name", "criticality", "verdict", title="Applications on it")
         for a in result["applications"]:
             apps.add_row(_t(a["key"]), _t(a["name"]), _t(a["criticality"] or "unset"),
                          _t(a["verdict"], VERDICT_STYLE[a["verdict"]]))
-        console.print(apps)
+        print_table(apps)
 
 
 def register(app: typer.Typer) -> None:
