@@ -23,7 +23,20 @@ from importers.readers import RawSheet
 
 PATH_SEPARATORS = re.compile(r"\s*(?:/|\\|>|／|＞)\s*")
 LIST_SEPARATORS = re.compile(r"\s*[;,、，；\n]\s*")
-PATH_KEY_JOIN = " > "
+PATH_KEY_JOIN = "-"
+# A location created from a path gets a key a label and a page address carry cleanly: its
+# path's segments, each cut to letters and digits, joined by "-" ("HQ/Building A" -> HQ-BUILDING-A).
+_NOT_KEY_TEXT = re.compile(r"[\W_]+")
+# ... and a type read from its name where the name says it, else the level below its parent's.
+_TYPE_WORDS = (
+    ("rack", re.compile(r"\brack\b|机柜|機櫃|机架|機架", re.I)),
+    ("room", re.compile(r"\broom\b|室$|房间|房間|机房|機房", re.I)),
+    ("floor", re.compile(r"\bfloor\b|\b\d+f\b|层$|層$|楼层|樓層", re.I)),
+    ("building", re.compile(r"\bbuilding\b|\bblock\b|大楼|大樓|栋$|棟$|楼$|樓$|座$", re.I)),
+    ("site", re.compile(r"\bsite\b|\bcampus\b|园区|園區|厂区|廠區", re.I)),
+)
+_TYPE_BELOW = {None: "site", "region": "site", "site": "building", "building": "room",
+               "floor": "room", "area": "room", "room": "rack"}
 MULTI_VALUED = {"runs_on", "depends_on", "connected_to"}
 CONVERSION_CACHE_SIZE = 500_000
 
@@ -147,6 +160,8 @@ class Plan:
     relationships: list[RelRow] = field(default_factory=list)
     new_locations: list[CIRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Worth a look, but not wrong: nothing is refused for these.
+    warnings: list[Problem] = field(default_factory=list)
     sheets: list[SheetReport] = field(default_factory=list)
     ignored_sheets: list[str] = field(default_factory=list)
     register_kinds: dict[str, str] = field(default_factory=dict)
@@ -194,6 +209,7 @@ class _Planner:
         self.file_kinds: dict[str, str] = {}   # every key on a CI row, valid or not
         self.refs: list[_PendingRef] = []
         self.row_problems: dict[tuple[str, int], list[Problem]] = {}
+        self.number_keys: dict[tuple[str, str], list[tuple[int, str]]] = {}
 
     # -- driver
 
@@ -296,6 +312,9 @@ class _Planner:
                 except InvalidInput as e:
                     self._problem(report, row, heading, text, e.message, e.allowed)
                     failed = True
+                    continue
+                if key.isdigit() and not key.startswith("0"):
+                    self.number_keys.setdefault((report.name, heading), []).append((row, key))
                 continue
             if f in REL_COLUMNS:
                 if text:
@@ -476,6 +495,7 @@ class _Planner:
                               "'HQ/Building A/Room 101' creates the locations that are missing")
                 return None
         parent: str | None = None
+        created_types = {ci.key: ci.properties.get("type") for ci in self.plan.new_locations}
         for depth, segment in enumerate(segments):
             path = tuple(norm(s) for s in segments[:depth + 1])
             if path in self.created_paths:
@@ -487,7 +507,7 @@ class _Planner:
             if found is not None:
                 parent = found
                 continue
-            key = segment if parent is None else f"{parent}{PATH_KEY_JOIN}{segment}"
+            key = path_segment_key(parent, segment)
             try:
                 key = schema.validate_key(key)
             except InvalidInput as e:
@@ -500,7 +520,13 @@ class _Planner:
                               f"Cannot create location {segment!r}: key {key!r} already belongs to "
                               f"a {other}")
                 return None
-            ci = CIRow(key, "Location", {"name": segment}, ref.sheet, ref.row, created_from_path=True)
+            # below a location already in the register, only the name can tell
+            location_type = location_type_of(segment, parent is None or parent in created_types,
+                                             created_types.get(parent))
+            ci = CIRow(key, "Location", {"name": segment, **({"type": location_type}
+                                                           if location_type else {})},
+                       ref.sheet, ref.row, created_from_path=True)
+            created_types[key] = location_type
             self.plan.new_locations.append(ci)
             self.created_paths[path] = key
             self.loc_children.setdefault(parent, {})[norm(segment)] = key
@@ -560,6 +586,13 @@ class _Planner:
             report.accepted_rows = sorted(accepted - report.rejected_rows)
         self.plan.relationships = list({(r.from_key, r.type, r.to_key): r
                                         for r in self.plan.relationships}.values())
+        for (sheet, heading), rows in self.number_keys.items():
+            row, key = rows[0]
+            self.plan.warnings.append(Problem(
+                sheet, row, heading, key,
+                f"{len(rows)} key(s) in this column are plain numbers (the first here): if your "
+                "asset tags have leading zeros (e.g. 00" + key + "), the spreadsheet may have "
+                "dropped them. Format the column as text and export again, or fix the keys"))
         order = {report.name: i for i, report in enumerate(self.plan.sheets)}
         self.plan.problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))
 
@@ -570,9 +603,23 @@ def _path_prefix_keys(value: str) -> list[str]:
         return []
     keys, parent = [], None
     for s in segments:
-        parent = s if parent is None else f"{parent}{PATH_KEY_JOIN}{s}"
+        parent = path_segment_key(parent, s)
         keys.append(parent)
     return keys + [segments[0]]
+
+
+def path_segment_key(parent: str | None, segment: str) -> str:
+    text = _NOT_KEY_TEXT.sub("-", segment).strip("-").upper() or segment
+    return text if parent is None else f"{parent}{PATH_KEY_JOIN}{text}"
+
+
+def location_type_of(name: str, parent_known: bool, parent_type: str | None) -> str | None:
+    """What a location made from a path segment is: from its name, else (when its parent's
+    type is known) the level below its parent's; a top-level segment is a site."""
+    for location_type, words in _TYPE_WORDS:
+        if words.search(name):
+            return location_type
+    return _TYPE_BELOW.get(parent_type) if parent_known else None
 
 
 def _unknown(key: str, kinds: list[str] | None = None) -> str:

@@ -104,6 +104,7 @@ class ImportResult:
             "relationships_unchanged": self.relationships_unchanged,
             "locations_from_paths": self.locations_from_paths,
             "errors": [p.as_dict() for p in self.plan.problems],
+            "warnings": [p.as_dict() for p in self.plan.warnings],
             "sheets": [s.as_dict() for s in self.plan.sheets],
             "ignored_sheets": self.plan.ignored_sheets,
         }

@@ -69,11 +69,12 @@ def test_register_with_chinese_headings_imports_and_reimports_unchanged(graph, l
     cis, links = snapshot(graph)
     assert cis["000123"] == ("Hardware", {"name": "数据库服务器", "category": "server", "status": "in_use",
                                           "purchase_date": "2024-03-01", "ram_gb": 64})
-    assert cis["SITE-1 > 2号楼 > 201"] == ("Location", {"name": "201"})
+    assert cis["SITE-1-2号楼"] == ("Location", {"name": "2号楼", "type": "building"})
+    assert cis["SITE-1-2号楼-201"] == ("Location", {"name": "201", "type": "room"})
     assert links == {
         ("RM-101", "LOCATED_IN", "SITE-1"), ("000123", "LOCATED_IN", "RM-101"),
-        ("000125", "LOCATED_IN", "RM-101"), ("SITE-1 > 2号楼", "LOCATED_IN", "SITE-1"),
-        ("SITE-1 > 2号楼 > 201", "LOCATED_IN", "SITE-1 > 2号楼"), ("000124", "LOCATED_IN", "SITE-1 > 2号楼 > 201"),
+        ("000125", "LOCATED_IN", "RM-101"), ("SITE-1-2号楼", "LOCATED_IN", "SITE-1"),
+        ("SITE-1-2号楼-201", "LOCATED_IN", "SITE-1-2号楼"), ("000124", "LOCATED_IN", "SITE-1-2号楼-201"),
         ("000123", "RUNS_IMAGE", "IMG-1"), ("000125", "RUNS_IMAGE", "IMG-1"),
         ("APP-ERP", "RUNS_ON", "000123"), ("APP-ERP", "RUNS_ON", "000125"),
         ("APP-WEB", "RUNS_ON", "000125"), ("APP-WEB", "DEPENDS_ON", "APP-ERP"),
@@ -252,8 +253,8 @@ def test_snipeit_preset(graph):
                                          "purchase_date": "2023-04-01", "warranty_end": "2026-04-01",
                                          "owner": "Li Lei"})
     assert cis["00043"][1]["status"] == "in_stock"
-    assert cis["Shanghai Office"] == ("Location", {"name": "Shanghai Office"})
-    assert links == {("00042", "LOCATED_IN", "Shanghai Office"), ("00043", "LOCATED_IN", "Shanghai Office")}
+    assert cis["SHANGHAI-OFFICE"] == ("Location", {"name": "Shanghai Office", "type": "site"})
+    assert links == {("00042", "LOCATED_IN", "SHANGHAI-OFFICE"), ("00043", "LOCATED_IN", "SHANGHAI-OFFICE")}
 
 
 # --- the command ---------------------------------------------------------------------------

@@ -167,16 +167,29 @@ def test_locations_by_path_are_created_once_and_reuse_existing_ones():
                                   ["H3", "HQ/Building A/Room 101"]])
     plan = build_plan([sheet], Mapping(), Options(), register)
     assert plan.problems == []
-    assert {(c.key, c.properties["name"]) for c in plan.new_locations} == {
-        ("HQ > Building A", "Building A"), ("HQ > Building A > Room 101", "Room 101"),
-        ("HQ > Building A > Room 102", "Room 102")}
+    assert {(c.key, c.properties["name"], c.properties.get("type"))
+            for c in plan.new_locations} == {
+        ("HQ-BUILDING-A", "Building A", "building"), ("HQ-BUILDING-A-ROOM-101", "Room 101", "room"),
+        ("HQ-BUILDING-A-ROOM-102", "Room 102", "room")}
     assert {(r.from_key, r.type, r.to_key) for r in plan.relationships} == {
-        ("HQ > Building A", "LOCATED_IN", "HQ"),
-        ("HQ > Building A > Room 101", "LOCATED_IN", "HQ > Building A"),
-        ("HQ > Building A > Room 102", "LOCATED_IN", "HQ > Building A"),
-        ("H1", "LOCATED_IN", "HQ > Building A > Room 101"),
-        ("H2", "LOCATED_IN", "HQ > Building A > Room 102"),
-        ("H3", "LOCATED_IN", "HQ > Building A > Room 101")}
+        ("HQ-BUILDING-A", "LOCATED_IN", "HQ"),
+        ("HQ-BUILDING-A-ROOM-101", "LOCATED_IN", "HQ-BUILDING-A"),
+        ("HQ-BUILDING-A-ROOM-102", "LOCATED_IN", "HQ-BUILDING-A"),
+        ("H1", "LOCATED_IN", "HQ-BUILDING-A-ROOM-101"),
+        ("H2", "LOCATED_IN", "HQ-BUILDING-A-ROOM-102"),
+        ("H3", "LOCATED_IN", "HQ-BUILDING-A-ROOM-101")}
+
+
+def test_locations_from_a_new_path_get_clean_keys_and_types_from_names_or_levels():
+    sheet = RawSheet("Hardware", [["key", "location"], ["H1", "深圳园区 > A栋 > 3层 > 301室 > 机柜 2"],
+                                  ["H2", "Plant 7/North Hall/Cage #4"]])
+    plan = build_plan([sheet], Mapping(), Options(), FakeRegister({}, []))
+    assert plan.problems == []
+    assert {(c.key, c.properties.get("type")) for c in plan.new_locations} == {
+        ("深圳园区", "site"), ("深圳园区-A栋", "building"), ("深圳园区-A栋-3层", "floor"),
+        ("深圳园区-A栋-3层-301室", "room"), ("深圳园区-A栋-3层-301室-机柜-2", "rack"),
+        ("PLANT-7", "site"), ("PLANT-7-NORTH-HALL", "building"),
+        ("PLANT-7-NORTH-HALL-CAGE-4", "room")}
 
 
 def test_sheet_without_a_key_column_names_what_it_saw_and_expects():
@@ -247,3 +260,13 @@ def test_skip_invalid_rejects_rows_that_need_a_rejected_row():
 def test_formula_neutralised_cells_read_back_as_they_were():
     plan = plan_of(RawSheet("Hardware", [["key", "name", "notes"], ["H1", "'=1+1", "'@cmd"]]))
     assert plan.cis["H1"].properties == {"name": "=1+1", "notes": "@cmd"}
+
+
+def test_keys_that_are_plain_numbers_warn_once_per_column_that_zeros_may_be_lost():
+    sheet = RawSheet("Hardware", [["资产编号", "name"], ["001237", "a"], ["1238", "b"],
+                                  ["1239", "c"], ["PC-1", "d"]])
+    plan = build_plan([sheet], Mapping(), Options(), FakeRegister({}, []))
+    assert plan.problems == [] and set(plan.cis) == {"001237", "1238", "1239", "PC-1"}
+    [warning] = plan.warnings
+    assert (warning.sheet, warning.row, warning.column, warning.value) == ("Hardware", 3, "资产编号", "1238")
+    assert "2 key(s)" in warning.message and "leading zeros" in warning.message
