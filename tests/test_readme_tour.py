@@ -1,0 +1,194 @@
+"""The README's commands, as printed, against the demo estate.
+
+The commands are read from README.md itself, so the two cannot drift apart: every ``cmdb``
+line of its shell blocks is either run here, in README order, with what it must say, or listed
+in ``NOT_RUN`` with the reason. As a new user would: a working copy whose register ``make run``
+put in ``./data`` (demo loaded, ``cmdb serve`` running), and a second shell with no ``CMDB_*``
+variables that runs each command in the working copy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.printer_listener import raw_printer_port
+from tests.serve_support import CMDB, START_TIMEOUT, Served
+from tests.spreadsheets import xlsx_bytes
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+# The README's example printer; here the labels go to a stand-in printer on loopback.
+README_PRINTER = "tcp://10.0.0.50:9100"
+
+
+@dataclass(frozen=True)
+class Expect:
+    says: tuple[str, ...] = ()       # text the command prints (stdout and stderr)
+    writes: tuple[tuple[str, bytes], ...] = ()  # (file, what it starts with)
+    exit: int = 0
+    empty_register: bool = False     # run against a new, empty register of its own
+
+
+PDF, PNG, XLSX, HTML, GZIP = b"%PDF", b"\x89PNG", b"PK", b"<!DOCTYPE html>", b"\x1f\x8b"
+
+TOUR = {
+    "cmdb ci list --kind Hardware --category server": Expect(says=("CI(s)", "SRV-010\tHardware")),
+    "cmdb ci show SRV-010": Expect(says=("Hardware SRV-010", "category\tserver")),
+    "cmdb history SRV-010": Expect(says=("history of SRV-010", "\tcreate\t")),
+    'cmdb ci add Hardware 000777 --set name="Finance printer 财务打印机" --set category=printer '
+    "--set status=in_use": Expect(says=("created Hardware 000777",)),
+    "cmdb link 000777 LOCATED_IN A-201": Expect(says=("linked 000777 → A-201",)),
+    "cmdb token create --name alice --role reviewer": Expect(says=("token for alice (reviewer)",)),
+    "cmdb impact SRV-001": Expect(says=("25 CI(s) affected — 0 down, 25 degraded",
+                                        "vip\tdegraded\tAPP-AD\tActive Directory")),
+    "cmdb impact SH-HQ-B": Expect(says=("40 CI(s) affected — 40 down, 0 degraded",
+                                        "APP-VMS -RUNS_ON-> NVR-01 -LOCATED_IN-> B-101")),
+    "cmdb check-image W10-2026 --to W11-2026": Expect(
+        says=("30 device(s) built from W10-2026 checked against W11-2026: 21 pass, 9 fail",)),
+    "cmdb check-image W10-2026 --set min_ram_gb=8": Expect(says=("verdict\tdevice",)),
+    "cmdb check-hardware SRV-001 --set ram_gb=8": Expect(
+        says=("SRV-001 with ram_gb=8: fail", "RHEL9-2026\tRHEL 9 server baseline\tpass\tfail")),
+    "cmdb labels --location A-101 --format pdf -o a-101.pdf": Expect(
+        says=("label(s) as PDF to a-101.pdf",), writes=(("a-101.pdf", PDF),)),
+    "cmdb labels --unlabelled --kind Hardware --template avery-l7160 --skip 4 -o new.pdf": Expect(
+        says=("label(s) as PDF to new.pdf",), writes=(("new.pdf", PDF),)),
+    "cmdb labels SRV-010 000777 --format png -o label.png": Expect(
+        says=("2 label(s) as PNG to 2 files",),
+        writes=(("label-SRV-010.png", PNG), ("label-000777.png", PNG))),
+    "cmdb labels --category switch --format zpl --dpi 300 --size 50.8x25.4 "
+    "--printer-font E:ANMDJ.TTF --print "
+    + README_PRINTER: Expect(says=("label(s) as ZPL to tcp://127.0.0.1:",)),
+    "cmdb import 资产清单.xlsx --dry-run": Expect(says=("dry run, nothing written: would be 2 created",)),
+    "cmdb import 资产清单.xlsx": Expect(says=("imported: 2 created",)),
+    "cmdb import sites.csv racks.csv devices.csv --mapping netbox": Expect(
+        says=("imported: 4 created",)),
+    "cmdb export register.xlsx": Expect(writes=(("register.xlsx", XLSX),)),
+    'cmdb audit start "Spring 2027" --scope SH-HQ --due 2027-04-30': Expect(
+        says=("(Spring 2027): 119 expected, 2 away in repair",)),
+    'cmdb audit import-scans "Spring 2027" scanner-export.csv': Expect(
+        says=("3 rows: 3 scans added, 0 already recorded",)),
+    'cmdb audit scan "Spring 2027" PC-0007 --at A-301': Expect(says=("recorded PC-0007 at A-301",)),
+    'cmdb audit reconcile "Spring 2027"': Expect(
+        says=("3 of 119 expected verified", "found\t1\n", "relocated\t2\n", "unexpected\t1\n")),
+    'cmdb audit report "Spring 2027" -o spring-2027.html': Expect(writes=(("spring-2027.html", b"<"),)),
+    'cmdb audit close "Spring 2027" --apply-relocations --mark-missing': Expect(
+        says=("2 relocated, 116 marked missing, 3 audited",)),
+    "cmdb audit overdue": Expect(says=("\tnever audited\n", " due or overdue (")),
+    "cmdb backup cmdb-2026-11-22.jsonl.gz": Expect(writes=(("cmdb-2026-11-22.jsonl.gz", GZIP),)),
+    "cmdb restore cmdb-2026-11-22.jsonl.gz": Expect(says=("verified",), empty_register=True),
+    "cmdb restore cmdb-2026-11-22.jsonl.gz --merge": Expect(says=("verified",)),
+    "cmdb backup cmdb-move.jsonl.gz": Expect(writes=(("cmdb-move.jsonl.gz", GZIP),)),
+}
+
+NEO4J = "the move to Neo4j: needs a Neo4j server (CMDB_NEO4J_URI), which cannot run here"
+NOT_RUN = {
+    "cmdb restore cmdb-move.jsonl.gz": NEO4J,
+    "cmdb ci list --limit 5": NEO4J,
+    "cmdb history <some key>": NEO4J + "; <some key> is a placeholder",
+    "cmdb audit list": NEO4J,
+}
+
+
+def readme_commands() -> list[str]:
+    """Every ``cmdb`` command of the README's shell blocks, in order, without its comment."""
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+        for line in block.splitlines():
+            command = re.split(r"\s+#\s", line.strip(), maxsplit=1)[0].strip()
+            if command.startswith("cmdb "):
+                commands.append(command)
+    return commands
+
+
+def test_every_readme_command_is_run_here_or_says_why_not():
+    documented = readme_commands()
+    assert len(documented) == len(set(documented)), "a README command appears twice"
+    assert set(documented) == set(TOUR) | set(NOT_RUN)
+
+
+def _inputs(folder: Path) -> None:
+    """The files the tour's commands name, as a user would have them."""
+    (folder / "资产清单.xlsx").write_bytes(xlsx_bytes({"设备": [
+        ["资产编号", "设备名称", "类别", "状态", "存放地点", "序列号"],
+        ["000901", "财务部打印机", "打印机", "在用", "A-201", "CN-PRN-901"],
+        ["000902", "销售部电脑", "pc", "库存", "A-301", "CN-PC-902"]]}))
+    (folder / "sites.csv").write_text(
+        "name,slug,status,region,facility,time_zone,description\n"
+        "Tour Site,tour-site,active,,,,A site from NetBox\n", encoding="utf-8")
+    (folder / "racks.csv").write_text(
+        "site,location,name,status,type,width,u_height\n"
+        "Tour Site,,Rack 1,active,4-post-cabinet,19,42\n", encoding="utf-8")
+    (folder / "devices.csv").write_text(
+        "name,role,manufacturer,device_type,status,site,rack,position,serial\n"
+        "tour-sw-01,Access Switch,Cisco,C9300-48P,active,Tour Site,Rack 1,40,FOC001\n"
+        "tour-sw-02,Access Switch,Cisco,C9300-48P,active,Tour Site,Rack 1,41,FOC002\n",
+        encoding="utf-8")
+    (folder / "scanner-export.csv").write_text(
+        "tag,location\nSRV-001,A-101\nPC-0001,A-301\nNO-SUCH-TAG,A-301\n", encoding="utf-8")
+
+
+def _user_env(home: Path) -> dict[str, str]:
+    """A new shell: no CMDB_* variables, the working copy's .venv activated."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMDB_")}
+    env["PATH"] = f"{Path(CMDB).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["HOME"] = str(home)
+    env.pop("XDG_DATA_HOME", None)
+    return env
+
+
+def test_the_readme_tour_as_printed_against_the_demo_estate(tmp_path):
+    working_copy, home = tmp_path / "cmdb", tmp_path / "home"
+    working_copy.mkdir()
+    home.mkdir()
+    _inputs(working_copy)
+    # make run: the demo into ./data, then cmdb serve
+    loaded = subprocess.run([CMDB, "demo", "--if-empty"], cwd=working_copy, capture_output=True,
+                            text=True, timeout=START_TIMEOUT,
+                            env={**_user_env(home), "CMDB_DATA_DIR": str(working_copy / "data")})
+    assert loaded.returncode == 0, loaded.stderr
+    served = Served(working_copy / "data", working_copy)
+    env = _user_env(home)
+    failures: list[str] = []
+    try:
+        with raw_printer_port() as (printer, received):
+            for command in readme_commands():
+                if command not in NOT_RUN:
+                    failures += _run(command, TOUR[command], working_copy, tmp_path, env, printer)
+        assert failures == [], "\n\n".join(failures)
+        assert received.startswith(b"^XA") and b"/s/" in received
+    finally:
+        assert served.stop(signal.SIGTERM) == 0, served.output
+    # every command used the register make run made: none was created anywhere else
+    assert not (home / ".local").exists()
+    assert sorted(p.name for p in working_copy.iterdir() if p.is_dir()) == ["data"]
+    with zipfile.ZipFile(working_copy / "register.xlsx") as workbook:
+        assert workbook.namelist()
+
+
+def _run(command: str, expect: Expect, working_copy: Path, tmp_path: Path, env: dict[str, str],
+         printer: str) -> list[str]:
+    """What is wrong with what ``command`` did, as sentences (none when it did as documented)."""
+    if expect.empty_register:
+        env = {**env, "CMDB_DATA_DIR": str(tmp_path / "empty-register")}
+    result = subprocess.run(["bash", "-c", command.replace(README_PRINTER, printer)],
+                            cwd=working_copy, env=env, capture_output=True, text=True,
+                            timeout=START_TIMEOUT)
+    said = result.stdout + result.stderr
+    wrong = []
+    if result.returncode != expect.exit:
+        wrong.append(f"exit status {result.returncode}, not {expect.exit}")
+    if "Traceback" in said:
+        wrong.append("printed a traceback")
+    wrong += [f"did not say {text!r}" for text in expect.says if text not in said]
+    for name, start in expect.writes:
+        path = working_copy / name
+        if not (path.exists() and path.read_bytes().startswith(start)):
+            wrong.append(f"did not write {name}")
+    if not expect.empty_register and ("register:" in said or "new, empty" in said):
+        wrong.append("used another register than the one make run serves")
+    return [f"{command}: " + "; ".join(wrong) + f"\n{said}"] if wrong else []
