@@ -39,11 +39,15 @@ def cli_actor() -> str:
 @contextlib.contextmanager
 def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting the JVM is slow
     from cmdb.graph import Graph
-    from cmdb.graph.engine import stop_on_signals
+    from cmdb.graph.engine import published_engine, stop_on_signals
 
     settings = get_settings()
     announce_register(settings)
-    graph = Graph.connect(settings)
+    if settings.embedded and settings.engine_idle_seconds > 0 and not published_engine(settings):
+        err_console.print(f"starting the engine (a few seconds); it stays up for the next "
+                          f"commands until {settings.engine_idle_seconds // 60 or 1} minute(s) "
+                          "pass without one", markup=False, highlight=False)
+    graph = Graph.connect(settings, background=True)
     stop_on_signals()
     try:
         yield graph

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     neo4j_database: str | None = None
     data_dir: Path = Field(default_factory=_default_data_dir)
     engine_heap: str = "2g"
+    # A command that finds no engine running starts one in the background, kept this long
+    # after its last use for the next commands; 0: each command starts its own.
+    engine_idle_seconds: int = 300
 
     # API and pages.
     base_url: str = "http://127.0.0.1:8000"

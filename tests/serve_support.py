@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -79,3 +82,19 @@ class Served:
 
 def crash_files(*roots: Path) -> list[Path]:
     return [p for root in roots for p in root.rglob("hs_err_pid*")]
+
+
+def stop_background_engine(data_dir: Path) -> None:
+    """End the background engine a command left running for ``data_dir``, if there is one."""
+    try:
+        published = json.loads((data_dir / "engine.json").read_text())
+    except (OSError, ValueError):
+        return
+    if not published.get("background"):
+        return
+    pid = int(published["pid"])
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while (data_dir / "engine.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.printer_listener import raw_printer_port
-from tests.serve_support import CMDB, START_TIMEOUT, Served
+from tests.serve_support import CMDB, START_TIMEOUT, Served, stop_background_engine
 from tests.spreadsheets import xlsx_bytes
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -162,7 +162,11 @@ def test_the_readme_tour_as_printed_against_the_demo_estate(tmp_path):
         assert failures == [], "\n\n".join(failures)
         assert received.startswith(b"^XA") and b"/s/" in received
     finally:
-        assert served.stop(signal.SIGTERM) == 0, served.output
+        try:
+            assert served.stop(signal.SIGTERM) == 0, served.output
+        finally:
+            for register in (working_copy / "data", tmp_path / "empty-register"):
+                stop_background_engine(register)
     # every command used the register make run made: none was created anywhere else
     assert not (home / ".local").exists()
     assert sorted(p.name for p in working_copy.iterdir() if p.is_dir()) == ["data"]

@@ -1,10 +1,16 @@
 """Reaching the graph engine: Neo4j when ``CMDB_NEO4J_URI`` is set, else the embedded engine.
 
 The embedded engine is an ArcadeDB server (from the ``arcadedb-embedded`` wheel, with its own
-JRE) hosted in this process, speaking Bolt on loopback. A database directory can be opened by
-one process at a time, so the process that starts the engine publishes its Bolt address in
-``engine.json`` in the data directory; another ``cmdb`` process finds it there and connects to
-the running engine instead of failing on the lock.
+JRE) speaking Bolt on loopback. A database directory can be opened by one process at a time, so
+the process that starts the engine publishes its Bolt address in ``engine.json`` in the data
+directory; another ``cmdb`` process finds it there and connects to the running engine instead
+of failing on the lock.
+
+Short commands do not pay the engine's start-up each time: the first one starts it in a
+background process of its own (``cmdb.graph.engine_host``), which the next commands reuse and
+which stops by itself once no process has used it for ``engine_idle_seconds``. Processes using a
+background engine hold a shared lock on ``engine.clients``; the host stops only when it can take
+that lock exclusively, so it never stops under a user.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +44,9 @@ log = logging.getLogger(__name__)
 ENGINE_FILE = "engine.json"
 PASSWORD_FILE = REGISTER_MARKER
 LOCK_FILE = "engine.lock"
+CLIENTS_FILE = "engine.clients"
+HOST_LOG = "engine-host.log"
+HOST_START_TIMEOUT = 180
 DATABASES_DIR = "databases"
 LOG_DIR = "log"
 
@@ -60,8 +70,10 @@ class EmbeddedServer:
     _running: dict[Path, "EmbeddedServer"] = {}
     _guard = threading.Lock()
 
-    def __init__(self, data_dir: Path, password: str, database: str, heap: str):
+    def __init__(self, data_dir: Path, password: str, database: str, heap: str, *,
+                 background: bool = False):
         self.data_dir = data_dir
+        self.background = background
         self.password = password
         self.database = database
         self.heap = heap
@@ -94,7 +106,7 @@ class EmbeddedServer:
             os.chdir(previous_cwd)
         write_private(self.data_dir / ENGINE_FILE, json.dumps({
             "pid": os.getpid(), "bolt_uri": self.uri, "database": self.database,
-            "started_at": time.time()}))
+            "started_at": time.time(), "background": self.background}))
         EmbeddedServer._running[self.data_dir] = self
         atexit.register(self.stop)
 
@@ -221,36 +233,141 @@ def _published_engine(data_dir: Path) -> dict | None:
     return None
 
 
-def embedded_endpoint(settings: Settings, *, start: bool = True) -> Endpoint:
+def embedded_endpoint(settings: Settings, *, start: bool = True,
+                      background: bool = False) -> Endpoint:
     """The Bolt endpoint of the embedded engine for ``settings.data_dir``.
 
     Uses the engine this process already hosts, else one another process published, else
-    starts one here (stopped again at exit).
+    starts one: in a background process of its own when ``background`` (and the settings keep
+    one for a while), otherwise here, stopped again at exit.
     """
-    data_dir = settings.data_dir.expanduser().resolve()
+    data_dir = resolved_data_dir(settings)
     try:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise EngineUnavailable(f"Cannot create the data directory {data_dir}: {exc}") from exc
     password = _root_password(data_dir)
     description = f"embedded engine in {data_dir}"
-    with EmbeddedServer._guard, _file_lock(data_dir / LOCK_FILE):
+    background = background and settings.engine_idle_seconds > 0
+    with EmbeddedServer._guard:
         server = EmbeddedServer.running_in_this_process(data_dir)
-        if server is None:
+        if server is not None:
+            return Endpoint(server.uri, "root", password, server.database, description)
+        # Before reading engine.json: a background host stops only while nobody holds this.
+        _use_background_engines(data_dir)
+        with _file_lock(data_dir / LOCK_FILE):
             published = _published_engine(data_dir)
-            if published:
-                return Endpoint(published["bolt_uri"], "root", password,
-                                published.get("database", settings.database), description)
-            if not start:
+            if published is None and not start:
                 raise EngineUnavailable(f"No engine is running for {data_dir}")
-            server = EmbeddedServer(data_dir, password, settings.database, settings.engine_heap)
-            try:
-                server.start()
-            except Exception as exc:
-                raise EngineUnavailable(
-                    f"Could not start the embedded engine in {data_dir}: {exc}",
-                    {"data_dir": str(data_dir)}) from exc
-        return Endpoint(server.uri, "root", password, server.database, description)
+            host = None
+            if published is None and background:
+                host = _spawn_host(data_dir, settings)
+            elif published is None:
+                server = EmbeddedServer(data_dir, password, settings.database, settings.engine_heap)
+                try:
+                    server.start()
+                except Exception as exc:
+                    raise EngineUnavailable(
+                        f"Could not start the embedded engine in {data_dir}: {exc}",
+                        {"data_dir": str(data_dir)}) from exc
+        if host is not None:
+            published = _wait_for_host(host, data_dir)
+        if server is not None:
+            _stop_using_background_engines(data_dir)
+            return Endpoint(server.uri, "root", password, server.database, description)
+        if not published.get("background"):
+            _stop_using_background_engines(data_dir)
+        return Endpoint(published["bolt_uri"], "root", password,
+                        published.get("database", settings.database), description)
+
+
+def resolved_data_dir(settings: Settings) -> Path:
+    return settings.data_dir.expanduser().resolve()
+
+
+def published_engine(settings: Settings) -> dict | None:
+    """The engine another process runs for this register, if one does."""
+    return _published_engine(resolved_data_dir(settings))
+
+
+# ---------------------------------------------------------------------------------------
+# A background engine for short commands
+
+_client_locks: dict[Path, int] = {}
+
+
+def _use_background_engines(data_dir: Path) -> None:
+    """Hold the shared lock that keeps a background engine of ``data_dir`` running."""
+    if data_dir in _client_locks:
+        return
+    fd = os.open(data_dir / CLIENTS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_SH)  # waits while a host is stopping
+    _client_locks[data_dir] = fd
+
+
+def _stop_using_background_engines(data_dir: Path) -> None:
+    fd = _client_locks.pop(data_dir, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def _spawn_host(data_dir: Path, settings: Settings) -> subprocess.Popen:
+    log_dir = data_dir / LOG_DIR
+    log_dir.mkdir(mode=0o700, exist_ok=True)
+    env = {**os.environ, "CMDB_DATA_DIR": str(data_dir), "CMDB_ENGINE_HEAP": settings.engine_heap,
+           "CMDB_NEO4J_DATABASE": settings.database,
+           "CMDB_ENGINE_IDLE_SECONDS": str(settings.engine_idle_seconds)}
+    env.pop("CMDB_NEO4J_URI", None)
+    with open(log_dir / HOST_LOG, "ab") as host_log:
+        # its own session: Ctrl-C in the shell that started it does not reach it
+        return subprocess.Popen([sys.executable, "-m", "cmdb.graph.engine_host"], cwd=data_dir,
+                                env=env, stdin=subprocess.DEVNULL, stdout=host_log,
+                                stderr=host_log, start_new_session=True, close_fds=True)
+
+
+def _wait_for_host(host: subprocess.Popen, data_dir: Path) -> dict:
+    deadline = time.monotonic() + HOST_START_TIMEOUT
+    while time.monotonic() < deadline:
+        published = _published_engine(data_dir)
+        if published is not None:
+            return published
+        if host.poll() is not None:
+            raise EngineUnavailable(
+                f"The engine for {data_dir} stopped while starting (exit status "
+                f"{host.returncode}); see {data_dir / LOG_DIR / HOST_LOG}",
+                {"data_dir": str(data_dir)})
+        time.sleep(0.1)
+    raise EngineUnavailable(f"The engine for {data_dir} did not start within "
+                            f"{HOST_START_TIMEOUT} s; see {data_dir / LOG_DIR / HOST_LOG}",
+                            {"data_dir": str(data_dir)})
+
+
+def run_background_host(settings: Settings) -> None:
+    """Host the engine of ``settings.data_dir`` until nobody has used it for a while."""
+    data_dir = resolved_data_dir(settings)
+    password = _root_password(data_dir)
+    with EmbeddedServer._guard, _file_lock(data_dir / LOCK_FILE):
+        if _published_engine(data_dir) is not None:
+            return  # another process started one meanwhile
+        server = EmbeddedServer(data_dir, password, settings.database, settings.engine_heap,
+                                background=True)
+        server.start()
+    stop_on_signals()
+    clients = os.open(data_dir / CLIENTS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    last_used = time.monotonic()
+    while True:
+        time.sleep(0.5)
+        try:
+            fcntl.flock(clients, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            last_used = time.monotonic()
+            continue
+        try:
+            if time.monotonic() - last_used >= settings.engine_idle_seconds:
+                server.stop()  # under the lock: a new user waits, then finds no engine
+                return
+        finally:
+            fcntl.flock(clients, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -284,9 +401,9 @@ def stop_on_signals() -> None:
 _open_drivers: "weakref.WeakKeyDictionary[Driver, str]" = weakref.WeakKeyDictionary()
 
 
-def endpoint_for(settings: Settings) -> Endpoint:
+def endpoint_for(settings: Settings, *, background: bool = False) -> Endpoint:
     if settings.embedded:
-        return embedded_endpoint(settings)
+        return embedded_endpoint(settings, background=background)
     return Endpoint(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password or "",
                     settings.database, f"Neo4j at {settings.neo4j_uri}")
 

@@ -283,8 +283,11 @@ class Graph:
     # -- plumbing
 
     @classmethod
-    def connect(cls, settings: Settings, *, bootstrap: bool = True) -> "Graph":
-        endpoint: Endpoint = endpoint_for(settings)
+    def connect(cls, settings: Settings, *, bootstrap: bool = True,
+                background: bool = False) -> "Graph":
+        """``background``: with no engine running, start one in a process of its own that the
+        next commands reuse (see ``cmdb.graph.engine``), rather than in this process."""
+        endpoint: Endpoint = endpoint_for(settings, background=background)
         graph = cls(open_driver(endpoint), endpoint.database, endpoint.description)
         if bootstrap:
             graph.bootstrap_schema()
