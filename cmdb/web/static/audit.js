@@ -45,6 +45,8 @@
     if (!list) return;
     var count = document.querySelector('[data-count="' + name + '"]');
     if (count) count.textContent = String(data.total);
+    var section = document.getElementById("section-" + name);
+    if (section) section.classList.toggle("empty", data.total === 0);
     var showExpected = list.getAttribute("data-expected") === "1";
     var showFound = list.getAttribute("data-found") === "1";
     var showReason = list.getAttribute("data-reason") === "1";
