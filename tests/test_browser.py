@@ -287,10 +287,17 @@ OVERFLOW_JS = """() => {
       + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
       + ' "' + (e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40) + '"';
   const box = r => `[${Math.round(r.left)}, ${Math.round(r.top)}, ${Math.round(r.right)}, ${Math.round(r.bottom)}]`;
+  // the "visually hidden" pattern: text for screen readers in a 1px box clipped away
+  const hiddenOnPurpose = e => {
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      if (style(a).position === 'absolute' && style(a).clip !== 'auto') return true;
+    }
+    return false;
+  };
   const problems = [];
   for (const e of document.body.querySelectorAll('*')) {
     if (['SCRIPT', 'STYLE', 'TITLE', 'BR', 'OPTION'].includes(e.tagName.toUpperCase())) continue;
-    if (e.closest('.visually-hidden, defs, marker')) continue;
+    if (e.closest('defs, marker') || hiddenOnPurpose(e)) continue;
     const r = e.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;  // not drawn, or an empty line
     if (!e.checkVisibility({visibilityProperty: true})) continue;  // e.g. inside a closed <details>
@@ -373,7 +380,7 @@ PICTURE_JS = """() => {
 }"""
 
 
-def test_impact_page_on_a_laptop(live_server, screens, demo):
+def test_impact_page_on_a_laptop_and_a_phone(live_server, screens, demo):
     from cmdb.impact.service import impact
 
     page, graph = screens["laptop"], demo["graph"]
@@ -391,6 +398,11 @@ def test_impact_page_on_a_laptop(live_server, screens, demo):
     listed = page.locator("main a.key").all_inner_texts()
     assert sorted(listed) == sorted(a["key"] for a in result["affected"][:500])
     shoot(page, "laptop-impact")
+
+    phone = screens["phone"]  # on a phone the picture shrinks to the screen, the table turns into cards
+    sign_in_quietly(phone, live_server, token, "/impact?keys=A-101")
+    nothing_overflows(phone)
+    shoot(phone, "phone-impact")
 
     page.goto(live_server + page.locator("#impact-picture").get_attribute("src"))
     drawn = page.evaluate(PICTURE_JS)

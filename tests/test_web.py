@@ -290,7 +290,7 @@ def test_location_picker_json(app, tokens):
 def test_ci_detail_has_relationships_and_history(app, tokens):
     c = signed_in(app, tokens["viewer"])
     body = c.get("/cis/HW-1").text
-    assert "RUNS_ON" in body and "APP-1" in body and "LOCATED_IN" in body
+    assert "← runs on" in body and "APP-1" in body and "located in →" in body
     assert "create" in body and "by test" in body
     assert c.get("/cis/NOPE").status_code == 404
 
