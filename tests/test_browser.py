@@ -332,6 +332,14 @@ def nothing_overflows(page) -> None:
     assert problems == [], f"{page.url}:\n" + "\n".join(problems[:30])
 
 
+def keys_unbroken(page) -> int:
+    """Every key shown as a key stays on one line (never split at its hyphen); how many."""
+    lines = page.evaluate("""() => [...document.querySelectorAll('main .key')]
+        .filter(e => e.checkVisibility()).map(e => [e.textContent, e.getClientRects().length])""")
+    assert [key for key, n in lines if n != 1] == []
+    return len(lines)
+
+
 @pytest.fixture
 def screens(browser):
     """A page on each screen, by name ("laptop", "phone")."""
@@ -395,6 +403,7 @@ def test_impact_page_on_a_laptop_and_a_phone(live_server, screens, demo):
         return [i.getBoundingClientRect().width, i.parentElement.clientWidth, i.naturalWidth]; }""")
     assert 0 < frame[0] <= frame[1], f"the picture ({frame[0]}px) is wider than its frame ({frame[1]}px)"
     # each affected CI is listed once on the page, in the table
+    assert keys_unbroken(page) > len(result["affected"])
     listed = page.locator("main a.key").all_inner_texts()
     assert sorted(listed) == sorted(a["key"] for a in result["affected"][:500])
     shoot(page, "laptop-impact")
@@ -402,6 +411,7 @@ def test_impact_page_on_a_laptop_and_a_phone(live_server, screens, demo):
     phone = screens["phone"]  # on a phone the picture shrinks to the screen, the table turns into cards
     sign_in_quietly(phone, live_server, token, "/impact?keys=A-101")
     nothing_overflows(phone)
+    assert keys_unbroken(phone) > len(result["affected"])
     shoot(phone, "phone-impact")
 
     page.goto(live_server + page.locator("#impact-picture").get_attribute("src"))
@@ -448,6 +458,7 @@ def test_audit_page_on_a_laptop_and_a_phone(live_server, screens, demo):
         control.click()
         assert page.locator("#list-missing").is_visible()
         assert control.locator(".hide-list").is_visible() and control.locator(".show-list").is_hidden()
+        assert keys_unbroken(page) >= len(missing[:200])
         shown = {t.split()[0] for t in page.locator("#list-missing li").all_inner_texts()}
         assert shown == {e["key"] for e in missing[:200]}
         nothing_overflows(page)
@@ -455,6 +466,10 @@ def test_audit_page_on_a_laptop_and_a_phone(live_server, screens, demo):
         assert page.js_errors == []
 
     close_campaign(graph, campaign, actor="test", settings=Settings())
+    for name, page in screens.items():  # the open pages notice, say so and stop polling
+        page.locator("#audit[data-polling=off]").wait_for()
+        assert page.locator("#updated").inner_text() == \
+            "This campaign has been closed: reload the page for its final figures."
     for name, page in screens.items():
         page.goto(live_server + url)
         assert page.locator("#audit").get_attribute("data-polling") == "off"
