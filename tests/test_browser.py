@@ -1,7 +1,9 @@
 """The pages in a real browser: Debian's chromium driven by Playwright, on a phone-sized screen.
 
 The app runs as a live uvicorn server in a thread of this process, on the test's graph.
-Screenshots of the key pages go to tests/artifacts/.
+Screenshots of the key pages go to tests/artifacts/ (or $CMDB_TEST_ARTIFACTS). The layout
+tests open the impact, audit and scan pages on a laptop and a phone screen, check in the page
+that no element sticks out of the viewport or out of its parent, and keep a screenshot of each.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from tests.web_support import XSS_NAME
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(os.environ.get("CMDB_TEST_ARTIFACTS") or Path(__file__).parent / "artifacts")
 PHONE = {"width": 360, "height": 740}
+SCREENS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -269,3 +272,263 @@ def test_browser_is_required_unless_skipped_on_purpose(monkeypatch):
         _require_browser(skip=True)
 
 
+
+
+# --- layout on a laptop and a phone ----------------------------------------------------------
+
+# Every visible element inside the viewport's width and inside its parent's box, and no box
+# whose content is wider than itself. Elements inside a container that scrolls on purpose
+# (overflow auto/scroll: wide tables) are judged against that container only.
+OVERFLOW_JS = """() => {
+  const viewport = document.documentElement.clientWidth;
+  const style = e => getComputedStyle(e);
+  const scrolls = e => ['auto', 'scroll'].includes(style(e).overflowX);
+  const describe = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+      + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
+      + ' "' + (e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40) + '"';
+  const box = r => `[${Math.round(r.left)}, ${Math.round(r.top)}, ${Math.round(r.right)}, ${Math.round(r.bottom)}]`;
+  // the "visually hidden" pattern: text for screen readers in a 1px box clipped away
+  const hiddenOnPurpose = e => {
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      if (style(a).position === 'absolute' && style(a).clip !== 'auto') return true;
+    }
+    return false;
+  };
+  const problems = [];
+  for (const e of document.body.querySelectorAll('*')) {
+    if (['SCRIPT', 'STYLE', 'TITLE', 'BR', 'OPTION'].includes(e.tagName.toUpperCase())) continue;
+    if (e.closest('defs, marker') || hiddenOnPurpose(e)) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;  // not drawn, or an empty line
+    if (!e.checkVisibility({visibilityProperty: true})) continue;  // e.g. inside a closed <details>
+    let scroller = null;
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (scrolls(a)) { scroller = a; break; }
+    }
+    if (!scroller && (r.left < -0.5 || r.right > viewport + 0.5)) {
+      problems.push(`${describe(e)} ${box(r)} sticks out of the ${viewport}px viewport`);
+    }
+    const parent = e.parentElement;
+    const position = style(e).position;
+    if (parent && parent !== document.body && !scrolls(parent) && !['absolute', 'fixed'].includes(position)) {
+      const p = parent.getBoundingClientRect();
+      if (r.left < p.left - 1 || r.right > p.right + 1 || r.top < p.top - 1 || r.bottom > p.bottom + 1) {
+        problems.push(`${describe(e)} ${box(r)} is outside its parent ${describe(parent)} ${box(p)}`);
+      }
+    }
+    // (a text field scrolls its own text: the picker shows the whole choice under it)
+    if (e instanceof HTMLElement && !scrolls(e) && style(e).display !== 'inline'
+        && !['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName)
+        && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1) {
+      problems.push(`${describe(e)}: its content is ${e.scrollWidth}px wide in a ${e.clientWidth}px box`);
+    }
+  }
+  return problems;
+}"""
+
+
+def nothing_overflows(page) -> None:
+    problems = page.evaluate(OVERFLOW_JS)
+    assert problems == [], f"{page.url}:\n" + "\n".join(problems[:30])
+
+
+def keys_unbroken(page) -> int:
+    """Every key shown as a key stays on one line (never split at its hyphen); how many."""
+    lines = page.evaluate("""() => [...document.querySelectorAll('main .key')]
+        .filter(e => e.checkVisibility()).map(e => [e.textContent, e.getClientRects().length])""")
+    assert [key for key, n in lines if n != 1] == []
+    return len(lines)
+
+
+@pytest.fixture
+def screens(browser):
+    """A page on each screen, by name ("laptop", "phone")."""
+    contexts, pages = [], {}
+    for name, viewport in SCREENS.items():
+        phone_like = name == "phone"
+        context = browser.new_context(viewport=viewport, device_scale_factor=2 if phone_like else 1,
+                                      is_mobile=phone_like, has_touch=phone_like)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.js_errors = errors  # type: ignore[attr-defined]
+        contexts.append(context)
+        pages[name] = page
+    yield pages
+    for context in contexts:
+        context.close()
+
+
+def sign_in_quietly(page, base: str, token: str, next_path: str) -> None:
+    page.goto(f"{base}/signin?next={next_path}")
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(base + next_path) + "$"))
+
+
+# Each box of the impact picture holds its two texts, and the drawing holds everything.
+PICTURE_JS = """() => {
+  const svg = document.documentElement;
+  const [x0, y0, width, height] = svg.getAttribute('viewBox').split(' ').map(Number);
+  const problems = [];
+  const inside = (b, o) => b.x >= o.x - 0.5 && b.y >= o.y - 0.5
+      && b.x + b.width <= o.x + o.width + 0.5 && b.y + b.height <= o.y + o.height + 0.5;
+  for (const g of svg.querySelectorAll('g')) {
+    const rect = g.querySelector('rect').getBBox();
+    for (const t of g.querySelectorAll('text')) {
+      if (!inside(t.getBBox(), rect)) problems.push(`"${t.textContent}" is wider than its box`);
+    }
+  }
+  for (const e of svg.querySelectorAll('text, rect, path')) {
+    if (e.closest('defs')) continue;
+    if (!inside(e.getBBox(), {x: x0, y: y0, width, height})) problems.push(`${e.tagName} "${e.textContent}" is cut off`);
+  }
+  return {problems, boxes: svg.querySelectorAll('g').length};
+}"""
+
+
+def test_impact_page_on_a_laptop_and_a_phone(live_server, screens, demo):
+    from cmdb.impact.service import impact
+
+    page, graph = screens["laptop"], demo["graph"]
+    token = create_token(graph, "reviewer", "reviewer", created_by="test")
+    sign_in_quietly(page, live_server, token, "/impact?keys=A-101")
+    result = impact(graph, ["A-101"])
+    nothing_overflows(page)
+    picture = page.locator("#impact-picture")
+    picture.wait_for()
+    assert page.evaluate("document.getElementById('impact-picture').complete")
+    frame = page.evaluate("""() => { const i = document.getElementById('impact-picture');
+        return [i.getBoundingClientRect().width, i.parentElement.clientWidth, i.naturalWidth]; }""")
+    assert 0 < frame[0] <= frame[1], f"the picture ({frame[0]}px) is wider than its frame ({frame[1]}px)"
+    # each affected CI is listed once on the page, in the table
+    assert keys_unbroken(page) > len(result["affected"])
+    listed = page.locator("main a.key").all_inner_texts()
+    assert sorted(listed) == sorted(a["key"] for a in result["affected"][:500])
+    shoot(page, "laptop-impact")
+
+    phone = screens["phone"]  # on a phone the picture shrinks to the screen, the table turns into cards
+    sign_in_quietly(phone, live_server, token, "/impact?keys=A-101")
+    nothing_overflows(phone)
+    assert keys_unbroken(phone) > len(result["affected"])
+    shoot(phone, "phone-impact")
+
+    page.goto(live_server + page.locator("#impact-picture").get_attribute("src"))
+    drawn = page.evaluate(PICTURE_JS)
+    assert drawn["problems"] == []
+    assert drawn["boxes"] == min(300, 1 + len(result["affected"]))
+    page.screenshot(path=str(ARTIFACTS / "laptop-impact-picture.png"))  # an SVG document: no full_page
+    assert page.js_errors == []
+
+
+def test_audit_page_on_a_laptop_and_a_phone(live_server, screens, demo):
+    from cmdb.audit.service import close_campaign, reconcile_campaign, record_scan
+    from cmdb.settings import Settings
+
+    graph, campaign = demo["graph"], demo["campaign"]
+    token = create_token(graph, "auditor", "auditor", created_by="test")
+    found = demo["expected"][:3]
+    for entry in found:
+        record_scan(graph, campaign.id, entry["key"], "A-101", actor="test", source="scan_page")
+    record_scan(graph, campaign.id, "STRAY-0001", "A-101", actor="test", source="scan_page")
+    missing = reconcile_campaign(graph, campaign.id)["missing"]
+    assert len(missing) > 20  # long enough to start folded
+    url = f"/audits/{campaign.id}"
+
+    for name, page in screens.items():
+        sign_in_quietly(page, live_server, token, url)
+        root = page.locator("#audit")
+        assert root.get_attribute("data-polling") == "on"
+        assert page.locator("#updated").inner_text() in ("Updates every few seconds.",) \
+            or page.locator("#updated").inner_text().startswith("Updated ")
+        # chart labels: readable, never larger than the page title, nothing cut off
+        sizes = page.evaluate("""() => [parseFloat(getComputedStyle(document.querySelector('h1')).fontSize),
+            Math.max(...[...document.querySelectorAll('#chart .bar-label')].map(e => parseFloat(getComputedStyle(e).fontSize)))]""")
+        assert 12 <= sizes[1] < sizes[0], f"chart labels {sizes[1]}px, title {sizes[0]}px"
+        labels = page.locator("#chart .bar-label").all_inner_texts()
+        assert {"Shanghai HQ 上海总部 › Building A", "Shanghai HQ 上海总部 › Building B"} <= set(labels)
+        nothing_overflows(page)
+        shoot(page, f"{name}-audit")
+
+        # "Missing" is folded behind a visible control that says it opens
+        control = page.locator("#section-missing > summary")
+        assert control.locator(".show-list").is_visible()
+        assert page.locator("#list-missing").is_hidden()
+        control.click()
+        assert page.locator("#list-missing").is_visible()
+        assert control.locator(".hide-list").is_visible() and control.locator(".show-list").is_hidden()
+        assert keys_unbroken(page) >= len(missing[:200])
+        shown = {t.split()[0] for t in page.locator("#list-missing li").all_inner_texts()}
+        assert shown == {e["key"] for e in missing[:200]}
+        nothing_overflows(page)
+        page.screenshot(path=str(ARTIFACTS / f"{name}-audit-missing-open.png"))
+        assert page.js_errors == []
+
+    close_campaign(graph, campaign, actor="test", settings=Settings())
+    for name, page in screens.items():  # the open pages notice, say so and stop polling
+        page.locator("#audit[data-polling=off]").wait_for()
+        assert page.locator("#updated").inner_text() == \
+            "This campaign has been closed: reload the page for its final figures."
+    for name, page in screens.items():
+        page.goto(live_server + url)
+        assert page.locator("#audit").get_attribute("data-polling") == "off"
+        updated = page.locator("#updated").inner_text()
+        assert updated.startswith("Closed ") and "no longer updates" in updated
+        assert "every few seconds" not in page.locator("main").inner_text()
+        assert page.locator(".status-closed").first.inner_text() == "Closed"
+        nothing_overflows(page)
+        shoot(page, f"{name}-audit-closed")
+        assert page.js_errors == []
+
+
+def test_scan_page_on_a_laptop_and_a_phone(live_server, screens, demo):
+    graph = demo["graph"]
+    key = demo["expected"][0]["key"]
+    for name, page in screens.items():
+        sign_in_quietly(page, live_server, demo["token"], f"/s/{key}")
+        button = page.locator("#found-here")
+        bottom = button.evaluate("b => b.getBoundingClientRect().bottom")
+        assert bottom <= SCREENS[name]["height"], f"Found here ends at {bottom}px, below the fold"
+        assert page.locator(".status-in_use").inner_text() == "In use"
+        nothing_overflows(page)
+        shoot(page, f"{name}-scan")
+        assert page.js_errors == []
+
+
+def test_found_here_on_a_missing_asset_says_what_to_do(live_server, screens, demo):
+    graph = demo["graph"]
+    key = demo["expected"][1]["key"]
+    graph.update_ci(key, {"status": "missing"}, actor="test")
+    auditor = create_token(graph, "auditor", "auditor", created_by="test")
+
+    page = screens["phone"]  # an auditor may record scans but not change a status
+    sign_in_quietly(page, live_server, auditor, f"/s/{key}")
+    badge = page.locator(".status-missing")
+    assert badge.inner_text() == "Missing"
+    colours = badge.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert colours == "rgb(179, 38, 30)"  # red, not the grey of the other badges
+    page.locator("#found-here").click()
+    page.wait_for_url(re.compile(r"done=found"))
+    hint = page.locator("#missing-hint").inner_text()
+    assert "still says missing" in hint and "ask asset staff or an administrator" in hint
+    assert page.locator("#restore-status").count() == 0
+    nothing_overflows(page)
+    shoot(page, "phone-scan-missing-auditor")
+
+    page = screens["laptop"]  # asset staff may set it back
+    sign_in_quietly(page, live_server, demo["token"], f"/s/{key}")
+    page.locator("#found-here").click()
+    page.wait_for_url(re.compile(r"done=found"))
+    assert "still says missing" in page.locator("#missing-hint").inner_text()
+    nothing_overflows(page)
+    shoot(page, "laptop-scan-missing")
+    page.get_by_role("button", name="Set its status back to In use").click()
+    page.wait_for_url(re.compile(r"done=restored"))
+    assert page.locator("[role=status]").inner_text() == "Status set back to In use."
+    assert page.locator(".status-in_use").inner_text() == "In use"
+    assert page.locator("#missing-hint").count() == 0
+    assert graph.get_ci(key).properties["status"] == "in_use"
+    history, _ = graph.history(key)
+    assert history[0].source == "scan page: found again, status set back from missing"
+    assert page.js_errors == []

@@ -177,6 +177,36 @@ def test_picture_of_a_large_impact_stays_bounded(graph):
     assert float(root.get("height")) < 2000  # wrapped into columns rather than one tall column
 
 
+def test_picture_boxes_are_as_wide_as_their_text(graph):
+    from cmdb.impact.picture import BOX_PAD, LABEL_SIZE, MAX_BOX_W
+    from cmdb.impact.text_width import text_width
+
+    long_name = "Oracle 数据库集群 for the finance and human resources departments"
+    build(graph, [("APP-LONG", "RUNS_ON", "SRV-1"), ("APP-S", "RUNS_ON", "SRV-1")],
+          props={"APP-LONG": {"name": long_name}, "APP-S": {"name": "短"}})
+    root = ET.fromstring(render_svg(impact(graph, ["SRV-1"])))
+    width = float(root.get("width"))
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    labels = {}
+    for g in root.iter(f"{SVG}g"):
+        rect, label = g.find(f"{SVG}rect"), g.find(f"{SVG}text")
+        labels[g.find(f"{SVG}title").text.split()[1]] = label.text
+        assert text_width(label.text, LABEL_SIZE, bold=True) + 2 * BOX_PAD <= float(rect.get("width")) + 1
+        assert float(rect.get("x")) + float(rect.get("width")) <= width
+    assert labels["APP-S"] == "APP-S · 短"
+    assert labels["APP-LONG"].startswith("APP-LONG · Oracle 数据库集群") and labels["APP-LONG"].endswith("…")
+    assert text_width(labels["APP-LONG"], LABEL_SIZE, bold=True) <= MAX_BOX_W
+
+
+def test_text_width_without_fonts_estimates(monkeypatch):
+    from cmdb.impact import text_width as tw
+
+    monkeypatch.setattr(tw, "_faces", lambda: (None, None))
+    assert tw.text_width("ab", 10) == pytest.approx(2 * 6 * tw.SLACK)
+    assert tw.text_width("数据", 10) == pytest.approx(2 * 10 * tw.SLACK)
+    assert tw.fit("abcdefghij", 10, 40) == "abcde…"  # 6 characters of 6 px, and the slack
+
+
 # --- command line -----------------------------------------------------------------------------
 
 

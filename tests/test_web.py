@@ -164,7 +164,7 @@ def test_xss_name_is_shown_as_text(app, tokens):
 def test_scan_card_shows_the_asset(app, tokens):
     c = signed_in(app, tokens["viewer"])
     body = c.get("/s/HW-1").text
-    for text in ("HW-1", "db server", "server", "PowerEdge R750", "SN-001", "in_use",
+    for text in ("HW-1", "db server", "Server", "PowerEdge R750", "SN-001", ">In use<",
                  "Main site › Building B › Room 101 › Rack R1", "Payroll", "never"):
         assert text in body, text
     assert "Found here" not in body  # a viewer may look, not record
@@ -190,6 +190,52 @@ def test_only_recorders_may_record_a_scan(app, estate, tokens, role):
         assert response.status_code == 403
         assert "may not do this" in response.text
         assert seen is None
+
+
+STATUS_SETTERS = {"asset_staff", "admin"}  # the roles the API lets change a status
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_missing_asset_found_again_can_be_set_back_by_who_may_change_a_status(app, estate, tokens, role):
+    estate.update_ci("HW-1", {"status": "missing"}, actor="test")
+    c = signed_in(app, tokens[role])
+    page = c.get("/s/HW-1").text
+    assert "Registered as missing." in page
+    assert ("Set its status back to In use" in page) == (role in STATUS_SETTERS)
+    response = c.post("/s/HW-1/status", data={"csrf_token": csrf_from(page), "status": "in_use"},
+                      follow_redirects=False)
+    status = estate.get_ci("HW-1").properties["status"]
+    if role in STATUS_SETTERS:
+        assert response.status_code == 303
+        assert response.headers["location"] == "/s/HW-1?done=restored"
+        assert status == "in_use"
+        history, _ = estate.history("HW-1")
+        assert (history[0].actor, history[0].source, history[0].after) == (
+            f"{role}-user", "scan page: found again, status set back from missing", {"status": "in_use"})
+        again = c.post("/s/HW-1/status", data={"csrf_token": csrf_from(page), "status": "in_use"})
+        assert again.status_code == 422
+        assert "HW-1 is registered as in_use, not missing" in again.text
+    else:
+        assert response.status_code == 403
+        assert "may not do this" in response.text
+        assert status == "missing"
+        assert "ask asset staff or an administrator" in page
+
+
+def test_setting_a_status_back_refuses_other_statuses_and_forged_forms(app, estate, tokens):
+    estate.update_ci("HW-1", {"status": "missing"}, actor="test")
+    c = signed_in(app, tokens["admin"])
+    token = csrf_from(c.get("/s/HW-1").text)
+    for data, status, message in (
+            ({"csrf_token": token, "status": "retired"}, 422, "not &#39;retired&#39;"),
+            ({"csrf_token": token}, 422, "set back to &#39;in_use&#39; here"),
+            ({"csrf_token": "forged", "status": "in_use"}, 403, "security token"),
+            ({"status": "in_use"}, 403, "security token")):
+        response = c.post("/s/HW-1/status", data=data, follow_redirects=False)
+        assert (response.status_code, message in response.text) == (status, True), response.text
+    assert estate.get_ci("HW-1").properties["status"] == "missing"
+    refused = c.post("/s/S1-B-101/status", data={"csrf_token": token, "status": "in_use"})
+    assert refused.status_code == 422 and "only hardware is scanned" in refused.text
 
 
 def test_found_here_without_csrf_is_rejected_and_changes_nothing(app, estate, tokens):
@@ -244,7 +290,7 @@ def test_location_picker_json(app, tokens):
 def test_ci_detail_has_relationships_and_history(app, tokens):
     c = signed_in(app, tokens["viewer"])
     body = c.get("/cis/HW-1").text
-    assert "RUNS_ON" in body and "APP-1" in body and "LOCATED_IN" in body
+    assert "← runs on" in body and "APP-1" in body and "located in →" in body
     assert "create" in body and "by test" in body
     assert c.get("/cis/NOPE").status_code == 404
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from cmdb.api.deps import GraphDep, Reviewer, SettingsDep, Viewer
 from cmdb.errors import CMDBError, InvalidInput, UnknownKey
-from cmdb.impact.service import impact, path_text
+from cmdb.impact.service import impact
 from cmdb.web.render import JsonRoute, PageRoute, render
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
@@ -65,10 +65,17 @@ def impact_page(request: Request, user: Reviewer, graph: GraphDep,
     if result is not None:
         query = [("keys", k) for k in chosen] + ([("depth", str(steps))] if steps else [])
         picture_url = "/api/v1/impact/graph.svg?" + urlencode(query)
-        rows = [{**a, "path_text": path_text(a["path"])} for a in result["affected"][:TABLE_LIMIT]]
-    return render(request, "impact.html", status=status, user=user, title="Impact",
+        rows = _table_order(result)[:TABLE_LIMIT]
+    return render(request, "impact.html", status=status, user=user, title="Impact", wide=True,
                   keys_text=", ".join(chosen), depth=depth.strip()[:10], error=error, result=result,
                   rows=rows, picture_url=picture_url, table_limit=TABLE_LIMIT)
+
+
+def _table_order(result: dict) -> list[dict]:
+    """One list of the affected CIs: applications first, most critical first, then the rest
+    nearest first (the order the analysis gives)."""
+    rank = {a["key"]: i for i, a in enumerate(result["summary"]["applications"])}
+    return sorted(result["affected"], key=lambda a: (0, rank[a["key"]]) if a["key"] in rank else (1, 0))
 
 
 @json_router.get("/web/cis.json")

@@ -11,3 +11,7 @@ from cmdb.api.deps import Principal, allow
 # Recording scans: asset staff walk the sites, auditors run campaigns (admins always may).
 Recorder = Annotated[Principal, Depends(allow("asset_staff", "auditor"))]
 RECORDING_ROLES = frozenset(allow("asset_staff", "auditor").allowed_roles)  # type: ignore[attr-defined]
+
+# Setting a status back (a "missing" asset found again): the roles the API lets change a status.
+StatusSetter = Annotated[Principal, Depends(allow("asset_staff"))]
+STATUS_ROLES = frozenset(allow("asset_staff").allowed_roles)  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from cmdb.graph.schema import utc_now, validate_key
 from cmdb.web import audits_bridge
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
-from cmdb.web.roles import RECORDING_ROLES, Recorder
+from cmdb.web.roles import RECORDING_ROLES, STATUS_ROLES, Recorder, StatusSetter
 from cmdb.web.views import ci_view, path_text
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
@@ -32,6 +32,7 @@ PROBLEMS = {
     "label_missing": "Label missing or unreadable",
 }
 NOTE_MAX = 1000
+RESTORED_STATUS = "in_use"
 
 
 def _scan_url(key: str, **query: Any) -> str:
@@ -72,7 +73,8 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
         registered = {"key": view.location_key, "text": view.location_text}
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
                   applications=applications, covering=covering, can_record=can_record,
-                  registered=registered, problems=PROBLEMS, done=done, recorded_in=campaigns)
+                  registered=registered, problems=PROBLEMS, done=done, recorded_in=campaigns,
+                  can_set_status=user.role in STATUS_ROLES)
 
 
 def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
@@ -129,6 +131,26 @@ def report_problem(request: Request, key: str, user: Recorder, graph: GraphDep,
         raise InvalidInput("Pick the location where the asset actually is", field="location")
     n = _record(graph, key, user, location, problem=problem, note=note)
     return redirect(_scan_url(key, done="problem", campaigns=n))
+
+
+@router.post("/s/{key}/status")
+def restore_status(request: Request, key: str, user: StatusSetter, graph: GraphDep,
+                   form: CheckedForm) -> Response:
+    """A hardware item registered as missing is here after all: set it back to in use."""
+    key = _scanned_hardware(graph, key)
+    status = form.get("status", "")
+    if status != RESTORED_STATUS:
+        raise InvalidInput(f"A missing asset can be set back to {RESTORED_STATUS!r} here, not {status[:40]!r}",
+                           field="status", value=status[:40], allowed=[RESTORED_STATUS])
+    current = graph.get_ci(key)
+    if current.properties.get("status") != "missing":
+        raise InvalidInput(f"{key} is registered as {current.properties.get('status') or 'no status'}, "
+                           "not missing; its status was left as it is", field="status",
+                           value=current.properties.get("status"))
+    graph.update_ci(key, {"status": RESTORED_STATUS}, actor=user.actor,
+                    expected_revision=current.revision,
+                    source="scan page: found again, status set back from missing")
+    return redirect(_scan_url(key, done="restored"))
 
 
 @router.post("/s/{key}/unexpected")

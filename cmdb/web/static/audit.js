@@ -1,5 +1,6 @@
-// Audit progress: poll the JSON every few seconds and redraw; continuous scanning mode.
-// Everything from the server is inserted with textContent / SVG attributes, never as HTML.
+// Audit progress: poll the JSON every few seconds and redraw (open campaigns only);
+// continuous scanning mode.
+// Everything from the server is inserted with textContent, never as HTML.
 (function () {
   "use strict";
   var root = document.getElementById("audit");
@@ -7,7 +8,6 @@
   var campaign = root.getAttribute("data-campaign");
   var csrf = root.getAttribute("data-csrf");
   var base = "/audits/" + encodeURIComponent(campaign);
-  var SVG = "http://www.w3.org/2000/svg";
   var POLL_MS = 3000;
 
   function percent(v) {
@@ -15,23 +15,28 @@
     return (v === 0 || v === 100) ? v.toFixed(0) + "%" : v.toFixed(1) + "%";
   }
   function el(tag, text) { var e = document.createElement(tag); if (text !== undefined) e.textContent = text; return e; }
-  function svg(tag, attrs, text) {
-    var e = document.createElementNS(SVG, tag);
-    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
 
   function drawChart(groups) {
     var chart = document.getElementById("chart");
-    while (chart.firstChild) chart.removeChild(chart.firstChild);
-    chart.setAttribute("viewBox", "0 0 320 " + Math.max(groups.length, 1) * 48);
-    groups.forEach(function (g, i) {
-      var y = i * 48;
-      chart.appendChild(svg("text", { x: 0, y: y + 14 }, g.label));
-      chart.appendChild(svg("rect", { "class": "todo", x: 0, y: y + 20, width: 256, height: 18, rx: 3 }));
-      chart.appendChild(svg("rect", { "class": "done", x: 0, y: y + 20, width: ((g.percent || 0) * 2.56).toFixed(1), height: 18, rx: 3 }));
-      chart.appendChild(svg("text", { x: 262, y: y + 34 }, percent(g.percent)));
+    chart.textContent = "";
+    groups.forEach(function (g) {
+      var li = el("li");
+      var label = el("span", g.label);
+      label.className = "bar-label";
+      var row = el("span");
+      row.className = "bar-row";
+      var bar = el("progress", percent(g.percent));
+      bar.max = 100;
+      bar.value = g.percent || 0;
+      bar.setAttribute("aria-label", g.label);
+      var value = el("span", percent(g.percent) + " · " + g.verified + " of " + g.expected);
+      value.className = "bar-value";
+      row.appendChild(bar);
+      row.appendChild(document.createTextNode(" "));
+      row.appendChild(value);
+      li.appendChild(label);
+      li.appendChild(row);
+      chart.appendChild(li);
     });
   }
 
@@ -40,13 +45,17 @@
     if (!list) return;
     var count = document.querySelector('[data-count="' + name + '"]');
     if (count) count.textContent = String(data.total);
+    var section = document.getElementById("section-" + name);
+    if (section) section.classList.toggle("empty", data.total === 0);
     var showExpected = list.getAttribute("data-expected") === "1";
     var showFound = list.getAttribute("data-found") === "1";
     var showReason = list.getAttribute("data-reason") === "1";
     list.textContent = "";
     data.items.forEach(function (e) {
       var li = el("li");
-      li.appendChild(el("strong", e.key));
+      var key = el("strong", e.key);
+      key.className = "key";
+      li.appendChild(key);
       li.appendChild(document.createTextNode(" " + e.name));
       function line(text) { li.appendChild(el("br")); li.appendChild(el("small", text)); }
       if (showExpected && e.expected) line("registered: " + e.expected);
@@ -63,13 +72,23 @@
     document.getElementById("scans-text").textContent = p.scans + (p.scans === 1 ? " scan" : " scans");
     drawChart(p.groups);
     Object.keys(p.lists).forEach(function (name) { drawList(name, p.lists[name]); });
-    document.getElementById("updated").textContent = "Updated " + new Date().toLocaleTimeString();
+    var updated = document.getElementById("updated");
+    if (p.campaign && p.campaign.status !== "open") {  // closed while the page was open
+      stopPolling();
+      updated.textContent = updated.getAttribute("data-closed-text");
+    } else {
+      updated.textContent = "Updated " + new Date().toLocaleTimeString();
+    }
   }
 
+  // A closed campaign's figures are final: no polling (data-polling says which, for tests too).
   var polling = false, pollTimer = null, interval = POLL_MS;
-  function schedule() { clearTimeout(pollTimer); pollTimer = setTimeout(poll, interval); }
+  var live = root.getAttribute("data-open") === "1";
+  root.setAttribute("data-polling", live ? "on" : "off");
+  function stopPolling() { live = false; clearTimeout(pollTimer); root.setAttribute("data-polling", "off"); }
+  function schedule() { clearTimeout(pollTimer); if (live) pollTimer = setTimeout(poll, interval); }
   function poll() {
-    if (polling) return;
+    if (polling || !live) return;
     if (document.hidden) { schedule(); return; }
     polling = true;
     var started = Date.now();
