@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Load the demo estate into an empty register, then serve the API and pages on the embedded engine.
+## (The demo load hosts the engine itself and stops it, so that the server owns the engine.)
 run: $(STAMP)
-	$(BIN)/cmdb demo --if-empty
+	CMDB_ENGINE_IDLE_SECONDS=0 $(BIN)/cmdb demo --if-empty
 	$(BIN)/cmdb serve
 
 ## Install everything the tests need (including Debian's chromium and a CJK font when run as root), run them.

@@ -146,10 +146,11 @@ def test_the_readme_tour_as_printed_against_the_demo_estate(tmp_path):
     working_copy.mkdir()
     home.mkdir()
     _inputs(working_copy)
-    # make run: the demo into ./data, then cmdb serve
+    # make run: the demo into ./data, then cmdb serve (as the Makefile's run recipe does)
     loaded = subprocess.run([CMDB, "demo", "--if-empty"], cwd=working_copy, capture_output=True,
                             text=True, timeout=START_TIMEOUT,
-                            env={**_user_env(home), "CMDB_DATA_DIR": str(working_copy / "data")})
+                            env={**_user_env(home), "CMDB_DATA_DIR": str(working_copy / "data"),
+                                 "CMDB_ENGINE_IDLE_SECONDS": "0"})
     assert loaded.returncode == 0, loaded.stderr
     served = Served(working_copy / "data", working_copy)
     env = _user_env(home)
