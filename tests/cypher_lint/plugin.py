@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from cmdb.graph import query_recording
 from tests.cypher_lint import LintReport, LintUnavailable, check_available, lint, read_recordings
 
 RECORD_DIR = pytest.StashKey[Path]()
-OUTCOME = pytest.StashKey["tuple[LintReport | None, int, int, str | None]"]()
+OUTCOME = pytest.StashKey["tuple[LintReport | None, int, int, float, str | None]"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,13 +49,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     queries, processes = read_recordings(directory)
     report, failure = None, None
+    started = time.monotonic()
     try:
         report = lint(queries)
     except LintUnavailable as exc:
         failure = str(exc)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    session.config.stash[OUTCOME] = (report, len(queries), processes, failure)
+    seconds = time.monotonic() - started
+    session.config.stash[OUTCOME] = (report, len(queries), processes, seconds, failure)
     if (failure or report.errors) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -63,7 +66,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     outcome = config.stash.get(OUTCOME, None)
     if outcome is None:
         return
-    report, count, processes, failure = outcome
+    report, count, processes, seconds, failure = outcome
     write = terminalreporter
     write.section("Cypher lint")
     if failure:
@@ -76,7 +79,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             write.line(textwrap.indent(query.text.strip("\n"), "    "))
             if query.parameters:
                 write.line(f"    parameters: {', '.join(sorted(query.parameters))}")
-    write.line(f"Cypher lint (@neo4j-cypher/language-support {report.version}): {count} distinct queries from {processes} "
-               f"processes, {len(report.errors)} errors, {len(report.warnings)} warnings",
+    write.line(f"Cypher lint (@neo4j-cypher/language-support {report.version}): {count} distinct "
+               f"queries from {processes} processes, {len(report.errors)} errors, "
+               f"{len(report.warnings)} warnings ({seconds:.0f} s)",
                red=bool(report.errors), yellow=bool(report.warnings) and not report.errors,
                green=not report.errors and not report.warnings)
