@@ -76,7 +76,7 @@ def test_queries_sent_by_a_child_process_are_recorded(embedded_graph, data_dir, 
 def test_a_broken_query_fails_the_run_with_the_query_and_the_message(embedded_graph, data_dir,
                                                                       tmp_path):
     """A test session whose tests all pass but send a query with an undefined variable
-    through the driver fails, and says which query and why."""
+    through the driver fails and says which query and why; a deprecated form is listed."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_broken.py").write_text(textwrap.dedent(f"""
         from pathlib import Path
@@ -88,10 +88,11 @@ def test_a_broken_query_fails_the_run_with_the_query_and_the_message(embedded_gr
         from cmdb.settings import Settings
 
 
-        def test_sends_a_broken_query():
+        def test_sends_a_broken_and_a_deprecated_query():
             with Graph.connect(Settings(data_dir=Path({str(data_dir)!r}))) as graph:
                 with pytest.raises(Neo4jError):
                     graph.read({UNDEFINED_VARIABLE!r})
+                graph.read({OLD_CALL_SUBQUERY!r})
     """))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     run = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.cypher_lint.plugin",
@@ -104,8 +105,11 @@ def test_a_broken_query_fails_the_run_with_the_query_and_the_message(embedded_gr
     lines = run.stdout.splitlines()
     error = lines.index("error at line 1, column 21: Variable `m` not defined")
     assert lines[error + 1] == f"    {UNDEFINED_VARIABLE}"
+    warning = lines.index("warning at line 1, column 14: CALL subquery without a variable scope "
+                          "clause is deprecated. Use CALL (n) { ... }")
+    assert lines[warning + 1] == f"    {OLD_CALL_SUBQUERY}"
     summary = [line.rsplit(" (", 1)[0] for line in lines if line.startswith("Cypher lint (")]
     assert summary == [
         f"Cypher lint (@neo4j-cypher/language-support 2.0.0-next.38): "
-        f"{len(schema.schema_statements()) + 1} distinct queries from 1 processes, "
-        f"1 errors, 0 warnings"]
+        f"{len(schema.schema_statements()) + 2} distinct queries from 1 processes, "
+        f"1 errors, 1 warnings"]

@@ -54,12 +54,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         report = lint(queries)
     except LintUnavailable as exc:
         failure = str(exc)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
     seconds = time.monotonic() - started
     session.config.stash[OUTCOME] = (report, len(queries), processes, seconds, failure)
     if (failure or report.errors) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = config.stash.get(RECORD_DIR, None)
+    if directory is not None:
+        os.environ.pop(query_recording.RECORD_DIR_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -67,20 +72,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if outcome is None:
         return
     report, count, processes, seconds, failure = outcome
-    write = terminalreporter
-    write.section("Cypher lint")
+    tr = terminalreporter
+    tr.section("Cypher lint")
     if failure:
-        write.line(f"Cypher lint could not run: {failure}", red=True)
+        tr.line(f"Cypher lint could not run: {failure}", red=True)
         return
     for title, found, colour in (("error", report.errors, {"red": True}),
                                  ("warning", report.warnings, {"yellow": True})):
         for query, d in found:
-            write.line(f"{title} at line {d.line}, column {d.column}: {d.message}", **colour)
-            write.line(textwrap.indent(query.text.strip("\n"), "    "))
+            tr.line(f"{title} at line {d.line}, column {d.column}: {d.message}", **colour)
+            tr.line(textwrap.indent(query.text.strip("\n"), "    "))
             if query.parameters:
-                write.line(f"    parameters: {', '.join(sorted(query.parameters))}")
-    write.line(f"Cypher lint (@neo4j-cypher/language-support {report.version}): {count} distinct "
-               f"queries from {processes} processes, {len(report.errors)} errors, "
-               f"{len(report.warnings)} warnings ({seconds:.0f} s)",
-               red=bool(report.errors), yellow=bool(report.warnings) and not report.errors,
-               green=not report.errors and not report.warnings)
+                tr.line(f"    parameters: {', '.join(sorted(query.parameters))}")
+    tr.line(f"Cypher lint (@neo4j-cypher/language-support {report.version}): {count} distinct "
+            f"queries from {processes} processes, {len(report.errors)} errors, "
+            f"{len(report.warnings)} warnings ({seconds:.0f} s)",
+            red=bool(report.errors), yellow=bool(report.warnings) and not report.errors,
+            green=not report.errors and not report.warnings)
