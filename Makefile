@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Neo4j's Cypher front end (an npm package, pinned in its package-lock.json) lints every query
+# the tests send.
+CYPHER_LINT       := tests/cypher_lint
+CYPHER_LINT_STAMP := $(CYPHER_LINT)/node_modules/.installed
 
 # The register lives here unless CMDB_DATA_DIR says otherwise.
 export CMDB_DATA_DIR ?= $(CURDIR)/data
@@ -16,7 +20,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CYPHER_LINT_STAMP): $(CYPHER_LINT)/package.json $(CYPHER_LINT)/package-lock.json
+	@command -v npm >/dev/null || { echo "The Cypher lint needs Node.js 20 or newer with npm (e.g. apt-get install nodejs npm)." >&2; exit 1; }
+	cd $(CYPHER_LINT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CYPHER_LINT_STAMP)
+
+install: $(STAMP) $(CYPHER_LINT_STAMP)
 
 ## Load the demo estate into an empty register, then serve the API and pages on the embedded engine.
 ## (The demo load hosts the engine itself and stops it, so that the server owns the engine.)
@@ -24,10 +33,11 @@ run: $(STAMP)
 	CMDB_ENGINE_IDLE_SECONDS=0 $(BIN)/cmdb demo --if-empty
 	$(BIN)/cmdb serve
 
-## Install everything the tests need (including Debian's chromium and a CJK font when run as root), run them.
-test: $(STAMP)
+## Install everything the tests need (including Debian's chromium and a CJK font when run as root), run them,
+## and lint every Cypher query they sent with Neo4j's front end.
+test: $(STAMP) $(CYPHER_LINT_STAMP)
 	bash tests/install-system-packages.sh
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --lint-cypher
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_graph.py

@@ -15,6 +15,8 @@ import pytest
 from cmdb.graph import Graph
 from cmdb.settings import Settings, get_settings
 
+pytest_plugins = ["tests.cypher_lint.plugin"]
+
 NEO4J_URI = os.environ.get("CMDB_TEST_NEO4J_URI")
 ENGINES = ["embedded"] + (["neo4j"] if NEO4J_URI else [])
 

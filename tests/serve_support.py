@@ -28,7 +28,8 @@ def free_port() -> int:
 
 
 def clean_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CMDB_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CMDB_") or k.startswith("CMDB_TEST_")}  # the harness's stay
     env["CMDB_DATA_DIR"] = str(data_dir)
     env["CMDB_BASE_URL"] = "http://cmdb.test"
     return env

@@ -20,7 +20,8 @@ from tests.serve_support import CMDB, START_TIMEOUT
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CMDB_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CMDB_") or k.startswith("CMDB_TEST_")}  # the harness's stay
     return {**env, **extra}
 
 

@@ -134,7 +134,8 @@ def _inputs(folder: Path) -> None:
 
 def _user_env(home: Path) -> dict[str, str]:
     """A new shell: no CMDB_* variables, the working copy's .venv activated."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CMDB_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CMDB_") or k.startswith("CMDB_TEST_")}  # the harness's stay
     env["PATH"] = f"{Path(CMDB).parent}{os.pathsep}{env.get('PATH', '')}"
     env["HOME"] = str(home)
     env.pop("XDG_DATA_HOME", None)

@@ -37,6 +37,7 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from cmdb.errors import EngineUnavailable
+from cmdb.graph import query_recording
 from cmdb.settings import REGISTER_MARKER, Settings
 
 log = logging.getLogger(__name__)
@@ -409,6 +410,7 @@ def endpoint_for(settings: Settings, *, background: bool = False) -> Endpoint:
 
 
 def open_driver(endpoint: Endpoint) -> Driver:
+    query_recording.install_if_requested()
     try:
         driver = GraphDatabase.driver(endpoint.uri, auth=(endpoint.user, endpoint.password),
                                       max_connection_pool_size=64,

@@ -60,11 +60,11 @@ ORDER BY key, type
 
 RELATIONSHIPS_OF = """
 MATCH (n:CI {key: $key})
-CALL {
-  WITH n MATCH (n)-[r]->(m:CI)
+CALL (n) {
+  MATCH (n)-[r]->(m:CI)
   RETURN 'out' AS direction, type(r) AS type, m AS other, properties(r) AS props
   UNION
-  WITH n MATCH (m:CI)-[r]->(n)
+  MATCH (m:CI)-[r]->(n)
   RETURN 'in' AS direction, type(r) AS type, m AS other, properties(r) AS props
 }
 RETURN direction, type, other.key AS key, labels(other) AS labels, other.name AS name, props
