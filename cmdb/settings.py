@@ -42,6 +42,12 @@ class Settings(BaseSettings):
 
     # Imports.
     max_unzipped_bytes: int = 500 * 1024 * 1024
+    # Spreadsheets are read in a child process with these limits (a reader that overruns them
+    # stops there, not the server).
+    max_parse_memory_mb: int = 2048
+    max_parse_seconds: float = 120.0
+    max_sheet_cells: int = 20_000_000
+    max_mapping_bytes: int = 256 * 1024
     # An import is one transaction, held in the engine's memory until it commits; 220,500
     # changes (100,500 new CIs, 120,000 links) were measured to fit the default 2 GB heap.
     max_import_changes: int = 225_000

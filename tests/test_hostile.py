@@ -1,0 +1,149 @@
+"""Hostile and careless input: every request is refused clearly, the server keeps answering,
+and nothing is written.
+
+Each test sends one kind of attack (a far-apart-cells workbook, a YAML alias bomb, an oversized
+label, a big unauthenticated body, an import beyond the caller's role, a scoped token outside
+its subtree, a revoked bootstrap admin, a stale ETag, control characters, full-width formula
+text, duplicate keys in a backup) and checks the refusal, a following read, and the register.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+import xlsxwriter
+
+from cmdb.graph.tokens import create_token
+from tests.test_api import API, Api, assert_error
+from tests.test_api_serve import CMDB, START_TIMEOUT, Served, clean_env
+
+
+def far_apart_cells_workbook() -> bytes:
+    """About 5 KB: a heading in A1 and one cell in XFD200000 (3.3 billion cells if densified)."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer)
+    sheet = book.add_worksheet("Hardware")
+    sheet.write_row(0, 0, ["key", "category"])
+    sheet.write(199_999, 16_383, "far away")
+    book.close()
+    return buffer.getvalue()
+
+
+def workbook(rows: list[list[str]], sheet_name: str = "Hardware") -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer)
+    sheet = book.add_worksheet(sheet_name)
+    for i, row in enumerate(rows):
+        sheet.write_row(i, 0, row)
+    book.close()
+    return buffer.getvalue()
+
+
+def register_keys(client) -> set[str]:
+    page = client.get(f"{API}/cis", params={"limit": 500}).json()
+    return {ci["key"] for ci in page["items"]}
+
+
+@pytest.fixture
+def api(embedded_graph, embedded_settings) -> Api:
+    return Api(embedded_graph, embedded_settings)
+
+
+# --- (a) untrusted files ------------------------------------------------------------------
+
+
+def test_far_apart_cells_workbook_is_refused_and_the_same_server_keeps_answering(tmp_path):
+    """Through a real ``cmdb serve``: the dimension check refuses the file before any reader
+    densifies it; with that check lifted, the reader runs out of its memory limit in its child
+    process. Either way: 413 naming the file and the limit, the next read answers within a
+    second, the CLI exits 1, and the register holds what it held."""
+    data_dir, cwd = tmp_path / "data", tmp_path / "cwd"
+    cwd.mkdir()
+    hostile = far_apart_cells_workbook()
+    assert len(hostile) < 10_000
+    served = Served(data_dir, cwd)
+    try:
+        admin = {"Authorization": f"Bearer {served.tokens_printed()[0]}"}
+        created = httpx.post(f"{served.base}{API}/cis", headers=admin, timeout=30,
+                             json={"key": "SRV-1", "kind": "Hardware", "properties": {"category": "server"}})
+        assert created.status_code == 201, created.text
+
+        refused = httpx.post(f"{served.base}{API}/imports", headers=admin, timeout=60,
+                             files={"file": ("far.xlsx", hostile)})
+        error = assert_error(refused, 413, "too_large")
+        assert "far.xlsx" in error["message"] and "CMDB_MAX_SHEET_CELLS" in error["message"]
+        assert error["details"]["sheet"] == "Hardware"
+        assert (error["details"]["rows"], error["details"]["columns"]) == (200_000, 16_384)
+
+        started = time.monotonic()
+        got = httpx.get(f"{served.base}{API}/cis/SRV-1", headers=admin, timeout=30)
+        assert got.status_code == 200 and time.monotonic() - started < 1.0
+        listed = httpx.get(f"{served.base}{API}/cis", headers=admin, timeout=30).json()
+        assert {ci["key"] for ci in listed["items"]} == {"SRV-1"}
+
+        # The command line reads files the same way: exit 1 with the reason, nothing written.
+        path = tmp_path / "far.xlsx"
+        path.write_bytes(hostile)
+        result = subprocess.run([CMDB, "import", str(path)], env=clean_env(data_dir), cwd=cwd,
+                                capture_output=True, text=True, timeout=START_TIMEOUT)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "far.xlsx" in result.stderr and "CMDB_MAX_SHEET_CELLS" in result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+    finally:
+        assert served.stop(signal.SIGTERM) == 0, served.output
+
+    # Without the dimension check the reader itself overruns: its child process dies, not the server.
+    served = Served(data_dir, cwd, {"CMDB_MAX_SHEET_CELLS": str(10**12),
+                                    "CMDB_MAX_PARSE_MEMORY_MB": "1024"})
+    try:
+        refused = httpx.post(f"{served.base}{API}/imports", headers=admin, timeout=60,
+                             files={"file": ("far.xlsx", hostile)})
+        error = assert_error(refused, 413, "parse_limit")
+        assert "far.xlsx" in error["message"] and "1,024 MB" in error["message"]
+        assert error["details"]["memory_limit_mb"] == 1024
+        started = time.monotonic()
+        got = httpx.get(f"{served.base}{API}/cis/SRV-1", headers=admin, timeout=30)
+        assert got.status_code == 200 and time.monotonic() - started < 1.0
+        listed = httpx.get(f"{served.base}{API}/cis", headers=admin, timeout=30).json()
+        assert {ci["key"] for ci in listed["items"]} == {"SRV-1"}
+    finally:
+        assert served.stop(signal.SIGTERM) == 0, served.output
+
+
+def test_a_reader_running_past_its_time_limit_is_stopped(embedded_graph, embedded_settings):
+    from importers.isolation import ParseLimitExceeded, run_isolated
+
+    started = time.monotonic()
+    with pytest.raises(ParseLimitExceeded, match=r"slow.xlsx took longer than the limit of 0.5 seconds"):
+        run_isolated(time.sleep, (30,), name="slow.xlsx", memory_mb=1024, seconds=0.5)
+    assert time.monotonic() - started < 10
+
+
+ALIAS_BOMB = "\n".join(
+    ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    + ["columns: *a11"]).encode()
+
+
+def test_yaml_alias_bomb_mapping_is_refused_without_stalling_other_requests(api):
+    before = register_keys(api.admin)
+    upload = workbook([["key", "category"], ["NEW-1", "server"]])
+    refused = api.admin.post(f"{API}/imports", files={"file": ("hw.xlsx", upload),
+                                                      "mapping_file": ("bomb.yaml", ALIAS_BOMB)})
+    error = assert_error(refused, 422)
+    assert "bomb.yaml" in error["message"] and "anchor or alias" in error["message"]
+    too_big = api.admin.post(f"{API}/imports", files={"file": ("hw.xlsx", upload),
+                                                      "mapping_file": ("big.yaml", b"#" * 300_000)})
+    assert_error(too_big, 413)
+    assert api.admin.get(f"{API}/cis/NEW-1").status_code == 404
+    assert register_keys(api.admin) == before
+    # A plain mapping still works the same way.
+    plain = api.admin.post(f"{API}/imports", files={"file": ("hw.xlsx", upload),
+                                                    "mapping_file": ("m.json", b'{"kind": "Hardware"}')})
+    assert plain.status_code == 200, plain.text
+    assert register_keys(api.admin) == before | {"NEW-1"}
