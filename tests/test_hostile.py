@@ -147,3 +147,121 @@ def test_yaml_alias_bomb_mapping_is_refused_without_stalling_other_requests(api)
                                                     "mapping_file": ("m.json", b'{"kind": "Hardware"}')})
     assert plain.status_code == 200, plain.text
     assert register_keys(api.admin) == before | {"NEW-1"}
+
+
+# --- (b) one policy for every write path ----------------------------------------------------
+
+
+def two_sites(api: Api) -> None:
+    """Shenzhen site SZ > room SZ-R1 holding SZ-PC; Beijing site BJ holding BJ-PC."""
+    a = api.admin
+    for key, kind, props in [("SZ", "Location", {"type": "site", "name": "Shenzhen"}),
+                             ("SZ-R1", "Location", {"type": "room", "name": "Room 1"}),
+                             ("BJ", "Location", {"type": "site", "name": "Beijing"}),
+                             ("SZ-PC", "Hardware", {"category": "pc", "status": "in_use", "owner": "Wang"}),
+                             ("BJ-PC", "Hardware", {"category": "pc", "status": "in_use", "owner": "Li"})]:
+        assert a.post(f"{API}/cis", json={"key": key, "kind": kind, "properties": props}).status_code == 201
+    for f, to in [("SZ-R1", "SZ"), ("SZ-PC", "SZ-R1"), ("BJ-PC", "BJ")]:
+        assert a.post(f"{API}/relationships",
+                      json={"from": f, "type": "LOCATED_IN", "to": to}).status_code == 200
+
+
+def snapshot(api: Api) -> dict[str, tuple]:
+    """Every CI's properties, revision and location: equal before and after means nothing written."""
+    page = api.admin.get(f"{API}/cis", params={"limit": 500}).json()["items"]
+    out = {}
+    for ci in page:
+        links = api.admin.get(f"{API}/cis/{ci['key']}/relationships").json()
+        out[ci["key"]] = (ci["revision"], repr(sorted(ci["properties"].items())),
+                          repr(sorted((r["type"], r["direction"], r["key"]) for r in links)))
+    return out
+
+
+def problem_cells(summary: dict) -> set[tuple]:
+    return {(p["sheet"], p["row"], p["column"]) for p in summary["errors"]}
+
+
+def test_asset_staff_import_may_not_create_cis_or_change_owners(api):
+    two_sites(api)
+    before = snapshot(api)
+    staff = api.client("asset_staff")
+    creating = workbook([["key", "category", "status"], ["NEW-PC", "pc", "in_use"]])
+    refused = staff.post(f"{API}/imports", files={"file": ("new.xlsx", creating)})
+    error = assert_error(refused, 403, "forbidden")
+    assert problem_cells(error["details"]) == {("Hardware", 2, "key")}
+    assert "may not create CIs" in error["details"]["errors"][0]["message"]
+
+    owner_change = workbook([["key", "owner", "status"], ["SZ-PC", "Zhao", "in_repair"]])
+    for skip_invalid in ("false", "true"):
+        refused = staff.post(f"{API}/imports", files={"file": ("owners.xlsx", owner_change)},
+                             data={"skip_invalid": skip_invalid})
+        error = assert_error(refused, 403, "forbidden")
+        assert problem_cells(error["details"]) == {("Hardware", 2, "owner")}
+        assert error["details"]["written"] is False
+    # Relationships other than the location are not asset staff's either.
+    links = workbook([["from", "type", "to"], ["SZ-PC", "CONNECTED_TO", "BJ-PC"]], "Relationships")
+    error = assert_error(staff.post(f"{API}/imports", files={"file": ("links.xlsx", links)}), 403)
+    assert problem_cells(error["details"]) == {("Relationships", 2, "type")}
+
+    assert api.admin.get(f"{API}/cis/SZ-PC").status_code == 200
+    assert snapshot(api) == before
+    # What asset staff may do through PATCH they may do through an import.
+    allowed = workbook([["key", "status", "location"], ["SZ-PC", "in_repair", "BJ"]])
+    done = staff.post(f"{API}/imports", files={"file": ("moves.xlsx", allowed)})
+    assert done.status_code == 200, done.text
+    got = api.admin.get(f"{API}/cis/SZ-PC").json()
+    assert (got["properties"]["status"], got["properties"]["owner"]) == ("in_repair", "Wang")
+
+
+def test_registrar_maintains_the_register_but_not_tokens_delete_or_backups(api, embedded_graph):
+    registrar = {"Authorization": f"Bearer {create_token(embedded_graph, 'clerk', 'registrar')}"}
+    client = api.client(None)
+    created = client.post(f"{API}/cis", headers=registrar,
+                          json={"key": "R-1", "kind": "Hardware", "properties": {"category": "pc"}})
+    assert created.status_code == 201, created.text
+    imported = client.post(f"{API}/imports", headers=registrar,
+                           files={"file": ("r.xlsx", workbook([["key", "category", "owner"],
+                                                               ["R-2", "server", "Ops"]]))})
+    assert imported.status_code == 200, imported.text
+    before = snapshot(api)
+    assert_error(client.delete(f"{API}/cis/R-1", headers=registrar), 403, "forbidden")
+    assert_error(client.get(f"{API}/backup", headers=registrar), 403, "forbidden")
+    assert client.get(f"{API}/cis/R-1", headers=registrar).status_code == 200
+    assert snapshot(api) == before
+
+
+def test_scoped_token_writes_scans_and_labels_only_inside_its_subtree(api, embedded_graph):
+    two_sites(api)
+    campaign = api.client("auditor").post(f"{API}/audits", json={"name": "Spring"}).json()
+    before = snapshot(api)
+    clerk = {"Authorization": f"Bearer {create_token(embedded_graph, 'sz-clerk', 'asset_staff', scope='SZ')}"}
+    registrar = {"Authorization": f"Bearer {create_token(embedded_graph, 'sz-reg', 'registrar', scope='SZ')}"}
+    c = api.client(None)
+    attempts = {
+        "patch outside": c.patch(f"{API}/cis/BJ-PC", headers=clerk, json={"properties": {"status": "missing"}}),
+        "move out": c.patch(f"{API}/cis/SZ-PC", headers=clerk, json={"location": "BJ"}),
+        "label outside": c.post(f"{API}/labels", headers=clerk, json={"keys": ["BJ-PC"], "record": True}),
+        "label png outside": c.get(f"{API}/cis/BJ-PC/label.png", headers=clerk),
+        "scan outside": c.post(f"{API}/audits/{campaign['id']}/scans", headers=clerk,
+                               json={"tag": "BJ-PC", "location": "BJ"}),
+        "link outside": c.post(f"{API}/relationships", headers=registrar,
+                               json={"from": "BJ-PC", "type": "LOCATED_IN", "to": "SZ"}),
+        "create without location": c.post(f"{API}/cis", headers=registrar,
+                                          json={"key": "X-1", "kind": "Hardware", "properties": {}}),
+    }
+    for what, response in attempts.items():
+        error = assert_error(response, 403, "forbidden")
+        assert "'SZ'" in error["message"], (what, error)
+    imported = c.post(f"{API}/imports", headers=registrar, files={"file": ("bj.xlsx", workbook(
+        [["key", "category", "location"], ["BJ-NEW", "pc", "BJ"], ["BJ-PC", "pc", "SZ-R1"]]))})
+    error = assert_error(imported, 403, "forbidden")
+    assert {(p["row"], p["value"]) for p in error["details"]["errors"]} == {(2, "BJ-NEW"), (3, "BJ-PC")}
+    # Reads stay register-wide; nothing was written.
+    assert c.get(f"{API}/cis/BJ-PC", headers=clerk).status_code == 200
+    assert snapshot(api) == before
+    # Inside the subtree the same calls work.
+    assert c.patch(f"{API}/cis/SZ-PC", headers=clerk, json={"properties": {"status": "in_repair"}}).status_code == 200
+    inside = c.post(f"{API}/imports", headers=registrar, files={"file": ("sz.xlsx", workbook(
+        [["key", "category", "location"], ["SZ-NEW", "pc", "SZ-R1"]]))})
+    assert inside.status_code == 200, inside.text
+    assert c.get(f"{API}/cis/SZ-PC/label.png", headers=clerk).status_code == 200

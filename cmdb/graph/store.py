@@ -595,6 +595,10 @@ class Graph:
                     paths[row["key"]] = path
         return {k: list(reversed(p[1:])) for k, p in paths.items()}
 
+    def subtree_keys_if_any(self, location_key: str) -> list[str]:
+        """The key and every CI inside it; empty when there is no such CI."""
+        return [r["key"] for r in self.read(SUBTREE_KEYS, key=location_key)]
+
     def subtree_keys(self, location_key: str) -> list[str]:
         self.get_ci(location_key)
         return [r["key"] for r in self.read(SUBTREE_KEYS, key=location_key)]

@@ -32,7 +32,7 @@ MATCH (s:{SESSION_LABEL} {{id_hash: $id_hash}})
 OPTIONAL MATCH (t:ApiToken {{token_hash: s.token_hash}})
 WHERE t.revoked_at IS NULL
 RETURN s.csrf AS csrf, s.created AS created, s.last_used AS last_used,
-       t.name AS name, t.role AS role
+       t.name AS name, t.role AS role, t.scope AS scope
 """
 TOUCH_SESSION = f"MATCH (s:{SESSION_LABEL} {{id_hash: $id_hash}}) SET s.last_used = $now"
 DROP_SESSION = f"MATCH (s:{SESSION_LABEL} {{id_hash: $id_hash}}) DETACH DELETE s"
@@ -55,6 +55,7 @@ class WebSession:
     csrf: str
     name: str
     role: str
+    scope: str | None = None
 
 
 def _expired(created: float, last_used: float, now: float) -> bool:
@@ -98,7 +99,7 @@ def find_session(graph: Graph, session_id: str | None) -> WebSession | None:
         return None
     if now - row["last_used"] > TOUCH_AFTER_SECONDS:
         graph.write(lambda tx: tx.run(TOUCH_SESSION, id_hash=id_hash, now=now).consume())
-    return WebSession(row["csrf"], row["name"], row["role"])
+    return WebSession(row["csrf"], row["name"], row["role"], row["scope"])
 
 
 def close_session(graph: Graph, session_id: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from cmdb import policy
 from cmdb.api.deps import GraphDep
 from cmdb.errors import InvalidInput
 from cmdb.graph.schema import validate_key
@@ -46,6 +47,7 @@ def scan(campaign_id: str, user: Recorder, graph: GraphDep, body: CheckedJson) -
     location = validate_key(body.get("location"), "location") if body.get("location") else None
     if location is None:
         raise InvalidInput("Choose the location you are scanning in first", field="location")
+    policy.require_in_scope(graph, user, [location])
     campaign = audits_bridge.campaign(graph, campaign_id)
     stored = audits_bridge.record_scan(graph, campaign.id, tag, location, actor=user.actor,
                                        source="scan_page")

@@ -72,8 +72,15 @@ async def import_spreadsheet(
     name = file.filename or "upload"
     result = await run_in_threadpool(
         run_import, graph, [(name, data)], mapping=chosen, options=options, sheet=sheet,
-        dry_run=dry_run, actor=principal.actor, settings=settings)
+        dry_run=dry_run, actor=principal.actor, settings=settings, caller=principal)
     summary = result.as_dict()
+    if result.refused:
+        n = sum(1 for p in result.plan.problems)
+        return error_response(403, "forbidden",
+                              f"{name} changes what the role {principal.role!r}"
+                              + (f" (scoped to {principal.scope!r})" if principal.scope else "")
+                              + f" may not change; nothing was written. {n} problem(s), each "
+                              "naming its sheet, row and column, in error.details.", summary)
     if result.plan.problems and not skip_invalid:
         n = len(result.plan.problems)
         return error_response(422, "invalid_import",
