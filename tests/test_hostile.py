@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import io
 import signal
+import socket
 import subprocess
+import threading
 import time
 
 import httpx
 import pytest
 import xlsxwriter
 
+from cmdb.api.app import create_app
 from cmdb.graph.tokens import create_token
 from tests.test_api import API, Api, assert_error
 from tests.test_api_serve import CMDB, START_TIMEOUT, Served, clean_env
@@ -265,3 +268,106 @@ def test_scoped_token_writes_scans_and_labels_only_inside_its_subtree(api, embed
         [["key", "category", "location"], ["SZ-NEW", "pc", "SZ-R1"]]))})
     assert inside.status_code == 200, inside.text
     assert c.get(f"{API}/cis/SZ-PC/label.png", headers=clerk).status_code == 200
+
+
+# --- (c) bounded labels and bodies -------------------------------------------------------------
+
+
+def test_oversized_labels_are_refused_before_any_image_is_made(api):
+    two_sites(api)
+    before = snapshot(api)
+    staff = api.client("asset_staff")
+    huge = staff.post(f"{API}/labels", json={"keys": ["SZ-PC"], "format": "png", "size": "2000x2000",
+                                             "dpi": 1200})
+    error = assert_error(huge, 422)
+    assert error["details"]["field"] == "size" and "300 mm" in error["message"]
+    dense = staff.post(f"{API}/labels", json={"keys": ["SZ-PC"], "format": "png", "size": "300x300",
+                                              "dpi": 1200})
+    error = assert_error(dense, 422)
+    assert error["details"]["field"] == "dpi" and "25,000,000" in error["message"]
+    stock = {"page_width_mm": 2000, "page_height_mm": 2000, "columns": 1, "rows": 1,
+             "label_width_mm": 2000, "label_height_mm": 2000, "margin_left_mm": 0, "margin_top_mm": 0}
+    error = assert_error(staff.post(f"{API}/labels", json={"keys": ["SZ-PC"], "custom_template": stock}), 422)
+    assert error["details"]["field"] == "label_width_mm"
+    assert_error(staff.get(f"{API}/cis/SZ-PC/label.png", params={"template": "avery-l7651", "dpi": 5000}), 422)
+    assert staff.get(f"{API}/cis/SZ-PC").status_code == 200
+    assert snapshot(api) == before   # label_printed_at not recorded
+    fine = staff.post(f"{API}/labels", json={"keys": ["SZ-PC"], "format": "png", "size": "50x25",
+                                             "record": False})
+    assert fine.status_code == 200 and fine.content.startswith(b"\x89PNG")
+
+
+@pytest.fixture
+def live_url(embedded_graph, embedded_settings):
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(embedded_settings, graph=embedded_graph)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, name="hostile-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the live server did not start"
+        time.sleep(0.05)
+    yield port
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def send_head_only(port: int, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """Send a request's headers and none of its declared body; the server's answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        conn.sendall(head.encode())
+        answer = b""
+        while not _complete(answer):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer
+
+
+def _complete(answer: bytes) -> bool:
+    head, sep, body = answer.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value)
+    return True
+
+
+def test_big_bodies_are_refused_without_being_read(api, live_url):
+    """The server answers after the headers alone: anonymous uploads with 401, viewers' with
+    403, oversized bodies on other routes with 413 whatever their Content-Type."""
+    before = snapshot(api)
+    fifty_mb = str(50 * 1024 * 1024)
+    multipart = "multipart/form-data; boundary=x"
+    status, _ = send_head_only(live_url, "POST", f"{API}/imports",
+                               {"Content-Type": multipart, "Content-Length": fifty_mb})
+    assert status == 401
+    status, _ = send_head_only(live_url, "POST", f"{API}/imports",
+                               {"Content-Type": multipart, "Content-Length": fifty_mb,
+                                "Authorization": f"Bearer {api.tokens['viewer']}"})
+    assert status == 403
+    for path in (f"{API}/cis", f"{API}/labels", "/signin"):
+        status, answer = send_head_only(live_url, "POST", path,
+                                        {"Content-Type": multipart, "Content-Length": "5000000",
+                                         "Authorization": f"Bearer {api.tokens['admin']}"})
+        assert status == 413 and b"too_large" in answer, (path, answer)
+    # An authorized upload of the same size gets past the sign-in and is limited by the upload limit.
+    status, answer = send_head_only(live_url, "POST", f"{API}/imports",
+                                    {"Content-Type": multipart, "Content-Length": str(60 * 1024 * 1024),
+                                     "Authorization": f"Bearer {api.tokens['admin']}"})
+    assert status == 413 and b"52,428,800" in answer
+    assert httpx.get(f"http://127.0.0.1:{live_url}/api/v1/cis", timeout=10,
+                     headers={"Authorization": f"Bearer {api.tokens['admin']}"}).status_code == 200
+    assert snapshot(api) == before
