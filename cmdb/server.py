@@ -8,7 +8,7 @@ import uvicorn
 
 from cmdb.cli_support import console
 from cmdb.graph import Graph
-from cmdb.graph.tokens import create_token, has_admin_token
+from cmdb.graph.tokens import create_token, free_token_name, has_admin_token
 from cmdb.settings import get_settings
 
 
@@ -27,8 +27,10 @@ def run_server(host: str | None = None, port: int | None = None) -> None:
     signal.signal(signal.SIGINT, _exit_cleanly)
     try:
         if not has_admin_token(graph):
-            token = create_token(graph, "admin", "admin", created_by="cmdb serve")
-            console.print("A first admin token was created. Store it now; it is not shown again:\n"
+            name = free_token_name(graph, "admin")
+            token = create_token(graph, name, "admin", created_by="cmdb serve")
+            console.print(f"An admin token named {name!r} was created (there was no active admin "
+                          "token). Store it now; it is not shown again:\n"
                           f"  {token}\n"
                           "Create more with `cmdb token create --name NAME --role ROLE`.",
                           markup=False, highlight=False)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     max_query_length: int = 200
     secure_cookies: bool = False
+    max_sessions_per_token: int = 10
+    signin_failures_allowed: int = 10       # per client address and window, then 429
+    signin_failure_window_seconds: int = 300
 
     # Labels.
     label_font: str | None = None
@@ -54,6 +57,11 @@ class Settings(BaseSettings):
 
     # Audits: the contract's twice-yearly inventory.
     audit_cadence_days: int = 182
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies only over https: said outright, or implied by an https base URL."""
+        return self.secure_cookies or self.base_url.lower().startswith("https://")
 
     @property
     def embedded(self) -> bool:

@@ -19,10 +19,13 @@ import time
 import httpx
 import pytest
 import xlsxwriter
+from fastapi.testclient import TestClient
 
 from cmdb.api.app import create_app
 from cmdb.graph.tokens import create_token
+from cmdb.settings import Settings
 from tests.test_api import API, Api, assert_error
+from tests.web_support import sign_in
 from tests.test_api_serve import CMDB, START_TIMEOUT, Served, clean_env
 
 
@@ -371,3 +374,205 @@ def test_big_bodies_are_refused_without_being_read(api, live_url):
     assert httpx.get(f"http://127.0.0.1:{live_url}/api/v1/cis", timeout=10,
                      headers={"Authorization": f"Bearer {api.tokens['admin']}"}).status_code == 200
     assert snapshot(api) == before
+
+
+# --- (d) sessions and sign-in ------------------------------------------------------------------
+
+
+def pages(graph, data_dir, **settings) -> TestClient:
+    app = create_app(Settings(data_dir=data_dir, base_url=settings.pop("base_url", "http://cmdb.test"),
+                              **settings), graph=graph)
+    return TestClient(app, base_url="https://cmdb.test", raise_server_exceptions=False)
+
+
+def test_session_cookie_is_secure_behind_https(embedded_graph, data_dir):
+    token = create_token(embedded_graph, "phone", "asset_staff")
+    for base_url, secure in (("https://cmdb.example.com", True), ("http://cmdb.test", False)):
+        signed_in = sign_in(pages(embedded_graph, data_dir, base_url=base_url), token)
+        assert signed_in.status_code == 303, signed_in.text
+        cookie = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith("cmdb_session="))
+        assert ("; secure" in cookie.lower()) is secure, cookie
+
+
+def test_one_token_keeps_at_most_n_sessions_the_oldest_closing(embedded_graph, data_dir):
+    token = create_token(embedded_graph, "busy", "viewer")
+    other = create_token(embedded_graph, "bystander", "viewer")
+    bystander = pages(embedded_graph, data_dir, max_sessions_per_token=3)
+    assert sign_in(bystander, other).status_code == 303
+    browsers = []
+    for _ in range(5):
+        client = pages(embedded_graph, data_dir, max_sessions_per_token=3)
+        assert sign_in(client, token).status_code == 303
+        browsers.append(client)
+    signed_in = [c.get("/", follow_redirects=False).status_code == 200 for c in browsers]
+    assert signed_in == [False, False, True, True, True]
+    assert bystander.get("/", follow_redirects=False).status_code == 200
+
+
+def test_failed_sign_ins_are_throttled_per_address_and_logged(embedded_graph, data_dir, caplog):
+    good = create_token(embedded_graph, "legit", "viewer")
+    client = pages(embedded_graph, data_dir, signin_failures_allowed=3)
+    caplog.set_level("WARNING", logger="cmdb.web.auth")
+    for _ in range(3):
+        assert sign_in(client, "cmdb_guess").status_code == 401
+    refused = sign_in(client, good)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "Too many failed sign-ins" in refused.text
+    assert client.get("/", follow_redirects=False).status_code != 200   # no session was opened
+    assert client.get("/healthz").status_code == 200
+    failures = [r for r in caplog.records if "sign-in failed from testclient" in r.getMessage()]
+    assert len(failures) == 3
+    assert any("sign-in refused for testclient" in r.getMessage() for r in caplog.records)
+
+
+def test_revoked_bootstrap_admin_then_restart(tmp_path):
+    data_dir, cwd = tmp_path / "data", tmp_path / "cwd"
+    cwd.mkdir()
+    served = Served(data_dir, cwd)
+    try:
+        first = served.tokens_printed()
+        assert len(first) == 1
+        admin = {"Authorization": f"Bearer {first[0]}"}
+        assert httpx.get(f"{served.base}{API}/cis", headers=admin, timeout=30).status_code == 200
+        revoked = subprocess.run([CMDB, "token", "revoke", "admin"], env=clean_env(data_dir),
+                                 cwd=cwd, capture_output=True, text=True, timeout=START_TIMEOUT)
+        assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+    finally:
+        assert served.stop(signal.SIGTERM) == 0, served.output
+    served = Served(data_dir, cwd)   # would exit on the name conflict before
+    try:
+        printed = served.tokens_printed()
+        assert len(printed) == 1 and "'admin-2'" in served.output, served.output
+        new_admin = {"Authorization": f"Bearer {printed[0]}"}
+        assert httpx.get(f"{served.base}{API}/cis", headers=new_admin, timeout=30).status_code == 200
+        assert httpx.get(f"{served.base}{API}/cis", headers=admin, timeout=30).status_code == 401
+        listed = subprocess.run([CMDB, "token", "list", "--json"], env=clean_env(data_dir), cwd=cwd,
+                                capture_output=True, text=True, timeout=START_TIMEOUT)
+        import json
+        tokens = {(t["name"], t["role"], t["revoked_at"] is not None) for t in json.loads(listed.stdout)}
+        assert tokens == {("admin", "admin", True), ("admin-2", "admin", False)}
+    finally:
+        assert served.stop(signal.SIGTERM) == 0, served.output
+
+
+# --- (e) versions, text, exports, backups, scans, findings ---------------------------------------
+
+
+def test_any_if_match_that_names_no_version_is_412(api):
+    two_sites(api)
+    before = snapshot(api)
+    for if_match in ('"abc"', "abc", '"99"', 'W/"x"', '"1", "2"'):
+        for method in ("PATCH", "DELETE"):
+            response = api.admin.request(method, f"{API}/cis/SZ-PC", headers={"If-Match": if_match},
+                                         json={"properties": {"status": "missing"}} if method == "PATCH" else None)
+            assert_error(response, 412, "version_conflict")
+    assert api.admin.get(f"{API}/cis/SZ-PC").status_code == 200
+    assert snapshot(api) == before
+
+
+def test_control_characters_in_text_are_refused_everywhere(api):
+    two_sites(api)
+    before = snapshot(api)
+    a = api.admin
+    error = assert_error(a.post(f"{API}/cis", json={"key": "CC-1", "kind": "Hardware",
+                                                    "properties": {"name": "bad\x01name"}}), 422)
+    assert error["details"]["field"] == "name" and "U+0001" in error["message"]
+    error = assert_error(a.patch(f"{API}/cis/SZ-PC", json={"properties": {"owner": "Wang\x1b[31m"}}), 422)
+    assert error["details"]["field"] == "owner"
+    imported = a.post(f"{API}/imports", files={"file": ("cc.csv", "key,category,name\nCC-2,pc,x\x07y\n".encode())})
+    error = assert_error(imported, 422, "invalid_import")
+    assert {(p["row"], p["column"]) for p in error["details"]["errors"]} == {(2, "name")}
+    # Tabs and line breaks are text, not control characters.
+    ok = a.patch(f"{API}/cis/SZ-PC", json={"properties": {"notes": "line one\nline two\tend"}})
+    assert ok.status_code == 200, ok.text
+    after = snapshot(api)
+    assert {k: v for k, v in after.items() if k != "SZ-PC"} == {k: v for k, v in before.items() if k != "SZ-PC"}
+    assert set(after) == set(before)
+
+
+def test_full_width_formula_text_is_neutralised_in_exports(api):
+    import openpyxl
+
+    a = api.admin
+    texts = {"FW-1": "＝HYPERLINK(\"http://evil\",\"x\")", "FW-2": "＋1+2", "FW-3": "－3", "FW-4": "＠SUM(A1)",
+             "FW-5": "=1+1", "FW-6": "plain"}
+    for key, name in texts.items():
+        assert a.post(f"{API}/cis", json={"key": key, "kind": "Hardware",
+                                          "properties": {"category": "pc", "name": name}}).status_code == 201
+    before = snapshot(api)
+    exported = a.get(f"{API}/exports/register.xlsx")
+    assert exported.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.content))["Hardware"]
+    rows = list(sheet.iter_rows(values_only=True))
+    name_col = rows[0].index("name")
+    cells = {row[0]: row[name_col] for row in rows[1:]}
+    assert cells == {key: (name if key == "FW-6" else "'" + name) for key, name in texts.items()}
+    # Read back, the apostrophes go again: the round trip changes nothing.
+    again = a.post(f"{API}/imports", files={"file": ("register.xlsx", exported.content)})
+    assert again.status_code == 200 and again.json()["updated"] == 0, again.text
+    assert snapshot(api) == before
+
+
+def test_backup_with_duplicate_keys_is_refused_before_anything_is_written(embedded_graph, tmp_path):
+    import gzip
+    import hashlib
+    import json
+
+    from cmdb.backup.fileformat import InvalidBackup
+    from cmdb.graph import CIInput
+    from cmdb.graph.backup import fingerprint, restore_backup, write_backup
+
+    embedded_graph.upsert_cis_atomically(
+        [CIInput("DUP-1", "Hardware", {"category": "pc"}), CIInput("DUP-2", "Hardware", {"category": "pc"})],
+        [], actor="test")
+    path = tmp_path / "good.jsonl.gz"
+    write_backup(embedded_graph, path)
+    raw = gzip.open(path, "rb").read().splitlines(keepends=True)
+    header, body, end = raw[0], raw[1:-1], json.loads(raw[-1])
+    body = [line.replace(b'"DUP-2"', b'"DUP-1"') for line in body]
+    end["sha256"] = hashlib.sha256(b"".join(body)).hexdigest()
+    bad = tmp_path / "duplicate.jsonl.gz"
+    with gzip.open(bad, "wb") as f:
+        f.write(header + b"".join(body)
+                + json.dumps(end, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    embedded_graph.wipe()
+    with pytest.raises(InvalidBackup, match=r"key 'DUP-1' appears a second time \(first on line \d+\)"):
+        restore_backup(embedded_graph, bad)
+    counts = fingerprint(embedded_graph).counts
+    assert not any(n for group in counts.values() for n in group.values())
+    assert embedded_graph.ping()
+
+
+def test_scans_record_the_signed_in_caller_and_reports_show_it(api):
+    two_sites(api)
+    campaign = api.client("auditor").post(f"{API}/audits", json={"name": "Spring"}).json()
+    scan = api.client("asset_staff").post(f"{API}/audits/{campaign['id']}/scans",
+                                          json={"tag": "SZ-PC", "location": "SZ-R1",
+                                                "person": "the-boss", "at": "2020-01-01T00:00:00Z"})
+    assert scan.status_code == 201, scan.text
+    found = api.client("auditor").get(f"{API}/audits/{campaign['id']}/reconciliation").json()
+    scanned = {e["key"]: e["scanned_by"] for category in ("found", "relocated")
+               for e in found.get(category, []) if e.get("key")}
+    assert scanned == {"SZ-PC": "asset_staff-user"}
+    report = api.client("auditor").get(f"{API}/audits/{campaign['id']}/report", params={"format": "csv"})
+    assert "asset_staff-user" in report.text and "the-boss" not in report.text
+
+
+def test_pages_and_api_agree_on_who_sees_audit_findings(api, embedded_graph):
+    two_sites(api)
+    campaign = api.client("auditor").post(f"{API}/audits", json={"name": "Spring"}).json()
+    staff_page = TestClient(api.app, raise_server_exceptions=False)
+    assert sign_in(staff_page, api.tokens["asset_staff"]).status_code == 303
+    auditor_page = TestClient(api.app, raise_server_exceptions=False)
+    assert sign_in(auditor_page, api.tokens["auditor"]).status_code == 303
+    assert_error(api.client("asset_staff").get(f"{API}/audits/{campaign['id']}/reconciliation"), 403)
+    staff_progress = staff_page.get(f"/audits/{campaign['id']}/progress.json").json()
+    auditor_progress = auditor_page.get(f"/audits/{campaign['id']}/progress.json").json()
+    assert staff_progress["lists"] == {} and staff_progress["counts"] == {}
+    assert set(auditor_progress["lists"]) == {"missing", "relocated", "unexpected", "duplicates",
+                                              "status_mismatch"}
+    assert auditor_progress["lists"]["missing"]["total"] == 2
+    staff_html = staff_page.get(f"/audits/{campaign['id']}").text
+    assert 'id="section-missing"' not in staff_html and "SZ-PC" not in staff_html
+    assert 'id="section-missing"' in auditor_page.get(f"/audits/{campaign['id']}").text
+    assert auditor_page.get(f"/audits/{campaign['id']}").status_code == 200

@@ -111,5 +111,15 @@ def revoke_token(graph: Graph, name: str) -> None:
         raise NotFound(f"No active token named {name!r}", {"name": name})
 
 
+def free_token_name(graph: Graph, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``, … : a name no token has (revoked ones included)."""
+    taken = {r["name"] for r in graph.read(LIST_TOKENS)}
+    name, n = wanted, 1
+    while name in taken:
+        n += 1
+        name = f"{wanted}-{n}"
+    return name
+
+
 def has_admin_token(graph: Graph) -> bool:
     return graph.read(COUNT_ACTIVE_ADMINS)[0]["n"] > 0

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from cmdb import policy
 from cmdb.api.deps import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
+from cmdb.api.errors import PreconditionFailed
 from cmdb.api.models import (
     COMMON_ERRORS, CICreate, CIOut, CIPatch, DeleteResult, HistoryPage, ChangeEntry, KindName,
     Page, RelationshipOfCI, error_responses,
@@ -50,8 +51,11 @@ def expected_revision(if_match: str | None) -> int | None:
         return None
     found = _ETAG.fullmatch(if_match)
     if not found:
-        raise InvalidInput(f"If-Match must be one ETag as sent by this API, like \"3\"; got {if_match!r}",
-                           field="If-Match", value=if_match, allowed='an ETag such as "3", or *')
+        # Well-formed or not, it matches no version of the CI: the precondition fails (RFC 9110).
+        raise PreconditionFailed(f"If-Match {if_match!r} matches no version of this CI; send the "
+                                 "ETag of your last read, like \"3\"",
+                                 {"field": "If-Match", "value": if_match[:100],
+                                  "allowed": 'an ETag such as "3", or *'})
     return int(found.group(1))
 
 
