@@ -166,6 +166,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         if refused:
             result.refused = True
             _reject(plan, refused)
+            changes, new_links = _without_rejected(plan, changes, new_links)
     _count(result, changes, new_links)
     if dry_run or result.refused or (plan.problems and not options.skip_invalid):
         return result
@@ -207,6 +208,19 @@ def _reject(plan: Plan, problems: list[Problem]) -> None:
                 report.accepted_rows.remove(p.row)
     order = {report.name: i for i, report in enumerate(plan.sheets)}
     plan.problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))
+
+
+def _without_rejected(plan: Plan, changes: list[tuple[CIInput, str]],
+                      new_links: set[tuple[str, str, str]]
+                      ) -> tuple[list[tuple[CIInput, str]], set[tuple[str, str, str]]]:
+    """What the rows that are still accepted would change (for the counts)."""
+    rejected = {(s.name, row) for s in plan.sheets for row in s.rejected_rows}
+    gone = {ci.key for ci in list(plan.cis.values()) + plan.new_locations
+            if (ci.sheet, ci.row) in rejected}
+    kept_links = {(r.from_key, r.type, r.to_key) for r in plan.relationships
+                  if (r.sheet, r.row) not in rejected}
+    return ([(c, s) for c, s in changes if c.key not in gone],
+            {link for link in new_links if link[0] not in gone and link in kept_links})
 
 
 def _compare(plan: Plan, register: GraphRegister

@@ -576,3 +576,40 @@ def test_pages_and_api_agree_on_who_sees_audit_findings(api, embedded_graph):
     assert 'id="section-missing"' not in staff_html and "SZ-PC" not in staff_html
     assert 'id="section-missing"' in auditor_page.get(f"/audits/{campaign['id']}").text
     assert auditor_page.get(f"/audits/{campaign['id']}").status_code == 200
+
+
+# --- every operation as a scoped token ---------------------------------------------------------
+
+
+def test_no_operation_fails_with_5xx_for_a_scoped_token(api, embedded_graph):
+    """The schemathesis fuzzing of the whole API, as a registrar scoped to one site."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import status_code_conformance
+
+    two_sites(api)
+    outside = {k: v for k, v in snapshot(api).items() if k.startswith("BJ")}
+    token = create_token(embedded_graph, "sz-fuzz", "registrar", scope="SZ")
+    headers = {"Authorization": f"Bearer {token}"}
+    schema = schemathesis.openapi.from_asgi("/openapi.json", api.app).include(
+        path_regex=r"^/(api/v1/|healthz|version)")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        for operation in operations:
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=5, deadline=None, derandomize=True, database=None,
+                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            def fuzz(case):
+                case.call_and_validate(headers=headers,
+                                       checks=[not_a_server_error, status_code_conformance])
+            try:
+                fuzz()
+            except Unsatisfiable:
+                pass
+    assert api.admin.get("/healthz").status_code == 200
+    # The scope held: nothing outside the Shenzhen site changed.
+    assert {k: v for k, v in snapshot(api).items() if k.startswith("BJ")} == outside
