@@ -125,17 +125,16 @@ async def public() -> None:
 
 public.allowed_roles = None  # type: ignore[attr-defined]
 
-Viewer = Annotated[Principal, Depends(allow("viewer"))]
-AssetStaff = Annotated[Principal, Depends(allow("asset_staff"))]
-Reviewer = Annotated[Principal, Depends(allow("reviewer"))]
-Auditor = Annotated[Principal, Depends(allow("auditor"))]
-Admin = Annotated[Principal, Depends(allow("admin"))]
-
-
 def allowed_to(action: str) -> Callable[..., Principal]:
     """The role check of one of the policy's actions (``cmdb.policy.ACTIONS``)."""
     return allow(*roles_for(action))
 
+
+Viewer = Annotated[Principal, Depends(allowed_to("read"))]
+Reviewer = Annotated[Principal, Depends(allowed_to("impact"))]
+Auditor = Annotated[Principal, Depends(allowed_to("audit"))]
+Scanner = Annotated[Principal, Depends(allowed_to("scan"))]
+Admin = Annotated[Principal, Depends(allow("admin"))]
 
 Importer = Annotated[Principal, Depends(allowed_to("import"))]
 Registrar = Annotated[Principal, Depends(allowed_to("ci.create"))]

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from cmdb.api.deps import Principal, allow
+from cmdb.api.deps import Principal, allowed_to
+from cmdb.policy import roles_for
 
 # Recording scans: asset staff walk the sites, auditors run campaigns (admins always may).
-Recorder = Annotated[Principal, Depends(allow("asset_staff", "auditor"))]
-RECORDING_ROLES = frozenset(allow("asset_staff", "auditor").allowed_roles)  # type: ignore[attr-defined]
+Recorder = Annotated[Principal, Depends(allowed_to("scan"))]
+RECORDING_ROLES = roles_for("scan")
