@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # Spreadsheets are read in a child process with these limits (a reader that overruns them
     # stops there, not the server).
     max_parse_memory_mb: int = 2048
-    max_parse_seconds: float = 120.0
+    max_parse_seconds: float = 300.0
     max_sheet_cells: int = 20_000_000
     max_mapping_bytes: int = 256 * 1024
     # An import is one transaction, held in the engine's memory until it commits; 220,500
