@@ -93,27 +93,10 @@ def require_fields(caller: Caller, fields: Iterable[str]) -> None:
                                 "allowed_fields": sorted(FIELDS_BY_ROLE[caller.role])})
 
 
-class Scope:
-    """The keys a scoped caller may write: its location and everything inside it."""
-
-    def __init__(self, graph: "Graph", caller: Caller):
-        self.location = caller.scope
-        self.keys: frozenset[str] | None = None
-        if caller.scope is not None:
-            self.keys = frozenset(graph.subtree_keys_if_any(caller.scope))
-
-    def contains(self, key: str | None) -> bool:
-        return self.keys is None or (key is not None and key in self.keys)
-
-    def outside(self, keys: Iterable[str | None]) -> list[str]:
-        if self.keys is None:
-            return []
-        return sorted({k or "(no location)" for k in keys if not self.contains(k)})
-
-    def message(self, outside: list[str]) -> str:
-        shown = ", ".join(repr(k) for k in outside[:20]) + (" …" if len(outside) > 20 else "")
-        return (f"This token may change only CIs inside location {self.location!r}; "
-                f"outside it: {shown}")
+def scope_keys(graph: "Graph", caller: Caller) -> frozenset[str]:
+    """Every key a scoped caller may write: its location and everything inside it."""
+    assert caller.scope is not None
+    return frozenset(graph.subtree_keys_if_any(caller.scope))
 
 
 def require_in_scope(graph: "Graph", caller: Caller, keys: Iterable[str | None]) -> None:
@@ -121,8 +104,11 @@ def require_in_scope(graph: "Graph", caller: Caller, keys: Iterable[str | None])
     caller's location scope. ``None`` stands for "no location", which is outside any scope."""
     if caller.scope is None:
         return
-    scope = Scope(graph, caller)
-    outside = scope.outside(keys)
+    wanted = list(keys)
+    inside = graph.keys_inside(caller.scope, [k for k in wanted if k is not None])
+    outside = sorted({k or "(no location)" for k in wanted if k not in inside})
     if outside:
-        raise PermissionDenied(scope.message(outside),
+        shown = ", ".join(repr(k) for k in outside[:20]) + (" …" if len(outside) > 20 else "")
+        raise PermissionDenied(f"This token may change only CIs inside location {caller.scope!r}; "
+                               f"outside it: {shown}",
                                {"scope": caller.scope, "outside_scope": outside})

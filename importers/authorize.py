@@ -68,12 +68,12 @@ def refusals(graph: "Graph", caller: policy.Caller, plan: Plan,
 def _outside_scope(graph: "Graph", caller: policy.Caller, rows: dict[str, CIRow],
                    changes: list[tuple[CIInput, str]], new_links: set[tuple[str, str, str]],
                    plan: Plan) -> list[Problem]:
-    scope = policy.Scope(graph, caller)
+    scope = policy.scope_keys(graph, caller)
     moves = {a: b for a, t, b in new_links if t == "LOCATED_IN"}
     created = {c.key for c, s in changes if s == "created"}
     # Inside after the import: what is inside now and not moved out, and new CIs placed inside
     # (a chain of new locations is followed to the end).
-    inside = {k for k in scope.keys or () if k not in moves}
+    inside = {k for k in scope if k not in moves}
     pending = {k: to for k, to in moves.items()}
     grew = True
     while grew:
@@ -86,7 +86,7 @@ def _outside_scope(graph: "Graph", caller: policy.Caller, rows: dict[str, CIRow]
     touched = {c.key for c, s in changes if s != "unchanged"} | {a for a, _, _ in new_links}
     problems = []
     for key in sorted(touched):
-        currently = key in (scope.keys or ()) or key in created
+        currently = key in scope or key in created
         if currently and key in inside:
             continue
         ci = rows.get(key)

@@ -149,8 +149,8 @@ def check_zip(data: bytes, name: str, settings: Settings) -> None:
                        {"field": "file", "value": total, "allowed": settings.max_unzipped_bytes})
 
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?\bref="([^"]{1,40})"')
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Za-z]{1,4})([0-9]{1,8})"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?\bref\s*=\s*["\']([^"\']{1,40})["\']')
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br\s*=\s*["\']([A-Za-z]{1,4})([0-9]{1,8})["\']')
 _SCAN_CHUNK = 1 << 20
 
 
