@@ -19,7 +19,7 @@ from cmdb.api.models import (
     COMMON_ERRORS, CICreate, CIOut, CIPatch, DeleteResult, HistoryPage, ChangeEntry, KindName,
     Page, RelationshipOfCI, error_responses,
 )
-from cmdb.errors import InvalidInput, UnknownKey
+from cmdb.errors import InvalidInput, PermissionDenied, UnknownKey
 from cmdb.graph import CI, Graph
 from cmdb.graph.schema import HARDWARE_CATEGORIES, HARDWARE_STATUSES
 from cmdb.settings import Settings
@@ -131,8 +131,10 @@ def search(graph: GraphDep, settings: SettingsDep, _: Viewer,
              responses=error_responses(409))
 def create_ci(body: CICreate, graph: GraphDep, principal: Registrar, response: Response) -> CIOut:
     if principal.scope is not None:
-        # A new CI has no location yet, so it would be outside any scope.
-        policy.require_in_scope(graph, principal, [None])
+        raise PermissionDenied(
+            f"This token may change only CIs inside location {principal.scope!r}, and a CI "
+            "created here has no location yet; create it through an import with a location "
+            "column (POST /api/v1/imports)", {"scope": principal.scope})
     ci = graph.create_ci(body.kind, body.key, body.properties, actor=principal.actor)
     response.headers["ETag"] = etag(ci)
     response.headers["Location"] = f"/api/v1/cis/{key_in_path(ci.key)}"

@@ -75,7 +75,7 @@ async def import_spreadsheet(
         dry_run=dry_run, actor=principal.actor, settings=settings, caller=principal)
     summary = result.as_dict()
     if result.refused:
-        n = sum(1 for p in result.plan.problems)
+        n = len(result.plan.problems)
         return error_response(403, "forbidden",
                               f"{name} changes what the role {principal.role!r}"
                               + (f" (scoped to {principal.scope!r})" if principal.scope else "")
