@@ -121,7 +121,7 @@ def test_far_apart_cells_workbook_is_refused_and_the_same_server_keeps_answering
         assert served.stop(signal.SIGTERM) == 0, served.output
 
 
-def test_a_reader_running_past_its_time_limit_is_stopped(embedded_graph, embedded_settings):
+def test_a_reader_running_past_its_time_limit_is_stopped():
     from importers.isolation import ParseLimitExceeded, run_isolated
 
     started = time.monotonic()
