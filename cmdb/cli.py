@@ -213,16 +213,20 @@ def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (d
 @token_app.command("create")
 @reports_errors
 def token_create(name: str = typer.Option(..., "--name"),
-                 role: str = typer.Option(..., "--role", help="viewer, asset_staff, reviewer, auditor or admin"),
+                 role: str = typer.Option(..., "--role", help="viewer, asset_staff, reviewer, auditor, "
+                                          "registrar or admin"),
+                 scope: Optional[str] = typer.Option(None, "--scope", help="Key of a Location: the "
+                                                     "token writes, scans and prints labels only "
+                                                     "inside it (reads stay register-wide)"),
                  as_json: bool = JSON_OPTION):
     """Create an API token; it is printed once and stored only as a hash."""
     from cmdb.graph.tokens import create_token, validate_role
 
     validate_role(role)
     with open_graph() as graph:
-        token = create_token(graph, name, role, created_by=cli_actor())
+        token = create_token(graph, name, role, created_by=cli_actor(), scope=scope)
     if as_json:
-        print_json({"name": name, "role": role, "token": token})
+        print_json({"name": name, "role": role, "scope": scope, "token": token})
     else:
         console.print(f"token for {name} ({role}) — store it now, it is not shown again:\n{token}",
                       markup=False)
@@ -239,9 +243,9 @@ def token_list(as_json: bool = JSON_OPTION):
     if as_json:
         print_json([t.__dict__ for t in tokens])
         return
-    table = Table("name", "role", "created", "revoked")
+    table = Table("name", "role", "scope", "created", "revoked")
     for t in tokens:
-        table.add_row(t.name, t.role, t.created_at or "", t.revoked_at or "")
+        table.add_row(t.name, t.role, t.scope or "", t.created_at or "", t.revoked_at or "")
     print_table(table)
 
 

@@ -15,7 +15,7 @@ from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
 from cmdb.graph import Graph
 from cmdb.graph.engine import pid_alive, port_open, write_private
-from cmdb.graph.tokens import create_token, has_admin_token
+from cmdb.graph.tokens import create_token, free_token_name, has_admin_token
 from cmdb.settings import Settings, get_settings
 
 # Where a running ``cmdb serve`` publishes its address, beside the engine's own engine.json.
@@ -40,8 +40,10 @@ def run_server(host: str | None = None, port: int | None = None) -> None:
     signal.signal(signal.SIGINT, _exit_cleanly)
     try:
         if not has_admin_token(graph):
-            token = create_token(graph, "admin", "admin", created_by="cmdb serve")
-            console.print("A first admin token was created. Store it now; it is not shown again:\n"
+            name = free_token_name(graph, "admin")
+            token = create_token(graph, name, "admin", created_by="cmdb serve")
+            console.print(f"An admin token named {name!r} was created (there was no active admin "
+                          "token). Store it now; it is not shown again:\n"
                           f"  {token}\n"
                           "Create more with `cmdb token create --name NAME --role ROLE`.",
                           markup=False, highlight=False)

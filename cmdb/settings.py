@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     max_query_length: int = 200
     secure_cookies: bool = False
+    max_sessions_per_token: int = 10
+    signin_failures_allowed: int = 10       # per client address and window, then 429
+    signin_failure_window_seconds: int = 300
 
     # Labels.
     label_font: str | None = None
@@ -69,6 +72,12 @@ class Settings(BaseSettings):
 
     # Imports.
     max_unzipped_bytes: int = 500 * 1024 * 1024
+    # Spreadsheets are read in a child process with these limits (a reader that overruns them
+    # stops there, not the server).
+    max_parse_memory_mb: int = 2048
+    max_parse_seconds: float = 300.0
+    max_sheet_cells: int = 20_000_000
+    max_mapping_bytes: int = 256 * 1024
     # An import is one transaction, held in the engine's memory until it commits; 220,500
     # changes (100,500 new CIs, 120,000 links) were measured to fit the default 2 GB heap.
     max_import_changes: int = 225_000
@@ -77,6 +86,11 @@ class Settings(BaseSettings):
     audit_cadence_days: int = 182
     # A never audited asset is due this many days after it entered the register.
     audit_first_due_days: int = 0
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies only over https: said outright, or implied by an https base URL."""
+        return self.secure_cookies or self.base_url.lower().startswith("https://")
 
     @property
     def embedded(self) -> bool:

@@ -263,17 +263,65 @@ def load_mapping(spec: str | None) -> Mapping:
     if not path.is_file():
         raise InvalidInput(f"Mapping {spec!r} is neither a file nor a preset; presets: "
                            + ", ".join(PRESETS), field="mapping", value=spec, allowed=list(PRESETS))
-    text = path.read_text(encoding="utf-8-sig")
+    from cmdb.settings import get_settings
+    limit = get_settings().max_mapping_bytes
+    if path.stat().st_size > limit:
+        raise _mapping_too_large(path.name, path.stat().st_size, limit)
+    return parse_mapping(path.read_bytes(), path.name, limit)
+
+
+def _mapping_too_large(name: str, size: int, limit: int) -> Exception:
+    from cmdb.errors import TooLarge
+    return TooLarge(f"Mapping file {name} is {size:,} bytes; at most {limit:,} allowed "
+                    "(CMDB_MAX_MAPPING_BYTES)", {"field": "mapping", "value": size, "allowed": limit})
+
+
+def parse_mapping(data: bytes, name: str, limit: int) -> Mapping:
+    """A mapping file's bytes (JSON, or YAML without anchors and aliases) as a Mapping.
+
+    Anchors and aliases are refused: nested aliases expand tenfold per level (an "alias bomb"),
+    and a column mapping never needs them.
+    """
+    if len(data) > limit:
+        raise _mapping_too_large(name, len(data), limit)
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"Mapping file {name} is not UTF-8 text", field="mapping",
+                           value=name) from None
+    try:
+        if text.lstrip().startswith(("{", "[")):
+            spec = json.loads(text)
         else:
-            import yaml
-            data = yaml.safe_load(text)
-    except Exception as e:
-        raise InvalidInput(f"Mapping file {path.name} cannot be parsed: {e}", field="mapping",
-                           value=str(path)) from None
-    return mapping_from_dict(data or {}, source=path.name)
+            spec = _load_plain_yaml(text, name)
+    except RecursionError:
+        raise InvalidInput(f"Mapping file {name} is nested too deeply", field="mapping",
+                           value=name) from None
+    except (ValueError, _yaml_error()) as e:
+        raise InvalidInput(f"Mapping file {name} cannot be parsed: {e}", field="mapping",
+                           value=name) from None
+    return mapping_from_dict(spec or {}, source=name)
+
+
+def _yaml_error() -> type[Exception]:
+    import yaml
+    return yaml.YAMLError
+
+
+def _load_plain_yaml(text: str, name: str) -> Any:
+    import yaml
+
+    class PlainLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise InvalidInput(
+                    f"Mapping file {name} uses a YAML anchor or alias (&name / *name) at line "
+                    f"{event.start_mark.line + 1}; write each entry out instead",
+                    field="mapping", value=name)
+            return super().compose_node(parent, index)
+
+    return yaml.load(text, Loader=PlainLoader)  # noqa: S506 — a SafeLoader without aliases
 
 
 def mapping_from_dict(data: Any, source: str = "mapping") -> Mapping:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import math
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,9 +62,19 @@ def read_file(source: str | Path | bytes, *, name: str | None = None, sheet: str
         data = bytes(source)
         name = name or "upload"
         check_size(len(data), name, settings)
+    from importers.isolation import run_isolated
+    return run_isolated(parse_bytes, (data, name, sheet, settings), name=name,
+                        memory_mb=settings.max_parse_memory_mb,
+                        seconds=settings.max_parse_seconds)
+
+
+def parse_bytes(data: bytes, name: str, sheet: str | None, settings: Settings) -> list[RawSheet]:
+    """The sheets of a file's bytes. Runs in the parsing child process (``importers.isolation``)."""
     fmt = detect_format(data, name)
     if fmt in ("xlsx", "ods"):
         check_zip(data, name, settings)
+    if fmt == "xlsx":
+        check_dimensions(data, name, settings)
     if fmt == "csv":
         sheets = [RawSheet(Path(name).stem, read_csv_rows(data, name))]
     else:
@@ -135,6 +147,78 @@ def check_zip(data: bytes, name: str, settings: Settings) -> None:
         raise TooLarge(f"{name} expands to {total:,} bytes; the limit is "
                        f"{settings.max_unzipped_bytes:,} bytes (CMDB_MAX_UNZIPPED_BYTES)",
                        {"field": "file", "value": total, "allowed": settings.max_unzipped_bytes})
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?\bref\s*=\s*["\']([^"\']{1,40})["\']')
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br\s*=\s*["\']([A-Za-z]{1,4})([0-9]{1,8})["\']')
+_SCAN_CHUNK = 1 << 20
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _sheet_names_by_part(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part path (lower case) -> the sheet's name as Excel shows it."""
+    try:
+        workbook = zf.read("xl/workbook.xml")[:2_000_000].decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels")[:2_000_000].decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return {}
+    targets = {}
+    for rel in re.finditer(r"<(?:\w+:)?Relationship\s[^>]*>", rels):
+        rid = re.search(r'\bId="([^"]*)"', rel.group(0))
+        target = re.search(r'\bTarget="([^"]*)"', rel.group(0))
+        if rid and target:
+            path = target.group(1).lstrip("/")
+            targets[rid.group(1)] = (path if path.startswith("xl/") else "xl/" + path).lower()
+    names = {}
+    for sheet in re.finditer(r"<(?:\w+:)?sheet\s[^>]*>", workbook):
+        name = re.search(r'\bname="([^"]*)"', sheet.group(0))
+        rid = re.search(r'\b\w+:id="([^"]*)"', sheet.group(0))
+        if name and rid and rid.group(1) in targets:
+            names[targets[rid.group(1)]] = html.unescape(name.group(1))
+    return names
+
+
+def check_dimensions(data: bytes, name: str, settings: Settings) -> None:
+    """Refuse a sheet whose used area (declared, or spanned by its cells) holds more cells than
+    allowed, before a reader allocates it as one dense grid: one cell in A1 and one in
+    XFD200000 make 3.3 billion."""
+    limit = settings.max_sheet_cells
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        sheet_names = _sheet_names_by_part(zf)
+        for member in zf.infolist():
+            if not re.fullmatch(r"xl/(?:worksheets|chartsheets|dialogsheets)/[^/]+\.xml",
+                                member.filename, re.IGNORECASE):
+                continue
+            rows = columns = 0
+            tail = b""
+            with zf.open(member) as stream:
+                while chunk := stream.read(_SCAN_CHUNK):
+                    text = tail + chunk
+                    for found in _DIMENSION.finditer(text):
+                        for ref in found.group(1).split(b":"):
+                            cell = re.fullmatch(rb"\$?([A-Za-z]{1,4})\$?([0-9]{1,8})", ref)
+                            if cell:
+                                columns = max(columns, _column_number(cell.group(1)))
+                                rows = max(rows, int(cell.group(2)))
+                    for found in _CELL_REF.finditer(text):
+                        columns = max(columns, _column_number(found.group(1)))
+                        rows = max(rows, int(found.group(2)))
+                    tail = text[-200:]  # a tag cut at the chunk boundary is seen whole next time
+            if rows * columns > limit:
+                sheet = sheet_names.get(member.filename.lower(), Path(member.filename).stem)
+                raise TooLarge(
+                    f"{name}: {sheet} spans {columns:,} columns x {rows:,} rows = "
+                    f"{rows * columns:,} cells; at most {limit:,} allowed (CMDB_MAX_SHEET_CELLS). "
+                    "Delete the empty rows and columns between the data and the far cells, or "
+                    "split the file.",
+                    {"field": "file", "value": name, "sheet": sheet, "rows": rows,
+                     "columns": columns, "allowed": limit})
 
 
 def read_workbook_rows(data: bytes, name: str, fmt: str) -> list[RawSheet]:

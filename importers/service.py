@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from cmdb.errors import TooLarge
+from cmdb.policy import Caller
 from cmdb.graph import CIInput, Graph
 from cmdb.graph import import_queries
 from cmdb.settings import Settings, get_settings
 from importers import presets
 from importers.mapping import RELATIONSHIPS_SHEET, Mapping
-from importers.plan import Options, Plan, build_plan
+from importers import authorize
+from importers.plan import Options, Plan, Problem, build_plan
 from importers.readers import RawSheet, read_file
 
 Progress = Callable[[str, int, int], None]
@@ -84,6 +86,7 @@ class ImportResult:
     relationships_unchanged: int = 0
     locations_from_paths: int = 0
     source: str = ""
+    refused: bool = False   # rows or columns beyond the caller's rights: nothing written
 
     @property
     def stopped(self) -> bool:
@@ -107,6 +110,7 @@ class ImportResult:
             "warnings": [p.as_dict() for p in self.plan.warnings],
             "sheets": [s.as_dict() for s in self.plan.sheets],
             "ignored_sheets": self.plan.ignored_sheets,
+            "refused": self.refused,
         }
 
 
@@ -132,7 +136,12 @@ def read_sources(sources: Sequence[tuple[str, str | Path | bytes]], *, sheet: st
 def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], *,
                mapping: Mapping | None = None, options: Options | None = None,
                sheet: str | None = None, dry_run: bool = False, actor: str = "import",
-               settings: Settings | None = None, progress: Progress | None = None) -> ImportResult:
+               settings: Settings | None = None, progress: Progress | None = None,
+               caller: "Caller | None" = None) -> ImportResult:
+    """Import ``sources``. With ``caller`` (the API's signed-in user) every row and column is
+    checked against the authorization policy first; rows beyond its rights stop the import,
+    even with ``skip_invalid``. Without one (the command line, run by whoever owns the data
+    directory) nothing is checked."""
     settings = settings or get_settings()
     mapping = mapping or Mapping()
     options = options or Options()
@@ -153,8 +162,14 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     tick("comparing", 0, 1)
     changes, new_links = _compare(plan, register)
     tick("comparing", 1, 1)
+    if caller is not None:
+        refused = authorize.refusals(graph, caller, plan, changes, new_links, register)
+        if refused:
+            result.refused = True
+            _reject(plan, refused)
+            changes, new_links = _without_rejected(plan, changes, new_links)
     _count(result, changes, new_links)
-    if dry_run or (plan.problems and not options.skip_invalid):
+    if dry_run or result.refused or (plan.problems and not options.skip_invalid):
         return result
     creates = [c for c, status in changes if status == "created"]
     updates = [c for c, status in changes if status == "updated"]
@@ -182,6 +197,31 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
             _count(result, changes, new_links)
     result.written = True
     return result
+
+
+def _reject(plan: Plan, problems: list[Problem]) -> None:
+    plan.problems.extend(problems)
+    for p in problems:
+        report = next((s for s in plan.sheets if s.name == p.sheet), None)
+        if report is not None and p.row is not None:
+            report.rejected_rows.add(p.row)
+            if p.row in report.accepted_rows:
+                report.accepted_rows.remove(p.row)
+    order = {report.name: i for i, report in enumerate(plan.sheets)}
+    plan.problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))
+
+
+def _without_rejected(plan: Plan, changes: list[tuple[CIInput, str]],
+                      new_links: set[tuple[str, str, str]]
+                      ) -> tuple[list[tuple[CIInput, str]], set[tuple[str, str, str]]]:
+    """What the rows that are still accepted would change (for the counts)."""
+    rejected = {(s.name, row) for s in plan.sheets for row in s.rejected_rows}
+    gone = {ci.key for ci in list(plan.cis.values()) + plan.new_locations
+            if (ci.sheet, ci.row) in rejected}
+    kept_links = {(r.from_key, r.type, r.to_key) for r in plan.relationships
+                  if (r.sheet, r.row) not in rejected}
+    return ([(c, s) for c, s in changes if c.key not in gone],
+            {link for link in new_links if link[0] not in gone and link in kept_links})
 
 
 def _compare(plan: Plan, register: GraphRegister

@@ -175,7 +175,9 @@ def convert(kind: schema.NodeKind, prop: Prop, text: str, *, dayfirst: bool = Fa
     return schema.convert_value(prop, prepare(prop, text, dayfirst=dayfirst), kind.label)
 
 
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Spreadsheet programs also read the full-width forms (＝＋－＠, typed with Chinese input methods)
+# as formula signs.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def neutralise(text: str) -> str:
@@ -185,6 +187,6 @@ def neutralise(text: str) -> str:
 
 def unneutralise(text: str) -> str:
     """Undo ``neutralise`` for text read back from an exported file."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r\n":
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_LEADS):
         return text[1:]
     return text

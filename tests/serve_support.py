@@ -36,13 +36,13 @@ def clean_env(data_dir: Path) -> dict[str, str]:
 
 
 class Served:
-    def __init__(self, data_dir: Path, cwd: Path):
+    def __init__(self, data_dir: Path, cwd: Path, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [CMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=clean_env(data_dir), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**clean_env(data_dir), **(extra_env or {})}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
         threading.Thread(target=self._collect, daemon=True).start()
         self._wait_ready()

@@ -102,14 +102,14 @@ def test_allow_admits_admin_always_and_viewer_means_everyone():
 # What the CI routes of this module promise (the table in the docs), checked against the code.
 EXPECTED = {
     ("GET", "/api/v1/cis"): set(ROLES),
-    ("POST", "/api/v1/cis"): {"admin"},
+    ("POST", "/api/v1/cis"): {"registrar", "admin"},
     ("GET", "/api/v1/cis/{key}"): set(ROLES),
-    ("PATCH", "/api/v1/cis/{key}"): {"asset_staff", "admin"},
+    ("PATCH", "/api/v1/cis/{key}"): {"asset_staff", "registrar", "admin"},
     ("DELETE", "/api/v1/cis/{key}"): {"admin"},
     ("GET", "/api/v1/cis/{key}/relationships"): set(ROLES),
     ("GET", "/api/v1/cis/{key}/history"): set(ROLES),
-    ("POST", "/api/v1/relationships"): {"admin"},
-    ("DELETE", "/api/v1/relationships"): {"admin"},
+    ("POST", "/api/v1/relationships"): {"registrar", "admin"},
+    ("DELETE", "/api/v1/relationships"): {"registrar", "admin"},
     ("GET", "/api/v1/search"): set(ROLES),
 }
 

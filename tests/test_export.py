@@ -129,7 +129,7 @@ def test_export_then_import_changes_nothing(graph, tmp_path, suffix):
 def api(embedded_graph, embedded_settings):
     settings = Settings(**{**embedded_settings.model_dump(), "max_upload_bytes": 200_000})
     tokens = {role: create_token(embedded_graph, f"{role}-imp", role, created_by="test")
-              for role in ("viewer", "asset_staff", "admin")}
+              for role in ("viewer", "asset_staff", "registrar", "admin")}
     with TestClient(create_app(settings, graph=embedded_graph)) as client:
         yield client, tokens
 
@@ -157,16 +157,21 @@ def test_api_import_dry_run_write_and_errors(api, embedded_graph):
     r = client.post("/api/v1/imports", files=files, headers=auth(tokens["viewer"]))
     assert r.status_code == 403
 
+    # Asset staff may not create CIs through the API, so not through an import either.
+    r = client.post("/api/v1/imports", files=files, headers=auth(tokens["asset_staff"]))
+    assert r.status_code == 403 and r.json()["error"]["details"]["created"] == 0
+    assert embedded_graph.get_cis(["000001"]) == {}
+
     r = client.post("/api/v1/imports", files=files, data={"dry_run": "true"},
-                    headers=auth(tokens["asset_staff"]))
+                    headers=auth(tokens["registrar"]))
     assert r.status_code == 200, r.text
     assert (r.json()["created"], r.json()["written"]) == (2, False)
     assert embedded_graph.get_cis(["000001"]) == {}
 
-    r = client.post("/api/v1/imports", files=files, headers=auth(tokens["asset_staff"]))
+    r = client.post("/api/v1/imports", files=files, headers=auth(tokens["registrar"]))
     assert r.status_code == 200 and r.json()["created"] == 2
     assert embedded_graph.get_ci("000001").properties["status"] == "in_use"
-    assert embedded_graph.history("000001")[0][0].actor == "asset_staff-imp"
+    assert embedded_graph.history("000001")[0][0].actor == "registrar-imp"
 
     bad = workbook_bytes([["资产编号", "状态"], ["000003", "在用"], ["000004", "坏了"]])
     r = client.post("/api/v1/imports", files={"file": ("bad.xlsx", bad)}, headers=auth(tokens["admin"]))

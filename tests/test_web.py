@@ -346,10 +346,13 @@ def test_found_here_counts_in_the_campaign(app, estate, tokens, campaign):
     assert response.headers["location"] == "/s/HW-1?done=found&campaigns=1"
     progress = c.get(f"/audits/{campaign.id}/progress.json").json()
     assert (progress["verified"], progress["expected"], progress["scans"]) == (1, 3, 1)
+    assert progress["lists"] == {}   # the findings are the auditors', on the pages as in the API
+    auditor = signed_in(app, tokens["auditor"])
+    progress = auditor.get(f"/audits/{campaign.id}/progress.json").json()
     assert {e["key"] for e in progress["lists"]["missing"]["items"]} == {"HW-2", "HW-3"}
     # found in another room: relocated
     c.post("/s/HW-3/found", data={"csrf_token": csrf_from(page), "location": "S1-B-101"})
-    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    progress = auditor.get(f"/audits/{campaign.id}/progress.json").json()
     assert [(e["key"], e["expected"], e["found"]) for e in progress["lists"]["relocated"]["items"]] == [
         ("HW-3", "Main site / Building B / Room 202", "Main site / Building B / Room 101")]
 
@@ -386,7 +389,7 @@ def test_continuous_scanning_endpoint(app, estate, tokens, campaign):
     assert unknown["known"] is False and "not in the register" in unknown["message"]
     no_place = c.post(url, json={"tag": "HW-2"}, headers={"X-CSRF-Token": token})
     assert no_place.status_code == 422 and "location" in no_place.json()["error"]["message"]
-    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    progress = signed_in(app, tokens["auditor"]).get(f"/audits/{campaign.id}/progress.json").json()
     assert [e["key"] for e in progress["lists"]["unexpected"]["items"]] == ["STRAY-9"]
     viewer = signed_in(app, tokens["viewer"])
     vtoken = csrf_from(viewer.get("/").text)
@@ -401,7 +404,7 @@ def test_unknown_tag_recorded_as_unexpected(app, estate, tokens, campaign):
                                                     "campaign": campaign.id, "location": "S1-B-202"},
                       follow_redirects=False)
     assert response.status_code == 303
-    progress = c.get(f"/audits/{campaign.id}/progress.json").json()
+    progress = signed_in(app, tokens["auditor"]).get(f"/audits/{campaign.id}/progress.json").json()
     assert [(e["key"], e["found"]) for e in progress["lists"]["unexpected"]["items"]] == [
         ("NEW-77", "Main site / Building B / Room 202")]
     bad = c.post("/s/NEW-78/unexpected", data={"csrf_token": csrf_from(page.text),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import asynccontextmanager
 
@@ -10,11 +11,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cmdb import __version__
-from cmdb.api.errors import error_response, install_error_handlers
+from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers
 from cmdb.graph import Graph
 from cmdb.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 
 def _routers():
@@ -41,20 +43,32 @@ def _routers():
 
 
 class BodySizeLimit:
-    """Refuses request bodies over the limit with 413 before they are read into memory."""
+    """Refuses request bodies over the limit with 413 before they are read into memory.
 
-    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int):
+    Only upload routes take big bodies, and only from a caller who may use them: there the
+    caller is authenticated and authorized before a byte of the body is read, so an anonymous
+    50 MB upload is refused at once. Every other route takes at most ``default_limit``."""
+
+    def __init__(self, app: ASGIApp, default_limit: int, upload_limit: int,
+                 upload_routes: dict[str, str]):
         self.app = app
         self.default_limit = default_limit
         self.upload_limit = upload_limit
+        self.upload_routes = upload_routes   # path -> the policy's action that may upload there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.default_limit
+        action = self.upload_routes.get(scope.get("path", "")) if scope.get("method") == "POST" else None
+        if action is not None:
+            refusal = await self._caller_refusal(scope, action)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+            limit = self.upload_limit
         headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        limit = self.upload_limit if content_type.startswith("multipart/") else self.default_limit
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)
@@ -74,6 +88,28 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
             await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _caller_refusal(scope: Scope, action: str):
+        """An error response when the caller is anonymous or may not upload here, else None."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.requests import Request
+
+        from cmdb import policy
+        from cmdb.api.deps import current_principal
+        from cmdb.api.errors import status_for
+        from cmdb.errors import CMDBError
+
+        request = Request(scope)
+        try:
+            principal = await run_in_threadpool(current_principal, request, request.app.state.graph)
+            policy.require(principal, action)
+        except CMDBError as exc:
+            return error_response(status_for(exc), exc.code, exc.message, exc.details)
+        except Exception:  # the engine is unreachable: same answer as the routes give
+            log.exception("signing in an upload failed")
+            return error_response(503, "engine_unavailable", ENGINE_UNAVAILABLE)
+        return None
 
     @staticmethod
     async def _refuse(scope, receive, send, limit):
@@ -128,5 +164,6 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
         app.include_router(router, prefix=prefix,
                            responses=api_errors if prefix == API_PREFIX else None)
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
-                       upload_limit=settings.max_upload_bytes)
+                       upload_limit=settings.max_upload_bytes,
+                       upload_routes={f"{API_PREFIX}/imports": "import"})
     return app

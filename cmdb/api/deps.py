@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Annotated, Callable
 
 from fastapi import Depends, Request
@@ -12,18 +11,12 @@ from fastapi import Depends, Request
 from cmdb.api.errors import Forbidden, Unauthenticated
 from cmdb.graph import Graph
 from cmdb.graph.tokens import ROLES, TokenInfo, authenticate, hash_token
+from cmdb.policy import Caller, roles_for
 from cmdb.settings import Settings
 
 
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: str
-
-    @property
-    def actor(self) -> str:
-        """How this caller is named in history entries."""
-        return self.name
+# The authenticated caller: name, role and location scope (``cmdb.policy`` decides what it may do).
+Principal = Caller
 
 
 # Dependencies that only look things up are ``async``: FastAPI runs a plain ``def`` dependency
@@ -55,7 +48,7 @@ def bearer_principal(request: Request, graph: Graph) -> Principal | None:
     if info is None:
         raise Unauthenticated("The token is unknown or revoked; ask an admin for a new one "
                               "(`cmdb token create`)")
-    return Principal(info.name, info.role)
+    return Principal(info.name, info.role, info.scope)
 
 
 PRINCIPAL_SOURCES.append(bearer_principal)
@@ -132,9 +125,19 @@ async def public() -> None:
 
 public.allowed_roles = None  # type: ignore[attr-defined]
 
-Viewer = Annotated[Principal, Depends(allow("viewer"))]
-AssetStaff = Annotated[Principal, Depends(allow("asset_staff"))]
-Reviewer = Annotated[Principal, Depends(allow("reviewer"))]
-Auditor = Annotated[Principal, Depends(allow("auditor"))]
+def allowed_to(action: str) -> Callable[..., Principal]:
+    """The role check of one of the policy's actions (``cmdb.policy.ACTIONS``)."""
+    return allow(*roles_for(action))
+
+
+Viewer = Annotated[Principal, Depends(allowed_to("read"))]
+Reviewer = Annotated[Principal, Depends(allowed_to("impact"))]
+Auditor = Annotated[Principal, Depends(allowed_to("audit"))]
+Scanner = Annotated[Principal, Depends(allowed_to("scan"))]
 Admin = Annotated[Principal, Depends(allow("admin"))]
-Importer = Annotated[Principal, Depends(allow("asset_staff"))]
+
+Importer = Annotated[Principal, Depends(allowed_to("import"))]
+Registrar = Annotated[Principal, Depends(allowed_to("ci.create"))]
+CIEditor = Annotated[Principal, Depends(allowed_to("ci.update"))]
+RelationshipEditor = Annotated[Principal, Depends(allowed_to("relationship.change"))]
+LabelPrinter = Annotated[Principal, Depends(allowed_to("labels"))]

@@ -19,6 +19,12 @@ from cmdb import errors as e
 log = logging.getLogger(__name__)
 
 
+# What a client is told when the engine fails; where it runs (data directory, Bolt URI) and
+# the driver's words go to the server log only.
+ENGINE_UNAVAILABLE = ("The graph engine is unreachable or refused the operation; nothing was "
+                      "changed. Try again shortly; the server log has the details.")
+
+
 class Unauthenticated(e.CMDBError):
     code = "unauthenticated"
 
@@ -97,6 +103,10 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.CMDBError)
     async def domain_error(request: Request, exc: e.CMDBError):
+        if isinstance(exc, e.EngineUnavailable):
+            log.warning("graph engine unavailable on %s %s: %s", request.method,
+                        request.url.path, exc.message)
+            return error_response(503, exc.code, ENGINE_UNAVAILABLE)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
         return error_response(status_for(exc), exc.code, exc.message, exc.details, headers)
 
@@ -117,8 +127,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DriverError)
     async def engine_error(request: Request, exc: DriverError):
         log.warning("graph engine error on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, "engine_unavailable",
-                              "The graph engine is unavailable or refused the operation; try again")
+        return error_response(503, "engine_unavailable", ENGINE_UNAVAILABLE)
 
     @app.exception_handler(ConstraintError)
     async def constraint_error(request: Request, exc: ConstraintError):
@@ -129,9 +138,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Neo4jError)
     async def engine_refused(request: Request, exc: Neo4jError):
         log.warning("graph engine refused %s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, "engine_unavailable",
-                              "The graph engine is busy or refused the operation; nothing was "
-                              "changed, try again")
+        return error_response(503, "engine_unavailable", ENGINE_UNAVAILABLE)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):

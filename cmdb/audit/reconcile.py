@@ -110,14 +110,14 @@ class Reconciler:
     def _scan_facts(group: list[dict[str, Any]]) -> dict[str, Any]:
         if len(group) == 1:  # the usual case, kept cheap for 100,000 scans
             scan = group[0]
-            facts = {"scans": 1, "scanned_at": scan["at"], "scanned_by": scan["by"]}
+            facts = {"scans": 1, "scanned_at": scan["at"], "scanned_by": _recorder(scan)}
             if scan.get("note"):
                 facts["note"] = scan["note"]
             if scan.get("condition"):
                 facts["condition"] = scan["condition"]
             return facts
         last = max(group, key=lambda s: (s["at"] or "", s["id"]))
-        facts = {"scans": len(group), "scanned_at": last["at"], "scanned_by": last["by"]}
+        facts = {"scans": len(group), "scanned_at": last["at"], "scanned_by": _recorder(last)}
         notes = [s["note"] for s in group if s.get("note")]
         conditions = [s["condition"] for s in group if s.get("condition")]
         if notes:
@@ -299,3 +299,9 @@ def reconcile(graph: Graph, campaign: Campaign) -> dict[str, Any]:
         register.update({e.key: e for e in serial_matches.values()})
     present.update(register)
     return Reconciler(campaign, snapshot, scans, tree, register, serial_matches, present).run()
+
+
+def _recorder(scan: dict[str, Any]) -> str | None:
+    """Who recorded a scan: the signed-in caller (or the importing user), not the person a
+    client or file says scanned it."""
+    return scan.get("recorded_by") or scan.get("by")

@@ -331,6 +331,28 @@ def _check_record(path: Path, number: int, record: dict[str, Any]) -> tuple[str,
     raise bad(f"unknown record type {kind!r}", type=kind)
 
 
+def _check_unique(path: Path, number: int, record: dict[str, Any], where: str,
+                  first_lines: dict[tuple[str, str], int]) -> None:
+    """Refuse a second CI with the same key (or node with the same unique identity) while
+    validating, not half-way through writing."""
+    if where == "ci":
+        identity = (schema.CI_LABEL, record["props"]["key"])
+    elif where == "node":
+        label = record["label"]
+        unique = [i.prop for i in schema.INDEXES if i.label == label and i.unique]
+        if not unique:
+            return
+        identity = (label, repr(record["props"].get(unique[0])))
+    else:
+        return
+    first = first_lines.setdefault(identity, number)
+    if first != number:
+        what = f"key {identity[1]!r}" if where == "ci" else f"{identity[0]} {identity[1]}"
+        raise InvalidBackup(f"{path}: line {number}: {what} appears a second time (first on line "
+                            f"{first}); nothing was written", field="line", value=number,
+                            details={"line": number, "first_line": first, "key": identity[1]})
+
+
 def records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a file already validated, header and trailer skipped."""
     for number, line in _lines(path):
@@ -351,6 +373,7 @@ def validate(path: Path) -> BackupInfo:
     seen = 0
     section = 0
     trailer: dict[str, Any] | None = None
+    first_lines: dict[tuple[str, str], int] = {}   # unique identity -> the line that has it
     for number, line in _lines(path):
         if number == 1:
             continue
@@ -369,6 +392,7 @@ def validate(path: Path) -> BackupInfo:
                                 f"{SECTIONS[section]} records; the file is out of order",
                                 field="line", value=number)
         section = position
+        _check_unique(path, number, record, where, first_lines)
         counts[group][name] = counts[group].get(name, 0) + 1
         seen += 1
     if trailer is None:

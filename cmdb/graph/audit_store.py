@@ -72,9 +72,9 @@ PREFETCH_FROM = 50
 
 CAMPAIGN_SCANS = """
 MATCH (s:AuditScan {campaign_id: $id})
-RETURN collect([s.id, s.tag, s.location, s.at, s.by, s.note, s.condition]) AS rows
+RETURN collect([s.id, s.tag, s.location, s.at, s.by, s.note, s.condition, s.recorded_by]) AS rows
 """
-SCAN_FIELDS = ("id", "tag", "location", "at", "by", "note", "condition")
+SCAN_FIELDS = ("id", "tag", "location", "at", "by", "note", "condition", "recorded_by")
 
 CAMPAIGN_SCANS_PAGE = """
 MATCH (s:AuditScan {campaign_id: $id})

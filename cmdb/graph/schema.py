@@ -308,6 +308,10 @@ def validate_properties(kind: NodeKind, props: Mapping[str, Any], *,
     return out
 
 
+# Characters XML (the SVG pictures, XLSX exports) cannot carry, and DEL: refused in text.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
     """Convert one value to the property's type, or raise InvalidProperty saying what is allowed."""
     where = f"{kind_label}.{prop.name}" if kind_label else prop.name
@@ -325,8 +329,10 @@ def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
         limit = TEXT_MAX_LENGTH if t == STR else LONG_TEXT_MAX_LENGTH
         if len(text) > limit:
             raise bad(f"{len(text)} characters long")
-        if "\x00" in text:
-            raise bad("contains a NUL character")
+        invalid = _XML_INVALID.search(text)
+        if invalid:
+            raise bad(f"contains the control character U+{ord(invalid.group()):04X} at position "
+                      f"{invalid.start() + 1}; only tab and line breaks are allowed")
         return unicodedata.normalize("NFC", text)
     if t == ENUM:
         if not isinstance(value, str):

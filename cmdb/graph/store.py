@@ -119,6 +119,12 @@ MATCH (n:CI)-[:LOCATED_IN*0..32]->(root)
 RETURN DISTINCT n.key AS key
 """
 
+KEYS_INSIDE = """
+UNWIND $keys AS k
+MATCH (n:CI {key: k})-[:LOCATED_IN*0..32]->(root:CI {key: $root})
+RETURN DISTINCT n.key AS key
+"""
+
 COUNT_BY_KIND = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
 COUNT_BY_RELATIONSHIP = "MATCH (:CI)-[r]->(:CI) RETURN type(r) AS type, count(r) AS count"
 PING = "RETURN 1 AS ok"
@@ -597,6 +603,16 @@ class Graph:
                 if len(path) > len(best):
                     paths[row["key"]] = path
         return {k: list(reversed(p[1:])) for k, p in paths.items()}
+
+    def subtree_keys_if_any(self, location_key: str) -> list[str]:
+        """The key and every CI inside it; empty when there is no such CI."""
+        return [r["key"] for r in self.read(SUBTREE_KEYS, key=location_key)]
+
+    def keys_inside(self, location_key: str, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that are ``location_key`` or located in it at any depth."""
+        if not keys:
+            return set()
+        return {r["key"] for r in self.read(KEYS_INSIDE, root=location_key, keys=list(set(keys)))}
 
     def subtree_keys(self, location_key: str) -> list[str]:
         self.get_ci(location_key)

@@ -13,19 +13,20 @@ from cmdb.errors import Conflict, InvalidInput, NotFound
 from cmdb.graph.schema import utc_now
 from cmdb.graph.store import Graph
 
-ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "admin")
+from cmdb.policy import ROLES
+
 TOKEN_PREFIX = "cmdb_"
 
 CREATE_TOKEN = "CREATE (t:ApiToken) SET t = $props"
 TOKEN_BY_HASH = """
 MATCH (t:ApiToken {token_hash: $hash})
 WHERE t.revoked_at IS NULL
-RETURN t.name AS name, t.role AS role
+RETURN t.name AS name, t.role AS role, t.scope AS scope
 """
 LIST_TOKENS = """
 MATCH (t:ApiToken)
 RETURN t.name AS name, t.role AS role, t.created_at AS created_at, t.revoked_at AS revoked_at,
-       t.created_by AS created_by
+       t.created_by AS created_by, t.scope AS scope
 ORDER BY t.name
 """
 REVOKE_TOKEN = """
@@ -34,6 +35,7 @@ WHERE t.revoked_at IS NULL
 SET t.revoked_at = $at
 RETURN t.name AS name
 """
+SCOPE_LOCATION = "MATCH (l:CI {key: $key}) WHERE l:Location RETURN l.key AS key"
 COUNT_ACTIVE_ADMINS = "MATCH (t:ApiToken {role: 'admin'}) WHERE t.revoked_at IS NULL RETURN count(t) AS n"
 
 
@@ -44,6 +46,7 @@ class TokenInfo:
     created_at: str | None = None
     revoked_at: str | None = None
     created_by: str | None = None
+    scope: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -57,8 +60,12 @@ def validate_role(role: str) -> str:
     return role
 
 
-def create_token(graph: Graph, name: str, role: str, *, created_by: str = "cli") -> str:
-    """Create a token and return its secret, which is never stored and cannot be shown again."""
+def create_token(graph: Graph, name: str, role: str, *, created_by: str = "cli",
+                 scope: str | None = None) -> str:
+    """Create a token and return its secret, which is never stored and cannot be shown again.
+
+    With ``scope`` (a Location's key) the token writes, scans and prints labels only for CIs
+    inside that location."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InvalidInput("A token needs a name of 1 to 100 characters", field="name", value=name)
@@ -66,8 +73,13 @@ def create_token(graph: Graph, name: str, role: str, *, created_by: str = "cli")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     props = {"name": name, "role": role, "token_hash": hash_token(token),
              "created_at": utc_now(), "created_by": created_by}
+    if scope is not None:
+        props["scope"] = scope
 
     def work(tx: ManagedTransaction) -> None:
+        if scope is not None and not tx.run(SCOPE_LOCATION, key=scope).single():
+            raise InvalidInput(f"The scope {scope!r} is not the key of a Location in the register",
+                               field="scope", value=scope)
         if tx.run("MATCH (t:ApiToken {name: $name}) RETURN t.name AS n", name=name).single():
             raise Conflict(f"A token named {name!r} already exists; choose another name",
                            {"name": name})
@@ -83,7 +95,7 @@ def authenticate(graph: Graph, token: str) -> TokenInfo | None:
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     rows = graph.read(TOKEN_BY_HASH, hash=hash_token(token))
-    return TokenInfo(rows[0]["name"], rows[0]["role"]) if rows else None
+    return TokenInfo(rows[0]["name"], rows[0]["role"], scope=rows[0]["scope"]) if rows else None
 
 
 def list_tokens(graph: Graph) -> list[TokenInfo]:
@@ -97,6 +109,16 @@ def revoke_token(graph: Graph, name: str) -> None:
         return tx.run(REVOKE_TOKEN, name=name, at=at).single() is not None
     if not graph.write(work):
         raise NotFound(f"No active token named {name!r}", {"name": name})
+
+
+def free_token_name(graph: Graph, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``, … : a name no token has (revoked ones included)."""
+    taken = {r["name"] for r in graph.read(LIST_TOKENS)}
+    name, n = wanted, 1
+    while name in taken:
+        n += 1
+        name = f"{wanted}-{n}"
+    return name
 
 
 def has_admin_token(graph: Graph) -> bool:

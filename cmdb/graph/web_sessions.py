@@ -32,13 +32,18 @@ MATCH (s:{SESSION_LABEL} {{id_hash: $id_hash}})
 OPTIONAL MATCH (t:ApiToken {{token_hash: s.token_hash}})
 WHERE t.revoked_at IS NULL
 RETURN s.csrf AS csrf, s.created AS created, s.last_used AS last_used,
-       t.name AS name, t.role AS role
+       t.name AS name, t.role AS role, t.scope AS scope
 """
 TOUCH_SESSION = f"MATCH (s:{SESSION_LABEL} {{id_hash: $id_hash}}) SET s.last_used = $now"
 DROP_SESSION = f"MATCH (s:{SESSION_LABEL} {{id_hash: $id_hash}}) DETACH DELETE s"
 DROP_EXPIRED_SESSIONS = f"""
 MATCH (s:{SESSION_LABEL})
 WHERE s.last_used < $idle_before OR s.created < $created_before
+DETACH DELETE s
+"""
+DROP_OLDEST_OF_TOKEN = f"""
+MATCH (s:{SESSION_LABEL} {{token_hash: $token_hash}})
+WITH s ORDER BY s.created DESC, s.last_used DESC SKIP $keep
 DETACH DELETE s
 """
 COUNT_SESSIONS = f"MATCH (s:{SESSION_LABEL}) RETURN count(s) AS n"
@@ -55,17 +60,19 @@ class WebSession:
     csrf: str
     name: str
     role: str
+    scope: str | None = None
 
 
 def _expired(created: float, last_used: float, now: float) -> bool:
     return now - last_used > IDLE_SECONDS or now - created > MAX_AGE_SECONDS
 
 
-def open_session(graph: Graph, token_hash: str) -> tuple[str, str]:
+def open_session(graph: Graph, token_hash: str, max_per_token: int = 10) -> tuple[str, str]:
     """A new session for the token with this hash: ``(session id, CSRF token)``.
 
-    Expired sessions go in the same transaction; past ``MAX_SESSIONS`` the least recently
-    used go too.
+    Expired sessions go in the same transaction; so do the token's oldest sessions beyond
+    ``max_per_token`` (one user cannot crowd out everyone else's), and past ``MAX_SESSIONS``
+    the least recently used.
     """
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -74,6 +81,7 @@ def open_session(graph: Graph, token_hash: str) -> tuple[str, str]:
     def work(tx: ManagedTransaction) -> None:
         tx.run(DROP_EXPIRED_SESSIONS, idle_before=now - IDLE_SECONDS,
                created_before=now - MAX_AGE_SECONDS).consume()
+        tx.run(DROP_OLDEST_OF_TOKEN, token_hash=token_hash, keep=max(max_per_token - 1, 0)).consume()
         excess = tx.run(COUNT_SESSIONS).single()["n"] - MAX_SESSIONS + 1
         if excess > 0:
             tx.run(DROP_OLDEST_SESSIONS, n=excess).consume()
@@ -98,7 +106,7 @@ def find_session(graph: Graph, session_id: str | None) -> WebSession | None:
         return None
     if now - row["last_used"] > TOUCH_AFTER_SECONDS:
         graph.write(lambda tx: tx.run(TOUCH_SESSION, id_hash=id_hash, now=now).consume())
-    return WebSession(row["csrf"], row["name"], row["role"])
+    return WebSession(row["csrf"], row["name"], row["role"], row["scope"])
 
 
 def close_session(graph: Graph, session_id: str | None) -> None:

@@ -18,10 +18,12 @@ from cmdb.labels.content import LabelContent, scan_url
 from cmdb.labels.fonts import FontFace, choose_font
 from cmdb.labels.layout import MM_PER_INCH, draw_label, mm_to_px
 from cmdb.labels.qr import qr_matrix
-from cmdb.labels.templates import SheetTemplate
+from cmdb.labels.templates import MAX_LABEL_SIDE_MM, MIN_LABEL_SIDE_MM, SheetTemplate
 
 DEFAULT_DPI = 300
 MIN_DPI, MAX_DPI = 72, 1200
+# A label of 300 x 300 mm at 400 dpi, or 100 x 100 mm at 1200 dpi: a 25 MB greyscale image.
+MAX_LABEL_PIXELS = 25_000_000
 POINTS_PER_MM = 72 / MM_PER_INCH
 
 
@@ -32,12 +34,32 @@ def check_dpi(dpi: int) -> int:
     return dpi
 
 
+def check_label_size(width_mm: float, height_mm: float, dpi: int) -> tuple[int, int]:
+    """The label's size in pixels, refused before anything is allocated when a side is outside
+    MIN_LABEL_SIDE_MM..MAX_LABEL_SIDE_MM or the image would exceed MAX_LABEL_PIXELS."""
+    check_dpi(dpi)
+    for name, value in (("width", width_mm), ("height", height_mm)):
+        if not MIN_LABEL_SIDE_MM <= value <= MAX_LABEL_SIDE_MM:
+            raise InvalidInput(f"Label {name} {value:g} mm is out of range; allowed: "
+                               f"{MIN_LABEL_SIDE_MM:g} to {MAX_LABEL_SIDE_MM:g} mm",
+                               field="size", value=value,
+                               allowed=f"{MIN_LABEL_SIDE_MM:g}-{MAX_LABEL_SIDE_MM:g} mm")
+    width_px, height_px = mm_to_px(width_mm, dpi), mm_to_px(height_mm, dpi)
+    if width_px * height_px > MAX_LABEL_PIXELS:
+        raise InvalidInput(f"A {width_mm:g} x {height_mm:g} mm label at {dpi} dpi is "
+                           f"{width_px * height_px:,} pixels; at most {MAX_LABEL_PIXELS:,} allowed "
+                           "(use a lower dpi)", field="dpi", value=dpi,
+                           allowed=f"at most {MAX_LABEL_PIXELS:,} pixels per label")
+    return width_px, height_px
+
+
 def label_image(content: LabelContent, base_url: str, width_mm: float, height_mm: float, *,
                 dpi: int = DEFAULT_DPI, error_correction: str = "Q",
                 font: FontFace | None = None, font_setting: str | None = None) -> Image.Image:
     face = font or choose_font(content.texts(), configured=font_setting)
     matrix = qr_matrix(scan_url(base_url, content.key), error_correction)
-    return draw_label(content, matrix, mm_to_px(width_mm, dpi), mm_to_px(height_mm, dpi), dpi, face)
+    width_px, height_px = check_label_size(width_mm, height_mm, dpi)
+    return draw_label(content, matrix, width_px, height_px, dpi, face)
 
 
 def render_png(content: LabelContent, base_url: str, width_mm: float, height_mm: float, *,
@@ -70,7 +92,7 @@ def render_pdf(contents: Sequence[LabelContent], base_url: str, template: SheetT
     check_dpi(dpi)
     check_skip(skip, template)
     face = choose_font([t for c in contents for t in c.texts()], configured=font_setting)
-    width_px, height_px = mm_to_px(template.label_width_mm, dpi), mm_to_px(template.label_height_mm, dpi)
+    width_px, height_px = check_label_size(template.label_width_mm, template.label_height_mm, dpi)
     pdf = _PdfWriter()
     page_w = template.page_width_mm * POINTS_PER_MM
     page_h = template.page_height_mm * POINTS_PER_MM

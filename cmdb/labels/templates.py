@@ -33,6 +33,8 @@ PAGE_SIZES_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "A3": (297.0, 420.0
 MAX_TEMPLATE_BYTES = 64 * 1024
 MAX_GRID = 100  # columns or rows; real stock has at most a few dozen
 MIN_LABEL_SIDE_MM = 10.0  # a QR code with its quiet zone and a margin needs about this
+MAX_LABEL_SIDE_MM = 300.0
+MAX_PAGE_SIDE_MM = 2000.0
 _TOLERANCE_MM = 0.01  # published dimensions are rounded to 0.05 mm
 
 _NUMBER_FIELDS = ("page_width_mm", "page_height_mm", "label_width_mm", "label_height_mm",
@@ -149,8 +151,9 @@ def template_from_mapping(data: Any, source: str = "template") -> SheetTemplate:
             raise bad(field, "must be greater than 0")
         if value < 0:
             raise bad(field, "must not be negative")
-        if value > 2000:
-            raise bad(field, "must be at most 2000 mm")
+        limit = MAX_LABEL_SIDE_MM if field.startswith("label_") else MAX_PAGE_SIDE_MM
+        if value > limit:
+            raise bad(field, f"must be at most {limit:g} mm")
         return float(value)
 
     def count(field: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from cmdb import policy
 from cmdb.api.deps import GraphDep
 from cmdb.errors import InvalidInput
 from cmdb.graph.schema import validate_key
@@ -29,14 +30,22 @@ def campaigns(request: Request, user: Recorder, graph: GraphDep) -> Response:
 @router.get("/audits/{campaign_id}")
 def campaign_page(request: Request, campaign_id: str, user: Recorder, graph: GraphDep) -> Response:
     campaign = audits_bridge.campaign(graph, campaign_id)
-    progress = audits_bridge.progress(graph, campaign.id)
+    progress = _visible(audits_bridge.progress(graph, campaign.id), user)
     return render(request, "audit.html", user=user, title=campaign.name, campaign=campaign,
                   progress=progress, bar_height=CHART_BAR_HEIGHT)
 
 
 @json_router.get("/audits/{campaign_id}/progress.json")
 def campaign_progress(campaign_id: str, user: Recorder, graph: GraphDep) -> dict:
-    return audits_bridge.progress(graph, campaign_id)
+    return _visible(audits_bridge.progress(graph, campaign_id), user)
+
+
+def _visible(progress: dict, user) -> dict:
+    """Progress for everyone who scans; the findings (missing, relocated, unexpected, …) only
+    for those the API shows the reconciliation to."""
+    if policy.may(user, "audit"):
+        return progress
+    return {**progress, "counts": {}, "lists": {}}
 
 
 @json_router.post("/audits/{campaign_id}/scans.json")
@@ -46,6 +55,7 @@ def scan(campaign_id: str, user: Recorder, graph: GraphDep, body: CheckedJson) -
     location = validate_key(body.get("location"), "location") if body.get("location") else None
     if location is None:
         raise InvalidInput("Choose the location you are scanning in first", field="location")
+    policy.require_in_scope(graph, user, [location])
     campaign = audits_bridge.campaign(graph, campaign_id)
     stored = audits_bridge.record_scan(graph, campaign.id, tag, location, actor=user.actor,
                                        source="scan_page")

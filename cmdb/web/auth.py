@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from typing import Annotated
 
@@ -12,26 +13,42 @@ from fastapi.responses import Response
 from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
 from cmdb.graph.tokens import authenticate, hash_token
 from cmdb.graph.web_sessions import MAX_AGE_SECONDS, close_session, open_session
+from cmdb.settings import Settings
 from cmdb.web.forms import CheckedForm, CsrfRejected
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.security import CSRF_FIELD, SESSION_COOKIE, SIGNIN_COOKIE, safe_next
+from cmdb.web.throttle import FailureThrottle
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
 
 def _signin_page(request: Request, secure: bool, next_path: str, error: str | None = None,
-                 status: int = 200) -> Response:
+                 status: int = 200, headers: dict[str, str] | None = None) -> Response:
     nonce = secrets.token_urlsafe(24)
     response = render(request, "signin.html", status=status, title="Sign in",
                       signin_token=nonce, next_path=next_path, error=error)
     response.set_cookie(SIGNIN_COOKIE, nonce, max_age=3600, path="/signin", httponly=True,
                         samesite="strict", secure=secure)
+    response.headers.update(headers or {})
     return response
+
+
+def _throttle(request: Request, settings: Settings) -> FailureThrottle:
+    state = request.app.state
+    if getattr(state, "signin_throttle", None) is None:
+        state.signin_throttle = FailureThrottle(settings.signin_failures_allowed,
+                                                settings.signin_failure_window_seconds)
+    return state.signin_throttle
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/signin", dependencies=[Depends(public)])
 def signin_page(request: Request, settings: SettingsDep, next: str = "/") -> Response:
-    return _signin_page(request, settings.secure_cookies, safe_next(next))
+    return _signin_page(request, settings.cookies_secure, safe_next(next))
 
 
 async def signin_form(request: Request) -> dict[str, str]:
@@ -50,16 +67,29 @@ def signin(request: Request, graph: GraphDep, settings: SettingsDep,
            form: Annotated[dict[str, str], Depends(signin_form)]) -> Response:
     next_path = safe_next(form.get("next"))
     token = form.get("token", "").strip()
+    throttle, client = _throttle(request, settings), _client(request)
+    wait = throttle.wait_seconds(client)
+    if wait:
+        log.warning("sign-in refused for %s: too many failed attempts, %d s to wait", client, wait)
+        return _signin_page(request, settings.cookies_secure, next_path,
+                            f"Too many failed sign-ins from your address. Try again in {wait} "
+                            "seconds.", status=429, headers={"Retry-After": str(wait)})
     info = authenticate(graph, token) if token else None
     if info is None:
+        if token:
+            failures = throttle.failed(client)
+            log.warning("sign-in failed from %s: unknown or revoked token (%d of %d allowed in "
+                        "%d s)", client, failures, settings.signin_failures_allowed,
+                        settings.signin_failure_window_seconds)
         message = ("Enter your API token." if not token else
                    "That token is unknown or revoked. Ask an admin for a new one "
                    "(cmdb token create).")
-        return _signin_page(request, settings.secure_cookies, next_path, message, status=401)
-    session_id, _ = open_session(graph, hash_token(token))
+        return _signin_page(request, settings.cookies_secure, next_path, message, status=401)
+    throttle.succeeded(client)
+    session_id, _ = open_session(graph, hash_token(token), settings.max_sessions_per_token)
     response = redirect(next_path)
     response.set_cookie(SESSION_COOKIE, session_id, max_age=MAX_AGE_SECONDS, path="/",
-                        httponly=True, samesite="lax", secure=settings.secure_cookies)
+                        httponly=True, samesite="lax", secure=settings.cookies_secure)
     response.delete_cookie(SIGNIN_COOKIE, path="/signin")
     return response
 
@@ -70,5 +100,5 @@ def signout(request: Request, graph: GraphDep, user: Viewer, settings: SettingsD
     close_session(graph, request.cookies.get(SESSION_COOKIE))
     response = redirect("/signin")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=settings.secure_cookies)
+                           secure=settings.cookies_secure)
     return response

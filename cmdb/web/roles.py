@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from cmdb.api.deps import Principal, allow
+from cmdb.api.deps import Principal, allowed_to
+from cmdb.policy import roles_for
 
 # Recording scans: asset staff walk the sites, auditors run campaigns (admins always may).
-Recorder = Annotated[Principal, Depends(allow("asset_staff", "auditor"))]
-RECORDING_ROLES = frozenset(allow("asset_staff", "auditor").allowed_roles)  # type: ignore[attr-defined]
+Recorder = Annotated[Principal, Depends(allowed_to("scan"))]
+RECORDING_ROLES = roles_for("scan")
 
-# Setting a status back (a "missing" asset found again): the roles the API lets change a status.
-StatusSetter = Annotated[Principal, Depends(allow("asset_staff"))]
-STATUS_ROLES = frozenset(allow("asset_staff").allowed_roles)  # type: ignore[attr-defined]
+# Setting a status back (a "missing" asset found again): whoever may change a CI's status.
+StatusSetter = Annotated[Principal, Depends(allowed_to("ci.update"))]
+STATUS_ROLES = roles_for("ci.update")

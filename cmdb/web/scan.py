@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from cmdb import policy
 from cmdb.api.deps import GraphDep, Viewer
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
@@ -86,6 +87,7 @@ def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
         if not path:
             raise InvalidInput("Pick the location where the asset is", field="location")
         location = {"key": path[-1]["key"], "text": path_text(path)}
+    policy.require_in_scope(graph, user, [key, location["key"]])
     campaigns = audits_bridge.campaigns_covering(graph, key, location["key"])
     for campaign in campaigns:
         audits_bridge.record_scan(graph, campaign.id, key, location["key"], actor=user.actor,
@@ -142,6 +144,7 @@ def restore_status(request: Request, key: str, user: StatusSetter, graph: GraphD
     if status != RESTORED_STATUS:
         raise InvalidInput(f"A missing asset can be set back to {RESTORED_STATUS!r} here, not {status[:40]!r}",
                            field="status", value=status[:40], allowed=[RESTORED_STATUS])
+    policy.require_in_scope(graph, user, [key])
     current = graph.get_ci(key)
     if current.properties.get("status") != "missing":
         raise InvalidInput(f"{key} is registered as {current.properties.get('status') or 'no status'}, "
@@ -168,6 +171,7 @@ def record_unexpected(request: Request, key: str, user: Recorder, graph: GraphDe
     if location is None:
         raise InvalidInput("Pick the location where you found it", field="location")
     note = " ".join(form.get("note", "").split())[:NOTE_MAX] or None
+    policy.require_in_scope(graph, user, [location["key"]])
     audits_bridge.record_scan(graph, campaign_id, key, location["key"], actor=user.actor, note=note)
     return redirect(_scan_url(key, done="unexpected", campaigns=1))
 

@@ -63,7 +63,7 @@ def session_principal(request: Request, graph: Graph) -> Principal | None:
     if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS:
         if not csrf_ok(session, request.headers.get(CSRF_HEADER)):
             return None
-    return Principal(session.name, session.role)
+    return Principal(session.name, session.role, session.scope)
 
 
 if session_principal not in PRINCIPAL_SOURCES:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cmdb.api.deps import Auditor, GraphDep, Principal, SettingsDep, allow
+from cmdb import policy
+from cmdb.api.deps import Auditor, GraphDep, Scanner, SettingsDep
 from cmdb.audit import service
 from cmdb.audit.reconcile import CATEGORIES
 
 router = APIRouter(prefix="/audits", tags=["audits"])
-
-# Auditors walk the floors too, so they may scan as well as asset staff.
-Scanner = Annotated[Principal, Depends(allow("asset_staff", "auditor"))]
 
 
 class CampaignIn(BaseModel):
@@ -145,6 +143,7 @@ def add_scan(audit_id: str, body: ScanIn, graph: GraphDep, user: Scanner,
              response: Response) -> dict[str, Any]:
     # No campaign look-up first: storing the scan checks, in its transaction, that the
     # campaign exists and is open (and a look-up would count the campaign's scans).
+    policy.require_in_scope(graph, user, [body.location])
     scan = service.record_scan(graph, audit_id, body.tag, body.location, actor=user.actor,
                                at=body.at, person=body.person, note=body.note,
                                condition=body.condition, source="api")

@@ -9,12 +9,12 @@ from typing import Iterator
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from cmdb.api.deps import GraphDep, allow
+from cmdb.api.deps import GraphDep, allowed_to
 from cmdb.graph.schema import utc_now
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["backup"], dependencies=[Depends(allow("admin"))])
+router = APIRouter(tags=["backup"], dependencies=[Depends(allowed_to("backup"))])
 
 
 def _logged(chunks: Iterator[bytes]) -> Iterator[bytes]:

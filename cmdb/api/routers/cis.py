@@ -12,21 +12,20 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Response
 
-from cmdb.api.deps import Admin, AssetStaff, GraphDep, SettingsDep, Viewer
-from cmdb.api.errors import Forbidden
+from cmdb import policy
+from cmdb.api.deps import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
+from cmdb.api.errors import PreconditionFailed
 from cmdb.api.models import (
     COMMON_ERRORS, CICreate, CIOut, CIPatch, DeleteResult, HistoryPage, ChangeEntry, KindName,
     Page, RelationshipOfCI, error_responses,
 )
-from cmdb.errors import InvalidInput, UnknownKey
+from cmdb.errors import InvalidInput, PermissionDenied, UnknownKey
 from cmdb.graph import CI, Graph
 from cmdb.graph.schema import HARDWARE_CATEGORIES, HARDWARE_STATUSES
 from cmdb.settings import Settings
 
 router = APIRouter(tags=["cis"], responses=COMMON_ERRORS)
 
-# Fields asset staff may change: where a device is and what state it is in.
-ASSET_STAFF_PROPERTIES = frozenset({"status"})
 MAX_OFFSET = 10_000_000
 
 Status = Literal[tuple(HARDWARE_STATUSES)]  # type: ignore[valid-type]
@@ -52,8 +51,11 @@ def expected_revision(if_match: str | None) -> int | None:
         return None
     found = _ETAG.fullmatch(if_match)
     if not found:
-        raise InvalidInput(f"If-Match must be one ETag as sent by this API, like \"3\"; got {if_match!r}",
-                           field="If-Match", value=if_match, allowed='an ETag such as "3", or *')
+        # Well-formed or not, it matches no version of the CI: the precondition fails (RFC 9110).
+        raise PreconditionFailed(f"If-Match {if_match!r} matches no version of this CI; send the "
+                                 "ETag of your last read, like \"3\"",
+                                 {"field": "If-Match", "value": if_match[:100],
+                                  "allowed": 'an ETag such as "3", or *'})
     return int(found.group(1))
 
 
@@ -127,7 +129,12 @@ def search(graph: GraphDep, settings: SettingsDep, _: Viewer,
 
 @router.post("/cis", response_model=CIOut, status_code=201, summary="Create a CI",
              responses=error_responses(409))
-def create_ci(body: CICreate, graph: GraphDep, principal: Admin, response: Response) -> CIOut:
+def create_ci(body: CICreate, graph: GraphDep, principal: Registrar, response: Response) -> CIOut:
+    if principal.scope is not None:
+        raise PermissionDenied(
+            f"This token may change only CIs inside location {principal.scope!r}, and a CI "
+            "created here has no location yet; create it through an import with a location "
+            "column (POST /api/v1/imports)", {"scope": principal.scope})
     ci = graph.create_ci(body.kind, body.key, body.properties, actor=principal.actor)
     response.headers["ETag"] = etag(ci)
     response.headers["Location"] = f"/api/v1/cis/{key_in_path(ci.key)}"
@@ -144,16 +151,10 @@ def get_ci(key: str, graph: GraphDep, _: Viewer, response: Response) -> CIOut:
 
 @router.patch("/cis/{key}", response_model=CIOut, summary="Change a CI's properties or location",
               responses=error_responses(404, 409, 412))
-def patch_ci(key: str, body: CIPatch, graph: GraphDep, principal: AssetStaff,
+def patch_ci(key: str, body: CIPatch, graph: GraphDep, principal: CIEditor,
              response: Response, if_match: IfMatch = None) -> CIOut:
-    if principal.role != "admin":
-        refused = sorted(set(body.properties) - ASSET_STAFF_PROPERTIES)
-        if refused:
-            raise Forbidden(
-                f"The role {principal.role!r} may change only a CI's location and status, "
-                f"not: {', '.join(refused)}",
-                {"role": principal.role, "fields": refused,
-                 "allowed_fields": ["location", *sorted(ASSET_STAFF_PROPERTIES)]})
+    policy.require_fields(principal, set(body.properties) | ({"location"} if body.location else set()))
+    policy.require_in_scope(graph, principal, [key] + ([body.location] if body.location else []))
     ci = graph.update_ci(key, body.properties, location=body.location, actor=principal.actor,
                          expected_revision=expected_revision(if_match))
     response.headers["ETag"] = etag(ci)

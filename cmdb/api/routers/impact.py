@@ -7,10 +7,10 @@ from typing import Any, Optional
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cmdb.api.deps import GraphDep, allow
+from cmdb.api.deps import GraphDep, allowed_to
 from cmdb.impact.service import MAX_DEPTH, MAX_KEYS
 
-router = APIRouter(prefix="/impact", tags=["impact"], dependencies=[Depends(allow("reviewer"))])
+router = APIRouter(prefix="/impact", tags=["impact"], dependencies=[Depends(allowed_to("impact"))])
 
 
 class _Request(BaseModel):

@@ -18,14 +18,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READ_CHUNK = 1 << 20
 
 
-async def _read_bounded(upload: UploadFile, limit: int) -> bytes:
+async def _read_bounded(upload: UploadFile, limit: int, setting: str = "CMDB_MAX_UPLOAD_BYTES") -> bytes:
     """The upload's bytes, refusing more than ``limit`` without reading the rest."""
     chunks, size = [], 0
     while chunk := await upload.read(READ_CHUNK):
         size += len(chunk)
         if size > limit:
             raise TooLarge(f"{upload.filename or 'the upload'} is larger than the limit of "
-                           f"{limit:,} bytes (CMDB_MAX_UPLOAD_BYTES)",
+                           f"{limit:,} bytes ({setting})",
                            {"field": "file", "allowed": limit})
         chunks.append(chunk)
     return b"".join(chunks)
@@ -50,7 +50,7 @@ async def import_spreadsheet(
     every problem naming its sheet, row, column and value, in `error.details`."""
     from fastapi.concurrency import run_in_threadpool
 
-    from importers.mapping import PRESETS, Mapping, load_mapping, mapping_from_dict, parse_kind
+    from importers.mapping import PRESETS, Mapping, load_mapping, parse_kind, parse_mapping
     from importers.plan import Options
     from importers.service import run_import
 
@@ -63,20 +63,24 @@ async def import_spreadsheet(
                                allowed=list(PRESETS))
         chosen = load_mapping(mapping.lower())
     elif mapping_file is not None:
-        import yaml
-        text = (await _read_bounded(mapping_file, settings.max_body_bytes)).decode("utf-8-sig", "replace")
-        try:
-            spec = yaml.safe_load(text)  # JSON is YAML too
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"mapping_file cannot be parsed: {exc}", field="mapping_file") from None
-        chosen = mapping_from_dict(spec or {}, source=mapping_file.filename or "mapping_file")
+        spec = await _read_bounded(mapping_file, settings.max_mapping_bytes, "CMDB_MAX_MAPPING_BYTES")
+        # Parsed in the thread pool: a slow document must not hold up every other request.
+        chosen = await run_in_threadpool(parse_mapping, spec, mapping_file.filename or "mapping_file",
+                                         settings.max_mapping_bytes)
     options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
                       clear_empty=clear_empty, skip_invalid=skip_invalid)
     name = file.filename or "upload"
     result = await run_in_threadpool(
         run_import, graph, [(name, data)], mapping=chosen, options=options, sheet=sheet,
-        dry_run=dry_run, actor=principal.actor, settings=settings)
+        dry_run=dry_run, actor=principal.actor, settings=settings, caller=principal)
     summary = result.as_dict()
+    if result.refused:
+        n = len(result.plan.problems)
+        return error_response(403, "forbidden",
+                              f"{name} changes what the role {principal.role!r}"
+                              + (f" (scoped to {principal.scope!r})" if principal.scope else "")
+                              + f" may not change; nothing was written. {n} problem(s), each "
+                              "naming its sheet, row and column, in error.details.", summary)
     if result.plan.problems and not skip_invalid:
         n = len(result.plan.problems)
         return error_response(422, "invalid_import",

@@ -7,7 +7,8 @@ from typing import Any, Optional
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from cmdb.api.deps import AssetStaff, GraphDep, SettingsDep
+from cmdb import policy
+from cmdb.api.deps import GraphDep, LabelPrinter, SettingsDep
 from cmdb.errors import InvalidInput
 from cmdb.labels.render import MAX_DPI, MIN_DPI
 from cmdb.labels.service import FORMATS, LabelJob, Selection, mark_printed, render, select
@@ -58,9 +59,10 @@ def _file(output, filename: str) -> Response:
 
 @router.get("/cis/{key}/label.png", summary="One CI's label as PNG (does not record printing)",
             response_class=Response, responses={200: {"content": {"image/png": {}}}})
-def label_png(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
+def label_png(key: str, graph: GraphDep, settings: SettingsDep, principal: LabelPrinter,
               template: str = Query("avery-l7651", max_length=64, description=_TEMPLATE_HELP),
               dpi: int = Query(300, ge=MIN_DPI, le=MAX_DPI)) -> Response:
+    policy.require_in_scope(graph, principal, [key])
     labels = select(graph, Selection(keys=(key,)))
     output = render(labels, LabelJob(format="png", template=_builtin(template), dpi=dpi), settings)
     return Response(output.data, media_type=output.media_type)
@@ -68,11 +70,12 @@ def label_png(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
 
 @router.get("/cis/{key}/label.zpl", summary="One CI's label as ZPL (does not record printing)",
             response_class=Response, responses={200: {"content": {"application/x-zpl": {}}}})
-def label_zpl(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
+def label_zpl(key: str, graph: GraphDep, settings: SettingsDep, principal: LabelPrinter,
               dpi: int = Query(203, description="Printer dpi: 203, 300 or 600"),
               size: str = Query("50.8x25.4", max_length=32, description="WxH in mm"),
               printer_font: Optional[str] = Query(None, max_length=32, description="A font stored "
                                                   "on the printer, e.g. E:ANMDJ.TTF")) -> Response:
+    policy.require_in_scope(graph, principal, [key])
     labels = select(graph, Selection(keys=(key,)))
     output = render(labels, LabelJob(format="zpl", dpi=dpi, size=size, printer_font=printer_font),
                     settings)
@@ -83,13 +86,14 @@ def label_zpl(key: str, graph: GraphDep, settings: SettingsDep, _: AssetStaff,
              response_class=Response,
              responses={200: {"content": {f"application/{f}": {} for f in ("pdf", "x-zpl")}}})
 def labels_file(body: LabelsRequest, graph: GraphDep, settings: SettingsDep,
-                principal: AssetStaff) -> Response:
+                principal: LabelPrinter) -> Response:
     fmt = body.format.lower()
     if fmt not in FORMATS:
         raise InvalidInput(f"Unknown label format {body.format!r}; allowed: {', '.join(FORMATS)}",
                            field="format", value=body.format, allowed=list(FORMATS))
     selection = Selection(tuple(body.keys), body.location, body.kind, body.category, body.unlabelled)
     labels = select(graph, selection)
+    policy.require_in_scope(graph, principal, [label.key for label in labels])
     if body.custom_template is not None:
         if fmt != "pdf":
             raise InvalidInput("custom_template applies to PDF sheets", field="custom_template")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cmdb.api.deps import Admin, GraphDep
+from cmdb import policy
+from cmdb.api.deps import GraphDep, RelationshipEditor
 from cmdb.api.models import (
     COMMON_ERRORS, LinkOut, Relationship, RelationshipIn, UnlinkOut, error_responses,
 )
@@ -15,9 +16,10 @@ router = APIRouter(tags=["relationships"], responses=COMMON_ERRORS)
 
 @router.post("/relationships", response_model=LinkOut, summary="Link two CIs",
              responses=error_responses(404))
-def link(body: RelationshipIn, graph: GraphDep, principal: Admin) -> LinkOut:
+def link(body: RelationshipIn, graph: GraphDep, principal: RelationshipEditor) -> LinkOut:
     """Creates ``from -[type]-> to``; a LOCATED_IN or RUNS_IMAGE replaces the CI's previous one.
     Linking what is already linked changes nothing (``created: false``)."""
+    policy.require_in_scope(graph, principal, _changed(body))
     result = graph.link(body.from_key, body.type, body.to_key, actor=principal.actor)
     link = (result.created or result.unchanged)[0]
     return LinkOut(from_key=link.from_key, type=link.type, to_key=link.to_key,
@@ -28,6 +30,12 @@ def link(body: RelationshipIn, graph: GraphDep, principal: Admin) -> LinkOut:
 
 @router.delete("/relationships", response_model=UnlinkOut, summary="Unlink two CIs",
                responses=error_responses(404))
-def unlink(body: RelationshipIn, graph: GraphDep, principal: Admin) -> UnlinkOut:
+def unlink(body: RelationshipIn, graph: GraphDep, principal: RelationshipEditor) -> UnlinkOut:
+    policy.require_in_scope(graph, principal, _changed(body))
     graph.unlink(body.from_key, body.type, body.to_key, actor=principal.actor)
     return UnlinkOut(from_key=body.from_key, type=body.type, to_key=body.to_key)
+
+
+def _changed(body: RelationshipIn) -> list[str]:
+    """The CIs a scope must hold: the one that needs, and where it moves to for LOCATED_IN."""
+    return [body.from_key] + ([body.to_key] if body.type == "LOCATED_IN" else [])

@@ -29,7 +29,9 @@ def healthz(graph: GraphDep) -> Health:
         raise
     except Exception as exc:  # any driver failure means the engine cannot serve requests
         raise EngineUnavailable(f"The graph engine does not answer: {exc}") from exc
-    return Health(status="ok", engine=graph.description)
+    # "embedded" or "external": where it runs (data directory, URI) is for the server log only.
+    return Health(status="ok",
+                  engine="embedded" if graph.description.startswith("embedded") else "external")
 
 
 @router.get("/version", response_model=Version)
