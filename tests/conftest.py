@@ -34,6 +34,8 @@ def _isolated_environment(data_dir):
         del os.environ[k]
     os.environ["CMDB_DATA_DIR"] = str(data_dir)
     os.environ["CMDB_BASE_URL"] = "http://cmdb.test"
+    # A background engine that a CLI subprocess starts stops soon after the test that used it.
+    os.environ["CMDB_ENGINE_IDLE_SECONDS"] = "5"
     get_settings.cache_clear()
     yield
     os.environ.update(saved)
