@@ -228,8 +228,9 @@ def token_create(name: str = typer.Option(..., "--name"),
     if as_json:
         print_json({"name": name, "role": role, "scope": scope, "token": token})
     else:
-        console.print(f"token for {name} ({role}) — store it now, it is not shown again:\n{token}",
-                      markup=False)
+        inside = f", writes only inside {scope}" if scope else ""
+        console.print(f"token for {name} ({role}{inside}) — store it now, it is not shown "
+                      f"again:\n{token}", markup=False)
 
 
 @token_app.command("list")

@@ -512,7 +512,7 @@ def test_found_here_on_a_missing_asset_says_what_to_do(live_server, screens, dem
     page.locator("#found-here").click()
     page.wait_for_url(re.compile(r"done=found"))
     hint = page.locator("#missing-hint").inner_text()
-    assert "still says missing" in hint and "ask asset staff or an administrator" in hint
+    assert "still says missing" in hint and "ask asset staff, a registrar or an administrator" in hint
     assert page.locator("#restore-status").count() == 0
     nothing_overflows(page)
     shoot(page, "phone-scan-missing-auditor")

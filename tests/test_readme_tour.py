@@ -44,6 +44,8 @@ TOUR = {
     "--set status=in_use": Expect(says=("created Hardware 000777",)),
     "cmdb link 000777 LOCATED_IN A-201": Expect(says=("linked 000777 → A-201",)),
     "cmdb token create --name alice --role reviewer": Expect(says=("token for alice (reviewer)",)),
+    "cmdb token create --name sz-clerk --role asset_staff --scope SZ-DC": Expect(
+        says=("token for sz-clerk (asset_staff, writes only inside SZ-DC)",)),
     "cmdb impact SRV-001": Expect(says=("25 CI(s) affected — 0 down, 25 degraded",
                                         "vip\tdegraded\tAPP-AD\tActive Directory")),
     "cmdb impact SH-HQ-B": Expect(says=("40 CI(s) affected — 40 down, 0 degraded",
