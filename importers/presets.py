@@ -1,7 +1,8 @@
 """Presets that read other tools' own CSV exports: ``--mapping snipeit`` and ``--mapping netbox``.
 
-Snipe-IT's asset export is one sheet per file with its own headings and status labels; a
-column mapping is enough. NetBox's bulk-import CSVs (sites, locations, racks, devices,
+Snipe-IT's asset export and its import sheet are one sheet per file with its own headings,
+status labels and categories; a column mapping is enough, plus one derived column: a
+warranty given in months from the purchase date becomes ``Warranty Expires``. NetBox's bulk-import CSVs (sites, locations, racks, devices,
 virtual machines) name related objects by name and have no asset tags, so the preset
 turns them into the CMDB's own columns with keys derived from NetBox's unique names:
 

@@ -208,3 +208,45 @@ def test_cli_dry_run_then_import_then_again(cli, embedded_graph, tmp_path):
     assert wrong.exit_code != 0
     assert "Unknown encoding 'klingon'; allowed: utf-8, gbk, gb18030, big5, utf-16, " \
            "windows-1252, mac-roman" in wrong.output
+
+
+@pytest.fixture
+def api(embedded_graph, embedded_settings):
+    from fastapi.testclient import TestClient
+
+    from cmdb.api.app import create_app
+    from cmdb.graph.tokens import create_token
+
+    token = create_token(embedded_graph, "migration", "asset_staff", created_by="test")
+    with TestClient(create_app(embedded_settings, graph=embedded_graph)) as client:
+        yield client, {"Authorization": f"Bearer {token}"}
+
+
+def test_api_import_form_takes_encoding_and_date_order(api, embedded_graph):
+    client, headers = api
+    files = {"file": ("snipeit-import.csv", snipeit_import_sheet_mac(), "text/csv")}
+
+    r = client.post("/api/v1/imports", files=files, headers=headers,
+                    data={"mapping": "snipeit", "encoding": "utf-8"})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["field"] == "encoding"
+
+    r = client.post("/api/v1/imports", files=files, headers=headers,
+                    data={"mapping": "snipeit", "encoding": "ebcdic"})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["allowed"] == ["utf-8", "gbk", "gb18030", "big5", "utf-16",
+                                                       "windows-1252", "mac-roman"]
+
+    r = client.post("/api/v1/imports", files=files, headers=headers,
+                    data={"mapping": "snipeit", "dayfirst": "true"})
+    assert r.status_code == 422
+    refused = {(e["row"], e["column"], e["value"]) for e in r.json()["error"]["details"]["errors"]}
+    assert {(2, "Purchase Date", "1/23/23"), (3, "Purchase Date", "12/31/22")} <= refused
+    assert embedded_graph.get_cis(["A-0001"]) == {}
+
+    r = client.post("/api/v1/imports", files=files, headers=headers,
+                    data={"mapping": "snipeit", "encoding": "mac-roman", "dayfirst": "false"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["created"], r.json()["errors"]) == (4, [])
+    ci = embedded_graph.get_ci("A-0001")
+    assert (ci.properties["supplier"], ci.properties["purchase_date"]) == ("Apple Store Zürich", "2023-01-23")
