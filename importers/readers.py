@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import math
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,7 +245,7 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
             text = data.decode(enc)
         except UnicodeDecodeError:
             continue
-        if _looks_chinese(text):
+        if _looks_chinese(text[:CJK_SAMPLE_CHARS]):
             candidates[enc] = text
     if not candidates:
         return _decode_western(data, name)
@@ -260,6 +261,10 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
         return candidates[enc], enc
     enc = "gb18030" if _gb2312_share(candidates["gb18030"]) >= 0.9 else "big5"
     return candidates[enc], enc
+
+
+CJK_SAMPLE_CHARS = 200_000
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -290,9 +295,8 @@ _WESTERN_MARKS = set("’‘“”–—…€£¥¢°©®™•§«»·")
 
 def _western_score(text: str) -> int:
     score = 0
-    for i, ch in enumerate(text):
-        if ord(ch) < 128:
-            continue
+    for m in _NON_ASCII.finditer(text):
+        i, ch = m.start(), m.group()
         before = text[i - 1] if i else " "
         if ch.islower():
             score += 2
