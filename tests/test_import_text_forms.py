@@ -183,3 +183,16 @@ def test_two_headings_meaning_one_field_take_the_first_and_say_so():
     assert plan.cis["A1"].properties == {"owner": "Li Lei", "name": "n"}
     assert [w.message for w in plan.warnings] == [
         "Columns B 'Owner' and D 'User' both give owner; owner is read from column B and column D is ignored"]
+
+
+def test_a_mapping_file_can_say_day_first(tmp_path):
+    from importers.mapping import load_mapping
+    spec = tmp_path / "uk.yaml"
+    spec.write_text("kind: Hardware\ndayfirst: true\n", encoding="utf-8")
+    sheet = RawSheet("Sheet1", [["key", "purchase date"], ["A1", "3/4/16"]])
+    assert build_plan([sheet], load_mapping(str(spec)), Options()).cis["A1"].properties == {
+        "purchase_date": "2016-04-03"}
+    spec.write_text("dayfirst: sometimes\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as e:
+        load_mapping(str(spec))
+    assert (e.value.field, e.value.allowed) == ("dayfirst", [True, False])
