@@ -218,7 +218,8 @@ def decode_as(data: bytes, name: str, encoding: str) -> str:
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as e:
-        line = normalise_line_ends(data[:e.start].decode("latin-1")).count("\n") + 1
+        before = data[:e.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        line = before.count(b"\n") + 1
         raise UnreadableFile(f"{name} is not {encoding} text: the bytes at line {line} "
                              f"({data[e.start:e.start + 4].hex(' ')}) are not valid {encoding}; "
                              "leave out --encoding to have it detected",
@@ -326,8 +327,10 @@ def _decode_western(data: bytes, name: str) -> tuple[str, str]:
 
 
 def normalise_line_ends(text: str) -> str:
-    """CR LF (Windows) and lone CR (Excel for Mac) line ends become LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    """Lone CR line ends (classic Mac, Excel for Mac) become LF. Files with LF or CR LF line
+    ends are left as they are: the CSV parsers take both, and a CR inside a quoted cell of
+    such a file is part of the cell."""
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 def _first_line(text: str) -> list[str]:

@@ -161,6 +161,14 @@ def test_line_breaks_inside_quoted_cells_survive_cr_files():
     assert sheet.rows == [["key", "notes"], ["001", "first\nsecond"], ["002", "x"]]
 
 
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_cr_inside_a_quoted_cell_of_an_lf_or_crlf_file_is_kept(line_end):
+    data = f'key,notes{line_end}001,"\rCR"{line_end}002,"a\r\nb"{line_end}'.encode()
+    [sheet] = read_file(data, name="x.csv", settings=SETTINGS)
+    assert sheet.rows == [["key", "notes"], ["001", "\rCR"], ["002", "a\r\nb"]]
+
+
 # --- duplicate headings --------------------------------------------------------------------------
 
 
