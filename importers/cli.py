@@ -34,7 +34,12 @@ def import_command(
                                       "the others (default: any invalid row and nothing is written)"),
     clear_empty: bool = typer.Option(False, "--clear-empty", help="Empty cells erase the property "
                                      "(default: empty means no value given)"),
-    dayfirst: bool = typer.Option(False, "--dayfirst", help="Read 05/01/2026 as 5 January"),
+    dayfirst: Optional[bool] = typer.Option(None, "--dayfirst/--monthfirst", help="Read 05/01/26 as "
+                                            "5 January / as May 1 (default: as the preset says, "
+                                            "else month first)", show_default=False),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of CSV files: "
+                                           "utf-8, gbk, gb18030, big5, utf-16, windows-1252, "
+                                           "mac-roman (default: detected)"),
     as_json: bool = JSON_OPTION,
 ):
     """Import CIs and relationships from spreadsheets (Chinese or English headings)."""
@@ -42,8 +47,12 @@ def import_command(
     from importers.plan import Options
     from importers.service import run_import
 
+    from importers.readers import codec_for
+
+    if encoding:
+        codec_for(encoding)  # refuse an unknown name before reading anything
     options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
-                      clear_empty=clear_empty, skip_invalid=skip_invalid)
+                      clear_empty=clear_empty, skip_invalid=skip_invalid, encoding=encoding)
     chosen = load_mapping(mapping)
     sources = [(str(f), f) for f in files]
     big = sum(f.stat().st_size for f in files if f.is_file()) >= PROGRESS_FROM_BYTES

@@ -9,6 +9,7 @@ and overrides them::
     columns: {资产卡片号: key, 使用人: owner, 备注2: null}   # null ignores the column
     values: {status: {正常: in_use}}                        # extra words for enum columns
     create_locations: true      # unknown location names become new top-level locations
+    dayfirst: true              # read 05/01/26 as 5 January (--dayfirst/--monthfirst win)
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                      "warranty end date", "保修截止", "保修截止日期", "保修到期", "保修到期日",
                      "保修期至", "保固到期", "保固到期日", "保固截止", "保固截止日", "维保到期",
                      "維保到期"),
+    "purchase_cost": ("purchase cost", "cost", "price", "purchase price", "价格", "價格", "采购价格",
+                      "採購價格", "购置价格", "購置價格", "原值", "资产原值", "資產原值", "金额", "金額"),
+    "supplier": ("supplier", "供应商", "供應商", "经销商", "經銷商"),
+    "order_number": ("order number", "order no", "po number", "purchase order", "订单号", "訂單號",
+                     "采购单号", "採購單號"),
+    "company": ("company", "公司", "所属公司", "所屬公司"),
+    "model_number": ("part number", "product number", "料号", "料號"),
     "department": ("department", "dept", "所属部门", "所屬部門", "部门", "部門", "使用部门",
                    "使用部門", "归属部门", "歸屬部門"),
     "owner": ("owner", "user", "responsible", "custodian", "负责人", "負責人", "使用人", "责任人",
@@ -110,7 +118,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 # Headings whose meaning depends on the sheet's kind.
 KIND_SPECIFIC: dict[str, dict[str, str]] = {
-    "Hardware": {"type": "category", "类型": "category", "類型": "category", "device type": "model"},
+    "Hardware": {"type": "category", "类型": "category", "類型": "category", "device type": "model",
+                 "end of life": "end_of_life", "eol": "end_of_life", "eol date": "end_of_life",
+                 "asset eol date": "end_of_life", "报废日期": "end_of_life", "報廢日期": "end_of_life"},
     RELATIONSHIPS_SHEET: {"type": "type", "relationship": "type", "relation": "type",
                           "关系": "type", "關係": "type", "关系类型": "type", "關係類型": "type"},
 }
@@ -166,7 +176,10 @@ class Mapping:
     columns: dict[str, str | None] = field(default_factory=dict)   # normalised heading -> field
     sheets: dict[str, str] = field(default_factory=dict)            # normalised sheet name -> kind
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The words of ``values`` as written, to list them when a cell has none of them.
+    value_words: dict[str, list[str]] = field(default_factory=dict)
     kind: str | None = None
+    dayfirst: bool | None = None
     create_locations: bool = False
     preset: str | None = None
 
@@ -328,10 +341,11 @@ def mapping_from_dict(data: Any, source: str = "mapping") -> Mapping:
     if not isinstance(data, dict):
         raise InvalidInput(f"{source}: expected a mapping with 'columns', 'sheets', 'values', 'kind'",
                            field="mapping", value=type(data).__name__)
-    unknown = set(data) - {"columns", "sheets", "values", "kind", "create_locations"}
+    unknown = set(data) - {"columns", "sheets", "values", "kind", "create_locations", "dayfirst"}
     if unknown:
         raise InvalidInput(f"{source}: unknown entries {sorted(unknown)}; allowed: columns, sheets, "
-                           "values, kind, create_locations", field="mapping", value=sorted(unknown))
+                           "values, kind, create_locations, dayfirst", field="mapping",
+                           value=sorted(unknown))
     every_field = {f for k in SHEET_KINDS for f in kind_fields(k)}
     m = Mapping(create_locations=bool(data.get("create_locations", False)))
     for heading, target in (data.get("columns") or {}).items():
@@ -346,6 +360,12 @@ def mapping_from_dict(data: Any, source: str = "mapping") -> Mapping:
             raise InvalidInput(f"{source}: values.{fname} must map words to values",
                                field=f"values.{fname}", value=words)
         m.values[fname] = {norm(str(k)): str(v) for k, v in words.items()}
+        m.value_words[fname] = [str(k) for k in words]
+    if data.get("dayfirst") is not None:
+        if not isinstance(data["dayfirst"], bool):
+            raise InvalidInput(f"{source}: dayfirst must be true or false", field="dayfirst",
+                               value=data["dayfirst"], allowed=[True, False])
+        m.dayfirst = data["dayfirst"]
     if data.get("kind"):
         m.kind = parse_kind(str(data["kind"]))
     return m

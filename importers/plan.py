@@ -149,9 +149,15 @@ class SheetReport:
 @dataclass
 class Options:
     kind: str | None = None
-    dayfirst: bool = False
+    dayfirst: bool | None = None   # None: as the mapping or preset says, else month first
     clear_empty: bool = False
     skip_invalid: bool = False
+    encoding: str | None = None    # of CSV files; None: detected
+
+    def dayfirst_with(self, mapping: Mapping) -> bool:
+        if self.dayfirst is not None:
+            return self.dayfirst
+        return bool(mapping.dayfirst)
 
 
 @dataclass
@@ -210,6 +216,7 @@ class _Planner:
         self.refs: list[_PendingRef] = []
         self.row_problems: dict[tuple[str, int], list[Problem]] = {}
         self.number_keys: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        self.dayfirst = options.dayfirst_with(mapping)
 
     # -- driver
 
@@ -254,15 +261,17 @@ class _Planner:
                 allowed=["Hardware", "Location", "SoftwareImage", "Application", "Relationships"]))
             return
         columns: list[tuple[int, str, str]] = []
-        used: set[str] = set()
+        used: dict[str, int] = {}
         for i, heading in enumerate(headings):
             if not heading:
                 continue
             f = self.mapping.field_for(heading, kind)
+            if f is not None and f in used:
+                self._same_field(report, header_index + 1, headings, used[f], i, f)
             if f is None or f in used:
                 report.ignored_columns.append(heading)
                 continue
-            used.add(f)
+            used[f] = i
             columns.append((i, heading, f))
             report.columns[heading] = f
         required = ("from", "type", "to") if kind == RELATIONSHIPS_SHEET else ("key",)
@@ -296,6 +305,21 @@ class _Planner:
                 self._relationship_row(report, row_number, cells, columns)
             else:
                 self._ci_row(report, kind, row_number, cells, columns)
+
+    def _same_field(self, report: SheetReport, header_row: int, headings: list[str], first: int,
+                    other: int, f: str) -> None:
+        """Two columns for one field: the same heading twice is refused (which one holds the
+        values?); different headings meaning the same (Full Name, Username) take the first."""
+        a, b = column_letter(first), column_letter(other)
+        if norm(headings[first]) == norm(headings[other]):
+            self._problem(report, None, headings[other], headings[other],
+                          f"Duplicate heading {headings[other]!r} in columns {a} and {b} "
+                          f"(row {header_row}); rename or remove one of them")
+        else:
+            self.plan.warnings.append(Problem(
+                report.name, header_row, headings[other], headings[other],
+                f"Columns {a} {headings[first]!r} and {b} {headings[other]!r} both give {f}; "
+                f"{f} is read from column {a} and column {b} is ignored"))
 
     def _ci_row(self, report: SheetReport, kind: str, row: int, cells: list[str],
                 columns: list[tuple[int, str, str]]) -> None:
@@ -365,8 +389,10 @@ class _Planner:
         if words and norm(text) in words:
             text = words[norm(text)]
         try:
-            return (value_parsing.convert(node_kind, prop, text, dayfirst=self.options.dayfirst),)
+            return (value_parsing.convert(node_kind, prop, text, dayfirst=self.dayfirst),)
         except InvalidInput as e:
+            if words and self.mapping.value_words.get(f):
+                return _unknown_word(e, f, text, self.mapping, prop)
             return e
 
     def _relationship_row(self, report: SheetReport, row: int, cells: list[str],
@@ -620,6 +646,26 @@ def location_type_of(name: str, parent_known: bool, parent_type: str | None) -> 
         if words.search(name):
             return location_type
     return _TYPE_BELOW.get(parent_type) if parent_known else None
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: the column as the spreadsheet shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _unknown_word(error: InvalidInput, f: str, text: str, mapping: Mapping, prop) -> InvalidInput:
+    source = f"the {mapping.preset} preset" if mapping.preset else "the mapping"
+    known = mapping.value_words[f]
+    choices = list(prop.choices) if prop.choices else []
+    message = (f"{f} {text!r} is not one {source} knows ({', '.join(known)})"
+               + (f" nor one of the CMDB's: {', '.join(choices)}" if choices else "")
+               + "; change it in the file to one of these")
+    return InvalidInput(message, field=f, value=text, allowed=known + choices)
 
 
 def _unknown(key: str, kinds: list[str] | None = None) -> str:

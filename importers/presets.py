@@ -1,7 +1,8 @@
 """Presets that read other tools' own CSV exports: ``--mapping snipeit`` and ``--mapping netbox``.
 
-Snipe-IT's asset export is one sheet per file with its own headings and status labels; a
-column mapping is enough. NetBox's bulk-import CSVs (sites, locations, racks, devices,
+Snipe-IT's asset export and its import sheet are one sheet per file with its own headings,
+status labels and categories; a column mapping is enough, plus one derived column: a
+warranty given in months from the purchase date becomes ``Warranty Expires``. NetBox's bulk-import CSVs (sites, locations, racks, devices,
 virtual machines) name related objects by name and have no asset tags, so the preset
 turns them into the CMDB's own columns with keys derived from NetBox's unique names:
 
@@ -21,40 +22,56 @@ Row numbers stay those of the original files.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from importers.mapping import Mapping, mapping_from_dict, norm
 from importers.readers import RawSheet
+from importers.values import add_months, parse_date, parse_months
 
 SNIPEIT = {
     "columns": {
         "Asset Tag": "key", "Asset Name": "name", "Item Name": "name", "Name": "name",
-        "Serial": "serial", "Serial Number": "serial", "Model": "model", "Model No.": None,
-        "Model Number": None, "Category": "category", "Manufacturer": "vendor",
-        "Status": "status", "Status Label": "status", "Location": "location",
-        "Default Location": None, "Purchase Date": "purchase_date",
+        "Serial": "serial", "Serial Number": "serial", "Model": "model", "Model Name": "model",
+        "Model No.": "model_number", "Model Number": "model_number", "Category": "category",
+        "Manufacturer": "vendor", "Status": "status", "Status Label": "status",
+        "Location": "location", "Default Location": None, "Purchase Date": "purchase_date",
         "Warranty Expires": "warranty_end", "Warranty": None, "Warranty Months": None,
-        "Notes": "notes", "Department": "department", "Checked Out To": "owner",
-        "Full Name": "owner", "Username": None, "Company": None, "Supplier": None,
-        "Order Number": None, "Purchase Cost": None, "ID": None, "EOL": None,
-        "Created At": None, "Updated At": None, "Last Audit": None, "Next Audit Date": None,
+        "Notes": "notes", "Asset Notes": "notes", "Department": "department",
+        "Checked Out To": "owner", "Full Name": "owner", "Username": "owner", "Email": None,
+        "Company": "company", "Supplier": "supplier", "Order Number": "order_number",
+        "Purchase Cost": "purchase_cost", "Asset EOL Date": "end_of_life", "EOL": None,
+        "ID": None, "Created At": None, "Updated At": None, "Last Audit": None,
+        "Next Audit Date": None, "Checkout Date": None, "Last Checkin": None,
+        "Expected Checkin": None, "Requestable": None, "Image": None,
     },
     "values": {
-        "status": {"Deployed": "in_use", "Ready to Deploy": "in_stock", "Pending": "planned",
-                   "Archived": "retired", "Out for Repair": "in_repair",
-                   "Out for Diagnostics": "in_repair", "Broken - Not Fixable": "disposed",
-                   "Broken": "in_repair", "Lost/Stolen": "missing", "Undeployable": "in_repair"},
-        "category": {"Laptops": "laptop", "Laptop": "laptop", "Desktops": "pc", "Desktop": "pc",
-                     "Servers": "server", "Mobile Phones": "phone", "VOIP Phones": "phone",
-                     "Conference Phones": "phone", "Phones": "phone", "Tablets": "tablet",
-                     "Displays": "monitor", "Monitors": "monitor", "Printers": "printer",
-                     "Switches": "switch", "Routers": "router", "Firewalls": "firewall",
-                     "Storage": "storage", "Access Points": "access_point", "UPS": "ups",
-                     "Cameras": "camera", "Scanners": "scanner", "Thin Clients": "thin_client",
-                     "Misc Software": "other", "Accessories": "other"},
+        # Snipe-IT's default labels and the ones its status types usually carry.
+        "status": {"Ready to Deploy": "in_stock", "Deployed": "in_use", "Pending": "in_repair",
+                   "Undeployable": "in_repair", "Archived": "retired", "Lost/Stolen": "missing",
+                   "Lost": "missing", "Stolen": "missing", "Out for Repair": "in_repair",
+                   "Out for Diagnostics": "in_repair", "Broken": "in_repair",
+                   "Broken - Not Fixable": "disposed"},
+        "category": {"Laptops": "laptop", "Laptop": "laptop", "Notebooks": "laptop",
+                     "Desktops": "pc", "Desktop": "pc", "Workstations": "pc", "Servers": "server",
+                     "Server": "server", "Virtual Machines": "virtual_machine",
+                     "Mobile Phones": "phone", "Cell Phones": "phone", "Smartphones": "phone",
+                     "VOIP Phones": "phone", "Conference Phones": "phone", "Phones": "phone",
+                     "Tablets": "tablet", "Displays": "monitor", "Monitors": "monitor",
+                     "Printers": "printer", "Switches": "switch", "Networking": "switch",
+                     "Network Switches": "switch", "Routers": "router", "Firewalls": "firewall",
+                     "Storage": "storage", "Access Points": "access_point",
+                     "Wireless Access Points": "access_point", "UPS": "ups", "PDUs": "pdu",
+                     "Cameras": "camera", "Security Cameras": "camera", "Scanners": "scanner",
+                     "Thin Clients": "thin_client", "Misc Software": "other", "Accessories": "other"},
     },
     "create_locations": True,
+    "dayfirst": False,
 }
+# Headings that give the warranty as a number of months from the purchase date.
+SNIPEIT_WARRANTY_MONTHS = ("Warranty Months", "Warranty")
+SNIPEIT_WARRANTY_END = "Warranty Expires"
+SNIPEIT_PURCHASE_DATE = "Purchase Date"
 
 NETBOX_STATUS = {"active": "in_use", "planned": "planned", "staged": "in_stock",
                  "failed": "in_repair", "inventory": "in_stock", "offline": "in_stock",
@@ -78,10 +95,65 @@ def mapping_for(name: str) -> Mapping:
     return m
 
 
-def apply(mapping: Mapping, sheets: list[RawSheet]) -> list[RawSheet]:
+def apply(mapping: Mapping, sheets: list[RawSheet], *, dayfirst: bool = False) -> list[RawSheet]:
     if mapping.preset == "netbox":
         return netbox_sheets(sheets)
+    if mapping.preset == "snipeit":
+        return [snipeit_warranty_end(s, dayfirst=dayfirst) for s in sheets]
     return sheets
+
+
+# ---------------------------------------------------------------------------------------
+# Snipe-IT
+
+
+def snipeit_warranty_end(sheet: RawSheet, *, dayfirst: bool) -> RawSheet:
+    """Fill ``Warranty Expires`` from ``Purchase Date`` + ``Warranty Months`` where the
+    row has no expiry of its own. A months value that is not a number, or one without a
+    purchase date, becomes text the date check refuses, naming both cells."""
+    header_index = next((i for i, r in enumerate(sheet.rows) if any(c.strip() for c in r)), None)
+    if header_index is None:
+        return sheet
+    headings = [norm(c) for c in sheet.rows[header_index]]
+
+    def column(*names: str) -> int | None:
+        return next((headings.index(norm(n)) for n in names if norm(n) in headings), None)
+    months_col = column(*SNIPEIT_WARRANTY_MONTHS)
+    if months_col is None:
+        return sheet
+    purchase_col = column(SNIPEIT_PURCHASE_DATE)
+    end_col = column(SNIPEIT_WARRANTY_END)
+    rows = [list(r) for r in sheet.rows]
+    if end_col is None:
+        end_col = max(len(rows[header_index]), months_col + 1)
+        rows[header_index] += [""] * (end_col - len(rows[header_index])) + [SNIPEIT_WARRANTY_END]
+    for i in range(header_index + 1, len(rows)):
+        row = rows[i]
+
+        def cell(j: int | None) -> str:
+            return row[j].strip() if j is not None and j < len(row) else ""
+        months_text = cell(months_col)
+        if not months_text or cell(end_col):
+            continue
+        purchase_text = cell(purchase_col)
+        end = _warranty_end(purchase_text, months_text, dayfirst)
+        row += [""] * (end_col + 1 - len(row))
+        row[end_col] = end
+    return RawSheet(sheet.name, rows, kind=sheet.kind)
+
+
+def _warranty_end(purchase_text: str, months_text: str, dayfirst: bool) -> str:
+    months = parse_months(months_text)
+    if months is None:
+        return f"warranty of {months_text!r}, not a number of months"
+    if not purchase_text:
+        return f"warranty of {months} months, without a purchase date to count from"
+    purchase = parse_date(purchase_text, dayfirst=dayfirst)
+    try:
+        start = dt.date.fromisoformat(purchase)
+    except ValueError:
+        return f"warranty of {months} months from {purchase_text!r}, which is not a date"
+    return add_months(start, months).isoformat()
 
 
 # ---------------------------------------------------------------------------------------

@@ -46,8 +46,9 @@ class UnreadableFile(InvalidInput):
 
 
 def read_file(source: str | Path | bytes, *, name: str | None = None, sheet: str | None = None,
-              settings: Settings | None = None) -> list[RawSheet]:
-    """Read every sheet (or only ``sheet``) of a spreadsheet file or its bytes."""
+              settings: Settings | None = None, encoding: str | None = None) -> list[RawSheet]:
+    """Read every sheet (or only ``sheet``) of a spreadsheet file or its bytes; ``encoding``
+    is that of a CSV file (detected when None)."""
     settings = settings or get_settings()
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -63,12 +64,13 @@ def read_file(source: str | Path | bytes, *, name: str | None = None, sheet: str
         name = name or "upload"
         check_size(len(data), name, settings)
     from importers.isolation import run_isolated
-    return run_isolated(parse_bytes, (data, name, sheet, settings), name=name,
+    return run_isolated(parse_bytes, (data, name, sheet, settings, encoding), name=name,
                         memory_mb=settings.max_parse_memory_mb,
                         seconds=settings.max_parse_seconds)
 
 
-def parse_bytes(data: bytes, name: str, sheet: str | None, settings: Settings) -> list[RawSheet]:
+def parse_bytes(data: bytes, name: str, sheet: str | None, settings: Settings,
+                encoding: str | None = None) -> list[RawSheet]:
     """The sheets of a file's bytes. Runs in the parsing child process (``importers.isolation``)."""
     fmt = detect_format(data, name)
     if fmt in ("xlsx", "ods"):
@@ -76,7 +78,7 @@ def parse_bytes(data: bytes, name: str, sheet: str | None, settings: Settings) -
     if fmt == "xlsx":
         check_dimensions(data, name, settings)
     if fmt == "csv":
-        sheets = [RawSheet(Path(name).stem, read_csv_rows(data, name))]
+        sheets = [RawSheet(Path(name).stem, read_csv_rows(data, name, encoding))]
     else:
         sheets = read_workbook_rows(data, name, fmt)
     if sheet is not None:
@@ -270,8 +272,50 @@ def cell_text(value: Any) -> str:
 # CSV
 
 
-def decode_text(data: bytes, name: str) -> tuple[str, str]:
-    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK or Big5."""
+# Encodings ``--encoding`` accepts, by the names people use for them -> Python's codec.
+ENCODINGS = {
+    "utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig",
+    "gbk": "gbk", "gb2312": "gbk", "gb18030": "gb18030", "cp936": "gbk",
+    "big5": "big5", "big5-hkscs": "big5hkscs", "cp950": "cp950",
+    "utf-16": "utf-16", "utf16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be",
+    "windows-1252": "cp1252", "cp1252": "cp1252", "latin-1": "latin-1", "iso-8859-1": "latin-1",
+    "mac-roman": "mac_roman", "macroman": "mac_roman", "macintosh": "mac_roman",
+    "x-mac-roman": "mac_roman",
+}
+ENCODING_NAMES = ("utf-8", "gbk", "gb18030", "big5", "utf-16", "windows-1252", "mac-roman")
+
+
+def codec_for(encoding: str) -> str:
+    """The codec of an encoding named by the user, or a clear refusal."""
+    codec = ENCODINGS.get(encoding.strip().lower().replace("_", "-"))
+    if codec is None:
+        raise InvalidInput(f"Unknown encoding {encoding!r}; allowed: {', '.join(ENCODING_NAMES)}",
+                           field="encoding", value=encoding, allowed=list(ENCODING_NAMES))
+    return codec
+
+
+def decode_as(data: bytes, name: str, encoding: str) -> str:
+    """Decode with the encoding the user gave, naming where the bytes do not fit it."""
+    codec = codec_for(encoding)
+    if codec in ("utf-8", "utf-8-sig", "gbk", "gb18030", "big5") and data.startswith(b"\xef\xbb\xbf"):
+        codec, data = "utf-8", data[3:]  # a BOM says more than the option
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as e:
+        before = data[:e.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        line = before.count(b"\n") + 1
+        raise UnreadableFile(f"{name} is not {encoding} text: the bytes at line {line} "
+                             f"({data[e.start:e.start + 4].hex(' ')}) are not valid {encoding}; "
+                             "leave out --encoding to have it detected",
+                             field="encoding", value=encoding, allowed=list(ENCODING_NAMES)) from None
+    return text.lstrip("\ufeff")
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode CSV bytes as ``encoding``, or detect it: UTF-8 (with or without BOM), UTF-16
+    with BOM, GB18030/GBK, Big5, then Windows-1252 or Mac Roman for Western text."""
+    if encoding:
+        return decode_as(data, name, encoding), codec_for(encoding)
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -283,13 +327,13 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     candidates: dict[str, str] = {}
     for enc in ("gb18030", "big5"):
         try:
-            candidates[enc] = data.decode(enc)
+            text = data.decode(enc)
         except UnicodeDecodeError:
             continue
+        if _looks_chinese(text[:CJK_SAMPLE_CHARS]):
+            candidates[enc] = text
     if not candidates:
-        raise UnreadableFile(f"{name}: cannot tell its text encoding; save it as UTF-8 CSV "
-                             "(Excel: Save As > CSV UTF-8)", field="file", value=name,
-                             allowed="UTF-8, GB18030/GBK, Big5")
+        return _decode_western(data, name)
     if len(candidates) == 1:
         enc = next(iter(candidates))
         return candidates[enc], enc
@@ -302,6 +346,75 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         return candidates[enc], enc
     enc = "gb18030" if _gb2312_share(candidates["gb18030"]) >= 0.9 else "big5"
     return candidates[enc], enc
+
+
+CJK_SAMPLE_CHARS = 200_000
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x3000 <= o <= 0x303F
+            or 0xFF00 <= o <= 0xFFEF or 0xF900 <= o <= 0xFAFF)
+
+
+def _looks_chinese(text: str) -> bool:
+    """Western bytes (``Café,`` in Windows-1252) can decode as GBK or Big5, but then give
+    lone ideographs between Latin letters; Chinese text has ideographs next to each other."""
+    non_ascii = [i for i, ch in enumerate(text) if ord(ch) > 127]
+    if not non_ascii:
+        return True
+    cjk = [i for i in non_ascii if _is_cjk(text[i])]
+    if len(cjk) < 0.9 * len(non_ascii):
+        return False
+    paired = sum(1 for i in cjk if (i > 0 and _is_cjk(text[i - 1]))
+                 or (i + 1 < len(text) and _is_cjk(text[i + 1])))
+    return paired >= 0.5 * len(cjk)
+
+
+# Windows-1252 and Mac Roman both decode most bytes; the right one gives letters where
+# words have them and the usual typographic marks, the wrong one symbols and capitals
+# in the middle of words.
+_WESTERN_MARKS = set("’‘“”–—…€£¥¢°©®™•§«»·")
+
+
+def _western_score(text: str) -> int:
+    score = 0
+    for m in _NON_ASCII.finditer(text):
+        i, ch = m.start(), m.group()
+        before = text[i - 1] if i else " "
+        if ch.islower():
+            score += 2
+        elif ch.isupper():
+            score += -1 if before.isalpha() and before.islower() else 1
+        elif ch in _WESTERN_MARKS:
+            score += 1
+        else:
+            score -= 2
+    return score
+
+
+def _decode_western(data: bytes, name: str) -> tuple[str, str]:
+    scored = []
+    for enc in ("cp1252", "mac_roman"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        scored.append((_western_score(text), enc, text))
+    best = max(scored, key=lambda s: s[0])  # mac_roman decodes any bytes; ties go to cp1252
+    if best[0] < 0:
+        raise UnreadableFile(f"{name}: cannot tell its text encoding; save it as UTF-8 CSV "
+                             "(Excel: Save As > CSV UTF-8) or name it with --encoding",
+                             field="file", value=name, allowed=list(ENCODING_NAMES))
+    return best[2], best[1]
+
+
+def normalise_line_ends(text: str) -> str:
+    """Lone CR line ends (classic Mac, Excel for Mac) become LF. Files with LF or CR LF line
+    ends are left as they are: the CSV parsers take both, and a CR inside a quoted cell of
+    such a file is part of the cell."""
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 def _first_line(text: str) -> list[str]:
@@ -324,8 +437,9 @@ def _gb2312_share(text: str) -> float:
     return good / len(non_ascii)
 
 
-def read_csv_rows(data: bytes, name: str) -> list[list[str]]:
-    text, _encoding = decode_text(data, name)
+def read_csv_rows(data: bytes, name: str, encoding: str | None = None) -> list[list[str]]:
+    text, _encoding = decode_text(data, name, encoding)
+    text = normalise_line_ends(text)
     delimiter = _sniff_delimiter(text)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,

@@ -115,11 +115,13 @@ class ImportResult:
 
 
 def read_sources(sources: Sequence[tuple[str, str | Path | bytes]], *, sheet: str | None,
-                 mapping: Mapping, settings: Settings) -> list[RawSheet]:
+                 mapping: Mapping, settings: Settings, options: Options | None = None) -> list[RawSheet]:
+    options = options or Options()
     sheets: list[RawSheet] = []
     multiple = len(sources) > 1
     for name, source in sources:
-        for raw in read_file(source, name=name, sheet=sheet, settings=settings):
+        for raw in read_file(source, name=name, sheet=sheet, settings=settings,
+                             encoding=options.encoding):
             if multiple and not name.lower().endswith((".csv", ".txt", ".tsv")):
                 raw.name = f"{Path(name).name}:{raw.name}"
             sheets.append(raw)
@@ -130,7 +132,7 @@ def read_sources(sources: Sequence[tuple[str, str | Path | bytes]], *, sheet: st
             seen[s.name] = seen.get(s.name, 0) + 1
             if seen[s.name] > 1:
                 s.name = f"{s.name} ({seen[s.name]})"
-    return presets.apply(mapping, sheets)
+    return presets.apply(mapping, sheets, dayfirst=options.dayfirst_with(mapping))
 
 
 def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], *,
@@ -149,7 +151,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     tick("reading", 0, 1)
     register = GraphRegister(graph, prefetch=_prefetch_worth_it(graph, sources))
     try:
-        sheets = read_sources(sources, sheet=sheet, mapping=mapping, settings=settings)
+        sheets = read_sources(sources, sheet=sheet, mapping=mapping, settings=settings, options=options)
         tick("reading", 1, 1)
         tick("validating", 0, 1)
         plan = build_plan(sheets, mapping, options, register)

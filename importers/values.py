@@ -22,16 +22,23 @@ _SERIAL_MIN, _SERIAL_MAX = 18264, 109572
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _YMD = re.compile(r"(\d{4})\s*[/.年]\s*(\d{1,2})\s*[/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
-_DMY = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+_DMY = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}|\d{2})"
+                  r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?")
+# Two-digit years as Excel and LibreOffice read them: 00-29 are 2000-2029, 30-99 1930-1999.
+TWO_DIGIT_YEAR_PIVOT = 30
 _SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 
 
 def parse_date(text: str, *, dayfirst: bool = False) -> str:
-    """``2026-01-05``, ``2026/1/5``, ``2026年1月5日``, ``05/01/2026`` (day first with
-    ``dayfirst``, else month first), Excel serial ``46027`` -> ``2026-01-05``.
+    """``2026-01-05``, ``2026/1/5``, ``2026.1.5``, ``2026年1月5日``, ``05/01/2026`` and
+    ``5/1/26`` (day first with ``dayfirst``, else month first), Excel serial ``46027``
+    -> ``2026-01-05``.
 
-    Returns the text unchanged when it is none of these, or the parts do not make a date
-    (the schema then reports it)."""
+    The day/month order is the one asked for, for every value: ``3/4/16`` is 4 March with
+    month first and 3 April with day first, and ``1/23/23`` read day first is not a date
+    rather than quietly swapped. Two-digit years pivot as spreadsheets do (``29`` is 2029,
+    ``30`` is 1930). Returns the text unchanged when it is none of these, or the parts do
+    not make a date (the schema then reports it)."""
     s = unicodedata.normalize("NFKC", text).strip()
     try:
         if m := _ISO.fullmatch(s):
@@ -39,7 +46,7 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
         if m := _YMD.fullmatch(s):
             return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
         if m := _DMY.fullmatch(s):
-            a, b, year = int(m[1]), int(m[2]), int(m[3])
+            a, b, year = int(m[1]), int(m[2]), full_year(m[3])
             day, month = (a, b) if dayfirst else (b, a)
             return dt.date(year, month, day).isoformat()
         if _SERIAL.fullmatch(s):
@@ -49,6 +56,68 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
     except ValueError:
         pass
     return text
+
+
+def full_year(digits: str) -> int:
+    year = int(digits)
+    if len(digits) > 2:
+        return year
+    return year + (2000 if year < TWO_DIGIT_YEAR_PIVOT else 1900)
+
+
+def date_order_problem(text: str, *, dayfirst: bool) -> str | None:
+    """Why a day/month/year date is not a date in the order asked for, or None."""
+    m = _DMY.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if not m:
+        return None
+    a, b = int(m[1]), int(m[2])
+    day, month = (a, b) if dayfirst else (b, a)
+    if 1 <= month <= 12:
+        return None
+    order = "day first (--dayfirst)" if dayfirst else "month first"
+    other = "without --dayfirst" if dayfirst else "with --dayfirst"
+    return (f"read {order} its month would be {month}; every date of the file is read the same "
+            f"way, so import it {other} if its dates are written that way")
+
+
+def add_months(date: dt.date, months: int) -> dt.date:
+    """``2023-01-31`` + 1 month -> ``2023-02-28`` (the day is kept where the month has it)."""
+    index = date.month - 1 + months
+    year, month = date.year + index // 12, index % 12 + 1
+    days = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(date.day, days))
+
+
+_MONTHS = re.compile(r"(\d{1,4})\s*(?:months?|mos?\.?|m|个月|個月|月)?", re.I)
+
+
+def parse_months(text: str) -> int | None:
+    """``36``, ``36 months``, ``36个月`` -> 36; None for anything else."""
+    m = _MONTHS.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    return int(m[1]) if m else None
+
+
+_CURRENCY = re.compile(r"^(?:[A-Z]{3}\s*)?[$€£¥￥]?\s*|\s*(?:[$€£¥￥]|[A-Z]{3}|元)?$")
+
+
+def parse_amount(text: str) -> str:
+    """``$1,299.00``, ``1.299,00 €``, ``USD 1299``, ``¥8,000`` -> ``1299.00`` / ``8000``.
+
+    Of ``,`` and ``.`` the last one is the decimal mark when both appear; a lone ``,``
+    followed by exactly three digits groups thousands (``1,299``), otherwise it is the
+    decimal mark (``12,50``). Unrecognised text passes through for the schema to report."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    s = _CURRENCY.sub("", s).replace(" ", "").replace("\u00a0", "").replace("'", "")
+    if not re.fullmatch(r"[+-]?[\d.,]*\d[\d.,]*", s):
+        return text
+    if "," in s and "." in s:
+        decimal = "," if s.rfind(",") > s.rfind(".") else "."
+        s = s.replace("." if decimal == "," else ",", "").replace(",", ".")
+    elif s.count(",") == 1 and not re.search(r",\d{3}$", s):
+        s = s.replace(",", ".")
+    else:
+        s = s.replace(",", "")
+    return s if re.fullmatch(r"[+-]?\d+(?:\.\d+)?", s) else text
 
 
 _UNITS_GB = {
@@ -137,6 +206,7 @@ ENUM_WORDS: dict[str, dict[str, str]] = {
 }
 
 CAPACITY_PROPS = frozenset({"ram_gb", "disk_gb", "min_ram_gb", "min_disk_gb"})
+AMOUNT_PROPS = frozenset({"purchase_cost"})
 
 
 def _word(text: str) -> str:
@@ -159,6 +229,8 @@ def prepare(prop: Prop, text: str, *, dayfirst: bool = False):
     """Spreadsheet text -> a value for ``schema.convert_value``."""
     if prop.type == DATE:
         return parse_date(text, dayfirst=dayfirst)
+    if prop.name in AMOUNT_PROPS:
+        return parse_amount(text)
     if prop.type == ENUM:
         return enum_word(prop, text)
     if prop.name in CAPACITY_PROPS:
@@ -172,7 +244,14 @@ def prepare(prop: Prop, text: str, *, dayfirst: bool = False):
 
 def convert(kind: schema.NodeKind, prop: Prop, text: str, *, dayfirst: bool = False):
     """Parse then convert through the schema (raises InvalidProperty)."""
-    return schema.convert_value(prop, prepare(prop, text, dayfirst=dayfirst), kind.label)
+    try:
+        return schema.convert_value(prop, prepare(prop, text, dayfirst=dayfirst), kind.label)
+    except schema.InvalidProperty as e:
+        why = date_order_problem(text, dayfirst=dayfirst) if prop.type == DATE else None
+        if why:
+            raise schema.InvalidProperty(f"{e.message}: {why}", field=prop.name, value=text,
+                                         allowed=e.allowed) from None
+        raise
 
 
 # Spreadsheet programs also read the full-width forms (＝＋－＠, typed with Chinese input methods)

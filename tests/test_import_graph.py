@@ -251,7 +251,8 @@ def test_snipeit_preset(graph):
     assert cis["00042"] == ("Hardware", {"name": "Laptop 7", "model": "Latitude 7420", "category": "laptop",
                                          "status": "in_use", "serial": "SN42", "vendor": "Dell",
                                          "purchase_date": "2023-04-01", "warranty_end": "2026-04-01",
-                                         "owner": "Li Lei"})
+                                         "owner": "Li Lei", "company": "Acme", "model_number": "L7420",
+                                         "purchase_cost": 1200})
     assert cis["00043"][1]["status"] == "in_stock"
     assert cis["SHANGHAI-OFFICE"] == ("Location", {"name": "Shanghai Office", "type": "site"})
     assert links == {("00042", "LOCATED_IN", "SHANGHAI-OFFICE"), ("00043", "LOCATED_IN", "SHANGHAI-OFFICE")}

@@ -138,6 +138,14 @@ KINDS: dict[str, NodeKind] = {
             Prop("cpu_cores", INT, minimum=0, maximum=100_000),
             Prop("ram_gb", NUMBER, minimum=0, maximum=1_000_000),
             Prop("disk_gb", NUMBER, minimum=0, maximum=1_000_000_000),
+            # Bookkeeping asset registers (Snipe-IT and the like) carry for each device.
+            Prop("model_number", STR, description="Manufacturer's model or part number"),
+            Prop("purchase_cost", NUMBER, minimum=0, maximum=1_000_000_000,
+                 description="Purchase cost in the organisation's currency"),
+            Prop("supplier", STR),
+            Prop("order_number", STR),
+            Prop("company", STR, description="Owning company or legal entity"),
+            Prop("end_of_life", DATE, description="Date the device is due to be replaced"),
         ) + SYSTEM_PROPERTIES),
         NodeKind("SoftwareImage", "A standard software image (baseline OS build)", _COMMON + (
             Prop("version", STR, description="Image version"),

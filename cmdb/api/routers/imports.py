@@ -39,7 +39,12 @@ async def import_spreadsheet(
     dry_run: Annotated[bool, Form(description="Validate and report; write nothing")] = False,
     skip_invalid: Annotated[bool, Form(description="Write the valid rows, report the others")] = False,
     clear_empty: Annotated[bool, Form(description="Empty cells erase the property")] = False,
-    dayfirst: Annotated[bool, Form(description="Read 05/01/2026 as 5 January")] = False,
+    dayfirst: Annotated[Optional[bool], Form(description="Read 05/01/26 as 5 January (true) or as "
+                                             "May 1 (false); default: as the preset says, else "
+                                             "month first")] = None,
+    encoding: Annotated[Optional[str], Form(description="Text encoding of a CSV file: utf-8, gbk, "
+                                            "gb18030, big5, utf-16, windows-1252, mac-roman "
+                                            "(default: detected)")] = None,
     kind: Annotated[Optional[str], Form(description="Kind of every sheet (default: from sheet names)")] = None,
     sheet: Annotated[Optional[str], Form(description="Import only this sheet")] = None,
     mapping: Annotated[Optional[str], Form(description="Preset: snipeit or netbox")] = None,
@@ -52,6 +57,7 @@ async def import_spreadsheet(
 
     from importers.mapping import PRESETS, Mapping, load_mapping, parse_kind, parse_mapping
     from importers.plan import Options
+    from importers.readers import codec_for
     from importers.service import run_import
 
     data = await _read_bounded(file, settings.max_upload_bytes)
@@ -67,8 +73,10 @@ async def import_spreadsheet(
         # Parsed in the thread pool: a slow document must not hold up every other request.
         chosen = await run_in_threadpool(parse_mapping, spec, mapping_file.filename or "mapping_file",
                                          settings.max_mapping_bytes)
+    if encoding:
+        codec_for(encoding)
     options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
-                      clear_empty=clear_empty, skip_invalid=skip_invalid)
+                      clear_empty=clear_empty, skip_invalid=skip_invalid, encoding=encoding or None)
     name = file.filename or "upload"
     result = await run_in_threadpool(
         run_import, graph, [(name, data)], mapping=chosen, options=options, sheet=sheet,
