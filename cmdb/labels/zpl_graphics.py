@@ -10,6 +10,7 @@ printer takes it, with no set-up and no font memory.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -85,20 +86,21 @@ def ascii_compress(bitmap: bytes, row_bytes: int) -> str:
     return "".join(out)
 
 
+_RUN = re.compile(r"([0-9A-F])\1{2,}")  # three or more of a digit: shorter with a prefix
+
+
 def _runs(digits: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(digits):
-        digit = digits[index]
-        end = index
-        while end < len(digits) and digits[end] == digit:
-            end += 1
-        count = end - index
-        while count:
-            step = min(count, _MAX_RUN)
-            out.append(digit * step if step <= 2 else _repeat_prefix(step) + digit)
-            count -= step
-        index = end
+    return _RUN.sub(lambda match: _shorten_run(match.group(0)), digits)
+
+
+@lru_cache(maxsize=4096)  # the same few runs (a stroke's width, a gap) come back all the time
+def _shorten_run(run: str) -> str:
+    digit, count = run[0], len(run)
+    out = []
+    while count:
+        step = min(count, _MAX_RUN)
+        out.append(digit * step if step <= 2 else _repeat_prefix(step) + digit)
+        count -= step
     return "".join(out)
 
 
