@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from cmdb.cli import app as cli_app
 from cmdb.errors import InvalidInput
 from cmdb.labels import LabelContent, load_template, render_png, render_zpl, scan_url
-from cmdb.labels.fonts import FONT_DIRS, bundled_font, choose_font, discover_fonts, load_font, missing_characters
+from cmdb.labels.fonts import FONT_DIRS, FontFace, bundled_font, choose_font, discover_fonts, load_font, missing_characters
 from cmdb.labels.qr import qr_matrix
 from cmdb.labels.render import label_image
 from cmdb.labels.zpl_graphics import ascii_compress
@@ -71,8 +71,14 @@ def test_system_fonts_come_first_and_the_setting_still_wins(no_system_fonts, mon
     assert choose_font(["服务器"]) == found[0]
     monkeypatch.delenv("CMDB_FONT_DIRS")
     assert face in discover_fonts()
-    configured = choose_font(["服务器"], configured=f"{face.path}#3")  # Traditional Chinese face
-    assert (configured.path, configured.index) == (face.path, 3)
+    assert choose_font(["服务器"], configured=f"{face.path}#3") == FontFace(face.path, 3)
+    monkeypatch.setenv("CMDB_FONT_DIRS", str(tmp_path / "no-fonts"))
+    for name, index in (("noto-sans-cjk-tc", 3), ("Noto-Sans-CJK-HK", 4), ("noto-sans-cjk-sc", 2)):
+        assert choose_font(["伺服器"], configured=name) == FontFace(face.path, index)
+    monkeypatch.setenv("CMDB_FONT_DIRS", str(system))
+    assert choose_font(["伺服器"], configured="noto-sans-cjk-tc") == FontFace(found[0].path, 3)
+    with pytest.raises(InvalidInput, match="does not exist"):
+        choose_font(["伺服器"], configured="noto-sans-cjk-cn")
 
 
 def test_a_chinese_name_is_drawn_with_glyphs_not_boxes(no_system_fonts):
@@ -235,9 +241,11 @@ def test_zpl_graphics_use_the_configured_label_font(no_system_fonts, tmp_path):
     face = no_system_fonts
     with pytest.raises(InvalidInput, match="CMDB_LABEL_FONT"):
         render_zpl([LabelContent("SRV-1", "服务器")], BASE, font_setting=str(tmp_path / "none.ttf"))
-    traditional = render_zpl([LabelContent("SRV-1", "伺服器")], BASE, font_setting=f"{face.path}#3")
+    traditional = render_zpl([LabelContent("SRV-1", "伺服器")], BASE, font_setting="noto-sans-cjk-tc")
     simplified = render_zpl([LabelContent("SRV-1", "伺服器")], BASE)
-    assert traditional != simplified  # the Traditional Chinese face draws some strokes otherwise
+    assert traditional != simplified  # the Taiwan face draws some strokes of 器 otherwise
+    assert traditional == render_zpl([LabelContent("SRV-1", "伺服器")], BASE,
+                                     font_setting=f"{face.path}#3")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,7 +42,11 @@ class FontFace:
 # Noto Sans CJK's collection holds the Japanese, Korean, Simplified Chinese, Traditional
 # Chinese and Hong Kong faces, in that order; face 2 is Simplified Chinese.
 NOTO_CJK_COLLECTION = "NotoSansCJK-Regular.ttc"
-NOTO_CJK_SIMPLIFIED = 2
+NOTO_CJK_FACES = {"jp": 0, "kr": 1, "sc": 2, "tc": 3, "hk": 4}
+NOTO_CJK_SIMPLIFIED = NOTO_CJK_FACES["sc"]
+# CMDB_LABEL_FONT=noto-sans-cjk-tc: that collection's face with the regional forms of Taiwan
+# (tc), Hong Kong (hk) or the mainland (sc), wherever the collection is installed.
+_NOTO_CJK_NAME = re.compile(r"noto-sans-cjk-(" + "|".join(NOTO_CJK_FACES) + ")", re.IGNORECASE)
 # Searched in this order under the system's font directories.
 _CJK_PATTERNS: tuple[tuple[str, int], ...] = (
     ("**/" + NOTO_CJK_COLLECTION, NOTO_CJK_SIMPLIFIED),
@@ -144,7 +149,7 @@ def choose_font(texts: Iterable[str], configured: str | None = None,
     texts = [t for t in texts if t]
     wanted = "".join(dict.fromkeys("".join(texts)))
     if configured:
-        face = parse_font_setting(configured)
+        face = _noto_cjk_face(configured) or parse_font_setting(configured)
         if not os.path.isfile(face.path):
             raise InvalidInput(f"The label font {face.path!r} set in CMDB_LABEL_FONT does not exist",
                                field="CMDB_LABEL_FONT", value=configured)
@@ -172,6 +177,20 @@ def choose_font(texts: Iterable[str], configured: str | None = None,
     faces = readable
     _raise_if_missing(faces[0], texts, wanted, configured=False, others=faces[1:])
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _noto_cjk_face(setting: str) -> FontFace | None:
+    """The face of Noto Sans CJK a ``noto-sans-cjk-XX`` setting names (None: not such a name)."""
+    match = _NOTO_CJK_NAME.fullmatch(setting.strip())
+    if not match:
+        return None
+    for face in discover_fonts():
+        if os.path.basename(face.path) == NOTO_CJK_COLLECTION:
+            return FontFace(face.path, NOTO_CJK_FACES[match.group(1).lower()])
+    raise InvalidInput(
+        f"CMDB_LABEL_FONT={setting} names Noto Sans CJK, which is not installed: install the "
+        "Debian package fonts-noto-cjk (or cmdb with its dependencies)",
+        field="CMDB_LABEL_FONT", value=setting)
 
 
 def _raise_if_missing(face: FontFace, texts: list[str], wanted: str, *, configured: bool,
