@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The browser tests drive Debian's chromium and the label tests need a CJK font.
+# The browser tests drive Debian's chromium; the label tests also cover a system CJK font
+# (Debian's Noto Sans CJK, found before the one cmdb installs from PyPI).
 # Installs them when missing and this user may (root with apt-get); otherwise says what to install.
 set -euo pipefail
 missing=()

@@ -250,12 +250,11 @@ def test_zpl_qr_field_holds_exactly_the_url(dpi):
     assert texts[1].startswith("Evil ^X")
 
 
-def test_zpl_refuses_cjk_text_without_a_printer_font():
-    with pytest.raises(InvalidInput) as error:
-        render_zpl([LabelContent("SRV-1", "服务器")], BASE)
-    assert "'服务器'" in str(error.value) and "--printer-font" in str(error.value)
+def test_zpl_sends_text_font_0_cannot_print_as_a_graphic():
+    data = render_zpl([LabelContent("SRV-1", "服务器")], BASE).decode("ascii")
+    assert data.count("^GFA,") == 1 and "^A0N," in data and "^A@" not in data
     latin = render_zpl([LabelContent("Ünïcødé-ß", "Ελλάδα Москва")], BASE).decode("ascii")
-    assert "^A0N," in latin
+    assert "^A0N," in latin and "^GFA" not in latin
 
 
 def test_zpl_bad_options():

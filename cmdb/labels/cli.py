@@ -29,9 +29,10 @@ def labels_command(
     size: Optional[str] = typer.Option(None, "--size", help="Label size WxH in mm for ZPL or PNG "
                                        "(ZPL default 50.8x25.4)"),
     error_correction: str = typer.Option("Q", "--error-correction", help="QR level L, M, Q or H"),
-    printer_font: Optional[str] = typer.Option(None, "--printer-font", help="ZPL: a font stored "
-                                               "on the printer for non-Latin text, e.g. "
-                                               "E:ANMDJ.TTF"),
+    printer_font: Optional[str] = typer.Option(None, "--printer-font", help="ZPL: a CJK font "
+                                               "stored on the printer, e.g. E:ANMDJ.TTF (without "
+                                               "one, text the printer's font 0 lacks is sent as "
+                                               "graphics)"),
     printer: Optional[str] = typer.Option(None, "--print", help="Send ZPL to tcp://HOST:9100"),
     timeout: float = typer.Option(10.0, "--timeout", help="Seconds to wait for the printer"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write"),

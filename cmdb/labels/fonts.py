@@ -4,12 +4,18 @@ Pillow draws a missing glyph as an empty box (or nothing), which would put unrea
 labels on devices. The font's character map (read with fontTools) says which characters it
 has, so a font is only chosen when it covers every character on the labels, and otherwise
 the user is told which package to install.
+
+Fonts are searched in this order: the system's CJK fonts (Debian's Noto Sans CJK first), then
+the Noto Sans CJK collection installed with cmdb from PyPI (package ``noto-cjk-sans-otc``, SIL
+Open Font License 1.1), then the system's DejaVu Sans. So a Chinese name prints on a machine
+with no font installed at all, and a font set in CMDB_LABEL_FONT is the only one tried.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,19 +39,28 @@ class FontFace:
         return self.path if self.index == 0 else f"{self.path}#{self.index}"
 
 
-# Searched in this order under the font directories. Noto Sans CJK's collection holds the
-# Japanese, Korean, Simplified and Traditional Chinese faces; face 2 is Simplified Chinese.
-_SEARCH_PATTERNS: tuple[tuple[str, int], ...] = (
-    ("**/NotoSansCJK-Regular.ttc", 2),
+# Noto Sans CJK's collection holds the Japanese, Korean, Simplified Chinese, Traditional
+# Chinese and Hong Kong faces, in that order; face 2 is Simplified Chinese.
+NOTO_CJK_COLLECTION = "NotoSansCJK-Regular.ttc"
+NOTO_CJK_FACES = {"jp": 0, "kr": 1, "sc": 2, "tc": 3, "hk": 4}
+NOTO_CJK_SIMPLIFIED = NOTO_CJK_FACES["sc"]
+# CMDB_LABEL_FONT=noto-sans-cjk-tc: that collection's face with the regional forms of Taiwan
+# (tc), Hong Kong (hk) or the mainland (sc), wherever the collection is installed.
+_NOTO_CJK_NAME = re.compile(r"noto-sans-cjk-(" + "|".join(NOTO_CJK_FACES) + ")", re.IGNORECASE)
+# Searched in this order under the system's font directories.
+_CJK_PATTERNS: tuple[tuple[str, int], ...] = (
+    ("**/" + NOTO_CJK_COLLECTION, NOTO_CJK_SIMPLIFIED),
     ("**/NotoSansCJKsc-Regular.otf", 0),
     ("**/NotoSansSC-Regular.*", 0),
     ("**/wqy-zenhei.ttc", 0),
     ("**/wqy-microhei.ttc", 0),
     ("**/DroidSansFallbackFull.ttf", 0),
     ("**/DroidSansFallback.ttf", 0),
-    ("**/DejaVuSans.ttf", 0),
 )
+_LATIN_PATTERNS: tuple[tuple[str, int], ...] = (("**/DejaVuSans.ttf", 0),)
 FONT_DIRS: tuple[str, ...] = ("/usr/share/fonts", "/usr/local/share/fonts")
+# Where to look for system fonts instead of FONT_DIRS (os.pathsep-separated; empty: nowhere).
+FONT_DIRS_VARIABLE = "CMDB_FONT_DIRS"
 
 
 def parse_font_setting(value: str) -> FontFace:
@@ -57,16 +72,44 @@ def parse_font_setting(value: str) -> FontFace:
     return FontFace(value)
 
 
+def system_font_dirs() -> tuple[str, ...]:
+    setting = os.environ.get(FONT_DIRS_VARIABLE)
+    if setting is None:
+        return FONT_DIRS
+    return tuple(d for d in setting.split(os.pathsep) if d.strip())
+
+
+def bundled_font() -> FontFace | None:
+    """Noto Sans CJK as installed with cmdb from PyPI (None if that package is missing)."""
+    try:
+        from noto_cjk_sans_otc import FONT_PATH
+    except ImportError:
+        return None
+    path = str(FONT_PATH)
+    return FontFace(path, NOTO_CJK_SIMPLIFIED) if os.path.isfile(path) else None
+
+
+def discover_fonts(dirs: tuple[str, ...] | None = None) -> tuple[FontFace, ...]:
+    """Usable fonts in order of preference: system CJK fonts, the bundled one, DejaVu Sans."""
+    return _discover(system_font_dirs() if dirs is None else tuple(dirs), bundled_font())
+
+
 @lru_cache(maxsize=8)
-def discover_fonts(dirs: tuple[str, ...] = FONT_DIRS) -> tuple[FontFace, ...]:
-    """Installed fonts from the search list, in order of preference."""
+def _discover(dirs: tuple[str, ...], bundled: FontFace | None) -> tuple[FontFace, ...]:
     found: list[FontFace] = []
-    for pattern, index in _SEARCH_PATTERNS:
-        for directory in dirs:
-            for path in sorted(glob.glob(os.path.join(directory, pattern), recursive=True)):
-                face = FontFace(path, index)
-                if face not in found:
-                    found.append(face)
+
+    def search(patterns: tuple[tuple[str, int], ...]) -> None:
+        for pattern, index in patterns:
+            for directory in dirs:
+                for path in sorted(glob.glob(os.path.join(directory, pattern), recursive=True)):
+                    face = FontFace(path, index)
+                    if face not in found:
+                        found.append(face)
+
+    search(_CJK_PATTERNS)
+    if bundled is not None:
+        found.append(bundled)
+    search(_LATIN_PATTERNS)
     return tuple(found)
 
 
@@ -100,13 +143,13 @@ def choose_font(texts: Iterable[str], configured: str | None = None,
     """The first font that has a glyph for every character of ``texts``.
 
     A font set in CMDB_LABEL_FONT is the only one tried: the user chose it. Otherwise the
-    installed CJK fonts are tried first (so Latin and Chinese labels on one sheet look
-    alike), then DejaVu Sans.
+    CJK fonts are tried first (so Latin and Chinese labels on one sheet look alike): the
+    system's, then the one installed with cmdb; then DejaVu Sans.
     """
     texts = [t for t in texts if t]
     wanted = "".join(dict.fromkeys("".join(texts)))
     if configured:
-        face = parse_font_setting(configured)
+        face = _noto_cjk_face(configured) or parse_font_setting(configured)
         if not os.path.isfile(face.path):
             raise InvalidInput(f"The label font {face.path!r} set in CMDB_LABEL_FONT does not exist",
                                field="CMDB_LABEL_FONT", value=configured)
@@ -136,6 +179,20 @@ def choose_font(texts: Iterable[str], configured: str | None = None,
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _noto_cjk_face(setting: str) -> FontFace | None:
+    """The face of Noto Sans CJK a ``noto-sans-cjk-XX`` setting names (None: not such a name)."""
+    match = _NOTO_CJK_NAME.fullmatch(setting.strip())
+    if not match:
+        return None
+    for face in discover_fonts():
+        if os.path.basename(face.path) == NOTO_CJK_COLLECTION:
+            return FontFace(face.path, NOTO_CJK_FACES[match.group(1).lower()])
+    raise InvalidInput(
+        f"CMDB_LABEL_FONT={setting} names Noto Sans CJK, which is not installed: install the "
+        "Debian package fonts-noto-cjk (or cmdb with its dependencies)",
+        field="CMDB_LABEL_FONT", value=setting)
+
+
 def _raise_if_missing(face: FontFace, texts: list[str], wanted: str, *, configured: bool,
                       others: Sequence[FontFace] = ()) -> None:
     missing = [c for c in missing_characters(face, wanted)
@@ -148,11 +205,15 @@ def _raise_if_missing(face: FontFace, texts: list[str], wanted: str, *, configur
     where = (f"the font set in CMDB_LABEL_FONT ({face}) has" if configured
              else "none of the installed fonts (" + ", ".join(str(f) for f in (face, *others))
              + ") has")
-    raise InvalidInput(
-        f"Cannot draw {text!r} on a label: {where} glyphs for {shown}. "
-        f"Install a CJK font with the Debian package {' or '.join(CJK_FONT_PACKAGES)} "
-        "(apt-get install fonts-noto-cjk), or set CMDB_LABEL_FONT to a font file that has them",
-        field="font", value=text, allowed=list(CJK_FONT_PACKAGES))
+    bundled = bundled_font()
+    if configured or bundled is None or bundled not in (face, *others):
+        remedy = (f"Install a CJK font with the Debian package {' or '.join(CJK_FONT_PACKAGES)} "
+                  "(apt-get install fonts-noto-cjk), or set CMDB_LABEL_FONT to a font file that "
+                  "has them")
+    else:  # even the Noto Sans CJK that comes with cmdb lacks them (emoji, rare ideographs)
+        remedy = "Set CMDB_LABEL_FONT to a font file that has them"
+    raise InvalidInput(f"Cannot draw {text!r} on a label: {where} glyphs for {shown}. {remedy}",
+                       field="font", value=text, allowed=list(CJK_FONT_PACKAGES))
 
 
 def ellipsis_for(face: FontFace) -> str:

@@ -169,6 +169,9 @@ def _fit(text: str, face: FontFace, size_mm: float, dpi: float, width_px: int,
     return font, shortened if _width(font, shortened) <= width_px else ""
 
 
+fit_text = _fit  # ZPL labels fit the lines they send as graphics the same way
+
+
 def _width(font: ImageFont.FreeTypeFont, text: str) -> int:
     if not text:
         return 0

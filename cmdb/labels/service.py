@@ -108,7 +108,7 @@ def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings, *,
         width, height = parse_size(job.size) if job.size else (50.8, 25.4)
         data = render_zpl(labels, settings.base_url, width_mm=width, height_mm=height,
                           dpi=job.dpi or 203, error_correction=job.error_correction,
-                          printer_font=job.printer_font)
+                          printer_font=job.printer_font, font_setting=settings.label_font)
         return LabelOutput(data, MEDIA_TYPES[fmt], "zpl", keys)
     dpi = job.dpi or DEFAULT_DPI
     if fmt == "png":

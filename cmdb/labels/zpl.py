@@ -1,8 +1,10 @@
 """ZPL for Zebra thermal printers: one ``^XA … ^XZ`` block per label.
 
 All field data goes through ``^FH`` hex escapes, so a ``^`` or ``~`` in a name cannot start
-a printer command, and non-ASCII text travels as UTF-8 bytes (``^CI28``). The output is
-plain ASCII.
+a printer command, and non-ASCII text travels as UTF-8 bytes (``^CI28``). A line the
+printer's built-in font 0 cannot print (Chinese, say) is sent as a graphic drawn with the
+label font instead (see :mod:`cmdb.labels.zpl_graphics`), unless a font stored on the printer
+is named. The output is plain ASCII.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Sequence
 
 from cmdb.errors import InvalidInput
 from cmdb.labels.content import LabelContent, one_line, scan_url
+from cmdb.labels.fonts import choose_font
 from cmdb.labels.qr import MIN_MODULE_MM, QUIET_ZONE, error_correction_level, modules_for_version, qr_version_for_bytes
+from cmdb.labels.zpl_graphics import graphic_line
 
 DOTS_PER_MM = {203: 8, 300: 12, 600: 24}
 INSET_MM = 1.0
@@ -70,21 +74,18 @@ def _fit(text: str, height: int, width: int, min_height: int) -> tuple[str, int]
 _BUILTIN_FONT_LIMIT = 0x0500
 
 
-def _check_builtin_font_covers(contents: Sequence[LabelContent]) -> None:
-    for content in contents:
-        for text in content.texts():
-            missing = sorted({c for c in text if ord(c) >= _BUILTIN_FONT_LIMIT})
-            if missing:
-                raise InvalidInput(
-                    f"Cannot print {text!r} with the Zebra printer's built-in font 0: it has no "
-                    f"glyphs for {' '.join(missing[:10])}. Store a CJK TrueType font on the "
-                    "printer and name it with --printer-font (for example E:ANMDJ.TTF)",
-                    field="printer_font", value=text)
+def needs_graphic(text: str) -> bool:
+    """Whether font 0 lacks glyphs for some of ``text`` (so it is sent as a graphic)."""
+    return any(ord(c) >= _BUILTIN_FONT_LIMIT for c in text)
 
 
 def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: float = 50.8,
                height_mm: float = 25.4, dpi: int = 203, error_correction: str = "Q",
-               printer_font: str | None = None) -> bytes:
+               printer_font: str | None = None, font_setting: str | None = None) -> bytes:
+    """Labels as ZPL. Text goes in the printer's font 0, or in ``printer_font`` (a font stored
+    on the printer) when given; without one, lines that font 0 cannot print are drawn with
+    the label font (``font_setting``: CMDB_LABEL_FONT, else the one :func:`choose_font`
+    finds) and sent as graphics."""
     if not contents:
         raise InvalidInput("No labels to print: the selection is empty", field="selection")
     if dpi not in DOTS_PER_MM:
@@ -98,8 +99,8 @@ def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: flo
         if not isinstance(value, (int, float)) or not 10 <= value <= 300:
             raise InvalidInput(f"Label {field} {value!r} is out of range; allowed: 10 to 300 mm",
                                field=field, value=value, allowed="10-300")
-    if printer_font is None:
-        _check_builtin_font_covers(contents)
+    drawn = [] if printer_font else [t for c in contents for t in c.texts() if needs_graphic(t)]
+    face = choose_font(drawn, configured=font_setting) if drawn else None
     per_mm = DOTS_PER_MM[dpi]
     width, height, inset = round(width_mm * per_mm), round(height_mm * per_mm), round(INSET_MM * per_mm)
     area = min(height - 2 * inset, width // 2)
@@ -132,6 +133,15 @@ def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: flo
             size = max(per_mm * 2, int(text_height * share))
             if y + size > height - inset:
                 break
+            if face is not None and needs_graphic(text):
+                # The location path keeps its end ("… / 机房 101"), the most specific part.
+                graphic = graphic_line(one_line(text), face, size, left, y, text_width, dpi,
+                                       shrink_to_minimum=number == 0, keep_end=number == 2)
+                if graphic is not None:
+                    parts.append(graphic.field)
+                    size = graphic.size
+                y += int(size * 1.15)
+                continue
             # Only the key may shrink below the line's size: it is what people read.
             fitted, size = _fit(one_line(text), size, text_width,
                                 per_mm * 2 if number == 0 else size)
