@@ -63,6 +63,19 @@ class ForbiddenRelationship(InvalidInput):
     code = "forbidden_relationship"
 
 
+class WrongKind(InvalidInput):
+    """A well-formed key names a CI of another kind than the operation needs: the request
+    conflicts with the register as it is (HTTP 409), it is not malformed."""
+
+    code = "wrong_kind"
+
+
+class Unprintable(InvalidInput):
+    """The CI's own text cannot be drawn with the chosen printer font (HTTP 409)."""
+
+    code = "unprintable"
+
+
 class StillNeeded(CMDBError):
     """A CI cannot be deleted while other CIs need it."""
 

@@ -10,7 +10,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,6 +37,11 @@ STATUS_BY_ERROR: list[tuple[type[e.CMDBError], int]] = [
     (e.UnknownKey, 404),
     (e.NotFound, 404),
     (e.DuplicateKey, 409),
+    # Well-formed requests the register's current state refuses (a CI's kind, a cycle, its
+    # text): 409, so 422 always means the request itself breaks the OpenAPI document.
+    (e.ForbiddenRelationship, 409),
+    (e.WrongKind, 409),
+    (e.Unprintable, 409),
     (e.StillNeeded, 409),
     (e.Conflict, 409),
     (e.VersionConflict, 412),
@@ -107,6 +112,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 405:
+            # One route object per method: Starlette's Allow names only the first route's.
+            from cmdb.api.openapi import allowed_methods
+
+            methods = allowed_methods(request.app, request.url.path)
+            if methods is None:  # a page: Starlette's own answer
+                return error_response(405, "method_not_allowed", f"{request.method} is not allowed here",
+                                      None, getattr(exc, "headers", None))
+            allow = ", ".join(methods)
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            return error_response(405, "method_not_allowed",
+                                  f"{request.method} is not allowed here; allowed: {allow}",
+                                  {"allowed_methods": allow.split(", ")}, {"Allow": allow})
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large"}.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else "request refused"

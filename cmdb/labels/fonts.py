@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import ImageFont
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import InvalidInput, Unprintable
 
 CJK_FONT_PACKAGES = ("fonts-noto-cjk", "fonts-wqy-zenhei")
 ELLIPSIS = "…"
@@ -148,7 +148,7 @@ def _raise_if_missing(face: FontFace, texts: list[str], wanted: str, *, configur
     where = (f"the font set in CMDB_LABEL_FONT ({face}) has" if configured
              else "none of the installed fonts (" + ", ".join(str(f) for f in (face, *others))
              + ") has")
-    raise InvalidInput(
+    raise Unprintable(
         f"Cannot draw {text!r} on a label: {where} glyphs for {shown}. "
         f"Install a CJK font with the Debian package {' or '.join(CJK_FONT_PACKAGES)} "
         "(apt-get install fonts-noto-cjk), or set CMDB_LABEL_FONT to a font file that has them",

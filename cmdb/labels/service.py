@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import InvalidInput, NotFound
 from cmdb.graph import schema
 from cmdb.labels.content import LabelContent
 from cmdb.labels.render import DEFAULT_DPI, render_pdf, render_png
@@ -75,8 +75,8 @@ def select(graph, selection: Selection) -> list[LabelContent]:
     rows = label_rows(graph, keys=keys or None, location=selection.location, kind=kind,
                       category=category, unlabelled=selection.unlabelled)
     if not rows:
-        raise InvalidInput("No CIs match the selection: nothing to print", field="selection",
-                           details={"selection": _describe(selection)})
+        raise NotFound("No CIs match the selection: nothing to print",
+                       {"field": "selection", "selection": _describe(selection)})
     if len(rows) > MAX_LABELS:
         raise InvalidInput(f"The selection holds {len(rows)} CIs; at most {MAX_LABELS} labels "
                            "per run", field="selection", value=len(rows))

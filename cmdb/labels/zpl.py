@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Sequence
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import InvalidInput, Unprintable
 from cmdb.labels.content import LabelContent, one_line, scan_url
 from cmdb.labels.qr import MIN_MODULE_MM, QUIET_ZONE, error_correction_level, modules_for_version, qr_version_for_bytes
 
@@ -75,7 +75,7 @@ def _check_builtin_font_covers(contents: Sequence[LabelContent]) -> None:
         for text in content.texts():
             missing = sorted({c for c in text if ord(c) >= _BUILTIN_FONT_LIMIT})
             if missing:
-                raise InvalidInput(
+                raise Unprintable(
                     f"Cannot print {text!r} with the Zebra printer's built-in font 0: it has no "
                     f"glyphs for {' '.join(missing[:10])}. Store a CJK TrueType font on the "
                     "printer and name it with --printer-font (for example E:ANMDJ.TTF)",

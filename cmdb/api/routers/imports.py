@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -11,8 +11,14 @@ from cmdb.api.deps import GraphDep, Importer, SettingsDep
 from cmdb.api.errors import error_response
 from cmdb.api.models import COMMON_ERRORS, error_responses
 from cmdb.errors import InvalidInput, TooLarge
+from cmdb.graph.schema import KINDS
+from importers.mapping import PRESETS, SHEET_KINDS
 
 router = APIRouter(tags=["imports"], responses=COMMON_ERRORS)
+
+SheetKind = Literal[SHEET_KINDS]  # type: ignore[valid-type]
+Preset = Literal[PRESETS]  # type: ignore[valid-type]
+ExportKind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READ_CHUNK = 1 << 20
@@ -40,9 +46,9 @@ async def import_spreadsheet(
     skip_invalid: Annotated[bool, Form(description="Write the valid rows, report the others")] = False,
     clear_empty: Annotated[bool, Form(description="Empty cells erase the property")] = False,
     dayfirst: Annotated[bool, Form(description="Read 05/01/2026 as 5 January")] = False,
-    kind: Annotated[Optional[str], Form(description="Kind of every sheet (default: from sheet names)")] = None,
-    sheet: Annotated[Optional[str], Form(description="Import only this sheet")] = None,
-    mapping: Annotated[Optional[str], Form(description="Preset: snipeit or netbox")] = None,
+    kind: Annotated[Optional[SheetKind], Form(description="Kind of every sheet (default: from sheet names)")] = None,
+    sheet: Annotated[Optional[str], Form(max_length=200, description="Import only this sheet")] = None,
+    mapping: Annotated[Optional[Preset], Form(description="A preset mapping")] = None,
     mapping_file: Annotated[Optional[UploadFile], File(description="Column mapping (YAML or JSON)")] = None,
 ) -> Any:
     """Same rules and summary as `cmdb import --json`. When problems stop the import (and
@@ -89,7 +95,7 @@ async def import_spreadsheet(
             response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "One sheet per kind plus "
                                                                    "Relationships"}})
-def export_register(graph: GraphDep, principal: Importer, kind: Optional[str] = None) -> Response:
+def export_register(graph: GraphDep, principal: Importer, kind: Optional[ExportKind] = None) -> Response:
     """One sheet per kind plus Relationships, readable back by `POST /imports` with nothing
     changed. Text starting with = + - @ tab CR LF is prefixed with an apostrophe."""
     from importers.export import export_xlsx_bytes
