@@ -15,6 +15,7 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmdb import errors as e
+from cmdb.graph.schema import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     details = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        if len(loc) > 1 and loc[0] in KINDS:  # the tag of the per-kind body a CI is created with
+            loc = loc[1:]
         value = err.get("input")
         if isinstance(value, (bytes, bytearray)):
             value = value[:200].decode("utf-8", "replace")
