@@ -32,6 +32,13 @@ class UnknownKey(CMDBError):
         super().__init__(f"No {noun} with key {shown}", {"keys": keys})
 
 
+class UnknownReference(UnknownKey):
+    """A key given in the body names nothing, while the resource the address names exists
+    (HTTP 409: a 404 would say the addressed resource is gone)."""
+
+    code = "unknown_reference"
+
+
 class NotFound(CMDBError):
     code = "not_found"
 
@@ -71,7 +78,8 @@ class WrongKind(InvalidInput):
 
 
 class Unprintable(InvalidInput):
-    """The CI's own text cannot be drawn with the chosen printer font (HTTP 409)."""
+    """A label cannot carry a CI as the register holds it: its name has characters the font
+    lacks, or its key makes the QR code too fine for the label (HTTP 409)."""
 
     code = "unprintable"
 

@@ -35,6 +35,7 @@ class PreconditionFailed(e.VersionConflict):
 STATUS_BY_ERROR: list[tuple[type[e.CMDBError], int]] = [
     (Unauthenticated, 401),
     (e.PermissionDenied, 403),
+    (e.UnknownReference, 409),
     (e.UnknownKey, 404),
     (e.NotFound, 404),
     (e.DuplicateKey, 409),
@@ -82,6 +83,17 @@ def _printable(value):
     return _printable(str(value))
 
 
+def _readable(err: dict) -> str | None:
+    """A sentence for the checks whose own message shows a regular expression or internals."""
+    if err.get("type") == "string_pattern_mismatch":
+        from cmdb.api.models import describe_pattern
+
+        return describe_pattern(str((err.get("ctx") or {}).get("pattern", "")))
+    if err.get("type") == "string_unicode":
+        return "text contains an unpaired surrogate (\\ud800-\\udfff); send valid UTF-8 text"
+    return None
+
+
 def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     details = []
     for err in errors:
@@ -95,7 +107,13 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
             value = None
         elif isinstance(value, str) and len(value) > 200:
             value = value[:200] + "…"
-        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "value": value})
+        detail = {"field": ".".join(loc), "message": err.get("msg", "invalid"), "value": value}
+        readable = _readable(err)
+        if readable:
+            detail["message"] = readable
+            if isinstance(value, str):
+                detail["message"] = f"{value!r} is not allowed: {readable}"
+        details.append(detail)
     first = details[0] if details else {"field": "", "message": "invalid request"}
     where = f"{first['field']}: " if first["field"] else ""
     more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""

@@ -7,12 +7,13 @@ graph layer, whose errors name the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Union
 
 from fastapi import Path, Query
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr, StringConstraints,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr, StringConstraints,
     create_model, field_validator,
 )
 
@@ -52,10 +53,39 @@ def text_without(control: "re.Pattern[str]", max_length: int, *, nonblank: bool 
         pattern = f"^{allowed}*{visible}{allowed}*$"
     else:
         pattern = f"^{allowed}*$"
+    PATTERN_HELP.setdefault(pattern, "text without control characters"
+                            + (", with something besides spaces" if nonblank else ""))
     return Annotated[StrictStr, StringConstraints(max_length=max_length, pattern=pattern), Field(**field)]
 
 
-DateText = Annotated[StrictStr, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+ETAG_PATTERN = r'^(?:\*|(?:W/)?"?[0-9]{1,15}"?)$'
+PATTERN_HELP = {
+    KEY_PATTERN: "a key may not contain '/', '\\' or control characters, start or end with a "
+                 "space, or be '.' or '..'",
+    LINE_PATTERN: "one line of text, without control characters",
+    NONBLANK_LINE_PATTERN: "one line of text with something besides spaces, without control characters",
+    TEXT_PATTERN: "text without NUL characters",
+    DATE_PATTERN: "a date as YYYY-MM-DD",
+    ETAG_PATTERN: 'an ETag as this API sends it, such as "3", or *',
+}
+
+
+def describe_pattern(pattern: str) -> str:
+    """What a pattern of this API's document allows, in words."""
+    return PATTERN_HELP.get(pattern, "the text does not have the form the API documents "
+                                     "(see /openapi.json)")
+
+
+def _real_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date of the calendar; expected YYYY-MM-DD") from None
+    return value
+
+
+DateText = Annotated[StrictStr, StringConstraints(pattern=DATE_PATTERN), AfterValidator(_real_date),
                      Field(json_schema_extra={"format": "date"})]
 
 
@@ -102,7 +132,7 @@ def reject_unencodable(value: Any) -> Any:
 
 class RequestModel(BaseModel):
     # strict: a JSON true is a boolean and 16 a number, never "true" or "16", as documented.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @field_validator("*", mode="after")
     @classmethod

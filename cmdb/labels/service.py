@@ -47,11 +47,17 @@ class LabelOutput:
     keys: list[str] = field(default_factory=list)
 
 
+# A label side: 10 to 300 mm.
+_MM = r"(?:(?:[1-9][0-9]|[12][0-9]{2})(?:\.[0-9]+)?|300(?:\.0+)?)"
+# WIDTHxHEIGHT in millimetres, each 10 to 300 (the API documents this pattern).
+SIZE_PATTERN = rf"^ *({_MM}) *[xX×] *({_MM}) *(?:mm)? *$"
+
+
 def parse_size(text: str) -> tuple[float, float]:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*(mm)?\s*", text or "")
+    match = re.match(SIZE_PATTERN, text or "")
     if not match:
-        raise InvalidInput(f"Label size {text!r} is not WIDTHxHEIGHT in millimetres, e.g. 50x25",
-                           field="size", value=text)
+        raise InvalidInput(f"Label size {text!r} is not WIDTHxHEIGHT in millimetres, each 10 to "
+                           "300, e.g. 50x25", field="size", value=text, allowed="10x10 to 300x300")
     return float(match.group(1)), float(match.group(2))
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from cmdb.api.deps import Auditor, GraphDep, Principal, SettingsDep, allow
-from cmdb.api.models import DateText, Key, Limit, Offset, RequestModel, check_page, text_without
+from cmdb.api.models import PATTERN_HELP, DateText, Key, Limit, Offset, RequestModel, check_page, text_without
 from cmdb.audit import campaigns, scans, service
 from cmdb.audit.reconcile import CATEGORIES
 
@@ -19,7 +19,9 @@ router = APIRouter(prefix="/audits", tags=["audits"])
 Scanner = Annotated[Principal, Depends(allow("asset_staff", "auditor"))]
 
 
-AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^AUD-[0-9]{8}-[0-9a-f]{6}$",
+AUDIT_ID_PATTERN = r"^AUD-[0-9]{8}-[0-9a-f]{6}$"
+PATTERN_HELP[AUDIT_ID_PATTERN] = "a campaign id such as AUD-20261121-0a1b2c"
+AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=AUDIT_ID_PATTERN,
                                 description="The campaign's id", examples=["AUD-20261121-0a1b2c"])]
 ScanText = text_without(scans._CONTROL, scans.TEXT_LIMIT)
 ScanShortText = text_without(scans._CONTROL, scans.PERSON_LIMIT)

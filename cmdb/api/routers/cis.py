@@ -15,11 +15,11 @@ from fastapi import APIRouter, Header, Query, Response
 from cmdb.api.deps import Admin, AssetStaff, GraphDep, SettingsDep, Viewer
 from cmdb.api.errors import Forbidden
 from cmdb.api.models import (
-    COMMON_ERRORS, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut, CIPatch, DeleteResult,
+    COMMON_ERRORS, ETAG_PATTERN, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut, CIPatch, DeleteResult,
     HistoryPage, ChangeEntry, KeyPath, KeyQuery, KindName, Limit, Offset, Page, RelationshipOfCI,
     Status, check_page, error_responses, property_values,
 )
-from cmdb.errors import InvalidInput, InvalidProperty, UnknownKey, WrongKind
+from cmdb.errors import InvalidInput, InvalidProperty, UnknownKey, UnknownReference, WrongKind
 from cmdb.graph import CI, Graph
 from cmdb.graph.schema import LINE_PATTERN, NONBLANK_LINE_PATTERN
 from cmdb.settings import Settings
@@ -29,7 +29,7 @@ router = APIRouter(tags=["cis"], responses=COMMON_ERRORS)
 # Fields asset staff may change: where a device is and what state it is in.
 ASSET_STAFF_PROPERTIES = frozenset({"status"})
 IfMatch = Annotated[str | None, Header(
-    alias="If-Match", pattern=r'^(?:\*|(?:W/)?"?[0-9]{1,15}"?)$', examples=['"3"'],
+    alias="If-Match", pattern=ETAG_PATTERN, examples=['"3"'],
     description='The ETag from your last read, e.g. "3"; '
                 "the change is refused with 412 if the CI changed since")]
 _TEXT_HELP = "Text contained in the key, name, serial or model (case-insensitive)"
@@ -149,6 +149,10 @@ def patch_ci(key: KeyPath, body: CIPatch, graph: GraphDep, principal: AssetStaff
     try:
         ci = graph.update_ci(key, properties, location=body.location, actor=principal.actor,
                              expected_revision=expected_revision(if_match))
+    except UnknownKey as exc:
+        if body.location is not None and key not in exc.keys:
+            raise UnknownReference(exc.keys, "location") from None
+        raise
     except InvalidProperty as exc:
         if exc.field in AnyProperties.model_fields and isinstance(exc.allowed, list) \
                 and exc.field not in exc.allowed:

@@ -8,21 +8,21 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cmdb.api.deps import AssetStaff, GraphDep, SettingsDep
-from cmdb.api.models import Key, KeyPath, KindName, RequestModel
+from cmdb.api.models import PATTERN_HELP, Key, KeyPath, KindName, RequestModel
 from cmdb.errors import InvalidInput
 from cmdb.labels.render import MAX_DPI, MIN_DPI
-from cmdb.labels.service import FORMATS, LabelJob, Selection, mark_printed, render, select
+from cmdb.labels.service import SIZE_PATTERN, FORMATS, LabelJob, Selection, mark_printed, render, select
 from cmdb.graph.schema import HARDWARE_CATEGORIES
 from cmdb.labels.templates import builtin_template_names, template_from_mapping
 from cmdb.labels.zpl import DOTS_PER_MM, _PRINTER_FONT
 
 # The printer-font rule of the ZPL renderer, as a case-insensitive pattern.
 PRINTER_FONT_PATTERN = "^[BERZberz]:[A-Za-z0-9_-]{1,16}\\.(?:[Tt][Tt][FfEe]|[Ff][Nn][Tt])$"
+PATTERN_HELP[SIZE_PATTERN] = "WIDTHxHEIGHT in millimetres, e.g. 50.8x25.4"
+PATTERN_HELP[PRINTER_FONT_PATTERN] = "a font stored on the printer, such as E:ANMDJ.TTF"
 assert _PRINTER_FONT.match("E:ANMDJ.TTF") and _PRINTER_FONT.pattern.startswith("^[BERZ]:[A-Z0-9_-]{1,16}")
 
 ZPL_DPIS = tuple(DOTS_PER_MM)
-# parse_size's rule: WIDTHxHEIGHT in millimetres.
-SIZE_PATTERN = r"^ *[0-9]+(?:\.[0-9]+)? *[xX×] *[0-9]+(?:\.[0-9]+)? *(?:mm)? *$"
 
 router = APIRouter(tags=["labels"])
 
