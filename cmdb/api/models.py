@@ -164,14 +164,15 @@ def _whole_number(value: Any) -> Any:
 
 def _value_type(prop: schema.Prop) -> Any:
     """The JSON type of one property as the API takes it (strict: 16 is not "16")."""
-    bounds = {k: v for k, v in (("ge", prop.minimum), ("le", prop.maximum)) if v is not None}
+    bounds = {k: int(v) if float(v).is_integer() else v
+              for k, v in (("ge", prop.minimum), ("le", prop.maximum)) if v is not None}
     text = Annotated[StrictStr, StringConstraints(max_length=schema.TEXT_MAX_LENGTH, pattern=TEXT_PATTERN)]
     by_type = {
         schema.STR: text,
         schema.TEXT: Annotated[StrictStr, StringConstraints(max_length=schema.LONG_TEXT_MAX_LENGTH,
                                                             pattern=TEXT_PATTERN)],
         # JSON Schema counts 16.0 as an integer, so the API does too.
-        schema.INT: Annotated[StrictInt, BeforeValidator(_whole_number), Field(**bounds)],
+        schema.INT: Annotated[int, Field(strict=True, **bounds), BeforeValidator(_whole_number)],
         schema.NUMBER: Annotated[float, Strict(), Field(allow_inf_nan=False, **bounds)],
         # Dates stay text: the graph layer reads them (and refuses 2026-02-30).
         schema.DATE: DateText,
@@ -329,12 +330,17 @@ class ErrorBody(BaseModel):
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI descriptions of the error answers a route can give."""
-    text = {400: "Malformed request", 401: "Missing or unknown token", 403: "Role may not do this",
+    text = {400: "Malformed request (JSON from the app; plain text from the HTTP server)", 401: "Missing or unknown token", 403: "Role may not do this",
             404: "Unknown key", 409: "Duplicate key, or still needed by other CIs",
             412: "Changed by someone else since the If-Match version",
             413: "Request body too large", 422: "Invalid input (names the field and what is allowed)",
             503: "Graph engine unavailable"}
-    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
+    answers: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorBody, "description": text[s]} for s in statuses}
+    if 400 in answers:
+        # A request the HTTP server itself cannot parse is refused before the app, in plain text.
+        answers[400]["content"] = {"text/plain": {"schema": {"type": "string"}}}
+    return answers
 
 
 COMMON_ERRORS = error_responses(400, 401, 403, 413, 422, 503)

@@ -83,8 +83,19 @@ def complete(doc: dict[str, Any], app: FastAPI, settings: Settings) -> None:
             if marker in node:
                 node[keyword] = getattr(settings, node.pop(marker))
     _forms_without_null(doc)
+    _json_first(doc)
     _security(doc, app)
     _links(doc)
+
+
+def _json_first(doc: dict[str, Any]) -> None:
+    """Where a response has several media types, JSON comes first (what clients parse)."""
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            for response in operation["responses"].values():
+                content = response.get("content")
+                if content and "application/json" in content and len(content) > 1:
+                    response["content"] = {"application/json": content.pop("application/json"), **content}
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
