@@ -84,8 +84,22 @@ def complete(doc: dict[str, Any], app: FastAPI, settings: Settings) -> None:
                 node[keyword] = getattr(settings, node.pop(marker))
     _forms_without_null(doc)
     _json_first(doc)
+    _files_are_binary(doc)
     _security(doc, app)
     _links(doc)
+
+
+def _files_are_binary(doc: dict[str, Any]) -> None:
+    """Answers that are files (PDF, PNG, ZPL, XLSX, SVG, a backup) are declared as such."""
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            for code, response in operation["responses"].items():
+                for media_type, content in response.get("content", {}).items():
+                    if code.startswith("2") and media_type != "application/json" \
+                            and not content.get("schema"):
+                        textual = media_type.startswith("text/") or media_type == "image/svg+xml"
+                        content["schema"] = {"type": "string"} if textual else \
+                            {"type": "string", "format": "binary"}
 
 
 def _json_first(doc: dict[str, Any]) -> None:

@@ -11,6 +11,9 @@ from cmdb.api.deps import GraphDep, allow
 from cmdb.api.models import PROPERTIES_MODELS, Key, KindName, RequestModel, property_values
 from cmdb.impact.service import MAX_DEPTH, MAX_KEYS
 
+# Even at 128 four-byte characters each, this many keys fit the HTTP server's request line
+# (about 64 KB); POST /impact takes more.
+PICTURE_MAX_KEYS = 32
 router = APIRouter(prefix="/impact", tags=["impact"], dependencies=[Depends(allow("reviewer"))])
 
 
@@ -220,9 +223,9 @@ def hardware_change(request: HardwareChangeRequest, graph: GraphDep) -> dict[str
 @router.get("/graph.svg", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}, "description": "The impact drawn as SVG"}})
 def impact_graph(graph: GraphDep,
-                 keys: list[Key] = Query(..., min_length=1, max_length=MAX_KEYS,
-                                              description="Changed CIs: repeat the parameter or "
-                                                          "separate keys with commas"),
+                 keys: list[Key] = Query(..., min_length=1, max_length=PICTURE_MAX_KEYS,
+                                         description="Changed CIs: repeat the parameter or "
+                                                     "separate keys with commas"),
                  depth: Optional[int] = Query(None, ge=1, le=MAX_DEPTH)) -> Response:
     """A picture of the impact: the changed CIs, the affected CIs coloured by state, and the
     explanation paths between them (the nearest ~300 CIs)."""

@@ -35,10 +35,10 @@ Category = Literal[tuple(HARDWARE_CATEGORIES)]  # type: ignore[valid-type]
 
 
 _SELECTION = {"anyOf": [  # which labels: at least one of these (select() refuses none)
-    {"required": ["keys"], "properties": {"keys": {"type": "array", "minItems": 1}}},
-    *({"required": [name], "properties": {name: {"type": "string"}}}
+    {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "minItems": 1}}},
+    *({"type": "object", "required": [name], "properties": {name: {"type": "string"}}}
       for name in ("location", "kind", "category")),
-    {"required": ["unlabelled"], "properties": {"unlabelled": {"const": True}}}]}
+    {"type": "object", "required": ["unlabelled"], "properties": {"unlabelled": {"const": True}}}]}
 
 
 class LabelsRequest(RequestModel):
