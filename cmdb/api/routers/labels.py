@@ -34,11 +34,11 @@ Format = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
 Category = Literal[tuple(HARDWARE_CATEGORIES)]  # type: ignore[valid-type]
 
 
-_SELECTION = {"anyOf": [  # which labels: at least one of these (select() refuses none)
-    {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "minItems": 1}}},
-    *({"type": "object", "required": [name], "properties": {name: {"type": "string"}}}
-      for name in ("location", "kind", "category")),
-    {"type": "object", "required": ["unlabelled"], "properties": {"unlabelled": {"const": True}}}]}
+# Which labels: not nothing (select() refuses an empty selection). Absent, null, [] and false
+# select nothing.
+_SELECTION = {"not": {"properties": {
+    "keys": {"maxItems": 0}, "unlabelled": {"const": False},
+    **{name: {"type": "null"} for name in ("location", "kind", "category")}}}}
 
 
 class LabelsRequest(RequestModel):
