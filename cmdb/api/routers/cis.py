@@ -7,7 +7,7 @@ or DELETE sent with ``If-Match`` is refused with 412 when someone else changed t
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Response
@@ -15,9 +15,9 @@ from fastapi import APIRouter, Header, Query, Response
 from cmdb.api.deps import Admin, AssetStaff, GraphDep, SettingsDep, Viewer
 from cmdb.api.errors import Forbidden
 from cmdb.api.models import (
-    COMMON_ERRORS, ETAG_PATTERN, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut, CIPatch, DeleteResult,
-    HistoryPage, ChangeEntry, KeyPath, KeyQuery, KindName, Limit, Offset, Page, RelationshipOfCI,
-    Status, check_page, error_responses, property_values,
+    COMMON_ERRORS, ETAG_PATTERN, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut,
+    CIPatch, DeleteResult, HistoryPage, ChangeEntry, KeyPath, KeyQuery, KindName, Limit, Offset,
+    Page, RelationshipOfCI, Status, check_page, error_responses, property_values,
 )
 from cmdb.errors import InvalidInput, InvalidProperty, UnknownKey, UnknownReference, WrongKind
 from cmdb.graph import CI, Graph
