@@ -32,6 +32,13 @@ class UnknownKey(CMDBError):
         super().__init__(f"No {noun} with key {shown}", {"keys": keys})
 
 
+class UnknownReference(UnknownKey):
+    """A key given in the body names nothing, while the resource the address names exists
+    (HTTP 409: a 404 would say the addressed resource is gone)."""
+
+    code = "unknown_reference"
+
+
 class NotFound(CMDBError):
     code = "not_found"
 
@@ -61,6 +68,20 @@ class InvalidProperty(InvalidInput):
 
 class ForbiddenRelationship(InvalidInput):
     code = "forbidden_relationship"
+
+
+class WrongKind(InvalidInput):
+    """A well-formed key names a CI of another kind than the operation needs: the request
+    conflicts with the register as it is (HTTP 409), it is not malformed."""
+
+    code = "wrong_kind"
+
+
+class Unprintable(InvalidInput):
+    """A label cannot carry a CI as the register holds it: its name has characters the font
+    lacks, or its key makes the QR code too fine for the label (HTTP 409)."""
+
+    code = "unprintable"
 
 
 class StillNeeded(CMDBError):

@@ -66,8 +66,12 @@ def test_bodies_are_checked(client, headers):
                       headers=headers["asset_staff"])
     assert bad.status_code == 422
     bad = client.post(url, json={"tag": "HW-FOUND", "location": "HW-B"}, headers=headers["asset_staff"])
-    assert bad.status_code == 422 and "not a Location" in bad.json()["error"]["message"]
-    assert client.get("/api/v1/audits/AUD-NOPE", headers=headers["auditor"]).status_code == 404
+    # Well-formed, but HW-B is Hardware in the register: a conflict with it, not a malformed body.
+    assert bad.status_code == 409 and "not a Location" in bad.json()["error"]["message"]
+    bad = client.post(url, json={"tag": "HW-FOUND", "location": "NO-ROOM"}, headers=headers["asset_staff"])
+    assert bad.status_code == 409 and bad.json()["error"]["code"] == "unknown_reference"
+    assert client.get("/api/v1/audits/AUD-20990101-abcdef", headers=headers["auditor"]).status_code == 404
+    assert client.get("/api/v1/audits/AUD-NOPE", headers=headers["auditor"]).status_code == 422  # not an id
 
 
 def test_concurrent_scans_from_several_clients_are_all_kept(estate, embedded_settings, headers):

@@ -120,7 +120,7 @@ def test_image_and_hardware_changes_over_http(client, graph):
     bad = client.post("/api/v1/impact/hardware-change", json={"key": "SRV-1", "properties": {"ram_gb": "x"}},
                       headers=headers)
     assert bad.status_code == 422
-    assert bad.json()["error"]["details"]["field"] == "ram_gb"
+    assert bad.json()["error"]["details"][0]["field"] == "properties.ram_gb"
 
 
 def test_picture_is_well_formed_svg_with_every_ci_and_path(client, graph):

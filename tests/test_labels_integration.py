@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cmdb.api.app import create_app
 from cmdb.cli import app as cli_app
-from cmdb.errors import InvalidInput, UnknownKey
+from cmdb.errors import InvalidInput, NotFound, UnknownKey
 from cmdb.graph import CIInput, Link
 from cmdb.graph.tokens import create_token
 from cmdb.labels import scan_url
@@ -70,7 +70,7 @@ def test_selection_errors(estate):
     assert error.value.keys == ["NOPE-1", "NOPE-2"]
     with pytest.raises(InvalidInput, match="Say which labels"):
         select(estate, Selection())
-    with pytest.raises(InvalidInput, match="No CIs match"):
+    with pytest.raises(NotFound, match="No CIs match"):
         select(estate, Selection(location="ROOM-102", category="server"))
     with pytest.raises(InvalidInput, match="category"):
         select(estate, Selection(category="toaster"))

@@ -147,7 +147,10 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
                     from cmdb.graph.engine import EmbeddedServer
                     EmbeddedServer.stop_all()
 
+    from cmdb.api.openapi import install_openapi, operation_id
+
     app = FastAPI(title="CMDB", version=__version__, lifespan=lifespan,
+                  generate_unique_id_function=operation_id,
                   description="Asset and configuration register as a graph: CIs, relationships, "
                               "impact analysis, labels, imports and inventory audits. "
                               "Authenticate with `Authorization: Bearer <token>`.")
@@ -163,6 +166,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     for router, prefix in _routers():
         app.include_router(router, prefix=prefix,
                            responses=api_errors if prefix == API_PREFIX else None)
+    install_openapi(app, settings)
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes,
                        upload_routes={f"{API_PREFIX}/imports": "import"})

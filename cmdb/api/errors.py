@@ -10,11 +10,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmdb import errors as e
+from cmdb.graph.schema import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,15 @@ class PreconditionFailed(e.VersionConflict):
 STATUS_BY_ERROR: list[tuple[type[e.CMDBError], int]] = [
     (Unauthenticated, 401),
     (e.PermissionDenied, 403),
+    (e.UnknownReference, 409),
     (e.UnknownKey, 404),
     (e.NotFound, 404),
     (e.DuplicateKey, 409),
+    # Well-formed requests the register's current state refuses (a CI's kind, a cycle, its
+    # text): 409, so 422 always means the request itself breaks the OpenAPI document.
+    (e.ForbiddenRelationship, 409),
+    (e.WrongKind, 409),
+    (e.Unprintable, 409),
     (e.StillNeeded, 409),
     (e.Conflict, 409),
     (e.VersionConflict, 412),
@@ -82,10 +89,23 @@ def _printable(value):
     return _printable(str(value))
 
 
+def _readable(err: dict) -> str | None:
+    """A sentence for the checks whose own message shows a regular expression or internals."""
+    if err.get("type") == "string_pattern_mismatch":
+        from cmdb.api.models import describe_pattern
+
+        return describe_pattern(str((err.get("ctx") or {}).get("pattern", "")))
+    if err.get("type") == "string_unicode":
+        return "text contains an unpaired surrogate (\\ud800-\\udfff); send valid UTF-8 text"
+    return None
+
+
 def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     details = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        if len(loc) > 1 and loc[0] in KINDS:  # the tag of the per-kind body a CI is created with
+            loc = loc[1:]
         value = err.get("input")
         if isinstance(value, (bytes, bytearray)):
             value = value[:200].decode("utf-8", "replace")
@@ -93,7 +113,13 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
             value = None
         elif isinstance(value, str) and len(value) > 200:
             value = value[:200] + "…"
-        details.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "value": value})
+        detail = {"field": ".".join(loc), "message": err.get("msg", "invalid"), "value": value}
+        readable = _readable(err)
+        if readable:
+            detail["message"] = readable
+            if isinstance(value, str):
+                detail["message"] = f"{value!r} is not allowed: {readable}"
+        details.append(detail)
     first = details[0] if details else {"field": "", "message": "invalid request"}
     where = f"{first['field']}: " if first["field"] else ""
     more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
@@ -117,6 +143,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 405:
+            # One route object per method: Starlette's Allow names only the first route's.
+            from cmdb.api.openapi import allowed_methods
+
+            methods = allowed_methods(request.app, request.url.path)
+            if methods is None:  # a page: Starlette's own answer
+                return error_response(405, "method_not_allowed", f"{request.method} is not allowed here",
+                                      None, getattr(exc, "headers", None))
+            allow = ", ".join(methods)
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            return error_response(405, "method_not_allowed",
+                                  f"{request.method} is not allowed here; allowed: {allow}",
+                                  {"allowed_methods": allow.split(", ")}, {"Allow": allow})
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large"}.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else "request refused"

@@ -7,17 +7,107 @@ graph layer, whose errors name the field, the value and what is allowed.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import Path, Query
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr, StringConstraints,
+    create_model, field_validator,
+)
 
-from cmdb.graph.schema import KEY_MAX_LENGTH, KINDS, RELATIONSHIPS
+from cmdb.graph import schema
+from cmdb.graph.schema import (
+    HARDWARE_CATEGORIES, HARDWARE_STATUSES, KEY_MAX_LENGTH, KEY_PATTERN, KINDS, LINE_PATTERN,
+    NONBLANK_LINE_PATTERN, RELATIONSHIPS, TEXT_PATTERN,
+)
 from cmdb.graph.store import CI
 from cmdb.graph.history import ChangeEntry as GraphChangeEntry
 
+# --- shared types: every route takes keys, pages and closed sets through these ------------
+
 KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 RelationshipType = Literal[tuple(RELATIONSHIPS)]  # type: ignore[valid-type]
-Key = Field(min_length=1, max_length=KEY_MAX_LENGTH, description="The CI's key (its asset tag)")
+Status = Literal[tuple(HARDWARE_STATUSES)]  # type: ignore[valid-type]
+
+_KEY_HELP = ("A CI's key (its asset tag): at most 128 characters, no control characters, "
+             "'/' or '\\', no spaces at either end, not '.' or '..'")
+Key = Annotated[str, StringConstraints(min_length=1, max_length=KEY_MAX_LENGTH, pattern=KEY_PATTERN),
+                Field(description=_KEY_HELP, examples=["SRV-010"])]
+KeyPath = Annotated[str, Path(min_length=1, max_length=KEY_MAX_LENGTH, pattern=KEY_PATTERN,
+                              description=_KEY_HELP, examples=["SRV-010"])]
+KeyQuery = Annotated[str, Query(min_length=1, max_length=KEY_MAX_LENGTH, pattern=KEY_PATTERN,
+                                description=_KEY_HELP, examples=["A-101"])]
+
+
+def text_without(control: "re.Pattern[str]", max_length: int, *, nonblank: bool = False,
+                 **field: Any) -> Any:
+    """Text of at most ``max_length`` characters with none of the characters of the one-class
+    regular expression ``control`` (the validator's own), and something besides spaces when
+    ``nonblank`` (the server strips the ends)."""
+    assert control.pattern.startswith("[") and control.pattern.endswith("]"), control.pattern
+    allowed = "[^" + control.pattern[1:]
+    if nonblank:
+        visible = "[^" + control.pattern[1:-1] + schema.SPACE_CLASS + "]"
+        pattern = f"^{allowed}*{visible}{allowed}*$"
+    else:
+        pattern = f"^{allowed}*$"
+    PATTERN_HELP.setdefault(pattern, "text without control characters"
+                            + (", with something besides spaces" if nonblank else ""))
+    return Annotated[StrictStr, StringConstraints(max_length=max_length, pattern=pattern), Field(**field)]
+
+
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+PATTERN_HELP = {
+    KEY_PATTERN: "a key may not contain '/', '\\' or control characters, start or end with a "
+                 "space, or be '.' or '..'",
+    LINE_PATTERN: "one line of text, without control characters",
+    NONBLANK_LINE_PATTERN: "one line of text with something besides spaces, without control characters",
+    TEXT_PATTERN: "text without NUL characters",
+    DATE_PATTERN: "a date as YYYY-MM-DD",
+}
+
+
+def describe_pattern(pattern: str) -> str:
+    """What a pattern of this API's document allows, in words."""
+    return PATTERN_HELP.get(pattern, "the text does not have the form the API documents "
+                                     "(see /openapi.json)")
+
+
+def _real_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date of the calendar; expected YYYY-MM-DD") from None
+    return value
+
+
+DateText = Annotated[StrictStr, StringConstraints(pattern=DATE_PATTERN), AfterValidator(_real_date),
+                     Field(json_schema_extra={"format": "date"})]
+
+
+# Hardware categories belong to the users: filters take any text, with the shipped ones as examples.
+CategoryQuery = Annotated[str, Query(min_length=1, max_length=64, pattern=NONBLANK_LINE_PATTERN,
+                                     description="A hardware category",
+                                     examples=list(HARDWARE_CATEGORIES[:3]))]
+# The largest offset a page may start at; limits are bounded by the server's max_page_size,
+# which the OpenAPI document states (see cmdb.api.openapi).
+MAX_OFFSET = 10_000_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many matches to skip")]
+# The OpenAPI document gives every limit the running server's max_page_size as its maximum.
+MAX_PAGE_SIZE_SETTING = "x-cmdb-maximum-setting"
+Limit = Annotated[int, Query(ge=1, description="Page size (at most the server's max_page_size)",
+                             json_schema_extra={MAX_PAGE_SIZE_SETTING: "max_page_size"})]
+
+
+def check_page(settings: Any, limit: int) -> None:
+    if limit > settings.max_page_size:
+        from cmdb.errors import InvalidInput
+
+        raise InvalidInput(f"limit {limit} is larger than the maximum page size "
+                           f"{settings.max_page_size}; fetch further pages with offset",
+                           field="limit", value=limit, allowed=f"1 to {settings.max_page_size}")
 
 
 def reject_unencodable(value: Any) -> Any:
@@ -39,7 +129,8 @@ def reject_unencodable(value: Any) -> Any:
 
 
 class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: a JSON true is a boolean and 16 a number, never "true" or "16", as documented.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -62,20 +153,88 @@ class CIOut(BaseModel):
         return cls(key=ci.key, kind=ci.kind, properties=dict(ci.properties), revision=ci.revision)
 
 
-class CICreate(RequestModel):
-    key: str = Key
-    kind: KindName
-    properties: dict[str, Any] = Field(default_factory=dict,
-                                       description="Property name -> value; see the schema")
+# --- per-kind properties, generated from the graph schema the graph layer validates with ----
+
+
+def _whole_number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _value_type(prop: schema.Prop) -> Any:
+    """The JSON type of one property as the API takes it (strict: 16 is not "16")."""
+    bounds = {k: int(v) if float(v).is_integer() else v
+              for k, v in (("ge", prop.minimum), ("le", prop.maximum)) if v is not None}
+    text = Annotated[StrictStr, StringConstraints(max_length=schema.TEXT_MAX_LENGTH, pattern=TEXT_PATTERN)]
+    by_type = {
+        schema.STR: text,
+        schema.TEXT: Annotated[StrictStr, StringConstraints(max_length=schema.LONG_TEXT_MAX_LENGTH,
+                                                            pattern=TEXT_PATTERN)],
+        # JSON Schema counts 16.0 as an integer, so the API does too.
+        schema.INT: Annotated[int, Field(strict=True, **bounds), BeforeValidator(_whole_number)],
+        schema.NUMBER: Annotated[float, Strict(), Field(allow_inf_nan=False, **bounds)],
+        # Dates stay text: the graph layer reads them (and refuses 2026-02-30).
+        schema.DATE: DateText,
+        schema.DATETIME: Annotated[StrictStr, Field(json_schema_extra={"format": "date-time"})],
+        schema.BOOL: StrictBool,
+        schema.STR_LIST: Annotated[list[text], Field(max_length=schema.LIST_MAX_ITEMS)],
+    }
+    if prop.type == schema.ENUM:
+        return Literal[prop.choices]  # type: ignore[valid-type]
+    return by_type[prop.type]
+
+
+def _properties_model(name: str, props: list[schema.Prop], doc: str) -> type[BaseModel]:
+    fields = {p.name: (_value_type(p) | None, Field(None, description=p.description or None))
+              for p in props}
+    model = create_model(name, __base__=RequestModel, __doc__=doc, **fields)  # type: ignore[call-overload]
+    return model
+
+
+PROPERTIES_MODELS: dict[str, type[BaseModel]] = {
+    label: _properties_model(f"{label}Properties", [p for p in kind.properties if not p.system],
+                             f"The properties a {label} takes; null removes one.")
+    for label, kind in KINDS.items()
+}
+
+
+def _every_property() -> list[schema.Prop]:
+    merged: dict[str, schema.Prop] = {}
+    for kind in KINDS.values():
+        for prop in kind.properties:
+            if not prop.system:
+                assert merged.setdefault(prop.name, prop) == prop, f"{prop.name} differs between kinds"
+    return list(merged.values())
+
+
+AnyProperties = _properties_model(
+    "CIProperties", _every_property(),
+    "Properties of any kind; each must belong to the CI's kind (409 otherwise). null removes one.")
+
+
+def property_values(properties: BaseModel) -> dict[str, Any]:
+    """The properties a request set, as the graph layer takes them."""
+    return properties.model_dump(exclude_unset=True)
+
+
+class CICreateBase(RequestModel):
+    key: Key
+
+
+CI_CREATE_MODELS = [
+    create_model(f"{label}Create", __base__=CICreateBase,
+                 kind=(Literal[label], ...),  # type: ignore[valid-type]
+                 properties=(PROPERTIES_MODELS[label], Field(default_factory=PROPERTIES_MODELS[label])))
+    for label in KINDS
+]
+CICreate = Annotated[Union[tuple(CI_CREATE_MODELS)], Field(discriminator="kind")]  # type: ignore[valid-type]
 
 
 class CIPatch(RequestModel):
-    properties: dict[str, Any] = Field(
-        default_factory=dict,
+    properties: AnyProperties = Field(  # type: ignore[valid-type]
+        default_factory=AnyProperties,
         description="Properties to set; null removes one. asset_staff may change only `status`.")
-    location: str | None = Field(
-        default=None, min_length=1, max_length=KEY_MAX_LENGTH,
-        description="Key of the Location the CI is now in (replaces its LOCATED_IN link)")
+    location: Key | None = Field(
+        default=None, description="Key of the Location the CI is now in (replaces its LOCATED_IN link)")
 
 
 class Page(BaseModel):
@@ -95,11 +254,9 @@ class DeleteResult(BaseModel):
 
 
 class RelationshipIn(RequestModel):
-    from_key: str = Field(alias="from", min_length=1, max_length=KEY_MAX_LENGTH,
-                          description="Key of the CI that needs the other")
+    from_key: Key = Field(alias="from", description="Key of the CI that needs the other")
     type: RelationshipType
-    to_key: str = Field(alias="to", min_length=1, max_length=KEY_MAX_LENGTH,
-                        description="Key of the CI it needs")
+    to_key: Key = Field(alias="to", description="Key of the CI it needs")
 
 
 class Relationship(BaseModel):
@@ -171,12 +328,17 @@ class ErrorBody(BaseModel):
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI descriptions of the error answers a route can give."""
-    text = {400: "Malformed request", 401: "Missing or unknown token", 403: "Role may not do this",
+    text = {400: "Malformed request (JSON from the app; plain text from the HTTP server)", 401: "Missing or unknown token", 403: "Role may not do this",
             404: "Unknown key", 409: "Duplicate key, or still needed by other CIs",
             412: "Changed by someone else since the If-Match version",
             413: "Request body too large", 422: "Invalid input (names the field and what is allowed)",
             503: "Graph engine unavailable"}
-    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
+    answers: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorBody, "description": text[s]} for s in statuses}
+    if 400 in answers:
+        # A request the HTTP server itself cannot parse is refused before the app, in plain text.
+        answers[400]["content"] = {"text/plain": {"schema": {"type": "string"}}}
+    return answers
 
 
 COMMON_ERRORS = error_responses(400, 401, 403, 413, 422, 503)

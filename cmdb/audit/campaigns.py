@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.audit.locations import LocationTree
-from cmdb.errors import InvalidInput, NotFound
+from cmdb.errors import InvalidInput, NotFound, WrongKind
 from cmdb.graph import audit_store
 from cmdb.graph.schema import utc_now
 from cmdb.graph.store import Graph
@@ -142,7 +142,7 @@ def validate_scope(graph: Graph, scope: list[str]) -> list[str]:
     found = graph.require_cis(keys)
     wrong = [k for k in keys if found[k].kind != "Location"]
     if wrong:
-        raise InvalidInput(f"The scope must name locations; {', '.join(wrong)} "
+        raise WrongKind(f"The scope must name locations; {', '.join(wrong)} "
                            f"{'is' if len(wrong) == 1 else 'are'} not a Location",
                            field="scope", value=wrong, allowed="Location keys")
     return keys

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from cmdb.errors import InvalidInput, UnknownKey
+from cmdb.errors import InvalidInput, UnknownReference, WrongKind
 from cmdb.graph import audit_store, schema
 from cmdb.graph.schema import utc_now
 from cmdb.graph.store import Graph
@@ -141,8 +141,8 @@ def record_scan(graph: Graph, campaign_id: str, tag: str, location: str, *, acto
     if problems:
         reason = problems[row["location"]]
         if reason.startswith("no such"):
-            raise UnknownKey(row["location"], "location")
-        raise InvalidInput(f"location {row['location']!r} {reason}", field="location",
+            raise UnknownReference(row["location"], "location")
+        raise WrongKind(f"location {row['location']!r} {reason}", field="location",
                            value=row["location"], allowed="a Location key")
     added, _ = audit_store.add_scans(graph, campaign_id, [row])
     return {**row, "created": bool(added)}

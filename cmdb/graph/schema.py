@@ -268,6 +268,25 @@ def check_relationship(rel: RelKind, from_kind: str, to_kind: str, from_key: str
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
+# The keys validate_key returns, as one regular expression in the dialect JSON Schema, Python
+# and pydantic share (no look-arounds): no control characters, '/' or '\\', nothing Python's
+# str.strip() would remove at either end, and neither "." nor "..". The API takes keys only
+# in this form, so its OpenAPI document states exactly what the register accepts.
+_CONTROL_CLASS = r"\x00-\x1f\x7f"
+_SPACE_CLASS = "".join(f"\\u{c:04x}" for c in range(0x80, 0x3001) if chr(c).isspace()) + " "
+SPACE_CLASS = _SPACE_CLASS + r"\t\n\x0b\x0c\r\x1c-\x1f"
+_INNER = rf"[^{_CONTROL_CLASS}/\\]"
+_EDGE = rf"[^{_CONTROL_CLASS}/\\{_SPACE_CLASS}]"
+_EDGE_NOT_DOT = rf"[^{_CONTROL_CLASS}/\\{_SPACE_CLASS}.]"
+KEY_PATTERN = (rf"^(?:{_EDGE_NOT_DOT}|\.{_EDGE_NOT_DOT}|{_EDGE_NOT_DOT}{_EDGE}"
+               rf"|{_EDGE}{_INNER}+{_EDGE})$")
+# One line of text: no control characters (names, search text).
+LINE_PATTERN = rf"^[^{_CONTROL_CLASS}]*$"
+# One line with something other than spaces in it (the server strips the ends).
+NONBLANK_LINE_PATTERN = rf"^[^{_CONTROL_CLASS}]*[^{_CONTROL_CLASS}{_SPACE_CLASS}][^{_CONTROL_CLASS}]*$"
+# Text properties may span lines but may not hold NUL.
+TEXT_PATTERN = r"^[^\x00]*$"
+
 
 def validate_key(value: Any, field_name: str = "key") -> str:
     """Asset tags are text: ``000123`` stays ``000123``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import InvalidInput, WrongKind
 from cmdb.graph import CI, Graph, impact_queries
 from cmdb.graph.schema import KINDS, validate_properties
 
@@ -70,7 +70,7 @@ def _model_name(model: Any) -> str:
 
 def _require_kind(ci: CI, kind: str, field: str) -> None:
     if ci.kind != kind:
-        raise InvalidInput(f"{ci.key!r} is a {ci.kind}, not a {kind}", field=field, value=ci.key,
+        raise WrongKind(f"{ci.key!r} is a {ci.kind}, not a {kind}", field=field, value=ci.key,
                            allowed=f"the key of a {kind}")
 
 

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import ImageFont
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import InvalidInput, Unprintable
 
 CJK_FONT_PACKAGES = ("fonts-noto-cjk", "fonts-wqy-zenhei")
 ELLIPSIS = "…"
@@ -212,8 +212,8 @@ def _raise_if_missing(face: FontFace, texts: list[str], wanted: str, *, configur
                   "has them")
     else:  # even the Noto Sans CJK that comes with cmdb lacks them (emoji, rare ideographs)
         remedy = "Set CMDB_LABEL_FONT to a font file that has them"
-    raise InvalidInput(f"Cannot draw {text!r} on a label: {where} glyphs for {shown}. {remedy}",
-                       field="font", value=text, allowed=list(CJK_FONT_PACKAGES))
+    raise Unprintable(f"Cannot draw {text!r} on a label: {where} glyphs for {shown}. {remedy}",
+                      field="font", value=text, allowed=list(CJK_FONT_PACKAGES))
 
 
 def ellipsis_for(face: FontFace) -> str:

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import Unprintable
 from cmdb.labels.content import LabelContent, one_line
 from cmdb.labels.fonts import FontFace, ellipsis_for, load_font
 from cmdb.labels.qr import MIN_MODULE_MM, QUIET_ZONE
@@ -61,7 +61,7 @@ def place_qr(width_px: int, height_px: int, dpi: float, modules: int) -> QrPlace
     module_mm = module_px * MM_PER_INCH / dpi
     if module_px < 1 or module_mm < MIN_MODULE_MM - 1e-9:
         label_mm = f"{width_px * MM_PER_INCH / dpi:.1f} x {height_px * MM_PER_INCH / dpi:.1f} mm"
-        raise InvalidInput(
+        raise Unprintable(
             f"A label of {label_mm} at {dpi:g} dpi is too small for this QR code "
             f"({modules} x {modules} modules plus a {QUIET_ZONE}-module quiet zone): a module "
             f"would be {module_mm:.2f} mm, at least {MIN_MODULE_MM} mm is needed. Use larger "

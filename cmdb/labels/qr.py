@@ -36,10 +36,14 @@ def error_correction_level(level: str) -> str:
 def qr_matrix(data: str, level: str = "Q") -> np.ndarray:
     """The symbol for ``data`` as a square bool array (True = dark), without quiet zone."""
     ecc = ERROR_CORRECTION[error_correction_level(level)]
-    code = qrcode.QRCode(error_correction=ecc, border=0, mask_pattern=0)
-    code.add_data(data)
     try:
-        code.make(fit=True)
+        code = _made(data, ecc, optimize=20)
+    except ValueError as exc:
+        # qrcode 8.2's Reed-Solomon step fails with "glog(0)" for some long runs of digits
+        # (upstream issue #330); one byte-mode segment encodes the same text without it.
+        if "glog" not in str(exc):
+            raise
+        code = _made(data, ecc, optimize=0)
     except DataOverflowError:
         raise InvalidInput(f"{data!r} is too long for a QR code at error correction {level}",
                            field="key", value=data) from None
@@ -50,6 +54,13 @@ def qr_matrix(data: str, level: str = "Q") -> np.ndarray:
     bits = masked0 ^ (data_cells & masks[0])
     candidates = np.where(data_cells, bits ^ masks, function_modules)
     return candidates[int(np.argmin(_penalties(candidates)))]
+
+
+def _made(data: str, ecc: int, *, optimize: int) -> qrcode.QRCode:
+    code = qrcode.QRCode(error_correction=ecc, border=0, mask_pattern=0)
+    code.add_data(data, optimize=optimize)
+    code.make(fit=True)
+    return code
 
 
 def qr_version_for_bytes(length: int, level: str = "Q") -> int:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import InvalidInput, NotFound
 from cmdb.graph import schema
 from cmdb.labels.content import LabelContent
 from cmdb.labels.render import DEFAULT_DPI, render_pdf, render_png
@@ -47,11 +47,17 @@ class LabelOutput:
     keys: list[str] = field(default_factory=list)
 
 
+# A label side: 10 to 300 mm.
+_MM = r"(?:(?:[1-9][0-9]|[12][0-9]{2})(?:\.[0-9]+)?|300(?:\.0+)?)"
+# WIDTHxHEIGHT in millimetres, each 10 to 300 (the API documents this pattern).
+SIZE_PATTERN = rf"^ *({_MM}) *[xX×] *({_MM}) *(?:mm)? *$"
+
+
 def parse_size(text: str) -> tuple[float, float]:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX×]\s*(\d+(?:\.\d+)?)\s*(mm)?\s*", text or "")
+    match = re.match(SIZE_PATTERN, text or "")
     if not match:
-        raise InvalidInput(f"Label size {text!r} is not WIDTHxHEIGHT in millimetres, e.g. 50x25",
-                           field="size", value=text)
+        raise InvalidInput(f"Label size {text!r} is not WIDTHxHEIGHT in millimetres, each 10 to "
+                           "300, e.g. 50x25", field="size", value=text, allowed="10x10 to 300x300")
     return float(match.group(1)), float(match.group(2))
 
 
@@ -75,8 +81,8 @@ def select(graph, selection: Selection) -> list[LabelContent]:
     rows = label_rows(graph, keys=keys or None, location=selection.location, kind=kind,
                       category=category, unlabelled=selection.unlabelled)
     if not rows:
-        raise InvalidInput("No CIs match the selection: nothing to print", field="selection",
-                           details={"selection": _describe(selection)})
+        raise NotFound("No CIs match the selection: nothing to print",
+                       {"field": "selection", "selection": _describe(selection)})
     if len(rows) > MAX_LABELS:
         raise InvalidInput(f"The selection holds {len(rows)} CIs; at most {MAX_LABELS} labels "
                            "per run", field="selection", value=len(rows))

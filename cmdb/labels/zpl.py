@@ -14,7 +14,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Sequence
 
-from cmdb.errors import InvalidInput
+from cmdb.errors import InvalidInput, Unprintable
 from cmdb.labels.content import LabelContent, one_line, scan_url
 from cmdb.labels.fonts import choose_font
 from cmdb.labels.qr import MIN_MODULE_MM, QUIET_ZONE, error_correction_level, modules_for_version, qr_version_for_bytes
@@ -113,7 +113,7 @@ def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: flo
         modules = modules_for_version(qr_version_for_bytes(len(url.encode("utf-8")), level))
         magnification = min(MAX_MAGNIFICATION, area // (modules + 2 * QUIET_ZONE))
         if magnification / per_mm < MIN_MODULE_MM:
-            raise InvalidInput(
+            raise Unprintable(
                 f"A {width_mm:g} x {height_mm:g} mm label at {dpi} dpi is too small for the QR "
                 f"code of {content.key!r} ({modules} modules): use a larger label or a higher dpi",
                 field="height_mm", value=height_mm)

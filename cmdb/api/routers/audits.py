@@ -3,41 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from cmdb import policy
 from cmdb.api.deps import Auditor, GraphDep, Scanner, SettingsDep
-from cmdb.audit import service
+from cmdb.api.models import PATTERN_HELP, DateText, Key, Limit, Offset, RequestModel, check_page, text_without
+from cmdb.audit import campaigns, scans, service
 from cmdb.audit.reconcile import CATEGORIES
 
 router = APIRouter(prefix="/audits", tags=["audits"])
 
 
-class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(..., min_length=1, max_length=200, examples=["Spring 2026 inventory"])
-    scope: list[str] = Field(default_factory=list, max_length=500,
+AUDIT_ID_PATTERN = r"^AUD-[0-9]{8}-[0-9a-f]{6}$"
+PATTERN_HELP[AUDIT_ID_PATTERN] = "a campaign id such as AUD-20261121-0a1b2c"
+AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=AUDIT_ID_PATTERN,
+                                description="The campaign's id", examples=["AUD-20261121-0a1b2c"])]
+ScanText = text_without(scans._CONTROL, scans.TEXT_LIMIT)
+ScanShortText = text_without(scans._CONTROL, scans.PERSON_LIMIT)
+
+
+class CampaignIn(RequestModel):
+    name: text_without(campaigns._CONTROL, campaigns.NAME_MAX_LENGTH, nonblank=True,  # type: ignore[valid-type]
+                       examples=["Spring 2026 inventory"])
+    scope: list[Key] = Field(default_factory=list, max_length=500,
                              description="Location keys whose subtrees are audited; empty: everything")
-    due: dt.date | None = None
+    due: DateText | None = None
 
 
-class CloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CloseIn(RequestModel):
     apply_relocations: bool = False
     mark_missing: bool = False
 
 
-class ScanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    tag: str = Field(..., min_length=1, max_length=128, description="Asset tag or serial number")
-    location: str = Field(..., min_length=1, max_length=128, description="Key of the location where it was found")
-    at: dt.datetime | None = Field(None, description="When it was scanned (default: now)")
-    person: str | None = Field(None, max_length=200, description="Who scanned (default: the caller)")
-    note: str | None = Field(None, max_length=2000)
-    condition: str | None = Field(None, max_length=200)
+class ScanIn(RequestModel):
+    tag: Key = Field(..., description="Asset tag or serial number")
+    location: Key = Field(..., description="Key of the location where it was found")
+    at: Annotated[StrictStr, Field(json_schema_extra={"format": "date-time"})] | None = Field(
+        None, description="When it was scanned, ISO 8601 (default: now)")
+    person: ScanShortText | None = Field(None, description="Who scanned (default: the caller)")  # type: ignore[valid-type]
+    note: ScanText | None = None  # type: ignore[valid-type]
+    condition: ScanShortText | None = None  # type: ignore[valid-type]
 
 
 class CampaignOut(BaseModel):
@@ -124,12 +132,12 @@ def start_audit(body: CampaignIn, graph: GraphDep, user: Auditor) -> dict[str, A
 
 
 @router.get("/{audit_id}", response_model=CampaignOut)
-def get_audit(audit_id: str, graph: GraphDep, _: Auditor) -> dict[str, Any]:
+def get_audit(audit_id: AuditId, graph: GraphDep, _: Auditor) -> dict[str, Any]:
     return service.get_campaign(graph, audit_id).as_dict()
 
 
 @router.post("/{audit_id}/close", response_model=CloseOut)
-def close_audit(audit_id: str, graph: GraphDep, settings: SettingsDep, user: Auditor,
+def close_audit(audit_id: AuditId, graph: GraphDep, settings: SettingsDep, user: Auditor,
                 body: CloseIn | None = None) -> dict[str, Any]:
     body = body or CloseIn()
     campaign = service.get_campaign(graph, audit_id)
@@ -139,7 +147,7 @@ def close_audit(audit_id: str, graph: GraphDep, settings: SettingsDep, user: Aud
 
 
 @router.post("/{audit_id}/scans", response_model=ScanOut, status_code=201)
-def add_scan(audit_id: str, body: ScanIn, graph: GraphDep, user: Scanner,
+def add_scan(audit_id: AuditId, body: ScanIn, graph: GraphDep, user: Scanner,
              response: Response) -> dict[str, Any]:
     # No campaign look-up first: storing the scan checks, in its transaction, that the
     # campaign exists and is open (and a look-up would count the campaign's scans).
@@ -153,24 +161,24 @@ def add_scan(audit_id: str, body: ScanIn, graph: GraphDep, user: Scanner,
 
 
 @router.get("/{audit_id}/scans", response_model=ScanPage)
-def list_scans(audit_id: str, graph: GraphDep, settings: SettingsDep, _: Auditor,
-               offset: int = Query(0, ge=0), limit: int = Query(100, ge=1)) -> dict[str, Any]:
+def list_scans(audit_id: AuditId, graph: GraphDep, settings: SettingsDep, _: Auditor,
+               offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
     from cmdb.graph import audit_store
 
+    check_page(settings, limit)
     campaign = service.get_campaign(graph, audit_id)
-    limit = min(limit, settings.max_page_size)
     return {"items": audit_store.scans_page(graph, audit_id, offset, limit), "offset": offset,
             "limit": limit, "total": campaign.scans}
 
 
 @router.get("/{audit_id}/reconciliation", response_model=Reconciliation)
-def reconciliation(audit_id: str, graph: GraphDep, _: Auditor) -> dict[str, Any]:
+def reconciliation(audit_id: AuditId, graph: GraphDep, _: Auditor) -> dict[str, Any]:
     return service.reconcile(graph, service.get_campaign(graph, audit_id))
 
 
 @router.get("/{audit_id}/report", response_class=Response,
             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
-def report(audit_id: str, graph: GraphDep, _: Auditor,
+def report(audit_id: AuditId, graph: GraphDep, _: Auditor,
            format: Literal["xlsx", "html", "csv"] = Query("xlsx")) -> Response:
     from cmdb.audit.reports import render
 

@@ -7,7 +7,7 @@ or DELETE sent with ``If-Match`` is refused with 412 when someone else changed t
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Response
@@ -16,23 +16,28 @@ from cmdb import policy
 from cmdb.api.deps import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
 from cmdb.api.errors import PreconditionFailed
 from cmdb.api.models import (
-    COMMON_ERRORS, CICreate, CIOut, CIPatch, DeleteResult, HistoryPage, ChangeEntry, KindName,
-    Page, RelationshipOfCI, error_responses,
+    COMMON_ERRORS, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut,
+    CIPatch, DeleteResult, HistoryPage, ChangeEntry, KeyPath, KeyQuery, KindName, Limit, Offset,
+    Page, RelationshipOfCI, Status, check_page, error_responses, property_values,
 )
-from cmdb.errors import InvalidInput, PermissionDenied, UnknownKey
+from cmdb.errors import InvalidInput, InvalidProperty, PermissionDenied, UnknownKey, UnknownReference, WrongKind
 from cmdb.graph import CI, Graph
-from cmdb.graph.schema import HARDWARE_CATEGORIES, HARDWARE_STATUSES
+from cmdb.graph.schema import LINE_PATTERN, NONBLANK_LINE_PATTERN
 from cmdb.settings import Settings
 
 router = APIRouter(tags=["cis"], responses=COMMON_ERRORS)
 
-MAX_OFFSET = 10_000_000
-
-Status = Literal[tuple(HARDWARE_STATUSES)]  # type: ignore[valid-type]
-Category = Literal[tuple(HARDWARE_CATEGORIES)]  # type: ignore[valid-type]
 IfMatch = Annotated[str | None, Header(
-    alias="If-Match", description='The ETag from your last read, e.g. "3"; '
-                                  "the change is refused with 412 if the CI changed since")]
+    alias="If-Match", max_length=200, examples=['"3"'],
+    description='The ETag from your last read, e.g. "3"; the change is refused with 412 if the '
+                "CI changed since, or if the value names no version of it (RFC 9110)")]
+_TEXT_HELP = "Text contained in the key, name, serial or model (case-insensitive)"
+_QUERY_LENGTH = {"x-cmdb-max-length-setting": "max_query_length"}
+# Search text: one line (its length is bounded by max_query_length); blank filters nothing.
+FilterText = Annotated[str, Query(pattern=LINE_PATTERN, json_schema_extra=_QUERY_LENGTH,
+                                  description=_TEXT_HELP + "; blank: no filter")]
+SearchText = Annotated[str, Query(min_length=1, pattern=NONBLANK_LINE_PATTERN,
+                                  json_schema_extra=_QUERY_LENGTH, description=_TEXT_HELP)]
 _ETAG = re.compile(r'\s*(?:W/)?"?([0-9]{1,15})"?\s*')
 
 
@@ -59,13 +64,6 @@ def expected_revision(if_match: str | None) -> int | None:
     return int(found.group(1))
 
 
-def check_page(settings: Settings, limit: int) -> None:
-    if limit > settings.max_page_size:
-        raise InvalidInput(f"limit {limit} is larger than the maximum page size "
-                           f"{settings.max_page_size}; fetch further pages with offset",
-                           field="limit", value=limit, allowed=f"1 to {settings.max_page_size}")
-
-
 def check_query(settings: Settings, name: str, text: str | None) -> str | None:
     if text is None:
         return None
@@ -82,22 +80,18 @@ def _paged(graph: Graph, settings: Settings, *, offset: int, limit: int, page: i
            **filters: Any) -> Page:
     check_page(settings, limit)
     if page is not None:
-        if offset:
-            raise InvalidInput("Give either page or offset, not both", field="page", value=page)
-        offset = (page - 1) * limit
+        # Pages count from offset; a page past the largest offset is past the end: empty.
+        offset += (page - 1) * limit
         if offset > MAX_OFFSET:
-            raise InvalidInput(f"page {page} is beyond the largest offset {MAX_OFFSET:,}",
-                               field="page", value=page)
+            total = graph.list_cis(offset=0, limit=1, **filters).total
+            return Page(items=[], total=total, offset=offset, limit=limit)
     result = graph.list_cis(offset=offset, limit=limit, **filters)
     return Page(items=[CIOut.of(ci) for ci in result.items], total=result.total,
                 offset=result.offset, limit=result.limit)
 
 
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many matches to skip")]
-Limit = Annotated[int, Query(ge=1, description="Page size (at most the server's max_page_size, "
-                                               "500 by default)")]
 PageNo = Annotated[int | None, Query(ge=1, le=MAX_OFFSET,
-                                     description="1-based page number (instead of offset)")]
+                                     description="1-based page number, counted from offset")]
 
 
 @router.get("/cis", response_model=Page, summary="List CIs, filtered and paged",
@@ -105,11 +99,9 @@ PageNo = Annotated[int | None, Query(ge=1, le=MAX_OFFSET,
 def list_cis(graph: GraphDep, settings: SettingsDep, _: Viewer,
              kind: KindName | None = None,
              status: Status | None = None,
-             category: Category | None = None,
-             location: Annotated[str | None, Query(
-                 max_length=256, description="Key of a Location: only CIs inside it, at any depth")] = None,
-             q: Annotated[str | None, Query(
-                 description="Text contained in the key, name, serial or model (case-insensitive)")] = None,
+             category: CategoryQuery | None = None,
+             location: KeyQuery | None = None,
+             q: FilterText | None = None,
              offset: Offset = 0, limit: Limit = 50, page: PageNo = None) -> Page:
     q = check_query(settings, "q", q)
     location = check_query(settings, "location", location)
@@ -119,8 +111,7 @@ def list_cis(graph: GraphDep, settings: SettingsDep, _: Viewer,
 
 @router.get("/search", response_model=Page, summary="Find CIs by key, name, serial or model")
 def search(graph: GraphDep, settings: SettingsDep, _: Viewer,
-           q: Annotated[str, Query(min_length=1, description="Text to look for (case-insensitive)")],
-           offset: Offset = 0, limit: Annotated[int, Query(ge=1)] = 20) -> Page:
+           q: SearchText, offset: Offset = 0, limit: Limit = 20) -> Page:
     text = check_query(settings, "q", q)
     if text is None:
         raise InvalidInput("q is empty; give some text to search for", field="q", value=q)
@@ -135,7 +126,7 @@ def create_ci(body: CICreate, graph: GraphDep, principal: Registrar, response: R
             f"This token may change only CIs inside location {principal.scope!r}, and a CI "
             "created here has no location yet; create it through an import with a location "
             "column (POST /api/v1/imports)", {"scope": principal.scope})
-    ci = graph.create_ci(body.kind, body.key, body.properties, actor=principal.actor)
+    ci = graph.create_ci(body.kind, body.key, property_values(body.properties), actor=principal.actor)
     response.headers["ETag"] = etag(ci)
     response.headers["Location"] = f"/api/v1/cis/{key_in_path(ci.key)}"
     return CIOut.of(ci)
@@ -143,7 +134,7 @@ def create_ci(body: CICreate, graph: GraphDep, principal: Registrar, response: R
 
 @router.get("/cis/{key}", response_model=CIOut, summary="Read one CI",
             responses=error_responses(404))
-def get_ci(key: str, graph: GraphDep, _: Viewer, response: Response) -> CIOut:
+def get_ci(key: KeyPath, graph: GraphDep, _: Viewer, response: Response) -> CIOut:
     ci = graph.get_ci(key)
     response.headers["ETag"] = etag(ci)
     return CIOut.of(ci)
@@ -151,19 +142,31 @@ def get_ci(key: str, graph: GraphDep, _: Viewer, response: Response) -> CIOut:
 
 @router.patch("/cis/{key}", response_model=CIOut, summary="Change a CI's properties or location",
               responses=error_responses(404, 409, 412))
-def patch_ci(key: str, body: CIPatch, graph: GraphDep, principal: CIEditor,
+def patch_ci(key: KeyPath, body: CIPatch, graph: GraphDep, principal: CIEditor,
              response: Response, if_match: IfMatch = None) -> CIOut:
-    policy.require_fields(principal, set(body.properties) | ({"location"} if body.location else set()))
+    properties = property_values(body.properties)
+    policy.require_fields(principal, set(properties) | ({"location"} if body.location else set()))
     policy.require_in_scope(graph, principal, [key] + ([body.location] if body.location else []))
-    ci = graph.update_ci(key, body.properties, location=body.location, actor=principal.actor,
-                         expected_revision=expected_revision(if_match))
+    try:
+        ci = graph.update_ci(key, properties, location=body.location, actor=principal.actor,
+                             expected_revision=expected_revision(if_match))
+    except UnknownKey as exc:
+        if body.location is not None and key not in exc.keys:
+            raise UnknownReference(exc.keys, "location") from None
+        raise
+    except InvalidProperty as exc:
+        if exc.field in AnyProperties.model_fields and isinstance(exc.allowed, list) \
+                and exc.field not in exc.allowed:
+            # A property of another kind: the body is well-formed, the CI's kind refuses it.
+            raise WrongKind(exc.message, field=exc.field, value=exc.value, allowed=exc.allowed) from None
+        raise
     response.headers["ETag"] = etag(ci)
     return CIOut.of(ci)
 
 
 @router.delete("/cis/{key}", response_model=DeleteResult, summary="Delete a CI",
                responses=error_responses(404, 409, 412))
-def delete_ci(key: str, graph: GraphDep, principal: Admin, if_match: IfMatch = None,
+def delete_ci(key: KeyPath, graph: GraphDep, principal: Admin, if_match: IfMatch = None,
               force: Annotated[bool, Query(description="Delete even while other CIs need it, "
                                                        "removing their relationships")] = False
               ) -> DeleteResult:
@@ -175,14 +178,14 @@ def delete_ci(key: str, graph: GraphDep, principal: Admin, if_match: IfMatch = N
 @router.get("/cis/{key}/relationships", response_model=list[RelationshipOfCI],
             summary="What this CI needs (out) and what needs it (in)",
             responses=error_responses(404))
-def relationships_of(key: str, graph: GraphDep, _: Viewer) -> list[RelationshipOfCI]:
+def relationships_of(key: KeyPath, graph: GraphDep, _: Viewer) -> list[RelationshipOfCI]:
     return [RelationshipOfCI(**r) for r in graph.relationships(key)]
 
 
 @router.get("/cis/{key}/history", response_model=HistoryPage,
             summary="Who changed what and when, newest first (kept after a delete)",
             responses=error_responses(404))
-def history_of(key: str, graph: GraphDep, settings: SettingsDep, _: Viewer,
+def history_of(key: KeyPath, graph: GraphDep, settings: SettingsDep, _: Viewer,
                offset: Offset = 0, limit: Limit = 100) -> HistoryPage:
     check_page(settings, limit)
     entries, total = graph.history(key, offset=offset, limit=limit)

@@ -5,24 +5,37 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cmdb.api.deps import GraphDep, allowed_to
+from cmdb.api.models import PROPERTIES_MODELS, Key, KindName, RequestModel, property_values
 from cmdb.impact.service import MAX_DEPTH, MAX_KEYS
 
+# Even at 128 four-byte characters each, this many keys fit the HTTP server's request line
+# (about 64 KB); POST /impact takes more.
+PICTURE_MAX_KEYS = 32
 router = APIRouter(prefix="/impact", tags=["impact"], dependencies=[Depends(allowed_to("impact"))])
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Request = RequestModel
+HardwareProperties = PROPERTIES_MODELS["Hardware"]
+
+
+class ImageRequirements(RequestModel):
+    """Requirements to check instead of the image's own."""
+
+    min_cpu_cores: PROPERTIES_MODELS["SoftwareImage"].model_fields["min_cpu_cores"].annotation = None  # type: ignore
+    min_ram_gb: PROPERTIES_MODELS["SoftwareImage"].model_fields["min_ram_gb"].annotation = None  # type: ignore
+    min_disk_gb: PROPERTIES_MODELS["SoftwareImage"].model_fields["min_disk_gb"].annotation = None  # type: ignore
+    supported_models: PROPERTIES_MODELS["SoftwareImage"].model_fields["supported_models"].annotation = None  # type: ignore
 
 
 class ImpactRequest(_Request):
-    keys: list[str] = Field(..., min_length=1, max_length=MAX_KEYS,
+    keys: list[Key] = Field(..., min_length=1, max_length=MAX_KEYS,
                             description="The CIs that change or go away")
     depth: Optional[int] = Field(None, ge=1, le=MAX_DEPTH, description="Follow at most this many steps")
-    kinds: Optional[list[str]] = Field(None, max_length=4,
-                                       description="Only list affected CIs of these kinds")
+    kinds: Optional[list[KindName]] = Field(None, max_length=4,
+                                            description="Only list affected CIs of these kinds")
 
 
 class ChangedCI(BaseModel):
@@ -81,11 +94,10 @@ class ImpactResponse(BaseModel):
 
 
 class ImageChangeRequest(_Request):
-    image: str = Field(..., min_length=1, description="The image the devices run now")
-    new_image: Optional[str] = Field(None, description="The image to roll out instead")
-    requirements: Optional[dict[str, Any]] = Field(
-        None, description="Requirements to use instead: min_cpu_cores, min_ram_gb, min_disk_gb, "
-                          "supported_models")
+    image: Key = Field(..., description="The SoftwareImage the devices run now")
+    new_image: Optional[Key] = Field(None, description="The SoftwareImage to roll out instead")
+    requirements: Optional[ImageRequirements] = Field(
+        None, description="Requirements to use instead of the (new) image's own")
 
 
 class Check(BaseModel):
@@ -132,9 +144,17 @@ class ImageChangeResponse(BaseModel):
 
 
 class HardwareChangeRequest(_Request):
-    key: str = Field(..., min_length=1, description="The hardware that changes")
-    properties: dict[str, Any] = Field(..., min_length=1, description="The new configuration, "
-                                       "e.g. {\"ram_gb\": 8}")
+    key: Key = Field(..., description="The Hardware that changes")
+    properties: HardwareProperties = Field(  # type: ignore[valid-type]
+        ..., description="The new configuration, e.g. {\"ram_gb\": 8}",
+        json_schema_extra={"minProperties": 1})
+
+    @field_validator("properties")
+    @classmethod
+    def _not_empty(cls, value: BaseModel) -> BaseModel:
+        if not value.model_fields_set:
+            raise ValueError("give at least one new hardware property, e.g. ram_gb")
+        return value
 
 
 class ImageCheck(BaseModel):
@@ -188,7 +208,8 @@ def image_change(request: ImageChangeRequest, graph: GraphDep) -> dict[str, Any]
     """Can every device built from `image` carry `new_image` (or the given requirements)?"""
     from cmdb.impact.compatibility import check_image_change
 
-    return check_image_change(graph, request.image, request.new_image, request.requirements)
+    requirements = None if request.requirements is None else property_values(request.requirements)
+    return check_image_change(graph, request.image, request.new_image, requirements)
 
 
 @router.post("/hardware-change", response_model=HardwareChangeResponse)
@@ -196,14 +217,15 @@ def hardware_change(request: HardwareChangeRequest, graph: GraphDep) -> dict[str
     """Which images and applications on the hardware would the new configuration no longer fit?"""
     from cmdb.impact.compatibility import check_hardware_change
 
-    return check_hardware_change(graph, request.key, request.properties)
+    return check_hardware_change(graph, request.key, property_values(request.properties))
 
 
 @router.get("/graph.svg", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}, "description": "The impact drawn as SVG"}})
 def impact_graph(graph: GraphDep,
-                 keys: list[str] = Query(..., min_length=1, description="Changed CIs: repeat the "
-                                         "parameter or separate keys with commas"),
+                 keys: list[Key] = Query(..., min_length=1, max_length=PICTURE_MAX_KEYS,
+                                         description="Changed CIs: repeat the parameter or "
+                                                     "separate keys with commas"),
                  depth: Optional[int] = Query(None, ge=1, le=MAX_DEPTH)) -> Response:
     """A picture of the impact: the changed CIs, the affected CIs coloured by state, and the
     explanation paths between them (the nearest ~300 CIs)."""
@@ -222,7 +244,7 @@ def _split_keys(graph: GraphDep, values: list[str]) -> list[str]:
     keys: list[str] = []
     for value in values:
         if "," in value and value not in existing:
-            keys += [k.strip() for k in value.split(",") if k.strip()]
+            keys += [k.strip() for k in value.split(",") if k.strip()] or [value]
         else:
             keys.append(value)
     return keys

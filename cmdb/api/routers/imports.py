@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
@@ -11,8 +11,16 @@ from cmdb.api.deps import GraphDep, Importer, SettingsDep
 from cmdb.api.errors import error_response
 from cmdb.api.models import COMMON_ERRORS, error_responses
 from cmdb.errors import InvalidInput, TooLarge
+from cmdb.graph.schema import KINDS
+from importers.mapping import PRESETS, SHEET_KINDS
+from importers.readers import ENCODING_NAMES
 
 router = APIRouter(tags=["imports"], responses=COMMON_ERRORS)
+
+SheetKind = Literal[SHEET_KINDS]  # type: ignore[valid-type]
+Preset = Literal[PRESETS]  # type: ignore[valid-type]
+Encoding = Literal[ENCODING_NAMES]  # type: ignore[valid-type]
+ExportKind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 READ_CHUNK = 1 << 20
@@ -42,12 +50,11 @@ async def import_spreadsheet(
     dayfirst: Annotated[Optional[bool], Form(description="Read 05/01/26 as 5 January (true) or as "
                                              "May 1 (false); default: as the preset says, else "
                                              "month first")] = None,
-    encoding: Annotated[Optional[str], Form(description="Text encoding of a CSV file: utf-8, gbk, "
-                                            "gb18030, big5, utf-16, windows-1252, mac-roman "
-                                            "(default: detected)")] = None,
-    kind: Annotated[Optional[str], Form(description="Kind of every sheet (default: from sheet names)")] = None,
-    sheet: Annotated[Optional[str], Form(description="Import only this sheet")] = None,
-    mapping: Annotated[Optional[str], Form(description="Preset: snipeit or netbox")] = None,
+    encoding: Annotated[Optional[Encoding], Form(description="Text encoding of a CSV file "
+                                                 "(default: detected)")] = None,
+    kind: Annotated[Optional[SheetKind], Form(description="Kind of every sheet (default: from sheet names)")] = None,
+    sheet: Annotated[Optional[str], Form(max_length=200, description="Import only this sheet")] = None,
+    mapping: Annotated[Optional[Preset], Form(description="A preset mapping")] = None,
     mapping_file: Annotated[Optional[UploadFile], File(description="Column mapping (YAML or JSON)")] = None,
 ) -> Any:
     """Same rules and summary as `cmdb import --json`. When problems stop the import (and
@@ -57,7 +64,6 @@ async def import_spreadsheet(
 
     from importers.mapping import PRESETS, Mapping, load_mapping, parse_kind, parse_mapping
     from importers.plan import Options
-    from importers.readers import codec_for
     from importers.service import run_import
 
     data = await _read_bounded(file, settings.max_upload_bytes)
@@ -73,8 +79,6 @@ async def import_spreadsheet(
         # Parsed in the thread pool: a slow document must not hold up every other request.
         chosen = await run_in_threadpool(parse_mapping, spec, mapping_file.filename or "mapping_file",
                                          settings.max_mapping_bytes)
-    if encoding:
-        codec_for(encoding)
     options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
                       clear_empty=clear_empty, skip_invalid=skip_invalid, encoding=encoding or None)
     name = file.filename or "upload"
@@ -101,7 +105,7 @@ async def import_spreadsheet(
             response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "One sheet per kind plus "
                                                                    "Relationships"}})
-def export_register(graph: GraphDep, principal: Importer, kind: Optional[str] = None) -> Response:
+def export_register(graph: GraphDep, principal: Importer, kind: Optional[ExportKind] = None) -> Response:
     """One sheet per kind plus Relationships, readable back by `POST /imports` with nothing
     changed. Text starting with = + - @ tab CR LF is prefixed with an apostrophe."""
     from importers.export import export_xlsx_bytes

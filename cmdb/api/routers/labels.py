@@ -2,42 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cmdb import policy
 from cmdb.api.deps import GraphDep, LabelPrinter, SettingsDep
+from cmdb.api.models import PATTERN_HELP, Key, KeyPath, KindName, RequestModel
 from cmdb.errors import InvalidInput
 from cmdb.labels.render import MAX_DPI, MIN_DPI
-from cmdb.labels.service import FORMATS, LabelJob, Selection, mark_printed, render, select
+from cmdb.labels.service import SIZE_PATTERN, FORMATS, LabelJob, Selection, mark_printed, render, select
+from cmdb.graph.schema import HARDWARE_CATEGORIES
 from cmdb.labels.templates import builtin_template_names, template_from_mapping
+from cmdb.labels.zpl import DOTS_PER_MM, _PRINTER_FONT
+
+# The printer-font rule of the ZPL renderer, as a case-insensitive pattern.
+PRINTER_FONT_PATTERN = "^[BERZberz]:[A-Za-z0-9_-]{1,16}\\.(?:[Tt][Tt][FfEe]|[Ff][Nn][Tt])$"
+PATTERN_HELP[SIZE_PATTERN] = "WIDTHxHEIGHT in millimetres, e.g. 50.8x25.4"
+PATTERN_HELP[PRINTER_FONT_PATTERN] = "a font stored on the printer, such as E:ANMDJ.TTF"
+assert _PRINTER_FONT.match("E:ANMDJ.TTF") and _PRINTER_FONT.pattern.startswith("^[BERZ]:[A-Z0-9_-]{1,16}")
+
+ZPL_DPIS = tuple(DOTS_PER_MM)
 
 router = APIRouter(tags=["labels"])
 
 _TEMPLATE_HELP = "avery-l7651, avery-l7160 or avery-5160"
 
 
-class LabelsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Template = Literal[tuple(builtin_template_names())]  # type: ignore[valid-type]
+Format = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
+Category = Literal[tuple(HARDWARE_CATEGORIES)]  # type: ignore[valid-type]
 
-    keys: list[str] = Field(default_factory=list, max_length=20_000, description="CIs to label")
-    location: Optional[str] = Field(None, max_length=128, description="Every CI in this location's subtree")
-    kind: Optional[str] = Field(None, max_length=32)
-    category: Optional[str] = Field(None, max_length=32, description="Hardware category")
+
+# Which labels: not nothing (select() refuses an empty selection). Absent, null, [] and false
+# select nothing.
+_SELECTION = {"not": {"properties": {
+    "keys": {"maxItems": 0}, "unlabelled": {"const": False},
+    **{name: {"type": "null"} for name in ("location", "kind", "category")}}}}
+
+
+class LabelsRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra=_SELECTION)
+    keys: list[Key] = Field(default_factory=list, max_length=20_000, description="CIs to label")
+    location: Optional[Key] = Field(None, description="Every CI in this location's subtree")
+    kind: Optional[KindName] = None
+    category: Optional[Category] = Field(None, description="Hardware category")
     unlabelled: bool = Field(False, description="Only CIs whose label was never printed")
-    format: str = Field("pdf", description="pdf, png (one label) or zpl")
-    template: str = Field("avery-l7651", max_length=64, description=_TEMPLATE_HELP)
+    format: Format = Field("pdf", description="pdf, png (one label) or zpl")
+    template: Template = Field("avery-l7651", description=_TEMPLATE_HELP)
     custom_template: Optional[dict[str, Any]] = Field(
         None, description="Custom stock in millimetres (page or page_width_mm/page_height_mm, "
                           "columns, rows, label_width_mm, label_height_mm, margin_left_mm, "
                           "margin_top_mm, pitch_x_mm, pitch_y_mm); replaces template")
     skip: int = Field(0, ge=0, le=1000, description="Labels already used on the first sheet")
     dpi: Optional[int] = Field(None, ge=MIN_DPI, le=MAX_DPI)
-    size: Optional[str] = Field(None, max_length=32, description="WxH in mm for ZPL or PNG")
+    size: Optional[str] = Field(None, max_length=32, pattern=SIZE_PATTERN,
+                                description="WxH in mm for ZPL or PNG")
     error_correction: str = Field("Q", pattern="^[LMQHlmqh]$")
-    printer_font: Optional[str] = Field(None, max_length=32, description="ZPL: a font stored on "
+    printer_font: Optional[str] = Field(None, max_length=32, pattern=PRINTER_FONT_PATTERN, description="ZPL: a font stored on "
                                         "the printer for non-Latin text, e.g. E:ANMDJ.TTF")
     record: bool = Field(True, description="Record label_printed_at on each CI")
 
@@ -59,8 +82,8 @@ def _file(output, filename: str) -> Response:
 
 @router.get("/cis/{key}/label.png", summary="One CI's label as PNG (does not record printing)",
             response_class=Response, responses={200: {"content": {"image/png": {}}}})
-def label_png(key: str, graph: GraphDep, settings: SettingsDep, principal: LabelPrinter,
-              template: str = Query("avery-l7651", max_length=64, description=_TEMPLATE_HELP),
+def label_png(key: KeyPath, graph: GraphDep, settings: SettingsDep, principal: LabelPrinter,
+              template: Template = Query("avery-l7651", description=_TEMPLATE_HELP),
               dpi: int = Query(300, ge=MIN_DPI, le=MAX_DPI)) -> Response:
     policy.require_in_scope(graph, principal, [key])
     labels = select(graph, Selection(keys=(key,)))
@@ -70,10 +93,11 @@ def label_png(key: str, graph: GraphDep, settings: SettingsDep, principal: Label
 
 @router.get("/cis/{key}/label.zpl", summary="One CI's label as ZPL (does not record printing)",
             response_class=Response, responses={200: {"content": {"application/x-zpl": {}}}})
-def label_zpl(key: str, graph: GraphDep, settings: SettingsDep, principal: LabelPrinter,
-              dpi: int = Query(203, description="Printer dpi: 203, 300 or 600"),
-              size: str = Query("50.8x25.4", max_length=32, description="WxH in mm"),
-              printer_font: Optional[str] = Query(None, max_length=32, description="A font stored "
+def label_zpl(key: KeyPath, graph: GraphDep, settings: SettingsDep, principal: LabelPrinter,
+              dpi: int = Query(203, description="Printer dpi", json_schema_extra={"enum": list(ZPL_DPIS)}),
+              size: str = Query("50.8x25.4", max_length=32, pattern=SIZE_PATTERN,
+                                description="WxH in mm"),
+              printer_font: Optional[str] = Query(None, max_length=32, pattern=PRINTER_FONT_PATTERN, description="A font stored "
                                                   "on the printer, e.g. E:ANMDJ.TTF")) -> Response:
     policy.require_in_scope(graph, principal, [key])
     labels = select(graph, Selection(keys=(key,)))
