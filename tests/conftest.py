@@ -92,3 +92,17 @@ def embedded_graph(embedded_settings, neo4j_settings) -> Graph:
 def pytest_sessionfinish(session, exitstatus):
     for g in _graphs.values():
         g.close()
+
+
+@pytest.fixture
+def cli(embedded_graph):
+    """Run ``cmdb`` in this process (typer's runner) on the session's register; raises errors."""
+    from typer.testing import CliRunner
+
+    from cmdb.cli import app
+
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return run

@@ -99,3 +99,27 @@ def stop_background_engine(data_dir: Path) -> None:
     deadline = time.monotonic() + 60
     while (data_dir / "engine.json").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def app_on_loopback(app, name: str = "test-server", start_timeout: float = 30):
+    """Serve an ASGI ``app`` with uvicorn in a thread of this process, on a free loopback port.
+
+    Yields the port; stops the server on exit."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        assert thread.is_alive(), f"{name} stopped during start-up"
+        assert time.monotonic() < deadline, f"{name} did not start within {start_timeout} s"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -8,11 +8,8 @@ Run by hand against any server the same way:
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ import pytest
 from cmdb.api.app import create_app
 from cmdb.demo import load_demo
 from cmdb.graph.tokens import create_token
+from tests.serve_support import app_on_loopback
 
 ST = str(Path(sys.executable).parent / "st")
 CONFIG = Path(__file__).parent / "schemathesis.toml"
@@ -27,32 +25,13 @@ API_PATHS = r"^/(api/v1/|healthz|version)"
 RUN_TIMEOUT = 420
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def demo_server(embedded_graph, embedded_settings):
     """The demo estate served by uvicorn, as `cmdb serve` serves it, on a free loopback port."""
-    import uvicorn
-
     load_demo(embedded_graph, actor="demo")
-    port = _free_port()
     app = create_app(embedded_settings, graph=embedded_graph)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, name="contract-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "the server stopped during start-up"
-        assert time.monotonic() < deadline, "the server did not start within 30 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", embedded_graph
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_on_loopback(app, "contract-server") as port:
+        yield f"http://127.0.0.1:{port}", embedded_graph
 
 
 # The admin run reaches every operation's logic and takes every phase, the coverage phase's

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ import pytest
 from cmdb.api.app import create_app
 from cmdb.graph import CIInput, Link
 from cmdb.graph.tokens import create_token
+from tests.serve_support import app_on_loopback
 from tests.web_support import XSS_NAME
 
 pytestmark = pytest.mark.browser
@@ -61,30 +59,10 @@ def browser():
         b.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(embedded_graph, embedded_settings):
-    import uvicorn
-
-    port = _free_port()
-    app = create_app(embedded_settings, graph=embedded_graph)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive(), "the live server stopped during start-up"
-        assert time.monotonic() < deadline, "the live server did not start within 15 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_on_loopback(create_app(embedded_settings, graph=embedded_graph), "live-server") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -484,7 +462,6 @@ def test_audit_page_on_a_laptop_and_a_phone(live_server, screens, demo):
 
 
 def test_scan_page_on_a_laptop_and_a_phone(live_server, screens, demo):
-    graph = demo["graph"]
     key = demo["expected"][0]["key"]
     for name, page in screens.items():
         sign_in_quietly(page, live_server, demo["token"], f"/s/{key}")

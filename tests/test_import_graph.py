@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from cmdb.graph import CIInput
 from importers.mapping import load_mapping
@@ -259,17 +258,6 @@ def test_snipeit_preset(graph):
 
 
 # --- the command ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(embedded_graph):
-    from cmdb.cli import app
-
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    return run
 
 
 def test_cli_import_json_exit_codes_and_reimport(cli, embedded_graph, tmp_path):

@@ -19,7 +19,7 @@ from cmdb.labels.zpl import DOTS_PER_MM, _PRINTER_FONT
 
 # The printer-font rule of the ZPL renderer, as a case-insensitive pattern.
 PRINTER_FONT_PATTERN = "^[BERZberz]:[A-Za-z0-9_-]{1,16}\\.(?:[Tt][Tt][FfEe]|[Ff][Nn][Tt])$"
-PATTERN_HELP[SIZE_PATTERN] = "WIDTHxHEIGHT in millimetres, e.g. 50.8x25.4"
+PATTERN_HELP[SIZE_PATTERN] = "WIDTHxHEIGHT in millimetres, each side 10 to 300 mm, e.g. 50.8x25.4"
 PATTERN_HELP[PRINTER_FONT_PATTERN] = "a font stored on the printer, such as E:ANMDJ.TTF"
 assert _PRINTER_FONT.match("E:ANMDJ.TTF") and _PRINTER_FONT.pattern.startswith("^[BERZ]:[A-Z0-9_-]{1,16}")
 
