@@ -50,11 +50,19 @@ def ci_add(kind: str = typer.Argument(..., help="Location, Hardware, SoftwareIma
 
 @ci_app.command("set")
 @reports_errors
-def ci_set(key: str, values: list[str] = typer.Argument(..., help="NAME=VALUE (NAME= removes it)"),
+def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NAME=VALUE (NAME= "
+                                                                    "removes it)"),
+           options: list[str] = typer.Option([], "--set", "-s", help="NAME=VALUE, repeatable, as "
+                                             "with `ci add`"),
            as_json: bool = JSON_OPTION):
-    """Change properties of a CI."""
+    """Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci set KEY --set ram_gb=32`."""
+    changes = parse_assignments([*(values or []), *options])
+    if not changes:
+        from cmdb.errors import InvalidInput
+
+        raise InvalidInput("Say what to change: NAME=VALUE (or --set NAME=VALUE)", field="--set")
     with open_graph() as graph:
-        ci = graph.update_ci(key, parse_assignments(values), actor=cli_actor())
+        ci = graph.update_ci(key, changes, actor=cli_actor())
     emit(as_json, _ci_row(ci), f"updated {ci.kind} {ci.key} (revision {ci.revision})")
 
 

@@ -161,8 +161,11 @@ def kind_fields(kind: str) -> tuple[str, ...]:
 
 
 _GENERIC: dict[str, str] = {}
-for _field, _words in SYNONYMS.items():
+# A field's own name, as the export writes it, means that field whatever the synonyms say
+# ("model_number" is not the "model number" that people write for the model).
+for _field in (*SYNONYMS, *(p for k in KINDS.values() for p in k.user_properties)):
     _GENERIC.setdefault(norm(_field), _field)
+for _field, _words in SYNONYMS.items():
     for _w in _words:
         _GENERIC.setdefault(norm(_w), _field)
 

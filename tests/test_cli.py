@@ -47,6 +47,10 @@ def test_add_show_set_link_history_delete(embedded_graph):
     assert shown["relationships"] == [{"direction": "out", "type": "LOCATED_IN", "key": "R1",
                                        "kind": "Location", "name": "Room 1"}]
     assert run_json("ci", "set", "000042", "ram_gb=16", "serial=")["ram_gb"] == 16
+    # the same --set as `ci add` works too; nothing to change is an error
+    assert run_json("ci", "set", "000042", "--set", "ram_gb=16")["ram_gb"] == 16
+    empty = run("ci", "set", "000042")
+    assert empty.exit_code == 1 and "Say what to change" in empty.stderr
     deleted = run("ci", "delete", "R1")
     assert deleted.exit_code == 1 and "still needed by 1 CI(s): 000042 (LOCATED_IN)" in deleted.stderr
     assert run_json("unlink", "000042", "LOCATED_IN", "R1") == {"removed": True}

@@ -270,3 +270,13 @@ def test_keys_that_are_plain_numbers_warn_once_per_column_that_zeros_may_be_lost
     [warning] = plan.warnings
     assert (warning.sheet, warning.row, warning.column, warning.value) == ("Hardware", 3, "资产编号", "1238")
     assert "2 key(s)" in warning.message and "leading zeros" in warning.message
+
+
+def test_every_property_name_as_a_heading_means_that_property():
+    # what the export writes reads back as the same property, never as a synonym of another
+    from cmdb.graph.schema import KINDS
+
+    mapping = Mapping()
+    assert {(kind, name): mapping.field_for(name, kind)
+            for kind, spec in KINDS.items() for name in spec.user_properties} == {
+        (kind, name): name for kind, spec in KINDS.items() for name in spec.user_properties}
