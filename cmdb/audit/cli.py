@@ -230,7 +230,8 @@ def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to c
     if as_json:
         print_json(rows)
         return
-    table = Table("key", "name", "status", "location", "due", "days overdue", "last audited")
+    table = Table("key", "name", "status", "location", "due", "days overdue", "last audited",
+                  title="hardware due or overdue for an audit")
     for r in rows:
         _add_row(table, r["key"], r["name"] or "", r["status"] or "", r["location_path"] or "",
                  r["due"], str(r["days_overdue"]),

@@ -31,8 +31,9 @@ def _reporter(bar: Progress):
 
 
 def _run_with_progress(work, quiet: bool):
-    """``work(progress=...)`` with a progress bar on stderr, or without one for ``--json``."""
-    if quiet:
+    """``work(progress=...)`` with a progress bar on stderr when it is a terminal; without one
+    for ``--json`` or when stderr goes to a file or pipe (a bar there is only an empty line)."""
+    if quiet or not err_console.is_terminal:
         return work()
     with _progress_bar() as bar:
         return work(progress=_reporter(bar))
