@@ -39,11 +39,11 @@ def cli_actor() -> str:
 @contextlib.contextmanager
 def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting the JVM is slow
     from cmdb.graph import Graph
-    from cmdb.graph.engine import published_engine, stop_on_signals
+    from cmdb.graph.engine import engine_running, stop_on_signals
 
     settings = get_settings()
     announce_register(settings)
-    if settings.embedded and settings.engine_idle_seconds > 0 and not published_engine(settings):
+    if settings.embedded and settings.engine_idle_seconds > 0 and not engine_running(settings):
         err_console.print(f"starting the engine (a few seconds); it stays up for the next "
                           f"commands until {settings.engine_idle_seconds // 60 or 1} minute(s) "
                           "pass without one", markup=False, highlight=False)
@@ -63,7 +63,7 @@ def announce_register(settings: Settings) -> None:
     """
     if not settings.embedded:
         return
-    data_dir = settings.data_dir.expanduser().resolve()
+    data_dir = settings.register_dir
     if not (data_dir / REGISTER_MARKER).is_file():
         err_console.print(f"note: no register in {data_dir} yet; starting a new, empty one",
                           markup=False, highlight=False, soft_wrap=True)

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import socket
-from pathlib import Path
 
 import uvicorn
 
@@ -82,7 +81,7 @@ def serving_register(settings: Settings) -> dict | None:
     if not settings.embedded:
         return None
     try:
-        published = json.loads((_data_dir(settings) / SERVER_FILE).read_text())
+        published = json.loads((settings.register_dir / SERVER_FILE).read_text())
         pid, url = int(published["pid"]), str(published["url"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -94,7 +93,7 @@ def serving_register(settings: Settings) -> dict | None:
 
 @contextlib.contextmanager
 def published_server(settings: Settings, url: str):
-    path = _data_dir(settings) / SERVER_FILE if settings.embedded else None
+    path = settings.register_dir / SERVER_FILE if settings.embedded else None
     if path is not None:
         write_private(path, json.dumps({"pid": os.getpid(), "url": url}))
     try:
@@ -103,10 +102,6 @@ def published_server(settings: Settings, url: str):
         if path is not None:
             with contextlib.suppress(OSError):
                 path.unlink()
-
-
-def _data_dir(settings: Settings) -> Path:
-    return settings.data_dir.expanduser().resolve()
 
 
 def _exit_cleanly(signum, _frame) -> None:

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         return self.secure_cookies or self.base_url.lower().startswith("https://")
 
     @property
+    def register_dir(self) -> Path:
+        """``data_dir`` as an absolute path: the one name of this register's folder."""
+        return self.data_dir.expanduser().resolve()
+
+    @property
     def embedded(self) -> bool:
         return not self.neo4j_uri
 

@@ -100,6 +100,7 @@ def test_history_of_a_key_that_never_existed_is_an_error(tmp_path, embedded_grap
     runner = CliRunner()
     missing = runner.invoke(app, ["history", "NO-SUCH-KEY"])
     assert missing.exit_code == 1 and "No CI with key 'NO-SUCH-KEY'" in missing.stderr
+    assert "starting the engine" not in missing.stderr  # this process already hosts it
     deleted = runner.invoke(app, ["history", "GONE-1", "--json"])  # a deleted CI keeps its history
     assert deleted.exit_code == 0
     assert [e["action"] for e in json.loads(deleted.stdout)["items"]] == ["delete", "create"]

@@ -242,7 +242,7 @@ def embedded_endpoint(settings: Settings, *, start: bool = True,
     starts one: in a background process of its own when ``background`` (and the settings keep
     one for a while), otherwise here, stopped again at exit.
     """
-    data_dir = resolved_data_dir(settings)
+    data_dir = settings.register_dir
     try:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -282,13 +282,11 @@ def embedded_endpoint(settings: Settings, *, start: bool = True,
                         published.get("database", settings.database), description)
 
 
-def resolved_data_dir(settings: Settings) -> Path:
-    return settings.data_dir.expanduser().resolve()
-
-
-def published_engine(settings: Settings) -> dict | None:
-    """The engine another process runs for this register, if one does."""
-    return _published_engine(resolved_data_dir(settings))
+def engine_running(settings: Settings) -> bool:
+    """Whether this process or another already runs the engine of this register."""
+    data_dir = settings.register_dir
+    return (EmbeddedServer.running_in_this_process(data_dir) is not None
+            or _published_engine(data_dir) is not None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -345,7 +343,7 @@ def _wait_for_host(host: subprocess.Popen, data_dir: Path) -> dict:
 
 def run_background_host(settings: Settings) -> None:
     """Host the engine of ``settings.data_dir`` until nobody has used it for a while."""
-    data_dir = resolved_data_dir(settings)
+    data_dir = settings.register_dir
     password = _root_password(data_dir)
     with EmbeddedServer._guard, _file_lock(data_dir / LOCK_FILE):
         if _published_engine(data_dir) is not None:
