@@ -13,7 +13,7 @@ import uvicorn
 from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
 from cmdb.graph import Graph
-from cmdb.graph.engine import pid_alive, port_open, write_private
+from cmdb.graph.engine import live_publication, write_private
 from cmdb.graph.tokens import create_token, free_token_name, has_admin_token
 from cmdb.settings import Settings, get_settings
 
@@ -80,15 +80,8 @@ def serving_register(settings: Settings) -> dict | None:
     """The address of the ``cmdb serve`` running on this (embedded) register, if one is."""
     if not settings.embedded:
         return None
-    try:
-        published = json.loads((settings.register_dir / SERVER_FILE).read_text())
-        pid, url = int(published["pid"]), str(published["url"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    host_port = url.split("://", 1)[-1]
-    if pid != os.getpid() and pid_alive(pid) and port_open(f"http://{host_port}"):
-        return {"pid": pid, "url": url}
-    return None
+    published = live_publication(settings.register_dir / SERVER_FILE, "url")
+    return {"pid": published["pid"], "url": published["url"]} if published else None
 
 
 @contextlib.contextmanager

@@ -215,21 +215,29 @@ def pid_alive(pid: int) -> bool:
 
 
 def port_open(uri: str) -> bool:
-    host_port = uri.split("://", 1)[1]
-    host, port = host_port.rsplit(":", 1)
-    with contextlib.suppress(OSError), socket.create_connection((host, int(port)), timeout=1):
+    """Whether something listens at ``scheme://host:port`` (False for anything unparsable)."""
+    host, _, port = uri.partition("://")[2].rpartition(":")
+    if not host or not port.isdigit():
+        return False
+    with contextlib.suppress(OSError, OverflowError), \
+            socket.create_connection((host, int(port)), timeout=1):
         return True
     return False
 
 
 def _published_engine(data_dir: Path) -> dict | None:
+    return live_publication(data_dir / ENGINE_FILE, "bolt_uri")
+
+
+def live_publication(path: Path, address: str) -> dict | None:
+    """What another, still running process published in ``path`` (its pid and the address
+    under ``address``), or None when nothing is there or the process or address is gone."""
     try:
-        published = json.loads((data_dir / ENGINE_FILE).read_text())
-    except (OSError, ValueError):
+        published = json.loads(path.read_text())
+        pid, uri = int(published["pid"]), str(published[address])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if published.get("pid") == os.getpid():
-        return None
-    if pid_alive(int(published.get("pid", 0))) and port_open(published.get("bolt_uri", "")):
+    if pid != os.getpid() and pid_alive(pid) and port_open(uri):
         return published
     return None
 
