@@ -500,6 +500,7 @@ class _Planner:
                 children.setdefault(norm(name), key)
                 self.loc_by_name.setdefault(norm(name), []).append(key)
         self.created_paths: dict[tuple[str, ...], str] = {}
+        self.created_types: dict[str, str | None] = {}  # location created here -> its type
 
     def _location_by_path_or_name(self, ref: _PendingRef, report: SheetReport) -> str | None:
         segments = [s.strip() for s in PATH_SEPARATORS.split(unicodedata.normalize("NFC", ref.value))]
@@ -521,7 +522,6 @@ class _Planner:
                               "'HQ/Building A/Room 101' creates the locations that are missing")
                 return None
         parent: str | None = None
-        created_types = {ci.key: ci.properties.get("type") for ci in self.plan.new_locations}
         for depth, segment in enumerate(segments):
             path = tuple(norm(s) for s in segments[:depth + 1])
             if path in self.created_paths:
@@ -547,12 +547,13 @@ class _Planner:
                               f"a {other}")
                 return None
             # below a location already in the register, only the name can tell
-            location_type = location_type_of(segment, parent is None or parent in created_types,
-                                             created_types.get(parent))
+            location_type = location_type_of(
+                segment, parent is None or parent in self.created_types,
+                self.created_types.get(parent))
             ci = CIRow(key, "Location", {"name": segment, **({"type": location_type}
                                                            if location_type else {})},
                        ref.sheet, ref.row, created_from_path=True)
-            created_types[key] = location_type
+            self.created_types[key] = location_type
             self.plan.new_locations.append(ci)
             self.created_paths[path] = key
             self.loc_children.setdefault(parent, {})[norm(segment)] = key
