@@ -34,7 +34,10 @@ from cmdb.backup.fileformat import (
     validate,
 )
 from cmdb.errors import CMDBError, Conflict
-from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, SYSTEM_LABELS, utc_now
+from cmdb.graph.schema import (
+    CI_LABEL, KINDS, RELATIONSHIPS, SYSTEM_LABELS, VOCABULARY_LABELS, utc_now,
+)
+from cmdb.graph.vocabulary import lay_down_defaults
 from cmdb.graph.store import Graph, kind_from_labels
 
 BATCH_SIZE = 2000
@@ -450,6 +453,8 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
     info = validate(path)
     validated = time.perf_counter()
     graph.bootstrap_schema()
+    if not merge:
+        _clear_vocabulary_of_empty_register(graph)
     present = fingerprint(graph).counts
     if not merge and (total(present) or graph.read(ANY_NODE)):
         raise Conflict(
@@ -471,10 +476,28 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
     result = RestoreResult(path, "merge" if merge else "into-empty", info.counts, written, target,
                            info.created_at, info.source_engine)
     _verify(result, merge)
+    graph.write(lay_down_defaults)  # a backup from before registers had a vocabulary
     result.durations = {"validate_s": validated - started, "prepare_s": checked - validated,
                         "write_s": loaded - checked, "verify_s": time.perf_counter() - loaded,
                         "total_s": time.perf_counter() - started}
     return result
+
+
+OTHER_THAN_VOCABULARY = (f"MATCH (n) WHERE NOT (n:{VOCABULARY_LABELS[0]} OR n:{VOCABULARY_LABELS[1]} "
+                         f"OR n:{VOCABULARY_LABELS[2]} OR n:{VOCABULARY_LABELS[3]}) "
+                         "RETURN count(n) > 0 AS found")
+
+
+def _clear_vocabulary_of_empty_register(graph: Graph) -> None:
+    """A register with nothing but its vocabulary (the defaults a new one gets) takes the
+    backup's vocabulary instead."""
+    if graph.read(OTHER_THAN_VOCABULARY)[0]["found"]:
+        return
+
+    def work(tx) -> None:
+        for label in VOCABULARY_LABELS:
+            tx.run(f"MATCH (n:{label}) DETACH DELETE n").consume()  # closed set
+    graph.write(work)
 
 
 def _brief(exc: Exception) -> str:

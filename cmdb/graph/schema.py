@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol
 
 from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
 
@@ -25,6 +25,9 @@ LIST_MAX_ITEMS = 500
 # Property types. "number" keeps integral values as int, so 16 stays 16 and 16.5 stays 16.5.
 STR, TEXT, INT, NUMBER, DATE, DATETIME, BOOL, ENUM, STR_LIST = (
     "str", "text", "int", "number", "date", "datetime", "bool", "enum", "str_list")
+# A user's own list of words (a custom field's choices): kept as the user wrote them, matched
+# regardless of case.
+CHOICE = "choice"
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Prop:
     description: str = ""
 
     def allowed(self) -> str:
-        if self.type == ENUM:
+        if self.type in (ENUM, CHOICE):
             return "one of: " + ", ".join(self.choices)
         bounds = ""
         if self.minimum is not None:
@@ -189,7 +192,15 @@ CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
 # Web page sessions: kept in the graph but not a system label, so backups leave them out.
 SESSION_LABEL = "WebSession"
-SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+# The register's vocabulary (cmdb.graph.vocabulary): categories, the words for the fixed
+# statuses, and custom fields; the marker says the shipped defaults were laid down once.
+CATEGORY_LABEL = "Category"
+STATUS_LABEL = "StatusWord"
+FIELD_LABEL = "CustomField"
+VOCABULARY_MARK_LABEL = "VocabularyDefaults"
+VOCABULARY_LABELS = (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)
+SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan",
+                                  *VOCABULARY_LABELS)
 
 
 @dataclass(frozen=True)
@@ -225,6 +236,10 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("AuditCampaign", "id", unique=True),
     IndexSpec("AuditScan", "id", unique=True),
     IndexSpec("AuditScan", "campaign_id"),
+    IndexSpec(CATEGORY_LABEL, "key", unique=True),
+    IndexSpec(STATUS_LABEL, "key", unique=True),
+    IndexSpec(FIELD_LABEL, "id", unique=True),
+    IndexSpec(VOCABULARY_MARK_LABEL, "id", unique=True),
 )
 
 
@@ -314,23 +329,36 @@ def validate_key(value: Any, field_name: str = "key") -> str:
     return key
 
 
+class Words(Protocol):
+    """The register's own words (its vocabulary): properties it adds to a kind (custom
+    fields), and the value a word stands for (a category's synonym -> its key)."""
+
+    def properties(self, kind: str) -> dict[str, Prop]: ...
+
+    def value_for(self, kind: str, prop: str, value: Any) -> Any: ...
+
+
 def validate_properties(kind: NodeKind, props: Mapping[str, Any], *,
-                        allow_system: bool = False) -> dict[str, Any]:
+                        allow_system: bool = False, words: "Words | None" = None) -> dict[str, Any]:
     """Check and convert user-supplied properties of ``kind``.
 
     ``None`` means "remove this property" and is passed through. Unknown properties and
-    system properties (unless ``allow_system``) are refused.
+    system properties (unless ``allow_system``) are refused. ``words``: the register's
+    vocabulary (its categories and custom fields); without it, the shipped categories only.
     """
-    known = kind.by_name
+    known = words.properties(kind.label) if words is not None else kind.by_name
     out: dict[str, Any] = {}
     for name, value in props.items():
         if name == "key":
             continue
         prop = known.get(name)
         if prop is None or (prop.system and not allow_system):
+            allowed = [n for n, p in known.items() if not p.system]
             raise InvalidProperty(
-                f"{kind.label} has no property {name!r}; allowed: {', '.join(kind.user_properties)}",
-                field=name, value=value, allowed=list(kind.user_properties))
+                f"{kind.label} has no property {name!r}; allowed: {', '.join(allowed)}",
+                field=name, value=value, allowed=allowed)
+        if value is not None and words is not None:
+            value = words.value_for(kind.label, name, value)
         out[name] = None if value is None else convert_value(prop, value, kind.label)
     return out
 
@@ -368,6 +396,14 @@ def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
         if v not in prop.choices:
             raise bad()
         return v
+    if t == CHOICE:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise bad()
+        text = unicodedata.normalize("NFC", value if isinstance(value, str) else _number_text(value)).strip()
+        for choice in prop.choices:
+            if choice.casefold() == text.casefold():
+                return choice
+        raise bad()
     if t in (INT, NUMBER):
         number = _to_number(value)
         if number is None:
