@@ -32,6 +32,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "labels": frozenset({"asset_staff", "registrar"}),
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
+    "vocabulary": frozenset({"registrar"}),   # categories, status words, custom fields
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),

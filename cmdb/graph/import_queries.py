@@ -18,6 +18,9 @@ from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, ForbiddenRelationship
 from cmdb.graph.history import ChangeLog
+from cmdb.graph.vocabulary import (
+    CustomField, Term, create_categories, create_fields, read_vocabulary,
+)
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
 from cmdb.graph.store import (
     DELETE_LINKS, LOCATION_CYCLE, CIInput, Graph, Link, LinkResult, UpsertResult, _chunks,
@@ -143,7 +146,8 @@ def create_links_counted_query(rel_type: str) -> str:
 
 def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CIInput],
                  links: Sequence[tuple[str, str, str]], kinds: dict[str, str], *, actor: str,
-                 source: str | None) -> tuple[UpsertResult, LinkResult]:
+                 source: str | None, categories: Sequence[Term] = (),
+                 fields: Sequence[CustomField] = ()) -> tuple[UpsertResult, LinkResult]:
     """Create ``creates``, apply the differing properties of ``updates`` (compared inside the
     transaction), create ``links`` (replacing a CI's previous LOCATED_IN / RUNS_IMAGE), with
     a history entry for each change, all in one transaction.
@@ -156,6 +160,15 @@ def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CII
         changes = ChangeLog(actor, source)
         now = changes.at
         upserted, linked = UpsertResult(), LinkResult()
+        if categories or fields:
+            words = read_vocabulary(tx)
+            taken = [t.key for t in categories if t.key in words.categories] + \
+                [f.id for f in fields if words.field(f.kind, f.name) is not None]
+            if taken:
+                raise Conflict(f"{', '.join(taken)} was added to the register's vocabulary while "
+                               "the import ran; import again", {"added": taken})
+            create_categories(tx, categories)
+            create_fields(tx, fields)
         for batch in _chunks([*creates, *updates], WRITE_BATCH):
             updated_keys = [item.key for item in batch if item.key not in created_keys]
             current = Graph._fetch(tx, updated_keys) if updated_keys else {}
