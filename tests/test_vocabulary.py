@@ -234,3 +234,68 @@ def test_cli_category_and_field_commands(cli, embedded_graph):
     word = cli("status", "add-word", "in_repair", "Out for Calibration")
     assert word.exit_code == 0, word.output
     assert embedded_graph.vocabulary().status_key("out for calibration") == "in_repair"
+
+
+@pytest.fixture
+def api(embedded_graph, embedded_settings):
+    from fastapi.testclient import TestClient
+
+    from cmdb.api.app import create_app
+    from cmdb.graph.tokens import create_token
+
+    tokens = {role: create_token(embedded_graph, role, role, created_by="test")
+              for role in ("registrar", "asset_staff", "viewer")}
+    with TestClient(create_app(embedded_settings, graph=embedded_graph)) as client:
+        yield client, {role: {"Authorization": f"Bearer {t}"} for role, t in tokens.items()}
+
+
+def test_api_manages_the_vocabulary_and_custom_fields(api, embedded_graph):
+    client, as_role = api
+    r = client.post("/api/v1/categories", headers=as_role["asset_staff"], json={"key": "railings"})
+    assert r.status_code == 403
+    r = client.post("/api/v1/categories", headers=as_role["registrar"],
+                    json={"key": "railings", "names": {"en": "Ornamental Railings", "zh-CN": "装饰栏杆"},
+                          "synonyms": ["Railings"]})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"key": "railings", "names": {"en": "Ornamental Railings", "zh-CN": "装饰栏杆",
+                                                     "zh-TW": ""},
+                        "synonyms": ["Railings"], "network_gear": False, "takes_image": False}
+    assert client.post("/api/v1/categories", headers=as_role["registrar"],
+                       json={"key": "railings"}).status_code == 409
+    r = client.post("/api/v1/fields", headers=as_role["registrar"],
+                    json={"kind": "Hardware", "name": "paint", "type": "choice",
+                          "choices": ["Red", "Matte Black"]})
+    assert r.status_code == 201, r.text
+    r = client.post("/api/v1/cis", headers=as_role["registrar"],
+                    json={"kind": "Hardware", "key": "R-1",
+                          "properties": {"category": "Railings", "paint": "matte black"}})
+    assert r.status_code == 201, r.text
+    assert (r.json()["properties"]["category"], r.json()["properties"]["paint"]) == ("railings", "Matte Black")
+    r = client.patch("/api/v1/cis/R-1", headers=as_role["registrar"],
+                     json={"properties": {"paint": "Green"}})
+    assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "paint"
+    r = client.patch("/api/v1/cis/R-1", headers=as_role["registrar"],
+                     json={"properties": {"category": "Ornamental railing"}})
+    assert r.status_code == 422 and "railings" in r.json()["error"]["message"]
+    r = client.get("/api/v1/cis", headers=as_role["viewer"], params={"field": "paint=Matte Black"})
+    assert [i["key"] for i in r.json()["items"]] == ["R-1"]
+    r = client.get("/api/v1/cis", headers=as_role["viewer"], params={"field": "nope=1"})
+    assert r.status_code == 422 and "paint" in r.json()["error"]["message"]
+    r = client.delete("/api/v1/categories/railings", headers=as_role["registrar"])
+    assert r.status_code == 409 and r.json()["error"]["details"]["used_by"] == ["R-1"]
+    r = client.patch("/api/v1/categories/railings", headers=as_role["registrar"],
+                     json={"key": "balustrades"})
+    assert r.status_code == 200 and r.json()["cis_changed"] == ["R-1"]
+    r = client.post("/api/v1/categories/balustrades/merge", headers=as_role["registrar"],
+                    json={"into": "other"})
+    assert r.status_code == 200 and r.json()["cis_changed"] == ["R-1"]
+    assert embedded_graph.get_ci("R-1").properties["category"] == "other"
+    keys = {c["key"] for c in client.get("/api/v1/categories", headers=as_role["viewer"]).json()}
+    assert "balustrades" not in keys and len(keys) == 20
+    r = client.post("/api/v1/statuses/in_repair/words", headers=as_role["registrar"],
+                    json={"words": ["Out for Calibration"]})
+    assert r.status_code == 200 and "Out for Calibration" in r.json()["synonyms"]
+    fields = client.get("/api/v1/fields", headers=as_role["viewer"], params={"kind": "Hardware"}).json()
+    assert [f["name"] for f in fields] == ["paint"]
+    page = client.get("/cis/R-1", headers=as_role["viewer"])
+    assert page.status_code in (200, 303)

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol
 
-from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
+from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty, UnknownProperty
 
 CI_LABEL = "CI"
 KEY_MAX_LENGTH = 128
@@ -354,7 +354,7 @@ def validate_properties(kind: NodeKind, props: Mapping[str, Any], *,
         prop = known.get(name)
         if prop is None or (prop.system and not allow_system):
             allowed = [n for n, p in known.items() if not p.system]
-            raise InvalidProperty(
+            raise UnknownProperty(
                 f"{kind.label} has no property {name!r}; allowed: {', '.join(allowed)}",
                 field=name, value=value, allowed=allowed)
         if value is not None and words is not None:

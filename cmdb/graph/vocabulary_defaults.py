@@ -37,7 +37,7 @@ CATEGORIES: dict[str, tuple[str, str, str, tuple[str, ...], dict[str, bool]]] = 
                ("Cameras", "Security Cameras", "IP camera", "摄像头", "摄像机", "攝影機", "監視器"), {}),
     "nvr": ("Video recorder (NVR)", "录像机", "錄影機",
             ("NVRs", "录像机", "錄影機", "硬盘录像机"), {}),
-    "access_point": ("Access point", "无线接入点", "無線基地台",
+    "access_point": ("Wireless access point", "无线接入点", "無線基地台",
                      ("Access Points", "Wireless Access Points", "AP", "无线AP", "无线接入点",
                       "無線基地台"), {"network_gear": True}),
     "ups": ("UPS", "不间断电源", "不斷電系統", ("UPSs", "不间断电源", "不斷電系統"), {}),

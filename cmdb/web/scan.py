@@ -22,7 +22,7 @@ from cmdb.web import audits_bridge
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES, STATUS_ROLES, Recorder, StatusSetter
-from cmdb.web.views import ci_view, path_text
+from cmdb.web.views import category_name, ci_view, path_text
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
@@ -73,6 +73,7 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     if view.location_key:
         registered = {"key": view.location_key, "text": view.location_text}
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
+                  category_name=category_name(graph.vocabulary(), ci.properties.get("category")),
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems=PROBLEMS, done=done, recorded_in=campaigns,
                   can_set_status=user.role in STATUS_ROLES)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.graph import CI, Graph
+from cmdb.graph.vocabulary import Vocabulary
 
 CARD_FIELDS = ("name", "category", "type", "model", "serial", "status", "vendor", "hostname",
                "criticality", "version", "os")
@@ -48,3 +49,17 @@ def location_choices(graph: Graph, q: str | None, limit: int = 20) -> list[dict[
     return [{"key": c.key, "name": c.name or c.key, "type": c.properties.get("type"),
              "path": path_text(paths.get(c.key, []) + [{"key": c.key, "name": c.name}])}
             for c in page.items]
+
+
+def property_labels(words: Vocabulary, kind: str, language: str = "en") -> dict[str, str]:
+    """What a page calls a CI's properties: a custom field by its display name."""
+    return {f.name: f.names.get(language) or f.names.get("en") or f.name
+            for f in words.fields.get(kind, {}).values()}
+
+
+def category_name(words: Vocabulary, key: str | None, language: str = "en") -> str | None:
+    """A category as the register names it (its record's display name), else its key."""
+    if not key:
+        return None
+    term = words.categories.get(key)
+    return term.name(language) if term is not None else key
