@@ -299,3 +299,28 @@ def test_api_manages_the_vocabulary_and_custom_fields(api, embedded_graph):
     assert [f["name"] for f in fields] == ["paint"]
     page = client.get("/cis/R-1", headers=as_role["viewer"])
     assert page.status_code in (200, 303)
+
+
+NETBOX_DEVICES = ("name,role,manufacturer,device_type,status,site,cf_contract_id,cf_rack_units,cf_monitored\n"
+                  "edge-01,Core Switch,Cisco,C9500,active,DM-X,CT-7,2,true\n"
+                  "pp-01,Patch Panel,Panduit,CP24,active,DM-X,CT-8,1,false\n")
+NETBOX_SITES = "name,slug,status\nDM-X,dm-x,active\n"
+
+
+def test_netbox_custom_field_columns_and_roles(graph):
+    sources = [("sites.csv", NETBOX_SITES.encode()), ("devices.csv", NETBOX_DEVICES.encode())]
+    ignored = run_import(graph, sources, mapping=load_mapping("netbox"), actor="tester", dry_run=True)
+    assert ignored.plan.problems == []
+    assert ignored.plan.sheet("devices").ignored_columns == ["contract_id", "rack_units", "monitored"]
+    assert [t.key for t in ignored.plan.new_categories] == ["patch_panel"]  # NetBox's own role
+
+    vocab.add_field(graph, "Hardware", "contract_id", "text")
+    done = run_import(graph, sources, mapping=load_mapping("netbox"), actor="tester",
+                      options=Options(new_fields=True))
+    assert done.plan.problems == []
+    assert {(f.name, f.type) for f in done.plan.new_fields} == {("rack_units", "integer"),
+                                                                ("monitored", "boolean")}
+    cis = state(graph)
+    assert {k: (v["category"], v["contract_id"], v["rack_units"], v["monitored"])
+            for k, v in cis.items()} == {"edge-01": ("switch", "CT-7", 2, True),
+                                         "pp-01": ("patch_panel", "CT-8", 1, False)}
