@@ -311,7 +311,7 @@ def test_netbox_custom_field_columns_and_roles(graph):
     sources = [("sites.csv", NETBOX_SITES.encode()), ("devices.csv", NETBOX_DEVICES.encode())]
     ignored = run_import(graph, sources, mapping=load_mapping("netbox"), actor="tester", dry_run=True)
     assert ignored.plan.problems == []
-    assert ignored.plan.sheet("devices").ignored_columns == ["contract_id", "rack_units", "monitored"]
+    assert ignored.plan.sheet("devices").ignored_columns == ["contract_id", "monitored", "rack_units"]
     assert [t.key for t in ignored.plan.new_categories] == ["patch_panel"]  # NetBox's own role
 
     vocab.add_field(graph, "Hardware", "contract_id", "text")

@@ -33,6 +33,8 @@ FLAG_TEXT = {"network_gear": "network gear (carries other devices' traffic)",
 FIELD_TYPES = {"text": STR, "integer": INT, "decimal": NUMBER, "date": DATE, "boolean": BOOL,
                "choice": CHOICE}
 NAME_MAX_LENGTH = 64
+# Numbers a custom field holds: exact in a double and within what every driver packs.
+NUMBER_BOUND = 2 ** 53
 SYNONYMS_MAX = 200
 # Columns and words an import or the API gives another meaning; a custom field may not take them.
 RESERVED_FIELD_NAMES = frozenset({"key", "kind", "location", "image", "connected_to", "runs_on",
@@ -96,7 +98,9 @@ class CustomField:
         return f"{self.kind}:{self.name}"
 
     def prop(self) -> Prop:
+        bound = NUMBER_BOUND if self.type in ("integer", "decimal") else None
         return Prop(self.name, FIELD_TYPES[self.type], self.choices,
+                    minimum=-bound if bound else None, maximum=bound,
                     description=self.names.get("en") or self.name)
 
     def headings(self) -> list[str]:
