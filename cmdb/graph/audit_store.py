@@ -18,7 +18,8 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, NotFound
-from cmdb.graph.store import Graph, _chunks
+from cmdb.graph.batching import chunks
+from cmdb.graph.store import Graph
 
 CAMPAIGN_LABEL = "AuditCampaign"
 SCAN_LABEL = "AuditScan"
@@ -223,7 +224,7 @@ def add_scans(graph: Graph, campaign_id: str, rows: Sequence[dict[str, Any]],
     present = [r["id"] for r in rows if r["id"] in known]
     fresh = [r for r in rows if r["id"] not in known]
     added: list[str] = []
-    for batch in _chunks(fresh, batch_size):
+    for batch in chunks(fresh, batch_size):
         def work(tx: ManagedTransaction, batch=batch, check: bool = False) -> tuple[list[str], list[str]]:
             _refuse_unless_open(tx, campaign_id)
             existing: set[str] = set()
@@ -265,7 +266,7 @@ def location_tree(graph: Graph) -> list[dict[str, Any]]:
 def hardware_in_locations(graph: Graph, locations: Sequence[str],
                           statuses: Sequence[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for batch in _chunks(list(locations), 2000):
+    for batch in chunks(list(locations), 2000):
         found += _collected(graph, HARDWARE_IN_LOCATIONS, EXPECTED_FIELDS, locations=list(batch),
                             statuses=list(statuses))
     return found
@@ -277,7 +278,7 @@ def all_hardware_with_status(graph: Graph, statuses: Sequence[str]) -> list[dict
 
 def register_by_key(graph: Graph, keys: Sequence[str], batch_size: int = 20_000) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for batch in _chunks(list(dict.fromkeys(keys)), batch_size):
+    for batch in chunks(list(dict.fromkeys(keys)), batch_size):
         found += _collected(graph, REGISTER_BY_KEY, REGISTER_FIELDS, keys=list(batch))
     return found
 
@@ -292,14 +293,14 @@ def existing_hardware(graph: Graph, keys: Sequence[str]) -> set[str]:
     if len(keys) * 4 >= total:
         return set(graph.read_list(ALL_HARDWARE_KEYS)).intersection(keys)
     found: set[str] = set()
-    for batch in _chunks(keys, 20_000):
+    for batch in chunks(keys, 20_000):
         found.update(graph.read_list(HARDWARE_KEYS_AMONG, keys=list(batch)))
     return found
 
 
 def register_by_serial(graph: Graph, serials: Sequence[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for batch in _chunks(list(dict.fromkeys(serials)), 5000):
+    for batch in chunks(list(dict.fromkeys(serials)), 5000):
         found += _collected(graph, REGISTER_BY_SERIAL, SERIAL_FIELDS, serials=list(batch))
     return found
 

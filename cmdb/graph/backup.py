@@ -34,8 +34,11 @@ from cmdb.backup.fileformat import (
     validate,
 )
 from cmdb.errors import CMDBError, Conflict
-from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, SYSTEM_LABELS, utc_now
-from cmdb.graph.store import Graph, kind_from_labels
+from cmdb.graph.schema import CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, utc_now
+from cmdb.graph import writer
+from cmdb.graph.store import COUNT_BY_KIND, Graph
+from cmdb.graph.values import CIInput, Link, kind_from_labels
+from cmdb.graph.writer import Changes
 
 BATCH_SIZE = 2000
 SNAPSHOT_ATTEMPTS = 3
@@ -57,18 +60,12 @@ class RestoreMismatch(CMDBError):
 # each page, which grows with the square of the register. Records are put in order on disk
 # instead (``SortedSpill``), so two backups of the same register are identical.
 
-COUNT_CIS = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
 COUNT_CI_OUTGOING = "MATCH (:CI)-[r]->(b) RETURN type(r) AS type, labels(b) AS labels, count(r) AS count"
 COUNT_ALL_RELATIONSHIPS = "MATCH ()-[r]->() RETURN count(r) AS count"
 ANY_NODE = "MATCH (n) RETURN labels(n) AS labels LIMIT 1"
 
 ALL_CIS = "MATCH (n:CI) RETURN n.key AS key, labels(n) AS labels, properties(n) AS props"
 
-EXISTING_CIS = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})
-RETURN n.key AS key, labels(n) AS labels
-"""
 
 
 def _label(label: str) -> str:
@@ -108,15 +105,11 @@ def all_relationships_query(start: str, end: str) -> str:
             f"RETURN a.{a} AS from, type(r) AS type, b.{b} AS to, properties(r) AS props")
 
 
-# --- write queries --------------------------------------------------------------------------
-
-
-def create_cis_query(kind: str) -> str:
-    return (f"UNWIND $rows AS r CREATE (n:{CI_LABEL}:{KINDS[kind].label}) SET n = r "
-            "RETURN count(n) AS written")
-
-
-REPLACE_CIS = "UNWIND $rows AS r MATCH (n:CI {key: r.key}) SET n = r RETURN count(n) AS written"
+def _rel_type(rel: str, start: str, end: str) -> str:
+    allowed = RELATIONSHIPS if start == end == CI_LABEL else system_relationship_types()
+    if rel not in allowed:
+        raise ValueError(f"not a schema relationship type: {rel!r}")
+    return rel
 
 
 def create_nodes_query(label: str) -> str:
@@ -127,28 +120,6 @@ def merge_nodes_query(label: str) -> str:
     prop = _ident(label)
     return (f"UNWIND $rows AS r MERGE (n:{_label(label)} {{{prop}: r.{prop}}}) SET n = r "
             "RETURN count(n) AS written")
-
-
-def _rel_type(rel: str, start: str, end: str) -> str:
-    allowed = RELATIONSHIPS if start == end == CI_LABEL else system_relationship_types()
-    if rel not in allowed:
-        raise ValueError(f"not a schema relationship type: {rel!r}")
-    return rel
-
-
-def write_relationships_query(start: str, rel: str, end: str, *, merge: bool) -> str:
-    a, b = _ident(start), _ident(end)
-    verb = "MERGE" if merge else "CREATE"
-    return (f"UNWIND $rows AS r MATCH (a:{_label(start)} {{{a}: r.from}}) "
-            f"MATCH (b:{_label(end)} {{{b}: r.to}}) "
-            f"{verb} (a)-[x:{_rel_type(rel, start, end)}]->(b) SET x = r.props "
-            "RETURN count(x) AS written")
-
-
-def drop_other_targets_query(rel: str) -> str:
-    """For a single-valued type (one location, one image): the file's target replaces others."""
-    return (f"UNWIND $rows AS r MATCH (a:CI {{key: r.from}})-[x:{RELATIONSHIPS[rel].type}]->(b:CI) "
-            "WHERE b.key <> r.to DELETE x")
 
 
 # --- fingerprint ----------------------------------------------------------------------------
@@ -173,7 +144,7 @@ def _normalised(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 def fingerprint(graph: Graph) -> Fingerprint:
     counts = empty_counts()
     pairs: dict[tuple[str, str], int] = {}
-    for row in graph.read(COUNT_CIS):
+    for row in graph.read(COUNT_BY_KIND):
         with contextlib.suppress(ValueError):
             counts["cis"][kind_from_labels(row["labels"])] += row["count"]
     for label in SYSTEM_LABELS:
@@ -494,10 +465,9 @@ def _refuse_kind_changes(graph: Graph, path: Path, batch_size: int) -> None:
     batch: dict[str, str] = {}
 
     def check() -> None:
-        for row in graph.read(EXISTING_CIS, keys=list(batch)):
-            kind = kind_from_labels(row["labels"])
-            if kind != batch[row["key"]]:
-                clashes.append({"key": row["key"], "in_target": kind, "in_file": batch[row["key"]]})
+        for key, kind in graph.read_tx(writer.fetch_kinds, list(batch)).items():
+            if kind != batch[key]:
+                clashes.append({"key": key, "in_target": kind, "in_file": batch[key]})
         batch.clear()
 
     for record in records(path):
@@ -522,6 +492,8 @@ def _load(graph: Graph, path: Path, merge: bool, batch_size: int, progress: Prog
     done = 0
     section = None
 
+    kinds: dict[str, str] = {}  # of the CIs in the file, for the relationships after them
+
     def flush(group: tuple[str, ...]) -> None:
         nonlocal done
         rows = buffers.pop(group, [])
@@ -530,18 +502,21 @@ def _load(graph: Graph, path: Path, merge: bool, batch_size: int, progress: Prog
         if group[0] == "ci":
             count = graph.write(_write_cis, group[1], rows, merge)
             bucket, name = "cis", group[1]
+            kinds.update((row["key"], group[1]) for row in rows)
         elif group[0] == "node":
             query = merge_nodes_query(group[1]) if merge else create_nodes_query(group[1])
-            count = graph.write(_write_rows, [query], rows)
+            count = graph.write(_write_nodes, query, rows)
             bucket, name = "nodes", group[1]
         else:
             _, start, rel, end = group
-            queries = []
-            if merge and start == end == CI_LABEL and RELATIONSHIPS[rel].single:
-                queries.append(drop_other_targets_query(rel))
-            queries.append(write_relationships_query(start, rel, end, merge=merge))
-            count = graph.write(_write_rows, queries, rows)
-            bucket = "relationships" if start == end == CI_LABEL else "node_relationships"
+            if start == end == CI_LABEL:
+                count = graph.write(_write_links, rel, rows, kinds, merge)
+                bucket = "relationships"
+            else:
+                query = writer.node_relationships_query(
+                    _label(start), _ident(start), _rel_type(rel, start, end), _label(end), _ident(end))
+                count = graph.write(writer.write_node_relationships, query, rows)
+                bucket = "node_relationships"
             name = rel
         written[bucket][name] = written[bucket].get(name, 0) + count
         done += len(rows)
@@ -578,29 +553,26 @@ def _ref_id(ref: Any) -> Any:
 
 
 def _write_cis(tx: ManagedTransaction, kind: str, rows: list[dict[str, Any]], merge: bool) -> int:
-    existing: set[str] = set()
-    if merge:
-        existing = {r["key"] for r in tx.run(EXISTING_CIS, keys=[r["key"] for r in rows])}
-    new = [r for r in rows if r["key"] not in existing]
-    old = [r for r in rows if r["key"] in existing]
-    count = 0
-    if new:
-        count += tx.run(create_cis_query(kind), rows=new).single()["written"]
-    if old:
-        count += tx.run(REPLACE_CIS, rows=old).single()["written"]
-    return count
+    """CIs exactly as in the file (no history: it is in the file); with ``merge`` a CI of the
+    target with the same key is replaced."""
+    items = [CIInput(row["key"], kind, row) for row in rows]
+    creates, updates, existing = (writer.split_by_existence(tx, items) if merge
+                                  else (items, [], {}))
+    done = writer.apply(tx, Changes(creates=creates, updates=updates), None, existing=existing)
+    return len(done.cis.created) + len(done.cis.updated)
 
 
-def _write_rows(tx: ManagedTransaction, queries: list[str], rows: list[dict[str, Any]]) -> int:
-    count = 0
-    for query in queries:
-        result = tx.run(query, rows=rows)
-        record = result.single() if "RETURN" in query else None
-        if record is None:
-            result.consume()
-        else:
-            count = record["written"]
-    return count
+def _write_links(tx: ManagedTransaction, rel: str, rows: list[dict[str, Any]],
+                 kinds: dict[str, str], merge: bool) -> int:
+    """Relationships between CIs with their properties from the file; with ``merge`` the file's
+    target of a single-valued type replaces the target's."""
+    links = [Link(row["from"], rel, row["to"], row["props"]) for row in rows]
+    done = writer.apply(tx, Changes(links=links), None, kinds=kinds, new_links=not merge)
+    return len(done.links.created) + len(done.links.unchanged)
+
+
+def _write_nodes(tx: ManagedTransaction, query: str, rows: list[dict[str, Any]]) -> int:
+    return tx.run(query, rows=rows).single()["written"]
 
 
 def _verify(result: RestoreResult, merge: bool) -> None:

@@ -8,40 +8,28 @@ relationship types come from ``cmdb.graph.schema``; every value is a parameter.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
 
 from cmdb.errors import (
-    DuplicateKey, EngineUnavailable, ForbiddenRelationship, InvalidInput, NotFound, StillNeeded,
-    UnknownKey, VersionConflict,
+    DuplicateKey, EngineUnavailable, InvalidInput, StillNeeded, UnknownKey, VersionConflict,
 )
-from cmdb.graph import schema
+from cmdb.graph import schema, writer
+from cmdb.graph.batching import BATCH_SIZE, chunks
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
 from cmdb.graph.history import COUNT_HISTORY, READ_HISTORY, ChangeEntry, ChangeLog
-from cmdb.graph.schema import CI_LABEL, KINDS, REVISION, RELATIONSHIPS, utc_now
+from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS
+from cmdb.graph.values import (
+    CI, CIInput, Link, LinkResult, Page, UpsertResult, ci_from_row, kind_from_labels,
+)
+from cmdb.graph.writer import FETCH_CIS, Changes
 from cmdb.settings import Settings
 
 T = TypeVar("T")
-BATCH_SIZE = 2000
 
 # --- read queries ---------------------------------------------------------------------
-
-# Bulk reads return one record holding a list: the embedded engine sends one large record
-# several times faster than thousands of small ones.
-FETCH_CIS = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})
-RETURN collect([n.key, labels(n), properties(n)]) AS rows
-"""
-
-FETCH_KINDS = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})
-RETURN collect([n.key, labels(n)]) AS rows
-"""
 
 # Takes the node's write lock before reading, so a concurrent writer waits (Neo4j) or
 # fails and is retried (embedded engine) instead of both passing the revision check.
@@ -69,33 +57,6 @@ CALL (n) {
 }
 RETURN direction, type, other.key AS key, labels(other) AS labels, other.name AS name, props
 ORDER BY direction DESC, type, key
-"""
-
-def existing_links_query(rel_type: str) -> str:
-    """Relationships of one type matching rows {from, to, single}. The typed pattern lets the
-    engine walk only that type's edges (about a third faster than filtering on type(x))."""
-    rel = RELATIONSHIPS[rel_type].type  # closed set
-    return (f"UNWIND $rows AS r MATCH (a:{CI_LABEL} {{key: r.from}})-[x:{rel}]->(b:{CI_LABEL}) "
-            "WHERE r.single OR b.key = r.to RETURN collect([a.key, b.key]) AS links")
-
-
-def existing_links(tx, rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
-    """(from, type, to) of the relationships matching ``rows`` ({from, type, to, single}):
-    exactly that link, or for ``single`` any link of that type from ``from``."""
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_type.setdefault(row["type"], []).append(row)
-    found: set[tuple[str, str, str]] = set()
-    for rel_type, typed in by_type.items():
-        for a, b in tx.run(existing_links_query(rel_type), rows=typed).single()["links"]:
-            found.add((a, rel_type, b))
-    return found
-
-
-LOCATION_CYCLE = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})-[:LOCATED_IN*1..64]->(m:CI {key: k})
-RETURN k LIMIT 1
 """
 
 LOCATION_PATH = """
@@ -129,36 +90,6 @@ COUNT_BY_KIND = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
 COUNT_BY_RELATIONSHIP = "MATCH (:CI)-[r]->(:CI) RETURN type(r) AS type, count(r) AS count"
 PING = "RETURN 1 AS ok"
 
-# --- write queries ----------------------------------------------------------------------
-
-UPDATE_CIS = """
-UNWIND $rows AS r
-MATCH (n:CI {key: r.key})
-SET n += r.set
-"""
-
-DELETE_CI = "MATCH (n:CI {key: $key}) DETACH DELETE n"
-
-DELETE_LINKS = """
-UNWIND $rows AS r
-MATCH (a:CI {key: r.from})-[x]->(b:CI {key: r.to})
-WHERE type(x) = r.type
-DELETE x
-"""
-
-
-def create_cis_query(kind: str) -> str:
-    label = KINDS[kind].label  # closed set
-    return f"UNWIND $rows AS r CREATE (n:{CI_LABEL}:{label}) SET n = r"
-
-
-def create_links_query(rel_type: str) -> str:
-    rel = RELATIONSHIPS[rel_type].type  # closed set
-    return (f"UNWIND $rows AS r MATCH (a:{CI_LABEL} {{key: r.from}}) "
-            f"MATCH (b:{CI_LABEL} {{key: r.to}}) "
-            f"CREATE (a)-[x:{rel}]->(b) SET x.created_at = r.at, x.created_by = r.actor")
-
-
 LIST_FILTERS = {
     "status": "n.status = $status",
     "category": "n.category = $category",
@@ -186,93 +117,6 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
         parts.append("WHERE " + " AND ".join(conditions))
     parts.append(f"RETURN collect({'DISTINCT ' if location else ''}n.key) AS keys")
     return "\n".join(parts)
-
-
-# --- values ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CI:
-    key: str
-    kind: str
-    properties: dict[str, Any]
-
-    @property
-    def revision(self) -> int:
-        return int(self.properties.get(REVISION) or 0)
-
-    @property
-    def name(self) -> str | None:
-        return self.properties.get("name")
-
-    def user_properties(self) -> dict[str, Any]:
-        system = {p.name for p in KINDS[self.kind].properties if p.system}
-        return {k: v for k, v in self.properties.items() if k not in system}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "kind": self.kind, "properties": dict(self.properties),
-                "revision": self.revision}
-
-
-@dataclass(frozen=True)
-class CIInput:
-    """One CI to create or update. ``None`` as a value removes that property."""
-
-    key: str
-    kind: str
-    properties: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Link:
-    from_key: str
-    type: str
-    to_key: str
-
-
-@dataclass
-class UpsertResult:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-    def merge(self, other: "UpsertResult") -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-
-
-@dataclass
-class LinkResult:
-    created: list[Link] = field(default_factory=list)
-    unchanged: list[Link] = field(default_factory=list)
-    replaced: list[Link] = field(default_factory=list)  # single-valued links that were moved
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[CI]
-    total: int
-    offset: int
-    limit: int
-
-
-def kind_from_labels(labels: Iterable[str]) -> str:
-    for label in labels:
-        if label in KINDS:
-            return label
-    raise ValueError(f"node with labels {list(labels)} is not a CI")
-
-
-def _ci(key: str, labels: list[str], props: dict[str, Any]) -> CI:
-    props = dict(props)
-    props.pop("key", None)
-    return CI(key, kind_from_labels(labels), props)
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 # --- the store ---------------------------------------------------------------------------
@@ -370,9 +214,9 @@ class Graph:
 
     def get_cis(self, keys: Sequence[str]) -> dict[str, CI]:
         result: dict[str, CI] = {}
-        for batch in _chunks(list(dict.fromkeys(keys)), BATCH_SIZE):
+        for batch in chunks(list(dict.fromkeys(keys)), BATCH_SIZE):
             for key, labels, props in self.read(FETCH_CIS, keys=list(batch))[0]["rows"]:
-                result[key] = _ci(key, labels, props)
+                result[key] = ci_from_row(key, labels, props)
         return result
 
     def require_cis(self, keys: Sequence[str]) -> dict[str, CI]:
@@ -401,7 +245,7 @@ class Graph:
             rows = tx.run(FETCH_CIS, keys=page).single()["rows"] if page else []
             return keys, rows
         keys, rows = self.read_tx(work)
-        found = {key: _ci(key, labels, props) for key, labels, props in rows}
+        found = {key: ci_from_row(key, labels, props) for key, labels, props in rows}
         items = [found[key] for key in keys[offset:offset + limit] if key in found]
         return Page(items, len(keys), offset, limit)
 
@@ -419,7 +263,7 @@ class Graph:
                 rels[row["type"]] = row["count"]
         return {"kinds": kinds, "relationships": rels}
 
-    # -- CIs: writes
+    # -- CIs: writes (all through the one writer)
 
     def upsert_cis(self, items: Sequence[CIInput], *, actor: str, source: str | None = None,
                    batch_size: int = BATCH_SIZE) -> UpsertResult:
@@ -429,7 +273,7 @@ class Graph:
         """
         prepared = self._prepare(items)
         result = UpsertResult()
-        for batch in _chunks(prepared, batch_size):
+        for batch in chunks(prepared, batch_size):
             result.merge(self._write_retrying_conflicts(self._upsert_batch, batch, actor, source))
         return result
 
@@ -437,28 +281,24 @@ class Graph:
                               actor: str, source: str | None = None) -> tuple[UpsertResult, LinkResult]:
         """CIs and links in a single transaction: all written or none."""
         prepared = self._prepare(items)
+        links = _checked_links(links)
 
         def work(tx: ManagedTransaction):
-            changes = ChangeLog(actor, source)
-            upserted = UpsertResult()
-            for batch in _chunks(prepared, BATCH_SIZE):
-                upserted.merge(self._upsert_in_tx(tx, batch, changes))
-            linked = self._link_in_tx(tx, links, changes)
-            changes.write(tx)
-            return upserted, linked
+            creates, updates, existing = writer.split_by_existence(tx, prepared)
+            done = writer.apply(tx, Changes(creates=creates, updates=updates, links=links),
+                                ChangeLog(actor, source), existing=existing)
+            return done.cis, done.links
         return self._write_retrying_conflicts(work)
 
     def create_ci(self, kind: str, key: str, properties: dict[str, Any], *, actor: str) -> CI:
         item = self._prepare([CIInput(key, kind, properties)])[0]
 
         def work(tx: ManagedTransaction) -> None:
-            existing = self._fetch(tx, [item.key]).get(item.key)
+            existing = writer.fetch_cis(tx, [item.key]).get(item.key)
             if existing is not None:
                 raise DuplicateKey(f"A {existing.kind} with key {item.key!r} already exists",
                                    {"key": item.key, "kind": existing.kind})
-            changes = ChangeLog(actor)
-            self._upsert_in_tx(tx, [item], changes)
-            changes.write(tx)
+            writer.apply(tx, Changes(creates=[item]), ChangeLog(actor))
         try:
             self.write(work)
         except ConstraintError as exc:
@@ -472,19 +312,18 @@ class Graph:
 
         A move bumps the revision too, so a concurrent move with the old revision is refused.
         """
+        move = _checked_links([Link(key, "LOCATED_IN", location)]) if location is not None else []
+
         def work(tx: ManagedTransaction) -> None:
             current = self._lock(tx, key, expected_revision)
             values = schema.validate_properties(KINDS[current.kind], properties,
                                                 allow_system=allow_system)
-            changes = ChangeLog(actor, source)
-            done = self._upsert_in_tx(tx, [CIInput(key, current.kind, values)], changes,
-                                      {key: current})
-            if location is not None:
-                moved = self._link_in_tx(tx, [Link(key, "LOCATED_IN", location)], changes)
-                if moved.created and not done.updated:
-                    self._upsert_in_tx(tx, [CIInput(key, current.kind, {"updated_at": changes.at})],
-                                       changes, {key: current})
-            changes.write(tx)
+            history = ChangeLog(actor, source)
+            done = writer.apply(tx, Changes(updates=[CIInput(key, current.kind, values)], links=move),
+                                history, existing={key: current})
+            if done.links.created and not done.cis.updated:
+                writer.apply(tx, Changes(updates=[CIInput(key, current.kind, {"updated_at": history.at})]),
+                             history, existing={key: current})
         self.write(work)
         return self.get_ci(key)
 
@@ -493,9 +332,9 @@ class Graph:
         """Write CMDB-maintained properties (label_printed_at, last_audited_at, …) in batches."""
         items = list(rows)
         result = UpsertResult()
-        for batch in _chunks(items, BATCH_SIZE):
+        for batch in chunks(items, BATCH_SIZE):
             def work(tx: ManagedTransaction, batch=batch) -> UpsertResult:
-                existing = self._fetch(tx, [k for k, _ in batch])
+                existing = writer.fetch_cis(tx, [k for k, _ in batch])
                 missing = [k for k, _ in batch if k not in existing]
                 if missing:
                     raise UnknownKey(missing)
@@ -503,10 +342,8 @@ class Graph:
                                     schema.validate_properties(KINDS[existing[k].kind], v,
                                                                allow_system=True))
                             for k, v in batch]
-                changes = ChangeLog(actor, source)
-                done = self._upsert_in_tx(tx, prepared, changes, existing)
-                changes.write(tx)
-                return done
+                return writer.apply(tx, Changes(updates=prepared), ChangeLog(actor, source),
+                                    existing=existing).cis
             result.merge(self.write(work))
         return result
 
@@ -525,17 +362,12 @@ class Graph:
                     + ("…" if len(dependents) > 10 else "")
                     + "; unlink them first or delete with force",
                     {"key": key, "needed_by": dependents})
-            links = [{"direction": r["direction"], "type": r["type"], "key": r["key"]}
-                     for r in tx.run(RELATIONSHIPS_OF, key=key)]
-            changes = ChangeLog(actor)
-            for link in links:
-                a, b = (key, link["key"]) if link["direction"] == "out" else (link["key"], key)
-                changes.add("unlink", a, current.kind if a == key else "",
-                            {"from": a, "type": link["type"], "to": b}, None)
-            changes.add("delete", key, current.kind, _history_props(current.properties), None)
-            tx.run(DELETE_CI, key=key).consume()
-            changes.write(tx)
-            return links
+            done = writer.apply(tx, Changes(deletes=[key]), ChangeLog(actor),
+                                existing={key: current})
+            removed = [{"direction": "out" if link.from_key == key else "in", "type": link.type,
+                        "key": link.to_key if link.from_key == key else link.from_key}
+                       for link in done.links.removed]
+            return sorted(removed, key=lambda r: (r["direction"] != "out", r["type"], r["key"]))
         return self.write(work)
 
     # -- relationships
@@ -546,35 +378,19 @@ class Graph:
 
     def link_many(self, links: Sequence[Link], *, actor: str, source: str | None = None,
                   batch_size: int = BATCH_SIZE) -> LinkResult:
+        checked = _checked_links(links)
         result = LinkResult()
-        for batch in _chunks(list(links), batch_size):
+        for batch in chunks(checked, batch_size):
             def work(tx: ManagedTransaction, batch=batch) -> LinkResult:
-                changes = ChangeLog(actor, source)
-                done = self._link_in_tx(tx, batch, changes)
-                changes.write(tx)
-                return done
-            done = self.write(work)
-            result.created += done.created
-            result.unchanged += done.unchanged
-            result.replaced += done.replaced
+                return writer.apply(tx, Changes(links=batch), ChangeLog(actor, source)).links
+            result.merge(self.write(work))
         return result
 
     def unlink(self, from_key: str, rel_type: str, to_key: str, *, actor: str) -> None:
         rel = schema.relationship_of(rel_type)
 
         def work(tx: ManagedTransaction) -> None:
-            cis = self._fetch(tx, [from_key, to_key])
-            missing = [k for k in (from_key, to_key) if k not in cis]
-            if missing:
-                raise UnknownKey(missing)
-            if not existing_links(tx, [{"from": from_key, "type": rel.type, "to": to_key, "single": False}]):
-                raise NotFound(f"There is no {rel.type} relationship from {from_key!r} to {to_key!r}",
-                               {"from": from_key, "type": rel.type, "to": to_key})
-            tx.run(DELETE_LINKS, rows=[{"from": from_key, "type": rel.type, "to": to_key}]).consume()
-            changes = ChangeLog(actor)
-            changes.add("unlink", from_key, cis[from_key].kind,
-                        {"from": from_key, "type": rel.type, "to": to_key}, None)
-            changes.write(tx)
+            writer.apply(tx, Changes(unlinks=[Link(from_key, rel.type, to_key)]), ChangeLog(actor))
         self.write(work)
 
     def relationships(self, key: str) -> list[dict[str, Any]]:
@@ -596,7 +412,7 @@ class Graph:
 
     def location_paths(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         paths: dict[str, list[dict[str, Any]]] = {}
-        for batch in _chunks(list(dict.fromkeys(keys)), BATCH_SIZE):
+        for batch in chunks(list(dict.fromkeys(keys)), BATCH_SIZE):
             for row in self.read(LOCATION_PATHS, keys=list(batch)):
                 path = row["path"] or []
                 best = paths.get(row["key"], [])
@@ -662,21 +478,15 @@ class Graph:
 
     def _upsert_batch(self, tx: ManagedTransaction, batch: Sequence[CIInput], actor: str,
                       source: str | None) -> UpsertResult:
-        changes = ChangeLog(actor, source)
-        result = self._upsert_in_tx(tx, batch, changes)
-        changes.write(tx)
-        return result
-
-    @staticmethod
-    def _fetch(tx: ManagedTransaction, keys: Sequence[str]) -> dict[str, CI]:
-        rows = tx.run(FETCH_CIS, keys=list(keys)).single()["rows"]
-        return {key: _ci(key, labels, props) for key, labels, props in rows}
+        creates, updates, existing = writer.split_by_existence(tx, batch)
+        return writer.apply(tx, Changes(creates=creates, updates=updates), ChangeLog(actor, source),
+                            existing=existing).cis
 
     def _lock(self, tx: ManagedTransaction, key: str, expected_revision: int | None) -> CI:
         record = tx.run(LOCK_CI, key=key).single()
         if record is None:
             raise UnknownKey(key)
-        current = _ci(record["key"], record["labels"], record["props"])
+        current = ci_from_row(record["key"], record["labels"], record["props"])
         if expected_revision is not None and current.revision != expected_revision:
             raise VersionConflict(
                 f"{key!r} was changed by someone else (now revision {current.revision}, "
@@ -685,106 +495,8 @@ class Graph:
                  "expected_revision": expected_revision})
         return current
 
-    def _upsert_in_tx(self, tx: ManagedTransaction, batch: Sequence[CIInput], changes: ChangeLog,
-                      existing: dict[str, CI] | None = None) -> UpsertResult:
-        if existing is None:
-            existing = self._fetch(tx, [item.key for item in batch])
-        result = UpsertResult()
-        creates: dict[str, list[dict[str, Any]]] = {}
-        updates: list[dict[str, Any]] = []
-        now = changes.at
-        for item in batch:
-            current = existing.get(item.key)
-            if current is None:
-                values = {k: v for k, v in item.properties.items() if v is not None}
-                row = {"key": item.key, **values, REVISION: 1, "created_at": now, "updated_at": now}
-                creates.setdefault(item.kind, []).append(row)
-                changes.add("create", item.key, item.kind, None, _history_props(row))
-                result.created.append(item.key)
-                continue
-            if current.kind != item.kind:
-                raise DuplicateKey(
-                    f"Key {item.key!r} already belongs to a {current.kind}, not a {item.kind}",
-                    {"key": item.key, "kind": current.kind, "requested_kind": item.kind})
-            diff = {k: v for k, v in item.properties.items()
-                    if current.properties.get(k) != v}
-            if not diff:
-                result.unchanged.append(item.key)
-                continue
-            before = {k: current.properties.get(k) for k in diff}
-            updates.append({"key": item.key, "set": {**diff, REVISION: current.revision + 1,
-                                                     "updated_at": now}})
-            changes.add("update", item.key, item.kind, before, diff)
-            result.updated.append(item.key)
-        for kind, rows in creates.items():
-            tx.run(create_cis_query(kind), rows=rows).consume()
-        if updates:
-            tx.run(UPDATE_CIS, rows=updates).consume()
-        return result
 
-    def _link_in_tx(self, tx: ManagedTransaction, links: Sequence[Link],
-                    changes: ChangeLog) -> LinkResult:
-        result = LinkResult()
-        if not links:
-            return result
-        normalised: list[Link] = []
-        for link in links:
-            rel = schema.relationship_of(link.type)
-            normalised.append(Link(schema.validate_key(link.from_key, "from"), rel.type,
-                                   schema.validate_key(link.to_key, "to")))
-        keys = {k for link in normalised for k in (link.from_key, link.to_key)}
-        kinds = {key: kind_from_labels(labels)
-                 for key, labels in tx.run(FETCH_KINDS, keys=list(keys)).single()["rows"]}
-        missing = sorted(keys - kinds.keys())
-        if missing:
-            raise UnknownKey(missing)
-        wanted: dict[tuple[str, str], set[str]] = {}
-        for link in normalised:
-            rel = RELATIONSHIPS[link.type]
-            schema.check_relationship(rel, kinds[link.from_key], kinds[link.to_key],
-                                      link.from_key, link.to_key)
-            targets = wanted.setdefault((link.from_key, link.type), set())
-            targets.add(link.to_key)
-            if rel.single and len(targets) > 1:
-                raise ForbiddenRelationship(
-                    f"{link.from_key!r} can have only one {link.type}; given: {', '.join(sorted(targets))}",
-                    details={"from": link.from_key, "type": link.type, "to": sorted(targets)})
-        existing = existing_links(tx, [
-            {"from": l.from_key, "type": l.type, "to": l.to_key,
-             "single": RELATIONSHIPS[l.type].single} for l in normalised])
-        to_delete: list[dict[str, str]] = []
-        to_create: dict[str, list[dict[str, str]]] = {}
-        for link in dict.fromkeys(normalised):
-            triple = (link.from_key, link.type, link.to_key)
-            if triple in existing:
-                result.unchanged.append(link)
-                continue
-            if RELATIONSHIPS[link.type].single:
-                for (a, t, b) in existing:
-                    if a == link.from_key and t == link.type and b != link.to_key:
-                        to_delete.append({"from": a, "type": t, "to": b})
-                        changes.add("unlink", a, kinds[a], {"from": a, "type": t, "to": b}, None)
-                        result.replaced.append(Link(a, t, b))
-            to_create.setdefault(link.type, []).append(
-                {"from": link.from_key, "to": link.to_key, "at": changes.at, "actor": changes.actor})
-            changes.add("link", link.from_key, kinds[link.from_key], None,
-                        {"from": link.from_key, "type": link.type, "to": link.to_key})
-            result.created.append(link)
-        if to_delete:
-            tx.run(DELETE_LINKS, rows=to_delete).consume()
-        for rel_type, rows in to_create.items():
-            tx.run(create_links_query(rel_type), rows=rows).consume()
-        # Only a location can contain something, so only location-in-location links can close a loop.
-        located = [l.from_key for l in result.created
-                   if RELATIONSHIPS[l.type].acyclic and kinds[l.from_key] == kinds[l.to_key]]
-        if located:
-            cycle = tx.run(LOCATION_CYCLE, keys=located).data()
-            if cycle:
-                raise ForbiddenRelationship(
-                    f"Placing {cycle[0]['k']!r} there would put it inside itself",
-                    details={"key": cycle[0]["k"], "type": "LOCATED_IN"})
-        return result
-
-
-def _history_props(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in (REVISION, "updated_at")}
+def _checked_links(links: Sequence[Link]) -> list[Link]:
+    """Links with their type in its schema spelling and keys checked (the edge of the writer)."""
+    return [Link(schema.validate_key(link.from_key, "from"), schema.relationship_of(link.type).type,
+                 schema.validate_key(link.to_key, "to")) for link in links]
