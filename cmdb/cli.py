@@ -13,6 +13,7 @@ from cmdb.cli_support import (
     print_table,
     reports_errors,
 )
+from cmdb.graph.values import path_text
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="CMDB: hardware, software images, applications and locations as a graph.")
@@ -81,7 +82,7 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
     for name, value in sorted(ci.properties.items()):
         table.add_row(name, str(value))
     if path:
-        table.add_row("location", " / ".join(p.get("name") or p["key"] for p in path))
+        table.add_row("location", path_text(path))
     print_table(table)
     if rels:
         rt = Table("direction", "type", "key", "kind", "name", title="relationships")

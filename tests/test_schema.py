@@ -4,7 +4,7 @@ import pytest
 
 from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
 from cmdb.graph import schema
-from cmdb.graph.store import list_keys_query
+from cmdb.graph.ci import list_keys_query
 from cmdb.graph.writer import create_cis_query, create_links_query, existing_links_query
 
 

@@ -22,7 +22,7 @@ from cmdb.graph.schema import (
     HARDWARE_CATEGORIES, HARDWARE_STATUSES, KEY_MAX_LENGTH, KEY_PATTERN, KINDS, LINE_PATTERN,
     NONBLANK_LINE_PATTERN, RELATIONSHIPS, TEXT_PATTERN,
 )
-from cmdb.graph.store import CI
+from cmdb.graph import CI
 from cmdb.graph.history import ChangeEntry as GraphChangeEntry
 
 # --- shared types: every route takes keys, pages and closed sets through these ------------

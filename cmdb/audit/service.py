@@ -11,7 +11,7 @@ from cmdb.audit.campaigns import (  # noqa: F401 - re-exported
 from cmdb.audit.closing import close_campaign, overdue_assets  # noqa: F401
 from cmdb.audit.reconcile import CATEGORIES, reconcile  # noqa: F401
 from cmdb.audit.scans import ScanInput, record_scan, record_scans  # noqa: F401
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 from cmdb.settings import Settings
 
 

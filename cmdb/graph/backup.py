@@ -36,7 +36,8 @@ from cmdb.backup.fileformat import (
 from cmdb.errors import CMDBError, Conflict
 from cmdb.graph.schema import CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, utc_now
 from cmdb.graph import writer
-from cmdb.graph.store import COUNT_BY_KIND, Graph
+from cmdb.graph.ci import COUNT_BY_KIND
+from cmdb.graph.connection import Connection
 from cmdb.graph.values import CIInput, Link, kind_from_labels
 from cmdb.graph.writer import Changes
 
@@ -141,7 +142,7 @@ def _normalised(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return {group: {k: v for k, v in sorted(names.items()) if v} for group, names in counts.items()}
 
 
-def fingerprint(graph: Graph) -> Fingerprint:
+def fingerprint(graph: Connection) -> Fingerprint:
     counts = empty_counts()
     pairs: dict[tuple[str, str], int] = {}
     for row in graph.read(COUNT_BY_KIND):
@@ -182,7 +183,7 @@ def _known_label(labels: list[str]) -> str | None:
 # --- backup -----------------------------------------------------------------------------------
 
 
-def source_engine(graph: Graph) -> str:
+def source_engine(graph: Connection) -> str:
     return "embedded" if graph.description.startswith("embedded") else "neo4j"
 
 
@@ -274,7 +275,7 @@ def _sections(before: Fingerprint) -> list[tuple[str, str, Callable[[dict[str, A
     return sections
 
 
-def iter_backup(graph: Graph, *, progress: Progress | None = None,
+def iter_backup(graph: Connection, *, progress: Progress | None = None,
                 run_size: int = 50_000) -> Iterator[bytes]:
     """The backup as gzip chunks. Raises SnapshotChanged (before the end record, so the
     output is detectably incomplete) if the register changed while it was read."""
@@ -342,7 +343,7 @@ class BackupResult:
                 "durations": {"total_s": round(self.seconds, 3)}}
 
 
-def write_backup(graph: Graph, path: Path, *, overwrite: bool = False,
+def write_backup(graph: Connection, path: Path, *, overwrite: bool = False,
                  attempts: int = SNAPSHOT_ATTEMPTS, progress: Progress | None = None,
                  run_size: int = 50_000) -> BackupResult:
     """Write the backup to ``path`` (via a temporary file renamed at the end, so ``path`` is
@@ -407,7 +408,7 @@ class RestoreResult:
                 "durations": {k: round(v, 3) for k, v in self.durations.items()}}
 
 
-def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
+def restore_backup(graph: Connection, path: Path, *, merge: bool = False,
                    batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> RestoreResult:
     """Validate ``path`` completely, then load it into ``graph``.
 
@@ -459,7 +460,7 @@ def _describe(counts: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) or "nodes of other labels"
 
 
-def _refuse_kind_changes(graph: Graph, path: Path, batch_size: int) -> None:
+def _refuse_kind_changes(graph: Connection, path: Path, batch_size: int) -> None:
     """--merge: a key that is a different kind in the target would change a CI's identity."""
     clashes: list[dict[str, str]] = []
     batch: dict[str, str] = {}
@@ -485,7 +486,7 @@ def _refuse_kind_changes(graph: Graph, path: Path, batch_size: int) -> None:
                        f"backup: {shown}; nothing was written", {"clashes": clashes[:200]})
 
 
-def _load(graph: Graph, path: Path, merge: bool, batch_size: int, progress: Progress | None,
+def _load(graph: Connection, path: Path, merge: bool, batch_size: int, progress: Progress | None,
           expected: int) -> dict[str, dict[str, int]]:
     written = empty_counts()
     buffers: dict[tuple[str, ...], list[dict[str, Any]]] = {}

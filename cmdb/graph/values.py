@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from cmdb.graph.schema import KINDS, REVISION
 
@@ -97,3 +97,8 @@ def ci_from_row(key: str, labels: list[str], props: dict[str, Any]) -> CI:
     props = dict(props)
     props.pop("key", None)
     return CI(key, kind_from_labels(labels), props)
+
+
+def path_text(path: Sequence[dict[str, Any]], separator: str = " / ") -> str:
+    """A containment chain (outermost first) as one line: each place's name, else its key."""
+    return separator.join(str(p.get("name") or p.get("key")) for p in path)

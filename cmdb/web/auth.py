@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
 from cmdb.graph.tokens import authenticate, hash_token
-from cmdb.graph.web_sessions import MAX_AGE_SECONDS, close_session, open_session
+from cmdb.graph.sessions import MAX_AGE_SECONDS, close_session, open_session
 from cmdb.settings import Settings
 from cmdb.web.forms import CheckedForm, CsrfRejected
 from cmdb.web.render import PageRoute, redirect, render

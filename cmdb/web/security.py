@@ -1,7 +1,7 @@
 """Sessions, CSRF tokens and page headers for the web pages.
 
 A session is a random id in an HttpOnly, SameSite=Lax cookie; what it means (the token it
-was opened with, its CSRF token) is kept in the graph (``cmdb.graph.web_sessions``), so a
+was opened with, its CSRF token) is kept in the graph (``cmdb.graph.sessions``), so a
 restart keeps everyone signed in. Every request re-checks the token, so revoking an API
 token also ends the sessions opened with it.
 """
@@ -15,7 +15,7 @@ from fastapi import Request
 
 from cmdb.api.deps import PRINCIPAL_SOURCES, Principal
 from cmdb.graph import Graph
-from cmdb.graph.web_sessions import WebSession, find_session
+from cmdb.graph.sessions import WebSession, find_session
 
 SESSION_COOKIE = "cmdb_session"
 SIGNIN_COOKIE = "cmdb_signin"  # double-submit CSRF token of the sign-in form (no session yet)

@@ -163,11 +163,11 @@ def add_scan(audit_id: AuditId, body: ScanIn, graph: GraphDep, user: Scanner,
 @router.get("/{audit_id}/scans", response_model=ScanPage)
 def list_scans(audit_id: AuditId, graph: GraphDep, settings: SettingsDep, _: Auditor,
                offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
-    from cmdb.graph import audit_store
+    from cmdb.graph import audit as graph_audit
 
     check_page(settings, limit)
     campaign = service.get_campaign(graph, audit_id)
-    return {"items": audit_store.scans_page(graph, audit_id, offset, limit), "offset": offset,
+    return {"items": graph_audit.scans_page(graph, audit_id, offset, limit), "offset": offset,
             "limit": limit, "total": campaign.scans}
 
 

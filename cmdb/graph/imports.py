@@ -15,41 +15,36 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict
-from cmdb.graph import writer
+from cmdb.graph import links, writer
 from cmdb.graph.batching import chunks
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection
 from cmdb.graph.values import CIInput, Link, LinkResult, UpsertResult, kind_from_labels
 from cmdb.graph.writer import FETCH_CIS, Changes
 
-LOCATION_TREE = f"""
-MATCH (n:Location)
-OPTIONAL MATCH (n)-[:LOCATED_IN]->(p:{CI_LABEL})
-RETURN n.key AS key, n.name AS name, p.key AS parent
-"""
 
 ALL_LINKS = f"""
 MATCH (a:{CI_LABEL})-[r]->(b:{CI_LABEL})
 RETURN collect([a.key, type(r), b.key]) AS rows
 """
 
-def location_tree(graph: Graph) -> list[tuple[str, str | None, str | None]]:
-    return [(r["key"], r["name"], r["parent"]) for r in graph.read(LOCATION_TREE)]
+def location_tree(graph: Connection) -> list[tuple[str, str | None, str | None]]:
+    return [(r["key"], r["name"], r["parent"]) for r in links.location_tree(graph)]
 
 
-def cis_of_kind(graph: Graph, kind: str) -> list[tuple[str, dict[str, Any]]]:
+def cis_of_kind(graph: Connection, kind: str) -> list[tuple[str, dict[str, Any]]]:
     """Every CI of ``kind`` in key order: one collected read, sorted here (on the embedded
     engine a scan is several times faster than ordered pages of it)."""
     rows = graph.read_list(snapshot_query(kind))
     return sorted(((key, props) for key, _labels, props in rows), key=lambda row: row[0])
 
 
-def all_links(graph: Graph) -> list[tuple[str, str, str]]:
+def all_links(graph: Connection) -> list[tuple[str, str, str]]:
     return [(a, t, b) for a, t, b in graph.read_list(ALL_LINKS) if t in RELATIONSHIPS]
 
 
-def existing_links(graph: Graph, links: Sequence[tuple[str, str, str]],
+def existing_links(graph: Connection, links: Sequence[tuple[str, str, str]],
                    batch_size: int = 2000) -> set[tuple[str, str, str]]:
     """Which of the given (from, type, to) links exist already (exactly, not just the type)."""
     found: set[tuple[str, str, str]] = set()
@@ -91,11 +86,11 @@ def _existing(key: str, labels: list[str], props: dict[str, Any]) -> Existing:
     return Existing(kind_from_labels(labels), props, set())
 
 
-def register_size(graph: Graph) -> int:
+def register_size(graph: Connection) -> int:
     return graph.read(COUNT_CIS)[0]["total"]
 
 
-def snapshot_by_keys(graph: Graph, keys: Sequence[str], batch_size: int = 5000) -> dict[str, Existing]:
+def snapshot_by_keys(graph: Connection, keys: Sequence[str], batch_size: int = 5000) -> dict[str, Existing]:
     """The CIs with these keys, with their properties and outgoing links."""
     found: dict[str, Existing] = {}
     for batch in chunks(list(dict.fromkeys(keys)), batch_size):
@@ -106,7 +101,7 @@ def snapshot_by_keys(graph: Graph, keys: Sequence[str], batch_size: int = 5000) 
     return found
 
 
-def snapshot_all(graph: Graph) -> dict[str, Existing]:
+def snapshot_all(graph: Connection) -> dict[str, Existing]:
     """Every CI with its properties and outgoing links: two scans, no per-CI lookups."""
     found: dict[str, Existing] = {}
     for kind in KINDS:
@@ -121,7 +116,7 @@ def snapshot_all(graph: Graph) -> dict[str, Existing]:
 # ---------------------------------------------------------------------------------------
 # Writing an import: one transaction, so a file is written completely or not at all.
 
-def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CIInput],
+def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequence[CIInput],
                  links: Sequence[tuple[str, str, str]], kinds: dict[str, str], *, actor: str,
                  source: str | None) -> tuple[UpsertResult, LinkResult]:
     """Create ``creates``, apply the differing properties of ``updates`` (compared inside the

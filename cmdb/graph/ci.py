@@ -1,8 +1,8 @@
-"""The register's operations on the graph: CIs, relationships, history.
+"""The CI repository: reading, listing, creating, changing and deleting CIs and their links.
 
-Every write runs in a managed transaction (retried on transient errors), is batched with
-``UNWIND $rows``, and records its history entries in the same transaction. Labels and
-relationship types come from ``cmdb.graph.schema``; every value is a parameter.
+``Graph`` is the connection (``cmdb.graph.connection``) with the register's operations on
+it. Every write goes through the one writer (``cmdb.graph.writer``), which records the
+history entries in the same transaction; this module validates input at the edge first.
 """
 
 from __future__ import annotations
@@ -10,26 +10,21 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Sequence, TypeVar
 
-from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
+from neo4j import ManagedTransaction
+from neo4j.exceptions import ConstraintError
 
-from cmdb.errors import (
-    DuplicateKey, EngineUnavailable, InvalidInput, StillNeeded, UnknownKey, VersionConflict,
-)
-from cmdb.graph import schema, writer
+from cmdb.errors import DuplicateKey, InvalidInput, StillNeeded, UnknownKey, VersionConflict
+from cmdb.graph import history, links, schema, writer
 from cmdb.graph.batching import BATCH_SIZE, chunks
-from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
-from cmdb.graph.history import COUNT_HISTORY, READ_HISTORY, ChangeEntry, ChangeLog
+from cmdb.graph.connection import Connection
+from cmdb.graph.history import ChangeEntry, ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS
 from cmdb.graph.values import (
     CI, CIInput, Link, LinkResult, Page, UpsertResult, ci_from_row, kind_from_labels,
 )
 from cmdb.graph.writer import FETCH_CIS, Changes
-from cmdb.settings import Settings
 
 T = TypeVar("T")
-
-# --- read queries ---------------------------------------------------------------------
 
 # Takes the node's write lock before reading, so a concurrent writer waits (Neo4j) or
 # fails and is retried (embedded engine) instead of both passing the revision check.
@@ -46,49 +41,7 @@ RETURN x.key AS key, labels(x) AS labels, x.name AS name, type(r) AS type
 ORDER BY key, type
 """
 
-RELATIONSHIPS_OF = """
-MATCH (n:CI {key: $key})
-CALL (n) {
-  MATCH (n)-[r]->(m:CI)
-  RETURN 'out' AS direction, type(r) AS type, m AS other, properties(r) AS props
-  UNION
-  MATCH (m:CI)-[r]->(n)
-  RETURN 'in' AS direction, type(r) AS type, m AS other, properties(r) AS props
-}
-RETURN direction, type, other.key AS key, labels(other) AS labels, other.name AS name, props
-ORDER BY direction DESC, type, key
-"""
-
-LOCATION_PATH = """
-MATCH (n:CI {key: $key})
-OPTIONAL MATCH p = (n)-[:LOCATED_IN*1..32]->(top:CI)
-WHERE NOT (top)-[:LOCATED_IN]->()
-RETURN [x IN nodes(p) | {key: x.key, name: x.name, type: x.type}] AS path
-"""
-
-LOCATION_PATHS = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})
-OPTIONAL MATCH p = (n)-[:LOCATED_IN*1..32]->(top:CI)
-WHERE NOT (top)-[:LOCATED_IN]->()
-RETURN k AS key, [x IN nodes(p) | {key: x.key, name: x.name, type: x.type}] AS path
-"""
-
-SUBTREE_KEYS = """
-MATCH (root:CI {key: $key})
-MATCH (n:CI)-[:LOCATED_IN*0..32]->(root)
-RETURN DISTINCT n.key AS key
-"""
-
-KEYS_INSIDE = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})-[:LOCATED_IN*0..32]->(root:CI {key: $root})
-RETURN DISTINCT n.key AS key
-"""
-
 COUNT_BY_KIND = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
-COUNT_BY_RELATIONSHIP = "MATCH (:CI)-[r]->(:CI) RETURN type(r) AS type, count(r) AS count"
-PING = "RETURN 1 AS ok"
 
 LIST_FILTERS = {
     "status": "n.status = $status",
@@ -119,90 +72,8 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
     return "\n".join(parts)
 
 
-# --- the store ---------------------------------------------------------------------------
-
-
-class Graph:
-    """The CMDB's graph: one driver, one database."""
-
-    def __init__(self, driver: Driver, database: str, description: str = ""):
-        self.driver = driver
-        self.database = database
-        self.description = description
-
-    # -- plumbing
-
-    @classmethod
-    def connect(cls, settings: Settings, *, bootstrap: bool = True,
-                background: bool = False) -> "Graph":
-        """``background``: with no engine running, start one in a process of its own that the
-        next commands reuse (see ``cmdb.graph.engine``), rather than in this process."""
-        endpoint: Endpoint = endpoint_for(settings, background=background)
-        graph = cls(open_driver(endpoint), endpoint.database, endpoint.description)
-        if bootstrap:
-            graph.bootstrap_schema()
-        return graph
-
-    def close(self) -> None:
-        self.driver.close()
-
-    def __enter__(self) -> "Graph":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    @contextlib.contextmanager
-    def _session(self):
-        try:
-            with self.driver.session(database=self.database) as session:
-                yield session
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise EngineUnavailable(f"The graph engine ({self.description}) is unreachable: {exc}",
-                                    {"engine": self.description}) from exc
-
-    def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        """Run a read query and return its records as dicts."""
-        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(query, **params)]
-        with self._session() as session:
-            return session.execute_read(work)
-
-    def read_list(self, query: str, **params: Any) -> list[Any]:
-        """The one collected list a query returns (its only column).
-
-        One record holding a list streams far faster from the embedded engine than a record
-        per row, and the list is taken as decoded: ``record.data()``'s recursive conversion
-        costs more than the query itself on 100,000 rows.
-        """
-        def work(tx: ManagedTransaction) -> list[Any]:
-            record = tx.run(query, **params).single()
-            return record[0] if record is not None else []
-        return self.read_tx(work)
-
-    def read_tx(self, work: Callable[..., T], *args: Any) -> T:
-        with self._session() as session:
-            return session.execute_read(work, *args)
-
-    def write(self, work: Callable[..., T], *args: Any) -> T:
-        """Run ``work(tx, *args)`` in one managed write transaction."""
-        with self._session() as session:
-            return session.execute_write(work, *args)
-
-    def bootstrap_schema(self) -> None:
-        with self._session() as session:
-            for statement in schema.schema_statements():
-                session.run(statement).consume()
-
-    def ping(self) -> bool:
-        return self.read(PING)[0]["ok"] == 1
-
-    def wipe(self) -> None:
-        """Delete every node and relationship (tests, restores into an empty target)."""
-        def work(tx: ManagedTransaction) -> int:
-            return tx.run("MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c").single()["c"]
-        while self.write(work):
-            pass
+class Graph(Connection):
+    """The register: CIs and their relationships in one graph database."""
 
     # -- CIs: reads
 
@@ -257,10 +128,8 @@ class Graph:
         for row in self.read(COUNT_BY_KIND):
             with contextlib.suppress(ValueError):
                 kinds[kind_from_labels(row["labels"])] += row["count"]
-        rels = {r: 0 for r in RELATIONSHIPS}
-        for row in self.read(COUNT_BY_RELATIONSHIP):
-            if row["type"] in rels:
-                rels[row["type"]] = row["count"]
+        counted = links.relationship_counts(self)
+        rels = {r: counted.get(r, 0) for r in RELATIONSHIPS}
         return {"kinds": kinds, "relationships": rels}
 
     # -- CIs: writes (all through the one writer)
@@ -395,53 +264,36 @@ class Graph:
 
     def relationships(self, key: str) -> list[dict[str, Any]]:
         self.get_ci(key)
-        return [{"direction": r["direction"], "type": r["type"], "key": r["key"],
-                 "kind": kind_from_labels(r["labels"]), "name": r["name"]}
-                for r in self.read(RELATIONSHIPS_OF, key=key)]
+        return links.relationships(self, key)
 
     def neighbours(self, key: str, *, direction: str = "both",
                    types: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        wanted = {schema.relationship_of(t).type for t in types} if types else None
-        return [r for r in self.relationships(key)
-                if (direction == "both" or r["direction"] == direction)
-                and (wanted is None or r["type"] in wanted)]
+        self.get_ci(key)
+        return links.neighbours(self, key, direction=direction, types=types)
 
     def location_path(self, key: str) -> list[dict[str, Any]]:
         """The containment chain above ``key``, outermost first (site, building, room, rack)."""
-        return self.location_paths([key]).get(key, [])
+        return links.location_paths(self, [key]).get(key, [])
 
     def location_paths(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        paths: dict[str, list[dict[str, Any]]] = {}
-        for batch in chunks(list(dict.fromkeys(keys)), BATCH_SIZE):
-            for row in self.read(LOCATION_PATHS, keys=list(batch)):
-                path = row["path"] or []
-                best = paths.get(row["key"], [])
-                if len(path) > len(best):
-                    paths[row["key"]] = path
-        return {k: list(reversed(p[1:])) for k, p in paths.items()}
+        return links.location_paths(self, keys)
 
     def subtree_keys_if_any(self, location_key: str) -> list[str]:
         """The key and every CI inside it; empty when there is no such CI."""
-        return [r["key"] for r in self.read(SUBTREE_KEYS, key=location_key)]
+        return links.subtree_keys(self, location_key)
 
     def keys_inside(self, location_key: str, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` that are ``location_key`` or located in it at any depth."""
-        if not keys:
-            return set()
-        return {r["key"] for r in self.read(KEYS_INSIDE, root=location_key, keys=list(set(keys)))}
+        return links.keys_inside(self, location_key, keys)
 
     def subtree_keys(self, location_key: str) -> list[str]:
         self.get_ci(location_key)
-        return [r["key"] for r in self.read(SUBTREE_KEYS, key=location_key)]
+        return links.subtree_keys(self, location_key)
 
     # -- history
 
     def history(self, key: str, *, offset: int = 0, limit: int = 100) -> tuple[list[ChangeEntry], int]:
-        total = self.read(COUNT_HISTORY, key=key)[0]["total"]
-        if not total:  # every CI ever created has its creation entry, deleted ones included
-            raise UnknownKey(key)
-        rows = self.read(READ_HISTORY, key=key, offset=offset, limit=limit)
-        return [ChangeEntry.from_node(r["change"]) for r in rows], total
+        return history.entries(self, key, offset=offset, limit=limit)
 
     # -- internals
 
