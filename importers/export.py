@@ -18,7 +18,7 @@ import xlsxwriter
 
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
-from cmdb.graph import import_queries
+from cmdb.graph import imports as graph_imports
 from cmdb.graph.schema import INT, KINDS, NUMBER, STR_LIST
 from importers.mapping import RELATIONSHIPS_SHEET
 from importers.values import neutralise
@@ -36,7 +36,7 @@ class Sheet:
 
 def collect(graph: Graph, kind: str | None = None) -> list[Sheet]:
     kinds = [KINDS[kind].label] if kind else list(KINDS)
-    links = import_queries.all_links(graph)
+    links = graph_imports.all_links(graph)
     single: dict[tuple[str, str], str] = {}
     others: list[tuple[str, str, str]] = []
     for a, t, b in links:
@@ -52,7 +52,7 @@ def collect(graph: Graph, kind: str | None = None) -> list[Sheet]:
         rel_columns = KIND_COLUMNS.get(label, ())
         headers = ["key", *(p.name for p in props), *rel_columns]
         rows = []
-        for key, values in import_queries.cis_of_kind(graph, label):
+        for key, values in graph_imports.cis_of_kind(graph, label):
             exported.add(key)
             row: list[Any] = [key]
             for p in props:

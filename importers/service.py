@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 from cmdb.errors import TooLarge
 from cmdb.policy import Caller
 from cmdb.graph import CIInput, Graph
-from cmdb.graph import import_queries
+from cmdb.graph import imports as graph_imports
 from cmdb.settings import Settings, get_settings
 from importers import presets
 from importers.mapping import RELATIONSHIPS_SHEET, Mapping
@@ -35,18 +35,18 @@ class GraphRegister:
 
     def __init__(self, graph: Graph, prefetch: bool = False):
         self.graph = graph
-        self.cis: dict[str, import_queries.Existing] = {}
+        self.cis: dict[str, graph_imports.Existing] = {}
         self._everything: Future | None = None
         if prefetch:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-snapshot")
-            self._everything = self._pool.submit(import_queries.snapshot_all, graph)
+            self._everything = self._pool.submit(graph_imports.snapshot_all, graph)
             self._pool.shutdown(wait=False)
 
     def kinds_of(self, keys: Iterable[str]) -> dict[str, str]:
         if self._everything is not None:
             self.cis = self._everything.result()
         else:
-            self.cis.update(import_queries.snapshot_by_keys(self.graph, list(keys)))
+            self.cis.update(graph_imports.snapshot_by_keys(self.graph, list(keys)))
         return {k: ci.kind for k, ci in self.cis.items()}
 
     def locations(self) -> list[tuple[str, str | None, str | None]]:
@@ -54,7 +54,7 @@ class GraphRegister:
             return [(k, ci.properties.get("name"),
                      next((to for t, to in ci.out if t == "LOCATED_IN"), None))
                     for k, ci in self._everything.result().items() if ci.kind == "Location"]
-        return import_queries.location_tree(self.graph)
+        return graph_imports.location_tree(self.graph)
 
     def close(self) -> None:
         if self._everything is not None:
@@ -69,7 +69,7 @@ def _prefetch_worth_it(graph: Graph, sources: Sequence[tuple[str, str | Path | b
         elif Path(source).is_file():
             size += Path(source).stat().st_size
     estimated_rows = size // 40
-    total = import_queries.register_size(graph)
+    total = graph_imports.register_size(graph)
     return total <= PREFETCH_ALWAYS_BELOW or total <= 2 * estimated_rows
 
 
@@ -189,7 +189,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         tick("writing", 0, total)
         kinds = {k: ci.kind for k, ci in register.cis.items()}
         kinds.update({c.key: c.kind for c, _ in changes})
-        upserted, linked = import_queries.write_import(graph, creates, updates, links, kinds,
+        upserted, linked = graph_imports.write_import(graph, creates, updates, links, kinds,
                                                        actor=actor, source=result.source)
         tick("writing", total, total)
         if upserted.unchanged:  # someone else made the same change meanwhile
