@@ -20,7 +20,8 @@ from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph import imports as graph_imports
 from cmdb.graph.schema import INT, KINDS, NUMBER, STR_LIST
-from importers.mapping import RELATIONSHIPS_SHEET
+from importers.headings import RELATIONSHIPS_SHEET
+from importers.mapping import parse_kind
 from importers.values import neutralise
 
 COLUMN_RELATIONSHIPS = {"LOCATED_IN": "location", "RUNS_IMAGE": "image"}  # single-valued
@@ -122,7 +123,6 @@ def export_register(graph: Graph, target: str | Path, kind: str | None = None) -
         raise InvalidInput(f"Cannot export to {target.name}: use a .xlsx or .csv file name",
                            field="file", value=str(target), allowed=[".xlsx", ".csv"])
     if kind is not None:
-        from importers.mapping import parse_kind
         kind = parse_kind(kind)
         if kind == RELATIONSHIPS_SHEET:
             raise InvalidInput("--kind takes a CI kind; relationships are exported with their CIs",

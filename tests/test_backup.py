@@ -19,7 +19,7 @@ from cmdb.cli import app as cli_app
 from cmdb.errors import Conflict
 from cmdb.graph import Graph
 from cmdb.graph import audit as graph_audit
-from cmdb.graph.backup import fingerprint, restore_backup, write_backup
+from cmdb.backup.service import fingerprint, restore_backup, write_backup
 from cmdb.graph.engine import EmbeddedServer
 from cmdb.graph import CIInput, Link
 from cmdb.graph.tokens import ROLES, create_token, list_tokens, revoke_token

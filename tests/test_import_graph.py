@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cmdb.graph import CIInput
-from importers.mapping import load_mapping
+from importers.presets import load_mapping
 from importers.plan import Options
 from importers.service import run_import
 from tests.spreadsheets import xlsx_bytes as workbook

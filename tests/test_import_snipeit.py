@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from importers.mapping import load_mapping
+from importers.presets import load_mapping
 from importers.service import run_import
 
 # Snipe-IT's asset export (Admin > Assets > Export): one row per asset.

@@ -536,7 +536,7 @@ def test_a_restart_keeps_the_session_and_sign_out_ends_it_everywhere(estate, emb
 
 
 def test_sessions_are_not_backed_up(estate, tokens, tmp_path):
-    from cmdb.graph.backup import write_backup
+    from cmdb.backup.service import write_backup
     from cmdb.graph.tokens import hash_token
     from cmdb.graph.sessions import open_session
 

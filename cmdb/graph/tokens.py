@@ -10,10 +10,9 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, InvalidInput, NotFound
-from cmdb.graph.schema import utc_now
 from cmdb.graph.connection import Connection
+from cmdb.graph.schema import ROLES, utc_now
 
-from cmdb.policy import ROLES
 
 TOKEN_PREFIX = "cmdb_"
 

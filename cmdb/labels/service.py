@@ -8,6 +8,7 @@ from typing import Sequence
 
 from cmdb.errors import InvalidInput, NotFound
 from cmdb.graph import schema
+from cmdb.graph.labels import label_rows
 from cmdb.graph.values import path_text
 from cmdb.labels.content import LabelContent
 from cmdb.labels.render import DEFAULT_DPI, render_pdf, render_png
@@ -64,8 +65,6 @@ def parse_size(text: str) -> tuple[float, float]:
 
 def select(graph, selection: Selection) -> list[LabelContent]:
     """The labels of the selected CIs, sorted by key; unknown keys and empty selections fail."""
-    from cmdb.graph.labels import label_rows
-
     keys = [schema.validate_key(k) for k in selection.keys]
     if keys:
         graph.require_cis(keys)  # UnknownKey lists every missing key
