@@ -23,6 +23,7 @@ from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
 from cmdb.graph.history import COUNT_HISTORY, READ_HISTORY, ChangeEntry, ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, REVISION, RELATIONSHIPS, utc_now
 from cmdb.settings import Settings
+from cmdb.text_search import query_variants
 
 T = TypeVar("T")
 BATCH_SIZE = 2000
@@ -162,9 +163,10 @@ def create_links_query(rel_type: str) -> str:
 LIST_FILTERS = {
     "status": "n.status = $status",
     "category": "n.category = $category",
-    "q": ("(toLower(n.key) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q"
-          " OR toLower(coalesce(n.serial, '')) CONTAINS $q"
-          " OR toLower(coalesce(n.model, '')) CONTAINS $q)"),
+    # $q: the spellings of the search text (Simplified and Traditional forms of Chinese).
+    "q": ("any(v IN $q WHERE toLower(n.key) CONTAINS v OR toLower(coalesce(n.name, '')) CONTAINS v"
+          " OR toLower(coalesce(n.serial, '')) CONTAINS v"
+          " OR toLower(coalesce(n.model, '')) CONTAINS v)"),
 }
 
 
@@ -390,7 +392,7 @@ class Graph:
         if location is not None:
             self.get_ci(location)
         filters = {"status": status, "category": category,
-                   "q": q.strip().lower() if q and q.strip() else None}
+                   "q": query_variants(q) if q and q.strip() else None}
         filters = {name: value for name, value in filters.items() if value is not None}
         query = list_keys_query(kind, location is not None, list(filters))
         offset, limit = max(0, int(offset)), max(0, int(limit))

@@ -9,6 +9,7 @@ from cmdb import policy
 from cmdb.api.deps import GraphDep
 from cmdb.errors import InvalidInput
 from cmdb.graph.schema import validate_key
+from cmdb.i18n import _
 from cmdb.web import audits_bridge
 from cmdb.web.forms import CheckedJson
 from cmdb.web.render import JsonRoute, PageRoute, render
@@ -23,7 +24,7 @@ CHART_BAR_HEIGHT = 34
 
 @router.get("/audits")
 def campaigns(request: Request, user: Recorder, graph: GraphDep) -> Response:
-    return render(request, "audits.html", user=user, title="Audit campaigns",
+    return render(request, "audits.html", user=user, title=_("Audit campaigns"),
                   campaigns=audits_bridge.all_campaigns(graph))
 
 
@@ -54,20 +55,20 @@ def scan(campaign_id: str, user: Recorder, graph: GraphDep, body: CheckedJson) -
     tag = validate_key(body.get("tag"), "tag")
     location = validate_key(body.get("location"), "location") if body.get("location") else None
     if location is None:
-        raise InvalidInput("Choose the location you are scanning in first", field="location")
+        raise InvalidInput(_("Choose the location you are scanning in first"), field="location")
     policy.require_in_scope(graph, user, [location])
     campaign = audits_bridge.campaign(graph, campaign_id)
     stored = audits_bridge.record_scan(graph, campaign.id, tag, location, actor=user.actor,
                                        source="scan_page")
     ci = graph.get_cis([tag]).get(tag)
     known = ci is not None
-    message = f"{tag}: not in the register (recorded as unexpected)"
+    message = _("%(tag)s: not in the register (recorded as unexpected)", tag=tag)
     elsewhere = None
     if known:
         message = f"{tag} {ci.name or ''}".strip()
         elsewhere = _registered_elsewhere(graph, tag, location)
         if elsewhere:
-            message += f" — registered in {elsewhere}"
+            message += _(" — registered in %(place)s", place=elsewhere)
     return JSONResponse({"tag": tag, "location": location, "known": known,
                          "kind": ci.kind if ci else None, "name": (ci.name or "") if ci else "",
                          "created": stored.get("created", True),

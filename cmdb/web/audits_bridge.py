@@ -11,6 +11,8 @@ from typing import Any
 
 from cmdb.audit import service
 from cmdb.graph import Graph
+from cmdb.i18n import _
+from cmdb.i18n.names import reason_name
 
 LIST_LIMIT = 200  # entries of each list the progress page shows
 CACHE_SECONDS = 30  # progress is recomputed when a scan arrives, or after this long
@@ -46,7 +48,7 @@ def _entry(e: dict[str, Any]) -> dict[str, Any]:
     found = e.get("found_path") or ", ".join(p or "" for p in e.get("found_paths") or [])
     return {"key": e.get("key") or e.get("tag"), "registered": e.get("key") is not None,
             "name": e.get("name") or "", "expected": e.get("expected_path") or "",
-            "found": found or "", "reason": e.get("reason_text") or "",
+            "found": found or "", "reason": e.get("reason") or "",
             "note": "; ".join(x for x in (e.get("condition"), e.get("note")) if x)}
 
 
@@ -62,20 +64,28 @@ def progress(graph: Graph, campaign_id: str) -> dict[str, Any]:
         cached = _cache.get(slot)
     if cached and cached[:2] == (campaign.scans, campaign.status) \
             and time.monotonic() - cached[2] < CACHE_SECONDS:
-        return cached[3]
+        return _in_language(cached[3])
     computed = _progress(graph, campaign)
     with _cache_lock:
         if len(_cache) > 100:
             _cache.clear()
         _cache[slot] = (campaign.scans, campaign.status, time.monotonic(), computed)
-    return computed
+    return _in_language(computed)
+
+
+def _in_language(computed: dict[str, Any]) -> dict[str, Any]:
+    """The cached progress (language-neutral) with its words in the reader's language."""
+    groups = [{**g, "label": g["label"] or _("No location")} for g in computed["groups"]]
+    lists = {category: {**data, "items": [{**e, "reason": reason_name(e["reason"])}
+                                          for e in data["items"]]}
+             for category, data in computed["lists"].items()}
+    return {**computed, "groups": groups, "lists": lists}
 
 
 def _progress(graph: Graph, campaign: Any) -> dict[str, Any]:
     result = service.reconcile(graph, campaign)
     summary = result["summary"]
-    groups = [{"label": " › ".join(x for x in (g.get("site_name"), g.get("building_name")) if x)
-               or "No location",
+    groups = [{"label": " › ".join(x for x in (g.get("site_name"), g.get("building_name")) if x),
                "expected": g["expected"], "verified": g["verified"],
                "percent": g["verified_percent"]}
               for g in summary["by_site"] if g["expected"]]
