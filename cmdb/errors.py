@@ -34,7 +34,7 @@ class UnknownKey(CMDBError):
             message = ngettext("No CI with key %(keys)s", "No CIs with keys %(keys)s", len(keys),
                                keys=shown)
         else:
-            message = _("No %(what)s with key %(keys)s", what=what if len(keys) == 1 else f"{what}s",
+            message = _("No %(what)s with key %(keys)s", what=what if len(keys) == 1 else what + "s",
                         keys=shown)
         super().__init__(message, {"keys": keys})
 

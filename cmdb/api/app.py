@@ -117,7 +117,7 @@ class BodySizeLimit:
     async def _refuse(scope, receive, send, limit):
         response = error_response(413, "too_large",
                                   _("The request body is larger than the limit of %(limit)s bytes",
-                                    limit=f"{limit:,}"),
+                                    limit=format(limit, ",")),
                                   {"limit_bytes": limit})
         await response(scope, receive, send)
 
@@ -128,7 +128,7 @@ class _BodyTooLarge(StarletteHTTPException):
 
     def __init__(self, limit: int):
         super().__init__(413, _("The request body is larger than the limit of %(limit)s bytes",
-                                limit=f"{limit:,}"))
+                                limit=format(limit, ",")))
 
 
 def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:

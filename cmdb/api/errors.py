@@ -127,7 +127,8 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     first = details[0] if details else {"field": "", "message": _("invalid request")}
     where = f"{first['field']}: " if first["field"] else ""
     more = _(" (and %(n)s more problem(s))", n=len(details) - 1) if len(details) > 1 else ""
-    return _("Invalid request — %(problem)s", problem=f"{where}{first['message']}{more}"), details
+    problem = where + first["message"] + more
+    return _("Invalid request — %(problem)s", problem=problem), details
 
 
 def install_error_handlers(app: FastAPI) -> None:

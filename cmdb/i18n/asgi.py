@@ -1,6 +1,6 @@
-"""The language of an HTTP request: the page reader's choice (a cookie the language switcher
-sets), else the browser's ``Accept-Language``, else the organisation's (``CMDB_LANGUAGE``),
-else English. The API follows ``Accept-Language`` only: a client's cookie is for pages.
+"""The language of an HTTP request: the page reader's choice (a cookie the pages' language
+switcher sets, so it is sent by a browser only, also for the impact picture a page loads from
+the API), else ``Accept-Language``, else the organisation's (``CMDB_LANGUAGE``), else English.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cmdb.i18n import ENGLISH, from_accept_language, html_lang, normalise_language, reset_language, set_language
 
 LANGUAGE_COOKIE = "cmdb_language"
-API_PREFIX = "/api/"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -36,11 +35,8 @@ def _cookie(scope: Scope, name: str) -> str | None:
 
 
 def request_language(scope: Scope, default: str | None = None) -> str:
-    if not scope.get("path", "").startswith(API_PREFIX):
-        chosen = normalise_language(_cookie(scope, LANGUAGE_COOKIE))
-        if chosen:
-            return chosen
-    return (from_accept_language(_header(scope, b"accept-language"))
+    return (normalise_language(_cookie(scope, LANGUAGE_COOKIE))
+            or from_accept_language(_header(scope, b"accept-language"))
             or normalise_language(default) or ENGLISH)
 
 

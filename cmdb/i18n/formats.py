@@ -45,7 +45,7 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 def format_date(value: Any) -> str:
     """A date (or the date of a timestamp) in the current locale's form; text that is not a
     date is returned as it is."""
-    if value is None or value == "":
+    if not value:  # None, "", or a template's undefined value
         return ""
     day = _as_date(value)
     return _babel_date(day, "medium", locale=current_language()) if day else str(value)
@@ -53,7 +53,7 @@ def format_date(value: Any) -> str:
 
 def format_datetime(value: Any, *, never: str | None = None) -> str:
     """A timestamp in UTC, in the current locale's form (``2026年11月29日 04:30 UTC``)."""
-    if value is None or value == "":
+    if not value:
         return never if never is not None else _("never")
     moment = _as_datetime(value)
     if moment is None:
