@@ -4,6 +4,7 @@ values as words, dates and name order of the locale, and search that folds Chine
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from pathlib import Path
@@ -36,16 +37,26 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
 # --- the catalogues -----------------------------------------------------------------------
 
 
-def _source_messages() -> set[tuple[str, str | tuple]]:
+SOURCE_FOLDERS = ("cmdb", "importers")  # the folders babel.cfg names
+
+
+def _in_source(path: str) -> bool:
+    relative = Path(path).resolve().relative_to(ROOT).parts
+    return bool(relative) and relative[0] in SOURCE_FOLDERS and \
+        not any(part.startswith((".", "_")) for part in relative)
+
+
+@functools.cache
+def _source_messages() -> frozenset[tuple[str, str | tuple]]:
     """Every message the code and templates hand to gettext, as Babel's extractor finds them
     with the project's babel.cfg (the same as `make messages`)."""
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = set()
     for _filename, _lineno, message, _comments, context in extract_from_dir(
-            str(ROOT), method_map, options_map):
+            str(ROOT), method_map, options_map, directory_filter=_in_source):
         found.add((context or "", message))
-    return found
+    return frozenset(found)
 
 
 def _catalogue(language: str):
