@@ -12,10 +12,15 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, cli_language, console, emit, open_graph, parse_assignments,
     print_json, print_table, reports_errors,
 )
+from cmdb.errors import InvalidInput
+from cmdb.graph.values import path_text
 from cmdb.i18n import _, ngettext, pgettext, set_language
 from cmdb.i18n.names import (
     history_action_name, kind_name, property_label, relationship_name, value_text,
 )
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="CMDB: hardware, software images, applications and locations as a graph.")
@@ -62,7 +67,6 @@ def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NA
     """Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci set KEY --set ram_gb=32`."""
     changes = parse_assignments([*(values or []), *options])
     if not changes:
-        from cmdb.errors import InvalidInput
 
         raise InvalidInput(_("Say what to change: NAME=VALUE (or --set NAME=VALUE)"), field="--set")
     with open_graph() as graph:
@@ -86,7 +90,7 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
     for name, value in sorted(ci.properties.items()):
         table.add_row(property_label(name), value_text(name, value))
     if path:
-        table.add_row(property_label("location"), " / ".join(p.get("name") or p["key"] for p in path))
+        table.add_row(property_label("location"), path_text(path))
     print_table(table)
     if rels:
         rt = Table(pgettext("heading", "direction"), pgettext("heading", "type"),

@@ -12,8 +12,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import opencc
-from pypinyin import Style, lazy_pinyin
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # To Simplified: character by character, and with Taiwan's phrases (伺服器 -> 服务器).
@@ -23,7 +21,10 @@ _TO_TRADITIONAL = ("s2t", "s2twp")
 
 
 @lru_cache(maxsize=None)
-def _converter(config: str) -> opencc.OpenCC:
+def _converter(config: str):
+    # Imported when first needed: a command that searches no Chinese text does not load it.
+    import opencc
+
     return opencc.OpenCC(config)
 
 
@@ -65,6 +66,8 @@ def pinyin_initials(text: str) -> str:
     folded = fold(text)
     if not has_han(folded):
         return folded
+    from pypinyin import Style, lazy_pinyin  # its dictionaries load in a second or so
+
     return "".join(lazy_pinyin(folded, style=Style.FIRST_LETTER, errors=lambda s: s))
 
 

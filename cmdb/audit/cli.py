@@ -16,6 +16,10 @@ from cmdb.cli_support import (
 from cmdb.i18n import _, pgettext, use_language
 from cmdb.i18n.choice import parse_language
 from cmdb.i18n.names import campaign_status_name, finding_name, reason_name, status_name
+from cmdb.settings import get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 audit_app = typer.Typer(no_args_is_help=True,
                         help="Inventory audits: campaigns, scans, reconciliation, reports, corrections.")
@@ -221,7 +225,6 @@ def close(audit: str = AUDIT_ARG,
           as_json: bool = JSON_OPTION):
     """Close the campaign (no more scans) and correct the register as asked."""
     from cmdb.audit.service import close_campaign, resolve_campaign
-    from cmdb.settings import get_settings
 
     with open_graph() as graph:
         campaign = resolve_campaign(graph, audit)
@@ -244,7 +247,6 @@ def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to c
     """Hardware due or past due for an audit; a never audited asset is due from the day it was
     registered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."""
     from cmdb.audit.service import overdue_assets
-    from cmdb.settings import get_settings
 
     with open_graph() as graph:
         rows = overdue_assets(graph, get_settings(), as_of)

@@ -17,6 +17,9 @@ from cmdb.i18n.names import (
     check_result_name, criticality_name, impact_state_name, kind_name, property_label,
 )
 
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
+
 STATE_STYLE = {"down": "bold red", "degraded": "yellow", "changed": "magenta"}
 VERDICT_STYLE = {"pass": "green", "fail": "bold red", "unknown": "yellow", "not_required": "dim"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import SettingsDep, public
+from cmdb.auth import SettingsDep, public
 from cmdb.i18n.asgi import LANGUAGE_COOKIE
 from cmdb.i18n.choice import parse_language
 from cmdb.web.render import PageRoute, redirect

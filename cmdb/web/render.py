@@ -17,11 +17,11 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cmdb import i18n
-from cmdb.api.errors import Unauthenticated
-from cmdb.i18n import _, formats, names
+from cmdb.auth import current_session
+from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, Unauthenticated, UnknownKey
 from cmdb.graph.schema import DATE, DATETIME, KINDS
-from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, UnknownKey
-from cmdb.web.security import PAGE_HEADERS, current_session, safe_next
+from cmdb.i18n import _, formats, names
+from cmdb.web.security import PAGE_HEADERS, safe_next
 
 HERE = Path(__file__).parent
 TEMPLATES = Environment(

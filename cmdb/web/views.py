@@ -8,6 +8,7 @@ from typing import Any
 from cmdb.graph import CI, Graph
 from cmdb.i18n import _
 from cmdb.i18n.formats import sort_by_name
+from cmdb.graph.values import path_text as location_path_text
 
 CARD_FIELDS = ("name", "category", "type", "model", "serial", "status", "vendor", "hostname",
                "criticality", "version", "os")
@@ -31,7 +32,7 @@ class CIView:
 
 
 def path_text(path: list[dict[str, Any]]) -> str:
-    return " › ".join(str(p.get("name") or p.get("key")) for p in path) if path else _("not registered")
+    return location_path_text(path, " › ") if path else _("not registered")
 
 
 def ci_view(ci: CI, path: list[dict[str, Any]] | None = None) -> CIView:
