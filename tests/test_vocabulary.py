@@ -42,9 +42,9 @@ def snipeit_csv(line_end: str = "\r\n", encoding: str = "utf-8") -> bytes:
 
 
 def state(graph) -> dict:
-    from cmdb.graph import import_queries
+    from cmdb.graph import imports as graph_imports
     return {key: {k: v for k, v in props.items() if k not in ("revision", "created_at", "updated_at")}
-            for key, props in import_queries.cis_of_kind(graph, "Hardware")}
+            for key, props in graph_imports.cis_of_kind(graph, "Hardware")}
 
 
 def test_every_register_starts_with_the_shipped_categories_once(graph):

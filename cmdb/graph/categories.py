@@ -11,8 +11,11 @@ from typing import Any, Iterable
 from neo4j import ManagedTransaction
 
 from cmdb.errors import DuplicateKey, InvalidInput, NotFound, StillNeeded
+from cmdb.graph import writer
+from cmdb.graph.ci import Graph
 from cmdb.graph.history import ChangeLog
-from cmdb.graph.store import CIInput, Graph
+from cmdb.graph.values import CIInput
+from cmdb.graph.writer import Changes
 from cmdb.graph.vocabulary import (
     FLAGS, CustomField, Term, Vocabulary, category_users, check_field, check_key, check_names,
     check_synonyms, create_categories, create_fields, delete_category, read_vocabulary,
@@ -64,10 +67,12 @@ def add_category(graph: Graph, term: Term) -> Term:
     return term
 
 
-def _rewrite(graph: Graph, tx: ManagedTransaction, old: str, new: str, changes: ChangeLog) -> list[str]:
+def _rewrite(tx: ManagedTransaction, old: str, new: str, history: ChangeLog) -> list[str]:
+    """Every CI with category ``old`` gets ``new``, through the one writer (history included)."""
     keys = category_users(tx, old)
     if keys:
-        graph._upsert_in_tx(tx, [CIInput(k, "Hardware", {"category": new}) for k in keys], changes)
+        writer.apply(tx, Changes(updates=[CIInput(k, "Hardware", {"category": new}) for k in keys]),
+                     history)
     return keys
 
 
@@ -94,9 +99,8 @@ def rename_category(graph: Graph, key: str, new_key: str | None = None, *,
                     {**current.flags, **(flags or {})})
         _clashes(words, term, ignore=[current.key])
         set_category(tx, current.key, term)
-        changes = ChangeLog(actor, f"category rename {current.key} -> {target}")
-        rewritten = _rewrite(graph, tx, current.key, target, changes) if target != current.key else []
-        changes.write(tx)
+        history = ChangeLog(actor, f"category rename {current.key} -> {target}")
+        rewritten = _rewrite(tx, current.key, target, history) if target != current.key else []
         return term, rewritten
     return graph.write(work)
 
@@ -115,9 +119,8 @@ def merge_categories(graph: Graph, source: str, into: str, *, actor: str) -> tup
                     target.flags)
         delete_category(tx, gone.key)
         set_category(tx, target.key, term)
-        changes = ChangeLog(actor, f"category merge {gone.key} -> {target.key}")
-        rewritten = _rewrite(graph, tx, gone.key, target.key, changes)
-        changes.write(tx)
+        history = ChangeLog(actor, f"category merge {gone.key} -> {target.key}")
+        rewritten = _rewrite(tx, gone.key, target.key, history)
         return term, rewritten
     return graph.write(work)
 

@@ -325,6 +325,21 @@ CREATE_FIELDS = f"UNWIND $rows AS r CREATE (f:{FIELD_LABEL}) SET f = r"
 CATEGORY_USE = "MATCH (n:CI {category: $key}) RETURN collect(n.key) AS keys"
 
 
+OTHER_THAN_VOCABULARY = (f"MATCH (n) WHERE NOT (n:{CATEGORY_LABEL} OR n:{STATUS_LABEL} "
+                         f"OR n:{FIELD_LABEL} OR n:{VOCABULARY_MARK_LABEL}) "
+                         "RETURN count(n) > 0 AS found")
+CLEAR_VOCABULARY = [f"MATCH (n:{label}) DETACH DELETE n"
+                    for label in (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)]
+
+
+def clear_if_nothing_else(tx) -> None:
+    """Remove the vocabulary of a register that holds nothing else (before a restore into it)."""
+    if tx.run(OTHER_THAN_VOCABULARY).single()["found"]:
+        return
+    for query in CLEAR_VOCABULARY:
+        tx.run(query).consume()
+
+
 def read_vocabulary(tx) -> Vocabulary:
     return Vocabulary([Term.from_record(r) for r in tx.run(READ_CATEGORIES).single()["rows"]],
                       [Term.from_record(r) for r in tx.run(READ_STATUSES).single()["rows"]],

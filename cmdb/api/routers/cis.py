@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Query, Response
 from pydantic import StringConstraints
 
 from cmdb import policy
-from cmdb.api.deps import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
+from cmdb.auth import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
 from cmdb.api.errors import PreconditionFailed
 from cmdb.api.models import (
     COMMON_ERRORS, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut,

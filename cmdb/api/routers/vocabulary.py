@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, StringConstraints
 
-from cmdb.api.deps import GraphDep, Principal, Viewer, allowed_to
+from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.api.models import COMMON_ERRORS, KindName, RequestModel, error_responses
 from cmdb.graph import categories as vocab
 from cmdb.graph.schema import NONBLANK_LINE_PATTERN
