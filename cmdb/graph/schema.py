@@ -79,6 +79,8 @@ class RelKind:
     pairs: frozenset[tuple[str, str]]
     single: bool = False  # a CI has at most one of these outgoing (containment, build image)
     acyclic: bool = False
+    # "A needs B": impact follows it. Lineage (SUPERSEDES) joins CIs without one needing the other.
+    needs: bool = True
 
     def allows(self, from_kind: str, to_kind: str) -> bool:
         return (from_kind, to_kind) in self.pairs
@@ -180,8 +182,13 @@ RELATIONSHIPS: dict[str, RelKind] = {
                 frozenset({("Application", "Application")})),
         RelKind("CONNECTED_TO", "network uplink or power feed the first device needs",
                 frozenset({("Hardware", "Hardware")})),
+        RelKind("SUPERSEDES", "the newer standard image replaces the older one",
+                frozenset({("SoftwareImage", "SoftwareImage")}), needs=False),
     )
 }
+
+# The relationships impact follows: everything that reaches a changed CI through these needs it.
+NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items() if r.needs)
 
 # Labels of the CMDB's own bookkeeping nodes (not CIs). Modules that keep state in the
 # graph register their label here so that backups and wipes know every label in use.
