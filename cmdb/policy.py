@@ -32,6 +32,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "labels": frozenset({"asset_staff", "registrar"}),
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
+    "baseline.create": frozenset({"registrar", "auditor"}),
+    "document.change": frozenset({"registrar"}),
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),

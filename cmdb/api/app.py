@@ -27,6 +27,7 @@ def _routers():
     from cmdb.api.routers import imports
     from cmdb.api.routers import backup
     from cmdb.api.routers import labels
+    from cmdb.api.routers import baselines, documents, images
     from cmdb.web.router import router as web_router
 
     return [
@@ -38,6 +39,9 @@ def _routers():
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
         (labels.router, API_PREFIX),
+        (baselines.router, API_PREFIX),
+        (images.router, API_PREFIX),
+        (documents.router, API_PREFIX),
         (web_router, ""),
     ]
 
@@ -169,5 +173,6 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     install_openapi(app, settings)
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes,
-                       upload_routes={f"{API_PREFIX}/imports": "import"})
+                       upload_routes={f"{API_PREFIX}/imports": "import",
+                                      f"{API_PREFIX}/documents/files": "document.change"})
     return app

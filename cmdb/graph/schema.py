@@ -196,7 +196,14 @@ CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
 # Web page sessions: kept in the graph but not a system label, so backups leave them out.
 SESSION_LABEL = "WebSession"
-SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+DOCUMENT_LABEL = "Document"
+BASELINE_LABEL = "Baseline"
+SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan",
+                                  DOCUMENT_LABEL, BASELINE_LABEL)
+# Nodes of these labels may refer to a stored file (cmdb.documents.store) by its SHA-256 in
+# FILE_PROPERTY; backups carry the files referred to.
+FILE_PROPERTY = "file_sha256"
+FILE_LABELS: tuple[str, ...] = (DOCUMENT_LABEL, BASELINE_LABEL)
 
 
 @dataclass(frozen=True)
@@ -232,6 +239,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("AuditCampaign", "id", unique=True),
     IndexSpec("AuditScan", "id", unique=True),
     IndexSpec("AuditScan", "campaign_id"),
+    IndexSpec(DOCUMENT_LABEL, "id", unique=True),
+    IndexSpec(DOCUMENT_LABEL, "target"),
+    IndexSpec(BASELINE_LABEL, "name", unique=True),
 )
 
 
