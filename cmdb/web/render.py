@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cmdb.api.errors import Unauthenticated
+from cmdb.documents.markdown import render as render_markdown
 from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, UnknownKey
 from cmdb.web.security import PAGE_HEADERS, current_session, safe_next
 
@@ -48,6 +49,7 @@ def _when(value: str | None) -> str:
 TEMPLATES.filters["percent"] = _percent
 TEMPLATES.filters["when"] = _when
 TEMPLATES.filters["urlpart"] = lambda v: quote(str(v), safe="")
+TEMPLATES.filters["markdown"] = render_markdown
 
 
 def render(request: Request, template: str, status: int = 200, user: Any = None,

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from cmdb import policy
 from cmdb.api.deps import GraphDep, Viewer
+from cmdb.documents import service as documents
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import utc_now, validate_key
@@ -75,7 +76,7 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems=PROBLEMS, done=done, recorded_in=campaigns,
-                  can_set_status=user.role in STATUS_ROLES)
+                  can_set_status=user.role in STATUS_ROLES, attached=documents.for_ci(graph, key))
 
 
 def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
