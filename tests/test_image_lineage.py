@@ -3,6 +3,8 @@ the rollout view of W10-2026 -> W11-2026 against the compatibility checks."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cmdb.demo import demo_estate, load_demo
@@ -106,3 +108,19 @@ def test_rollout_view_matches_the_compatibility_checks(demo):
 def test_rollout_to_itself_is_refused(demo):
     with pytest.raises(InvalidInput):
         rollout(demo, "W10-2026", "W10-2026")
+
+
+def test_command_line_lists_and_rollout(demo, cli):
+    rolled = cli("check-image", "W10-2026", "--to", "W11-2026", "--json")
+    assert rolled.exit_code == 0, rolled.output
+    plan = json.loads(rolled.stdout)["rollout"]
+    assert plan == json.loads(json.dumps(rollout(demo, "W10-2026", "W11-2026")))
+    said = cli("check-image", "W10-2026", "--to", "W11-2026").stdout
+    assert (f"rollout W10-2026 → W11-2026: 0 moved, {plan['summary']['can']} can move, "
+            f"{plan['summary']['cannot']} cannot, {plan['summary']['unknown']} unknown") in " ".join(said.split())
+    listed = json.loads(cli("image", "superseded", "--category", "pc", "--json").stdout)
+    assert {d["key"] for d in listed["devices"]} == {k for k in demo_devices_on("W10-2026")}
+    past = json.loads(cli("image", "past-support", "--on", "2027-02-01", "--site", "SZ-DC", "--json").stdout)
+    assert past["devices"] == [] and past["on"] == "2027-02-01"
+    refused = cli("image", "lineage", "SRV-001")
+    assert refused.exit_code == 1 and "not a SoftwareImage" in refused.output

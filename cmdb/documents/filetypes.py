@@ -42,13 +42,14 @@ def _zip_type(path: Path) -> str | None:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
             if "mimetype" in names:
-                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                with archive.open("mimetype") as entry:  # 100 bytes, however large it claims to be
+                    mimetype = entry.read(100).decode("ascii", "replace").strip()
                 return mimetype if mimetype in TYPES else None
             if "[Content_Types].xml" in names:
                 for prefix, media_type in _OOXML.items():
                     if any(name.startswith(prefix) for name in names):
                         return media_type
-    except (zipfile.BadZipFile, OSError, KeyError):
+    except (zipfile.BadZipFile, OSError, KeyError, NotImplementedError, RuntimeError, EOFError):
         return None
     return None
 

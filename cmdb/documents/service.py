@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, Iterator
 from cmdb import policy
 from cmdb.documents import filetypes
 from cmdb.documents.store import FileStore
-from cmdb.errors import InvalidInput
+from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import Graph, documents as document_queries
 from cmdb.graph.schema import HARDWARE_CATEGORIES, utc_now, validate_key
 from cmdb.policy import Caller
@@ -135,7 +135,7 @@ def get(graph: Graph, doc_id: str) -> dict[str, Any]:
 def content(graph: Graph, store: FileStore, doc_id: str) -> tuple[dict[str, Any], Iterator[bytes]]:
     doc = document_queries.get(graph, doc_id)
     if doc["type"] != FILE:
-        raise InvalidInput(f"{doc_id} is a note, not a file; read its text", field="id", value=doc_id)
+        raise Conflict(f"{doc_id} is a note, not a file; read its text", {"id": doc_id, "type": NOTE})
     return public(doc), store.chunks(doc["file_sha256"])
 
 
@@ -149,7 +149,7 @@ def update_note(graph: Graph, caller: Caller, doc_id: str, *, title: Any = None,
         values["title"] = _line(title, "title", TITLE_MAX_LENGTH)
     if body is not None:
         if doc["type"] != NOTE:
-            raise InvalidInput(f"{doc_id} is a file; only a note has text to change", field="body")
+            raise Conflict(f"{doc_id} is a file; only a note has text to change", {"id": doc_id, "type": FILE})
         values["body"] = _body(body)
     if solves is not ...:
         values["solves"] = _line(solves, "solves", SOLVES_MAX_LENGTH, required=False)

@@ -85,13 +85,13 @@ class AttachedOut(BaseModel):
 
 
 @router.post("/documents/notes", response_model=DocumentOut, status_code=201, summary="Add a note")
-def add_note(body: NoteIn, graph: GraphDep, user: DocumentEditor) -> dict[str, Any]:
+def add_document_note(body: NoteIn, graph: GraphDep, user: DocumentEditor) -> dict[str, Any]:
     return service.add_note(graph, user, target_type=body.target_type, target=body.target,
                             title=body.title, body=body.body, solves=body.solves)
 
 
 @router.post("/documents/files", response_model=DocumentOut, status_code=201, summary="Attach a file")
-def add_file(graph: GraphDep, settings: SettingsDep, user: DocumentEditor,
+def add_document_file(graph: GraphDep, settings: SettingsDep, user: DocumentEditor,
              file: Annotated[UploadFile, File(description="PDF, image, office document or text; "
                                                           "checked by its content")],
              target_type: Annotated[TargetType, Form()],
@@ -106,7 +106,7 @@ def add_file(graph: GraphDep, settings: SettingsDep, user: DocumentEditor,
 
 
 @router.get("/documents", response_model=list[DocumentOut], summary="Documents attached to one target")
-def attached(graph: GraphDep, _: Viewer, target_type: TargetType,
+def documents_attached_to(graph: GraphDep, _: Viewer, target_type: TargetType,
              target: Annotated[str, Query(min_length=1, max_length=service.MODEL_MAX_LENGTH,
                                           pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$")]
              ) -> list[dict[str, Any]]:
@@ -114,7 +114,7 @@ def attached(graph: GraphDep, _: Viewer, target_type: TargetType,
 
 
 @router.get("/documents/search", response_model=list[DocumentOut], summary="Search documents and notes")
-def search(graph: GraphDep, _: Viewer,
+def search_documents(graph: GraphDep, _: Viewer,
            q: Annotated[str, Query(min_length=1, max_length=200,
                                    pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$")],
            limit: Annotated[int, Query(ge=1, le=500)] = service.SEARCH_LIMIT) -> list[dict[str, Any]]:
@@ -129,7 +129,7 @@ def get_document(doc_id: DocId, graph: GraphDep, _: Viewer) -> dict[str, Any]:
 
 @router.get("/documents/{doc_id}/content", response_class=StreamingResponse, summary="Download a file",
             responses={200: {"content": {"application/octet-stream": {}}}})
-def download(doc_id: DocId, graph: GraphDep, settings: SettingsDep, _: Viewer) -> StreamingResponse:
+def download_document(doc_id: DocId, graph: GraphDep, settings: SettingsDep, _: Viewer) -> StreamingResponse:
     doc, chunks = service.content(graph, file_store(settings), doc_id)
     return StreamingResponse(chunks, media_type=doc["media_type"], headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{_quoted(doc['filename'])}",
@@ -141,19 +141,19 @@ def _quoted(name: str) -> str:
 
 
 @router.patch("/documents/{doc_id}", response_model=DocumentOut, summary="Change a note")
-def change_note(doc_id: DocId, body: NotePatch, graph: GraphDep, user: DocumentEditor) -> dict[str, Any]:
+def change_document_note(doc_id: DocId, body: NotePatch, graph: GraphDep, user: DocumentEditor) -> dict[str, Any]:
     solves: Any = None if body.unmark_solution else (body.solves if body.solves is not None else ...)
     return service.update_note(graph, user, doc_id, title=body.title, body=body.body, solves=solves)
 
 
 @router.delete("/documents/{doc_id}", status_code=204, response_class=Response, summary="Remove a document")
-def remove(doc_id: DocId, graph: GraphDep, user: DocumentEditor) -> Response:
+def delete_document(doc_id: DocId, graph: GraphDep, user: DocumentEditor) -> Response:
     service.delete(graph, user, doc_id)
     return Response(status_code=204)
 
 
 @router.get("/cis/{key}/documents", response_model=AttachedOut,
             summary="Documents and notes for a CI, its model, category and image")
-def for_ci(key: KeyPath, graph: GraphDep, _: Viewer) -> dict[str, Any]:
+def documents_for_ci(key: KeyPath, graph: GraphDep, _: Viewer) -> dict[str, Any]:
     return service.for_ci(graph, key)
 
