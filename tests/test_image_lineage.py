@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 
+from cmdb.api.app import create_app
 from cmdb.demo import demo_estate, load_demo
 from cmdb.errors import InvalidInput, WrongKind
+from cmdb.graph.tokens import create_token
 from cmdb.images.lineage import lineage, on_superseded_images, past_end_of_support
 from cmdb.impact.compatibility import check_image_change
 from cmdb.impact.rollout import rollout
 from cmdb.impact.service import impact
+from tests.web_support import sign_in
 
 IN_SERVICE_EXCLUDED = {"retired", "disposed"}
 
@@ -124,3 +128,19 @@ def test_command_line_lists_and_rollout(demo, cli):
     assert past["devices"] == [] and past["on"] == "2027-02-01"
     refused = cli("image", "lineage", "SRV-001")
     assert refused.exit_code == 1 and "not a SoftwareImage" in refused.output
+
+
+def test_pages_show_lineage_lists_and_rollout(demo, embedded_settings):
+    client = TestClient(create_app(embedded_settings, graph=demo))
+    assert sign_in(client, create_token(demo, "lineage-viewer", "viewer")).status_code == 303
+    image = client.get("/cis/W10-2026").text
+    assert 'id="lineage"' in image and 'href="/cis/W11-2026"' in image
+    assert 'href="/images/W10-2026/rollout?to=W11-2026"' in image
+    view = rollout(demo, "W10-2026", "W11-2026")
+    page = client.get("/images/W10-2026/rollout", params={"to": "W11-2026"}).text
+    s = view["summary"]
+    assert (f"<strong>{s['moved']}</strong> moved · <strong>{s['can']}</strong> can move · "
+            f"<strong>{s['cannot']}</strong> cannot") in page
+    lists = client.get("/images", params={"site": "SH-HQ", "category": "pc", "on": "2027-02-01"}).text
+    expected = demo_devices_on("W10-2026")
+    assert f"{len(expected)} devices" in lists and all(f'href="/cis/{k}"' in lists for k in expected)

@@ -18,8 +18,7 @@ from cmdb.baselines.snapshot import State
 from cmdb.documents.store import FileStore
 from cmdb.errors import InvalidInput, WrongKind
 from cmdb.graph import Graph, baselines as baseline_queries
-from cmdb.graph.schema import validate_key
-from cmdb.graph.schema import utc_now
+from cmdb.graph.schema import utc_now, validate_key
 
 NAME_MAX_LENGTH = 200
 NOTE_MAX_LENGTH = 2000
