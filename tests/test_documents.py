@@ -17,7 +17,7 @@ from cmdb.demo import demo_estate, load_demo
 from cmdb.documents import service as documents
 from cmdb.documents.store import FileStore, file_store
 from cmdb.graph import documents as document_queries
-from cmdb.graph.backup import restore_backup, write_backup
+from cmdb.backup.service import restore_backup, write_backup
 from tests.test_api import API, Api, assert_error
 from tests.test_backup import fresh_engine, target  # noqa: F401 - fixtures
 from tests.web_support import sign_in

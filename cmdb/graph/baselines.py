@@ -14,7 +14,9 @@ from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import DuplicateKey, NotFound
 from cmdb.graph.schema import BASELINE_LABEL, RELATIONSHIPS
-from cmdb.graph.store import FETCH_CIS, Graph, kind_from_labels
+from cmdb.graph.connection import Connection as Graph
+from cmdb.graph.values import kind_from_labels
+from cmdb.graph.writer import FETCH_CIS
 
 READ_BATCH = 5000
 

@@ -15,7 +15,7 @@ from neo4j import ManagedTransaction
 from cmdb.errors import NotFound
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import DOCUMENT_LABEL
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 KIND = DOCUMENT_LABEL
 # What a history entry keeps of a document (not the text of a long note twice over).

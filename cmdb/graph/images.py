@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 _IMAGE_FIELDS = ("key", "name", "version", "end_of_support")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from cmdb.graph import Graph, images as image_queries, impact_queries
+from cmdb.graph import Graph, images as image_queries, impact as impact_queries
 from cmdb.images.lineage import check_no_self_rollout, require_image
 from cmdb.impact.compatibility import FAIL, PASS, UNKNOWN, check_image_change
 

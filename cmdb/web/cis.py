@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer
+from cmdb.auth import GraphDep, SettingsDep, Viewer
 from cmdb.documents import service as documents
 from cmdb.images import lineage as images
 from cmdb.graph import schema

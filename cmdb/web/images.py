@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, Viewer
+from cmdb.auth import GraphDep, Viewer
 from cmdb.graph.schema import HARDWARE_CATEGORIES, validate_key
 from cmdb.images import lineage as images
 from cmdb.impact.rollout import rollout

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from urllib.parse import quote
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer
+from cmdb.auth import GraphDep, SettingsDep, Viewer
 from cmdb.documents import service as documents
 from cmdb.documents.store import file_store
 from cmdb.web.forms import CheckedForm

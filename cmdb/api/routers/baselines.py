@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer, allowed_to
+from cmdb.auth import GraphDep, SettingsDep, Viewer, allowed_to
 from cmdb.api.models import PATTERN_HELP, Key, RequestModel, text_without
 from cmdb.baselines import diff as differences, service
 from cmdb.baselines.reports import MEDIA_TYPES, render_report

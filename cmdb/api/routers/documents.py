@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, Uploa
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer, allowed_to
+from cmdb.auth import GraphDep, SettingsDep, Viewer, allowed_to
 from cmdb.api.models import KeyPath, RequestModel, text_without
 from cmdb.documents import service
 from cmdb.documents.store import file_store

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from cmdb.api.deps import GraphDep, Reviewer, Viewer
+from cmdb.auth import GraphDep, Reviewer, Viewer
 from cmdb.api.models import DateText, KeyPath, KeyQuery
 from cmdb.images import lineage as images
 from cmdb.impact.rollout import rollout
