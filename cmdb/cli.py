@@ -312,6 +312,12 @@ from cmdb.labels.cli import register as _register_labels  # noqa: E402
 _register_labels(app)
 from cmdb.vocabulary.cli import register as _register_vocabulary  # noqa: E402
 _register_vocabulary(app)
+from cmdb.baselines.cli import register as _register_baselines  # noqa: E402
+_register_baselines(app)
+from cmdb.images.cli import register as _register_images  # noqa: E402
+_register_images(app)
+from cmdb.documents.cli import register as _register_documents  # noqa: E402
+_register_documents(app)
 
 
 def main() -> None:

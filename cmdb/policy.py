@@ -31,6 +31,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
     "vocabulary": frozenset({"registrar"}),   # categories, status words, custom fields
+    "baseline.create": frozenset({"registrar", "auditor"}),
+    "document.change": frozenset({"registrar"}),
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),

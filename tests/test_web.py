@@ -59,6 +59,10 @@ PAGES = {
     "/cis/HW-1": None,
     "/s/HW-1": None,
     "/s/S1-B-101": None,
+    "/images?site=S1&category=pc": None,
+    "/baselines": None,
+    "/documents": None,
+    "/documents?q=manual": None,
 }
 
 

@@ -82,6 +82,8 @@ class RelKind:
     pairs: frozenset[tuple[str, str]]
     single: bool = False  # a CI has at most one of these outgoing (containment, build image)
     acyclic: bool = False
+    # "A needs B": impact follows it. Lineage (SUPERSEDES) joins CIs without one needing the other.
+    needs: bool = True
 
     def allows(self, from_kind: str, to_kind: str) -> bool:
         return (from_kind, to_kind) in self.pairs
@@ -183,8 +185,13 @@ RELATIONSHIPS: dict[str, RelKind] = {
                 frozenset({("Application", "Application")})),
         RelKind("CONNECTED_TO", "network uplink or power feed the first device needs",
                 frozenset({("Hardware", "Hardware")})),
+        RelKind("SUPERSEDES", "the newer standard image replaces the older one",
+                frozenset({("SoftwareImage", "SoftwareImage")}), needs=False),
     )
 }
+
+# The relationships impact follows: everything that reaches a changed CI through these needs it.
+NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items() if r.needs)
 
 # The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
 # what each may do.
@@ -216,6 +223,8 @@ STATUS_LABEL = "StatusWord"
 FIELD_LABEL = "CustomField"
 VOCABULARY_MARK_LABEL = "VocabularyDefaults"
 VOCABULARY_LABELS = (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)
+DOCUMENT_LABEL = "Document"
+BASELINE_LABEL = "Baseline"
 
 SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(CHANGE_LABEL, "one history entry: who changed which CI when, before and after",
@@ -233,8 +242,16 @@ SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
                "that mean it", "key"),
     SystemKind(FIELD_LABEL, "a custom field of a kind: name, type, names, choices", "id"),
     SystemKind(VOCABULARY_MARK_LABEL, "marks that the shipped vocabulary was laid down", "id"),
+    SystemKind(DOCUMENT_LABEL, "a document or note attached to a CI, a hardware model or a category",
+               "id", indexed=("target",)),
+    SystemKind(BASELINE_LABEL, "a named record of the register at one moment (its snapshot is a "
+               "stored file)", "name"),
 )}
 SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
+# Nodes of these labels may refer to a stored file (cmdb.documents.store) by its SHA-256 in
+# FILE_PROPERTY; backups carry the files referred to.
+FILE_PROPERTY = "file_sha256"
+FILE_LABELS: tuple[str, ...] = (DOCUMENT_LABEL, BASELINE_LABEL)
 # Relationship types at the CMDB's own nodes (none today; a backup and a restore allow these).
 SYSTEM_RELATIONSHIPS: tuple[str, ...] = ()
 

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb.auth import GraphDep, SettingsDep, Viewer
+from cmdb.documents import service as documents
+from cmdb.images import lineage as images
 from cmdb.graph import schema
 from cmdb.graph.schema import validate_key
 from cmdb.i18n import _
@@ -52,4 +54,6 @@ def detail(request: Request, key: str, user: Viewer, graph: GraphDep) -> Respons
                   outgoing=[r for r in relationships if r["direction"] == "out"],
                   incoming=[r for r in relationships if r["direction"] == "in"],
                   history=[h.as_dict() for h in history], history_total=total,
-                  can_impact=user.role in ("reviewer", "admin"))
+                  can_impact=user.role in ("reviewer", "admin"),
+                  attached=documents.for_ci(graph, key),
+                  lineage=images.lineage(graph, key) if ci.kind == "SoftwareImage" else None)

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from cmdb import policy
 from cmdb.audit import service
 from cmdb.auth import GraphDep, Viewer
+from cmdb.documents import service as documents
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import validate_key
@@ -84,7 +85,7 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
                   register_categories=register_category_names(graph.vocabulary()),
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems={k: _(v) for k, v in PROBLEMS.items()}, done=done, recorded_in=campaigns,
-                  can_set_status=user.role in STATUS_ROLES)
+                  can_set_status=user.role in STATUS_ROLES, attached=documents.for_ci(graph, key))
 
 
 def _scanned_hardware(graph: Graph, key: str) -> str:
