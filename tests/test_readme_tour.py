@@ -82,7 +82,7 @@ TOUR = {
     'cmdb field add Hardware 资产负责人电话 --name-en "Owner\'s phone"': Expect(
         says=("added text field Hardware.资产负责人电话",)),
     'cmdb ci set PC-0001 资产负责人电话="0755-8888 1234"': Expect(says=("updated Hardware PC-0001",)),
-    'cmdb ci list --field 资产负责人电话="0755-8888 1234"': Expect(says=("1 CI(s)", "PC-0001\tHardware")),
+    'cmdb ci list --field 资产负责人电话="0755-8888 1234"': Expect(says=("1 CI, showing 1–1", "PC-0001\tHardware")),
     "cmdb import snipeit-assets.csv --mapping snipeit --new-fields --dry-run": Expect(
         says=("categories would create: ornamental_railings (Ornamental Railings)",
               "custom fields would create: Hardware.paint_colour (text)",
