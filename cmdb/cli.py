@@ -14,7 +14,6 @@ from cmdb.cli_support import (
     reports_errors,
 )
 from cmdb.errors import InvalidInput
-from cmdb.graph.values import path_text
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
 # --help) starts without loading pandas, FastAPI and every domain (start-up time).
@@ -74,6 +73,8 @@ def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NA
 @reports_errors
 def ci_show(key: str, as_json: bool = JSON_OPTION):
     """Show a CI with its location and relationships."""
+    from cmdb.graph.values import path_text
+
     with open_graph() as graph:
         ci = graph.get_ci(key)
         rels = graph.relationships(key)
