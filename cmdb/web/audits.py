@@ -15,6 +15,8 @@ from cmdb.auth import GraphDep
 from cmdb.graph import Graph
 from cmdb.errors import InvalidInput
 from cmdb.graph.schema import validate_key
+from cmdb.i18n import _
+from cmdb.i18n.names import reason_name
 from cmdb.web.forms import CheckedJson
 from cmdb.web.render import JsonRoute, PageRoute, render
 from cmdb.web.roles import Recorder
@@ -33,7 +35,7 @@ _cache_lock = threading.Lock()
 
 @router.get("/audits")
 def campaigns(request: Request, user: Recorder, graph: GraphDep) -> Response:
-    return render(request, "audits.html", user=user, title="Audit campaigns",
+    return render(request, "audits.html", user=user, title=_("Audit campaigns"),
                   campaigns=service.list_campaigns(graph))
 
 
@@ -64,20 +66,20 @@ def scan(campaign_id: str, user: Recorder, graph: GraphDep, body: CheckedJson) -
     tag = validate_key(body.get("tag"), "tag")
     location = validate_key(body.get("location"), "location") if body.get("location") else None
     if location is None:
-        raise InvalidInput("Choose the location you are scanning in first", field="location")
+        raise InvalidInput(_("Choose the location you are scanning in first"), field="location")
     policy.require_in_scope(graph, user, [location])
     campaign = service.get_campaign(graph, campaign_id)
     stored = service.record_scan(graph, campaign.id, tag, location, actor=user.actor,
                                  source="scan_page")
     ci = graph.get_cis([tag]).get(tag)
     known = ci is not None
-    message = f"{tag}: not in the register (recorded as unexpected)"
+    message = _("%(tag)s: not in the register (recorded as unexpected)", tag=tag)
     elsewhere = None
     if known:
         message = f"{tag} {ci.name or ''}".strip()
         elsewhere = _registered_elsewhere(graph, tag, location)
         if elsewhere:
-            message += f" — registered in {elsewhere}"
+            message += _(" — registered in %(place)s", place=elsewhere)
     return JSONResponse({"tag": tag, "location": location, "known": known,
                          "kind": ci.kind if ci else None, "name": (ci.name or "") if ci else "",
                          "created": stored.get("created", True),
@@ -101,7 +103,7 @@ def _entry(e: dict[str, Any]) -> dict[str, Any]:
     found = e.get("found_path") or ", ".join(p or "" for p in e.get("found_paths") or [])
     return {"key": e.get("key") or e.get("tag"), "registered": e.get("key") is not None,
             "name": e.get("name") or "", "expected": e.get("expected_path") or "",
-            "found": found or "", "reason": e.get("reason_text") or "",
+            "found": found or "", "reason": e.get("reason") or "",
             "note": "; ".join(x for x in (e.get("condition"), e.get("note")) if x)}
 
 
@@ -117,20 +119,28 @@ def campaign_progress_view(graph: Graph, campaign_id: str) -> dict[str, Any]:
         cached = _cache.get(slot)
     if cached and cached[:2] == (campaign.scans, campaign.status) \
             and time.monotonic() - cached[2] < CACHE_SECONDS:
-        return cached[3]
+        return _in_language(cached[3])
     computed = _progress(graph, campaign)
     with _cache_lock:
         if len(_cache) > 100:
             _cache.clear()
         _cache[slot] = (campaign.scans, campaign.status, time.monotonic(), computed)
-    return computed
+    return _in_language(computed)
+
+
+def _in_language(computed: dict[str, Any]) -> dict[str, Any]:
+    """The cached progress (language-neutral) with its words in the reader's language."""
+    groups = [{**g, "label": g["label"] or _("No location")} for g in computed["groups"]]
+    lists = {category: {**data, "items": [{**e, "reason": reason_name(e["reason"])}
+                                          for e in data["items"]]}
+             for category, data in computed["lists"].items()}
+    return {**computed, "groups": groups, "lists": lists}
 
 
 def _progress(graph: Graph, campaign: Any) -> dict[str, Any]:
     result = service.reconcile(graph, campaign)
     summary = result["summary"]
-    groups = [{"label": " › ".join(x for x in (g.get("site_name"), g.get("building_name")) if x)
-               or "No location",
+    groups = [{"label": " › ".join(x for x in (g.get("site_name"), g.get("building_name")) if x),
                "expected": g["expected"], "verified": g["verified"],
                "percent": g["verified_percent"]}
               for g in summary["by_site"] if g["expected"]]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
 from cmdb.audit import service
+from cmdb.i18n import _
 from cmdb.auth import GraphDep, SettingsDep, Viewer, public
 from cmdb.web.render import JsonRoute, PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES
@@ -27,7 +28,7 @@ def home(request: Request, user: Viewer, graph: GraphDep, tag: str | None = None
     if tag and tag.strip():
         return redirect("/s/" + quote(tag.strip()[:200], safe=""))
     campaigns = service.open_campaigns(graph) if user.role in RECORDING_ROLES else []
-    return render(request, "home.html", user=user, title="Home", campaigns=campaigns,
+    return render(request, "home.html", user=user, title=_("Home"), campaigns=campaigns,
                   can_record=user.role in RECORDING_ROLES)
 
 
