@@ -201,7 +201,7 @@ def write_import(graph: Graph, creates: Sequence[CIInput], updates: Sequence[CII
         return upserted, linked
 
     try:
-        return graph.write(work)
+        return graph.write(work, operation="the import")
     except ConstraintError as exc:
         raise Conflict("A CI in this import was created by someone else while the import ran; "
                        "nothing was written, import again", {"reason": str(exc)[:200]}) from exc

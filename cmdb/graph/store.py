@@ -8,24 +8,32 @@ relationship types come from ``cmdb.graph.schema``; every value is a parameter.
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 
 from cmdb.errors import (
-    DuplicateKey, EngineUnavailable, ForbiddenRelationship, InvalidInput, NotFound, StillNeeded,
+    DuplicateKey, ForbiddenRelationship, InvalidInput, NotFound, StillNeeded,
     UnknownKey, VersionConflict,
 )
 from cmdb.graph import schema
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
+from cmdb.graph.faults import EngineFacts, LogMark, classify, retryable
 from cmdb.graph.history import COUNT_HISTORY, READ_HISTORY, ChangeEntry, ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, REVISION, RELATIONSHIPS, utc_now
 from cmdb.settings import Settings
 
 T = TypeVar("T")
 BATCH_SIZE = 2000
+# A failed write transaction that may succeed when run again (a transient conflict, a dropped
+# connection) is retried for this long, as the driver's managed transactions would.
+WRITE_RETRY_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
 
 # --- read queries ---------------------------------------------------------------------
 
@@ -281,10 +289,12 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 class Graph:
     """The CMDB's graph: one driver, one database."""
 
-    def __init__(self, driver: Driver, database: str, description: str = ""):
+    def __init__(self, driver: Driver, database: str, description: str = "",
+                 engine: EngineFacts | None = None):
         self.driver = driver
         self.database = database
         self.description = description
+        self.engine = engine or EngineFacts(description)
 
     # -- plumbing
 
@@ -294,7 +304,8 @@ class Graph:
         """``background``: with no engine running, start one in a process of its own that the
         next commands reuse (see ``cmdb.graph.engine``), rather than in this process."""
         endpoint: Endpoint = endpoint_for(settings, background=background)
-        graph = cls(open_driver(endpoint), endpoint.database, endpoint.description)
+        graph = cls(open_driver(endpoint), endpoint.database, endpoint.description,
+                    EngineFacts(endpoint.description, endpoint.data_dir, endpoint.heap))
         if bootstrap:
             graph.bootstrap_schema()
         return graph
@@ -309,13 +320,17 @@ class Graph:
         self.close()
 
     @contextlib.contextmanager
-    def _session(self):
+    def _session(self, operation: str = "the change"):
+        mark = LogMark.take(self.engine)
         try:
             with self.driver.session(database=self.database) as session:
                 yield session
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise EngineUnavailable(f"The graph engine ({self.description}) is unreachable: {exc}",
-                                    {"engine": self.description}) from exc
+        except (Neo4jError, DriverError, OSError) as exc:
+            fault = classify(exc, self.engine, mark, operation=operation)
+            if fault is None:
+                raise
+            log.warning("%s failed: %s", operation, exc)
+            raise fault from exc
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """Run a read query and return its records as dicts."""
@@ -340,10 +355,36 @@ class Graph:
         with self._session() as session:
             return session.execute_read(work, *args)
 
-    def write(self, work: Callable[..., T], *args: Any) -> T:
-        """Run ``work(tx, *args)`` in one managed write transaction."""
-        with self._session() as session:
-            return session.execute_write(work, *args)
+    def write(self, work: Callable[..., T], *args: Any, operation: str = "the change") -> T:
+        """Run ``work(tx, *args)`` in one write transaction, committed or not at all.
+
+        Retried like the driver's managed transactions (transient conflicts, a dropped
+        connection), except when it failed for want of memory or disk: run again, it would
+        hold the engine as long and fail the same way. ``operation`` names it in messages
+        ("the import").
+        """
+        deadline = None
+        delay = 0.2
+        while True:
+            mark = LogMark.take(self.engine)
+            try:
+                with self.driver.session(database=self.database) as session, \
+                        session.begin_transaction() as tx:
+                    result = work(tx, *args)
+                    tx.commit()
+                    return result
+            except (Neo4jError, DriverError, OSError) as exc:
+                fault = classify(exc, self.engine, mark, operation=operation)
+                deadline = deadline or time.monotonic() + WRITE_RETRY_SECONDS
+                if retryable(exc, fault) and time.monotonic() + delay < deadline:
+                    log.warning("%s failed and is tried again in %.1f s: %s", operation, delay, exc)
+                    time.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                if fault is None:
+                    raise
+                log.warning("%s failed: %s", operation, exc)
+                raise fault from exc
 
     def bootstrap_schema(self) -> None:
         with self._session() as session:

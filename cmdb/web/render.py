@@ -7,6 +7,7 @@ key -> a readable page, never a JSON body or a stack trace.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -16,10 +17,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cmdb.api.errors import Unauthenticated
-from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, UnknownKey
+from neo4j.exceptions import DriverError, Neo4jError
+
+from cmdb.api.errors import ENGINE_UNAVAILABLE, Unauthenticated, status_for
+from cmdb.errors import (
+    CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, InvalidInput, NotFound,
+    PermissionDenied, RegisterLocked, UnknownKey,
+)
+from cmdb.graph.faults import ENGINE_RETRY_AFTER, EngineFacts, classify
 from cmdb.web.security import PAGE_HEADERS, current_session, safe_next
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEMPLATES = Environment(
     loader=FileSystemLoader(str(HERE / "templates")),
@@ -96,9 +104,29 @@ class PageRoute(APIRoute):
                 return error_page(request, 404, "Not found", exc.message)
             except InvalidInput as exc:
                 return error_page(request, 422, "Check what you entered", exc.message)
+            except FAULTS as exc:
+                return fault_page(request, exc)
             except CMDBError as exc:
                 return error_page(request, 400, "That did not work", exc.message)
+            except (Neo4jError, DriverError) as exc:
+                graph = getattr(request.app.state, "graph", None)
+                engine = getattr(graph, "engine", None) or EngineFacts("the graph engine")
+                fault = classify(exc, engine) or EngineUnavailable(str(exc))
+                return fault_page(request, fault)
         return page_handler
+
+
+FAULTS = (DiskFull, EngineOutOfMemory, EngineUnavailable, RegisterLocked)
+
+
+def fault_page(request: Request, exc: CMDBError) -> HTMLResponse:
+    """The engine or its disk failed: the public sentence (the operator's is in the log)."""
+    log.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
+    page = error_page(request, status_for(exc), "The register cannot do that right now",
+                      exc.public_message or ENGINE_UNAVAILABLE)
+    if isinstance(exc, (EngineUnavailable, RegisterLocked)):
+        page.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or ENGINE_RETRY_AFTER)
+    return page
 
 
 class JsonRoute(APIRoute):
