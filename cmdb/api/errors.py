@@ -79,7 +79,8 @@ def fault_response(request: Request, exc: e.CMDBError) -> JSONResponse:
     """A fault of the engine or its disk: the operator's words (folders, addresses) go to the
     server log; the client gets the public sentence, and ``Retry-After`` when trying again
     later may help."""
-    log.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
+    log.warning("%s on %s %s: %s (%s)", exc.code, request.method, request.url.path, exc.message,
+                exc.__cause__ or "no further detail")
     retry_after = getattr(exc, "retry_after", None)
     if isinstance(exc, (e.EngineUnavailable, e.RegisterLocked)):
         retry_after = retry_after or ENGINE_RETRY_AFTER

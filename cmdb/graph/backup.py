@@ -33,7 +33,8 @@ from cmdb.backup.fileformat import (
     encode_props, endpoint_label, identity_property, records, system_relationship_types, total,
     validate,
 )
-from cmdb.errors import CMDBError, Conflict
+from cmdb.errors import CMDBError, Conflict, DiskFull, EngineOutOfMemory, EngineUnavailable
+from cmdb.graph import faults
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, SYSTEM_LABELS, utc_now
 from cmdb.graph.store import Graph, kind_from_labels
 
@@ -458,14 +459,18 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
             {"target_counts": present})
     if merge:
         _refuse_kind_changes(graph, path, batch_size)
+    faults.check_disk(graph.engine, info.records * faults.DISK_BYTES_PER_RESTORED_RECORD,
+                      "the restore")
     checked = time.perf_counter()
     try:
         written = _load(graph, path, merge, batch_size, progress, total(info.counts))
-    except (Neo4jError, DriverError) as exc:
+    except (Neo4jError, DriverError, DiskFull, EngineOutOfMemory, EngineUnavailable) as exc:
+        # a fault's own sentence says what to do about one transaction; keep only its cause
+        cause = exc.message.split(";")[0] if isinstance(exc, CMDBError) else _brief(exc)
         raise RestoreMismatch(
-            f"The graph engine failed during the restore ({_brief(exc)}); the target holds part of "
+            f"The graph engine failed during the restore ({cause}); the target holds part of "
             "the backup: empty it (or use a new data directory) and restore again, or restore "
-            "again with --merge", {"file": str(path)}) from None
+            "again with --merge", {"file": str(path), "fault": getattr(exc, "code", None)}) from None
     loaded = time.perf_counter()
     target = fingerprint(graph).counts
     result = RestoreResult(path, "merge" if merge else "into-empty", info.counts, written, target,

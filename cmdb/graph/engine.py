@@ -293,7 +293,7 @@ def embedded_endpoint(settings: Settings, *, start: bool = True,
                 try:
                     server.start()
                 except Exception as exc:
-                    log.warning("the embedded engine in %s did not start: %s", data_dir, exc)
+                    log.info("the embedded engine in %s did not start: %s", data_dir, exc)
                     raise faults.start_failure(str(exc), _facts(data_dir, settings)) from exc
         if host is not None:
             published = _wait_for_host(host, data_dir, _facts(data_dir, settings), host_mark)
@@ -366,7 +366,7 @@ def _wait_for_host(host: subprocess.Popen, data_dir: Path,
         if published is not None:
             return published
         if host.poll() is not None:
-            log.warning("the engine host for %s exited with status %s while starting", data_dir,
+            log.info("the engine host for %s exited with status %s while starting", data_dir,
                         host.returncode)
             raise faults.start_failure(mark.since(engine), engine)
         time.sleep(0.1)

@@ -329,7 +329,7 @@ class Graph:
             fault = classify(exc, self.engine, mark, operation=operation)
             if fault is None:
                 raise
-            log.warning("%s failed: %s", operation, exc)
+            log.info("%s failed: %s", operation, exc)
             raise fault from exc
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
@@ -377,13 +377,13 @@ class Graph:
                 fault = classify(exc, self.engine, mark, operation=operation)
                 deadline = deadline or time.monotonic() + WRITE_RETRY_SECONDS
                 if retryable(exc, fault) and time.monotonic() + delay < deadline:
-                    log.warning("%s failed and is tried again in %.1f s: %s", operation, delay, exc)
+                    log.info("%s failed and is tried again in %.1f s: %s", operation, delay, exc)
                     time.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     continue
                 if fault is None:
                     raise
-                log.warning("%s failed: %s", operation, exc)
+                log.info("%s failed: %s", operation, exc)
                 raise fault from exc
 
     def bootstrap_schema(self) -> None:

@@ -121,7 +121,8 @@ FAULTS = (DiskFull, EngineOutOfMemory, EngineUnavailable, RegisterLocked)
 
 def fault_page(request: Request, exc: CMDBError) -> HTMLResponse:
     """The engine or its disk failed: the public sentence (the operator's is in the log)."""
-    log.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
+    log.warning("%s on %s %s: %s (%s)", exc.code, request.method, request.url.path, exc.message,
+                exc.__cause__ or "no further detail")
     page = error_page(request, status_for(exc), "The register cannot do that right now",
                       exc.public_message or ENGINE_UNAVAILABLE)
     if isinstance(exc, (EngineUnavailable, RegisterLocked)):
