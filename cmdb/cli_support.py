@@ -10,6 +10,7 @@ import contextlib
 import functools
 import getpass
 import json
+import logging
 import sys
 import time
 import traceback
@@ -47,6 +48,7 @@ def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting
 
     settings = get_settings()
     announce_register(settings)
+    log_to_register(settings)
     if settings.embedded and settings.engine_idle_seconds > 0 and not engine_running(settings):
         err_console.print(f"starting the engine (a few seconds); it stays up for the next "
                           f"commands until {settings.engine_idle_seconds // 60 or 1} minute(s) "
@@ -57,6 +59,24 @@ def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting
         yield graph
     finally:
         graph.close()
+
+
+def log_to_register(settings: Settings) -> None:
+    """What the driver and the graph layer log (a dropped connection, a retried transaction)
+    goes to ``log/cmdb-cli.log`` of the register, not to the terminal: the command's own
+    sentence says what happened."""
+    root = logging.getLogger()
+    if any(getattr(h, "cmdb_cli", False) for h in root.handlers):
+        return
+    handler: logging.Handler = logging.NullHandler()
+    if settings.embedded:
+        with contextlib.suppress(OSError):
+            log_dir = settings.register_dir / "log"
+            log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            handler = logging.FileHandler(log_dir / CLI_LOG, encoding="utf-8", delay=True)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.cmdb_cli = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
 
 
 def announce_register(settings: Settings) -> None:

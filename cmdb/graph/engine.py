@@ -91,7 +91,9 @@ class EmbeddedServer:
     def start(self) -> None:
         log_dir = self.data_dir / LOG_DIR
         log_dir.mkdir(mode=0o700, exist_ok=True)
-        _start_jvm(log_dir, self.heap)
+        # In a process of its own, an engine that ran out of memory exits (the next command
+        # starts a fresh one) rather than carrying on half-working.
+        _start_jvm(log_dir, self.heap, ["-XX:+ExitOnOutOfMemoryError"] if self.background else [])
         import arcadedb_embedded as adb
 
         self.bolt_port, http_port = _free_port(), _free_port()
@@ -146,7 +148,7 @@ class EmbeddedServer:
 _jvm_started = False
 
 
-def _start_jvm(log_dir: Path, heap: str) -> None:
+def _start_jvm(log_dir: Path, heap: str, extra_args: list[str]) -> None:
     global _jvm_started
     if _jvm_started:
         return
@@ -169,7 +171,8 @@ def _start_jvm(log_dir: Path, heap: str) -> None:
     # The JVM prints "WARNING: Using incubator modules" on stderr as it starts (the engine needs
     # that module); what it says while starting goes to the engine's log folder instead.
     with _stderr_to(log_dir / "jvm-start.log"):
-        start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={logging_config}"])
+        start_jvm(heap_size=heap,
+                  jvm_args=[f"-Djava.util.logging.config.file={logging_config}", *extra_args])
     _jvm_started = True
     _java_stderr_to(log_dir / ENGINE_STDERR_LOG)
 

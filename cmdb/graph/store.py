@@ -377,7 +377,7 @@ class Graph:
                 fault = classify(exc, self.engine, mark, operation=operation)
                 deadline = deadline or time.monotonic() + WRITE_RETRY_SECONDS
                 if retryable(exc, fault) and time.monotonic() + delay < deadline:
-                    log.info("%s failed and is tried again in %.1f s: %s", operation, delay, exc)
+                    log.warning("%s failed and is tried again in %.1f s: %s", operation, delay, exc)
                     time.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     continue
