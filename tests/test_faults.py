@@ -243,8 +243,8 @@ def test_an_engine_killed_during_an_import_is_named_and_nothing_is_lost(tmp_path
         reader.join(COMMAND_TIMEOUT)
         result = subprocess.CompletedProcess(command.args, command.returncode, output["stdout"],
                                              output["stderr"])
-        assert_one_sentence(result, r"error: The graph engine stopped answering \(nothing was "
-                                    r"changed\); it is restarting or stopped — try again in 10 s, "
+        assert_one_sentence(result, r"error: The graph engine is unreachable \(nothing was "
+                                    r"changed\): it stopped or is restarting — try again in 10 s, "
                                     r"and if it stays away, the details are in \./data/log\.")
         # the next command starts the engine again: everything committed is there, nothing else
         assert register_content(data_dir, tmp_path, env) == before
@@ -344,3 +344,26 @@ def test_a_register_held_by_another_process_names_its_pid_and_command(tmp_path):
     finally:
         holder.kill()
         holder.wait(30)
+
+
+def test_the_api_answers_503_with_retry_after_while_the_engine_is_unreachable(embedded_settings):
+    from fastapi.testclient import TestClient
+    from neo4j import GraphDatabase
+
+    from cmdb.api.app import create_app
+    from cmdb.graph import Graph
+    from tests.serve_support import free_port
+
+    driver = GraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}", auth=("root", "x"),
+                                  connection_timeout=2, max_transaction_retry_time=1)
+    try:
+        dead = Graph(driver, "cmdb", "a stopped engine")
+        client = TestClient(create_app(embedded_settings, graph=dead), raise_server_exceptions=False)
+        answer = client.get("/api/v1/cis/X", headers={"Authorization": "Bearer cmdb_abc"})
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
+        assert answer.json()["error"] == {
+            "code": "engine_unavailable", "details": None,
+            "message": "The graph engine is unreachable (nothing was changed): it is restarting "
+                       "— try again in 10 s."}
+    finally:
+        driver.close()

@@ -206,11 +206,11 @@ def unreachable(engine: EngineFacts, *, maybe_committed: bool = False) -> Engine
     outcome = ("the change may or may not have been saved, so check before repeating it"
                if maybe_committed else "nothing was changed")
     fault = EngineUnavailable(
-        f"The graph engine stopped answering ({outcome}); it is restarting or stopped — try "
+        f"The graph engine is unreachable ({outcome}): it stopped or is restarting — try "
         f"again in {ENGINE_RETRY_AFTER} s, and if it stays away, {logs_hint(engine)}.",
         {"engine": engine.description}, retry_after=ENGINE_RETRY_AFTER)
     fault.public_message = (
-        f"The graph engine stopped answering ({outcome}); it is restarting — try again in "
+        f"The graph engine is unreachable ({outcome}): it is restarting — try again in "
         f"{ENGINE_RETRY_AFTER} s.")
     return fault
 
