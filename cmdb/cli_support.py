@@ -24,9 +24,12 @@ from rich.table import Table
 from rich.text import Text
 
 from cmdb.errors import (
-    CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, RegisterLocked,
+    CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, InvalidInput, RegisterLocked,
 )
 from cmdb.settings import REGISTER_FOLDER, REGISTER_MARKER, Settings, get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -209,7 +212,6 @@ def _log_fault(exc: BaseException) -> None:
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     """``["ram_gb=8", "name=Web 1"]`` -> ``{"ram_gb": "8", "name": "Web 1"}``; ``x=`` removes x."""
-    from cmdb.errors import InvalidInput
 
     values: dict[str, Any] = {}
     for pair in pairs or []:

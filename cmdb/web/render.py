@@ -19,13 +19,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from neo4j.exceptions import DriverError, Neo4jError
 
-from cmdb.api.errors import ENGINE_UNAVAILABLE, Unauthenticated, status_for
+from cmdb.auth import current_session
 from cmdb.errors import (
     CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, InvalidInput, NotFound,
-    PermissionDenied, RegisterLocked, UnknownKey,
+    PermissionDenied, RegisterLocked, Unauthenticated, UnknownKey,
 )
 from cmdb.graph.faults import ENGINE_RETRY_AFTER, EngineFacts, classify
-from cmdb.web.security import PAGE_HEADERS, current_session, safe_next
+from cmdb.web.security import PAGE_HEADERS, safe_next
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -123,8 +123,10 @@ def fault_page(request: Request, exc: CMDBError) -> HTMLResponse:
     """The engine or its disk failed: the public sentence (the operator's is in the log)."""
     log.warning("%s on %s %s: %s (%s)", exc.code, request.method, request.url.path, exc.message,
                 exc.__cause__ or "no further detail")
-    page = error_page(request, status_for(exc), "The register cannot do that right now",
-                      exc.public_message or ENGINE_UNAVAILABLE)
+    page = error_page(request, 507 if isinstance(exc, DiskFull) else 503,
+                      "The register cannot do that right now",
+                      exc.public_message or "The graph engine is unreachable or refused the "
+                      "operation; nothing was changed. Try again shortly.")
     if isinstance(exc, (EngineUnavailable, RegisterLocked)):
         page.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or ENGINE_RETRY_AFTER)
     return page
