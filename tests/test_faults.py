@@ -17,7 +17,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -214,8 +213,8 @@ def test_an_engine_out_of_memory_names_the_heap_setting_and_is_not_retried(tmp_p
 
 def test_an_engine_killed_during_an_import_is_named_and_nothing_is_lost(tmp_path):
     """The engine (a background process the first command started) is killed while ``cmdb
-    import`` is connected to it and waiting for its file (a named pipe: the test writes the rows
-    only after the kill, so the order is fixed, not timed)."""
+    import`` is connected to it. The order is fixed, not timed: the command is paused (SIGSTOP)
+    once its Bolt connection is established, the engine is killed and gone, then it goes on."""
     data_dir = tmp_path / "data"
     env = {"CMDB_ENGINE_IDLE_SECONDS": "120"}
     try:
@@ -223,26 +222,27 @@ def test_an_engine_killed_during_an_import_is_named_and_nothing_is_lost(tmp_path
         assert run_cmdb(data_dir, tmp_path, "import", "--kind", "Hardware", str(seed),
                         env=env).returncode == 0
         before = register_content(data_dir, tmp_path, env)
-        engine_pid = json.loads((data_dir / "engine.json").read_text())["pid"]
-        pipe = tmp_path / "rows.csv"
-        os.mkfifo(pipe)
-        command = subprocess.Popen([CMDB, "import", "--kind", "Hardware", str(pipe)],
+        published = json.loads((data_dir / "engine.json").read_text())
+        engine_pid, bolt_port = published["pid"], int(published["bolt_uri"].rsplit(":", 1)[1])
+        rows = write_csv(tmp_path / "rows.csv", 5_000, prefix="LOST")
+        command = subprocess.Popen([CMDB, "import", "--kind", "Hardware", str(rows)],
                                    env={**clean_env(data_dir), **env}, cwd=tmp_path,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        output: dict[str, str] = {}
-        reader = threading.Thread(target=lambda: output.update(
-            zip(("stdout", "stderr"), command.communicate(timeout=COMMAND_TIMEOUT))), daemon=True)
-        reader.start()
-        with open(pipe, "w", encoding="utf-8") as rows:  # returns once the command reads it
+        try:
+            deadline = time.monotonic() + 180
+            while not _connected(command.pid, bolt_port):
+                assert command.poll() is None, command.communicate()
+                assert time.monotonic() < deadline, "the import did not reach the engine"
+                time.sleep(0.02)
+            command.send_signal(signal.SIGSTOP)
             os.kill(engine_pid, signal.SIGKILL)
-            deadline = time.monotonic() + 60
             while _alive(engine_pid):
-                assert time.monotonic() < deadline, "the killed engine did not go away"
+                assert time.monotonic() < deadline + 60, "the killed engine did not go away"
                 time.sleep(0.1)
-            rows.write(write_csv(tmp_path / "rows-source.csv", 500, prefix="LOST").read_text())
-        reader.join(COMMAND_TIMEOUT)
-        result = subprocess.CompletedProcess(command.args, command.returncode, output["stdout"],
-                                             output["stderr"])
+        finally:
+            command.send_signal(signal.SIGCONT)
+        stdout, stderr = command.communicate(timeout=COMMAND_TIMEOUT)
+        result = subprocess.CompletedProcess(command.args, command.returncode, stdout, stderr)
         assert_one_sentence(result, r"error: The graph engine is unreachable \(nothing was "
                                     r"changed\): it stopped or is restarting — try again in 10 s, "
                                     r"and if it stays away, the details are in \./data/log\.")
@@ -252,6 +252,21 @@ def test_an_engine_killed_during_an_import_is_named_and_nothing_is_lost(tmp_path
         assert "Traceback" in (data_dir / "log" / "cmdb-cli.log").read_text()
     finally:
         stop_background_engine(data_dir)
+
+
+def _connected(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has an established TCP connection to loopback ``port``."""
+    try:
+        sockets = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        table = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for line in table:
+        fields = line.split()
+        remote, state, inode = fields[2], fields[3], fields[9]
+        if state == "01" and int(remote.split(":")[1], 16) == port and f"socket:[{inode}]" in sockets:
+            return True
+    return False
 
 
 def _alive(pid: int) -> bool:

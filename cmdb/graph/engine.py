@@ -457,6 +457,10 @@ def open_driver(endpoint: Endpoint) -> Driver:
         raise EngineUnavailable(f"The graph engine at {endpoint.uri} refused the credentials: "
                                 f"{exc.message}", {"uri": endpoint.uri}) from exc
     except (ServiceUnavailable, OSError, ValueError) as exc:
+        if endpoint.data_dir is not None and isinstance(exc, ServiceUnavailable):
+            # the register's own engine went away as it was reached: said as for any write
+            raise faults.unreachable(faults.EngineFacts(
+                endpoint.description, endpoint.data_dir, endpoint.heap)) from exc
         raise EngineUnavailable(f"Cannot reach the graph engine at {endpoint.uri}: {exc}",
                                 {"uri": endpoint.uri}) from exc
     return driver
