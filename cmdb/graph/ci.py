@@ -23,6 +23,7 @@ from cmdb.graph.values import (
     CI, CIInput, Link, LinkResult, Page, UpsertResult, ci_from_row, kind_from_labels,
 )
 from cmdb.graph.writer import FETCH_CIS, Changes
+from cmdb.text_search import query_variants
 
 T = TypeVar("T")
 
@@ -46,9 +47,10 @@ COUNT_BY_KIND = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
 LIST_FILTERS = {
     "status": "n.status = $status",
     "category": "n.category = $category",
-    "q": ("(toLower(n.key) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q"
-          " OR toLower(coalesce(n.serial, '')) CONTAINS $q"
-          " OR toLower(coalesce(n.model, '')) CONTAINS $q)"),
+    # $q: the spellings of the search text (Simplified and Traditional forms of Chinese).
+    "q": ("any(v IN $q WHERE toLower(n.key) CONTAINS v OR toLower(coalesce(n.name, '')) CONTAINS v"
+          " OR toLower(coalesce(n.serial, '')) CONTAINS v"
+          " OR toLower(coalesce(n.model, '')) CONTAINS v)"),
 }
 
 
@@ -105,7 +107,7 @@ class Graph(Connection):
         if location is not None:
             self.get_ci(location)
         filters = {"status": status, "category": category,
-                   "q": q.strip().lower() if q and q.strip() else None}
+                   "q": query_variants(q) if q and q.strip() else None}
         filters = {name: value for name, value in filters.items() if value is not None}
         query = list_keys_query(kind, location is not None, list(filters))
         offset, limit = max(0, int(offset)), max(0, int(limit))

@@ -183,16 +183,42 @@ RELATIONSHIPS: dict[str, RelKind] = {
     )
 }
 
-# Labels of the CMDB's own bookkeeping nodes (not CIs). Modules that keep state in the
-# graph register their label here so that backups and wipes know every label in use.
-CHANGE_LABEL = "Change"
-TOKEN_LABEL = "ApiToken"
 # The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
 # what each may do.
 ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "admin")
-# Web page sessions: kept in the graph but not a system label, so backups leave them out.
+
+
+@dataclass(frozen=True)
+class SystemKind:
+    """A kind of the CMDB's own bookkeeping nodes (not CIs): declared here like CI kinds, so
+    indexes, backups, restores and wipes know every label in use."""
+
+    label: str
+    description: str
+    identity: str                   # the property that identifies one node
+    unique: bool = True             # identity enforced by a constraint (else only indexed)
+    indexed: tuple[str, ...] = ()   # further properties looked up by
+    backed_up: bool = True          # part of a backup (sessions are not: sign in again)
+
+
+CHANGE_LABEL = "Change"
+TOKEN_LABEL = "ApiToken"
 SESSION_LABEL = "WebSession"
-SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+CAMPAIGN_LABEL = "AuditCampaign"
+SCAN_LABEL = "AuditScan"
+
+SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
+    SystemKind(CHANGE_LABEL, "one history entry: who changed which CI when, before and after",
+               "id", unique=False, indexed=("key",)),
+    SystemKind(TOKEN_LABEL, "an API token: its name, role, scope and the hash of its secret",
+               "name", indexed=("token_hash",)),
+    SystemKind(SESSION_LABEL, "a signed-in page session, opened with a token", "id_hash",
+               backed_up=False),
+    SystemKind(CAMPAIGN_LABEL, "an inventory audit campaign and what it expected to find", "id"),
+    SystemKind(SCAN_LABEL, "one scan of a campaign: tag, place, time, person", "id",
+               indexed=("campaign_id",)),
+)}
+SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
 # Relationship types at the CMDB's own nodes (none today; a backup and a restore allow these).
 SYSTEM_RELATIONSHIPS: tuple[str, ...] = ()
 
@@ -222,14 +248,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(CI_LABEL, "status"),
     IndexSpec(CI_LABEL, "category"),
     IndexSpec(CI_LABEL, "name"),
-    IndexSpec(CHANGE_LABEL, "id"),
-    IndexSpec(CHANGE_LABEL, "key"),
-    IndexSpec(TOKEN_LABEL, "name", unique=True),
-    IndexSpec(TOKEN_LABEL, "token_hash"),
-    IndexSpec(SESSION_LABEL, "id_hash", unique=True),
-    IndexSpec("AuditCampaign", "id", unique=True),
-    IndexSpec("AuditScan", "id", unique=True),
-    IndexSpec("AuditScan", "campaign_id"),
+    *(spec for kind in SYSTEM_KINDS.values()
+      for spec in (IndexSpec(kind.label, kind.identity, unique=kind.unique),
+                   *(IndexSpec(kind.label, prop) for prop in kind.indexed))),
 )
 
 
@@ -239,13 +260,9 @@ def system_relationship_types() -> frozenset[str]:
 
 
 def identity_property(label: str) -> str | None:
-    """The property that identifies a node of a system label: its unique one in the schema,
-    else an indexed ``id`` (history entries carry a random id without a constraint)."""
-    indexed = {index.prop: index.unique for index in INDEXES if index.label == label}
-    for prop, unique in indexed.items():
-        if unique:
-            return prop
-    return "id" if "id" in indexed else None
+    """The property that identifies a node of a system label (None for other labels)."""
+    kind = SYSTEM_KINDS.get(label)
+    return kind.identity if kind else None
 
 
 def schema_statements() -> list[str]:
