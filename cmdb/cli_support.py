@@ -210,8 +210,8 @@ def _recognised(exc: Exception) -> CMDBError:
 
     engine = _engine_facts()
     return classify(exc, engine) or EngineUnavailable(
-        f"The graph engine failed ({type(exc).__name__}); nothing was changed — "
-        f"{logs_hint(engine)}.")
+        _("The graph engine failed (%(error)s); nothing was changed — %(logs)s.",
+          error=type(exc).__name__, logs=logs_hint(engine)))
 
 
 def _log_fault(exc: BaseException) -> None:

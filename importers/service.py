@@ -15,6 +15,7 @@ from cmdb.errors import TooLarge
 from cmdb.graph import CIInput, Graph
 from cmdb.graph import faults
 from cmdb.graph import imports as graph_imports
+from cmdb.i18n import _
 from cmdb.policy import Caller
 from cmdb.settings import Settings, get_settings
 from importers import authorize, presets
@@ -172,14 +173,18 @@ def _check_size(graph: Graph, settings: Settings, total: int, creates: int, upda
     fitting = faults.changes_fitting_heap(graph.engine.heap)
     if "max_import_changes" not in settings.model_fields_set and fitting is not None \
             and fitting < limit:
-        limit, setting = fitting, f"with CMDB_ENGINE_HEAP={graph.engine.heap}"
+        limit = fitting
+        setting = _("with CMDB_ENGINE_HEAP=%(heap)s", heap=graph.engine.heap)
     if total <= limit:
         return
+    numbers = {name: format(n, ",") for name, n in
+               (("total", total), ("creates", creates), ("updates", updates), ("links", links),
+                ("limit", limit))}
     raise TooLarge(
-        f"This import would make {total:,} changes ({creates:,} new CIs, {updates:,} updated, "
-        f"{links:,} new relationships) in one transaction; at most {limit:,} are allowed "
-        f"({setting}). Nothing was written. Split the file, or raise the engine's memory "
-        "(CMDB_ENGINE_HEAP) and with it CMDB_MAX_IMPORT_CHANGES.",
+        _("This import would make %(total)s changes (%(creates)s new CIs, %(updates)s updated, "
+          "%(links)s new relationships) in one transaction; at most %(limit)s are allowed "
+          "(%(setting)s). Nothing was written. Split the file, or raise the engine's memory "
+          "(CMDB_ENGINE_HEAP) and with it CMDB_MAX_IMPORT_CHANGES.", **numbers, setting=setting),
         {"field": "file", "value": total, "allowed": limit})
 
 

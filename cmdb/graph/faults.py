@@ -32,6 +32,7 @@ from neo4j.exceptions import (
 )
 
 from cmdb.errors import CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, RegisterLocked
+from cmdb.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ DISK_BYTES_PER_RESTORED_RECORD = 600
 CHANGES_PER_HEAP_GIB = 112_500
 # Seconds after which a client should try again when the engine is starting or restarting.
 ENGINE_RETRY_AFTER = 10
+
+# What callers name their operation (``operation=``), translated when the sentence is made.
+OPERATIONS = (N_("the change"), N_("the import"), N_("the restore"), N_("starting the engine"))
+NOTHING_CHANGED = N_("nothing was changed")
+MAYBE_COMMITTED = N_("the change may or may not have been saved, so check before repeating it")
 
 OUT_OF_MEMORY = re.compile(r"OutOfMemoryError|Java heap space|GC overhead limit exceeded")
 NO_SPACE = re.compile(r"No space left on device|Disk quota exceeded|ENOSPC")
@@ -149,69 +155,88 @@ def free_bytes(directory: Path) -> int:
 
 def logs_hint(engine: EngineFacts) -> str:
     if engine.log_dir is not None:
-        return f"the details are in {shown_path(engine.log_dir)}"
-    return "the details are in the server's log"
+        return _("the details are in %(folder)s", folder=shown_path(engine.log_dir))
+    return _("the details are in the server's log")
 
 
 def disk_full(directory: Path, operation: str, needed: int | None = None, *,
               before: bool = False) -> DiskFull:
+    """``before``: refused before anything was written (``needed`` is then the estimate);
+    otherwise the operation failed and was rolled back."""
     free = free_bytes(directory)
-    where = shown_path(directory)
-    need = f"{operation} needs about {megabytes(needed)}, " if needed else ""
-    outcome = "nothing was written" if before else f"{operation} was rolled back and nothing was written"
-    fault = DiskFull(
-        f"Not enough disk space: {need}{megabytes(free)} free in {where}; {outcome} — free some "
-        f"space there, or move the register to a larger disk (CMDB_DATA_DIR).",
-        {"directory": str(directory), "free_bytes": free, "needed_bytes": needed})
-    fault.public_message = (
-        f"Not enough disk space on the server: {need}{megabytes(free)} free; {outcome} — ask the "
-        "administrator to free space for the register.")
+    words = {"operation": _(operation), "free": megabytes(free), "folder": shown_path(directory),
+             "needed": megabytes(needed or 0)}
+    if before:
+        message = _("Not enough disk space: %(operation)s needs about %(needed)s, %(free)s free in "
+                    "%(folder)s; nothing was written — free some space there, or move the register "
+                    "to a larger disk (CMDB_DATA_DIR).", **words)
+        public = _("Not enough disk space on the server: %(operation)s needs about %(needed)s, "
+                   "%(free)s free; nothing was written — ask the administrator to free space for "
+                   "the register.", **words)
+    else:
+        message = _("Not enough disk space: %(free)s free in %(folder)s; %(operation)s was rolled "
+                    "back and nothing was written — free some space there, or move the register to "
+                    "a larger disk (CMDB_DATA_DIR).", **words)
+        public = _("Not enough disk space on the server: %(free)s free; %(operation)s was rolled "
+                   "back and nothing was written — ask the administrator to free space for the "
+                   "register.", **words)
+    fault = DiskFull(message, {"directory": str(directory), "free_bytes": free,
+                               "needed_bytes": needed})
+    fault.public_message = public
     fault.public_details = {"free_bytes": free, "needed_bytes": needed}
     return fault
 
 
 def not_writable(directory: Path, operation: str, reason: str) -> DiskFull:
     fault = DiskFull(
-        f"The register's folder {shown_path(directory)} cannot be written ({reason}); "
-        f"{operation} wrote nothing — make it writable for this user, or point CMDB_DATA_DIR "
-        "at a folder that is.",
+        _("The register's folder %(folder)s cannot be written (%(reason)s); %(operation)s wrote "
+          "nothing — make it writable for this user, or point CMDB_DATA_DIR at a folder that is.",
+          folder=shown_path(directory), reason=reason, operation=_(operation)),
         {"directory": str(directory), "reason": reason})
-    fault.public_message = (f"The server cannot write to the register's disk ({reason}); "
-                            f"{operation} wrote nothing — tell the administrator.")
+    fault.public_message = _("The server cannot write to the register's disk (%(reason)s); "
+                             "%(operation)s wrote nothing — tell the administrator.",
+                             reason=reason, operation=_(operation))
     fault.public_details = {"reason": reason}
     return fault
 
 
 def out_of_memory(engine: EngineFacts, operation: str) -> EngineOutOfMemory:
-    heap = engine.heap or "its default"
-    if engine.data_dir is not None:
-        advice = (f"raise CMDB_ENGINE_HEAP (now {heap}, for example to {_double(engine.heap)}), "
-                  "or import the file in parts")
-    else:
-        advice = "give the Neo4j server more memory (server.memory.heap.max_size), or import the file in parts"
+    heap = engine.heap or "2g"
     details = {"setting": "CMDB_ENGINE_HEAP" if engine.data_dir is not None else None,
                "heap": engine.heap}
-    fault = EngineOutOfMemory(
-        f"The graph engine ran out of memory during {operation}; nothing was written — {advice}; "
-        f"{logs_hint(engine)}.", details)
-    fault.public_message = (
-        f"The graph engine ran out of memory during {operation}; nothing was written — send it "
-        "in smaller parts, or ask the administrator to give the engine more memory"
-        + (f" (CMDB_ENGINE_HEAP, now {heap})." if engine.data_dir is not None else "."))
+    if engine.data_dir is not None:
+        fault = EngineOutOfMemory(_(
+            "The graph engine ran out of memory during %(operation)s; nothing was written — raise "
+            "CMDB_ENGINE_HEAP (now %(heap)s, for example to %(larger)s), or import the file in "
+            "parts; %(logs)s.", operation=_(operation), heap=heap, larger=_double(engine.heap),
+            logs=logs_hint(engine)), details)
+        fault.public_message = _(
+            "The graph engine ran out of memory during %(operation)s; nothing was written — send "
+            "it in smaller parts, or ask the administrator to give the engine more memory "
+            "(CMDB_ENGINE_HEAP, now %(heap)s).", operation=_(operation), heap=heap)
+    else:
+        fault = EngineOutOfMemory(_(
+            "The graph engine ran out of memory during %(operation)s; nothing was written — give "
+            "the Neo4j server more memory (server.memory.heap.max_size), or import the file in "
+            "parts; %(logs)s.", operation=_(operation), logs=logs_hint(engine)), details)
+        fault.public_message = _(
+            "The graph engine ran out of memory during %(operation)s; nothing was written — send "
+            "it in smaller parts, or ask the administrator to give the engine more memory.",
+            operation=_(operation))
     fault.public_details = details
     return fault
 
 
 def unreachable(engine: EngineFacts, *, maybe_committed: bool = False) -> EngineUnavailable:
-    outcome = ("the change may or may not have been saved, so check before repeating it"
-               if maybe_committed else "nothing was changed")
+    outcome = _(MAYBE_COMMITTED if maybe_committed else NOTHING_CHANGED)
     fault = EngineUnavailable(
-        f"The graph engine is unreachable ({outcome}): it stopped or is restarting — try "
-        f"again in {ENGINE_RETRY_AFTER} s, and if it stays away, {logs_hint(engine)}.",
+        _("The graph engine is unreachable (%(outcome)s): it stopped or is restarting — try again "
+          "in %(seconds)s s, and if it stays away, %(logs)s.", outcome=outcome,
+          seconds=ENGINE_RETRY_AFTER, logs=logs_hint(engine)),
         {"engine": engine.description}, retry_after=ENGINE_RETRY_AFTER)
-    fault.public_message = (
-        f"The graph engine is unreachable ({outcome}): it is restarting — try again in "
-        f"{ENGINE_RETRY_AFTER} s.")
+    fault.public_message = _("The graph engine is unreachable (%(outcome)s): it is restarting — "
+                             "try again in %(seconds)s s.", outcome=outcome,
+                             seconds=ENGINE_RETRY_AFTER)
     return fault
 
 
@@ -337,25 +362,26 @@ def start_failure(said: str, engine: EngineFacts) -> CMDBError:
     if OUT_OF_MEMORY.search(said):
         return out_of_memory(engine, operation)
     return EngineUnavailable(
-        f"The graph engine of the register in {shown_path(data_dir)} did not start; "
-        f"{logs_hint(engine)}.", {"data_dir": str(data_dir)})
+        _("The graph engine of the register in %(folder)s did not start; %(logs)s.",
+          folder=shown_path(data_dir), logs=logs_hint(engine)), {"data_dir": str(data_dir)})
 
 
 def register_locked(data_dir: Path) -> RegisterLocked:
     holder = lock_holder(data_dir)
     if holder is None:
-        who = "another process"
-        advice = "stop it or wait for it to finish"
+        message = _("The register in %(folder)s is held by another process, which does not share "
+                    "it with other commands; stop it or wait for it to finish, then try again.",
+                    folder=shown_path(data_dir))
     else:
-        pid, command = holder
-        who = f"process {pid} ({command})"
-        advice = f"stop it (kill {pid}) or wait for it to finish"
-    fault = RegisterLocked(
-        f"The register in {shown_path(data_dir)} is held by {who}, which does not share it with "
-        f"other commands; {advice}, then try again.",
-        {"data_dir": str(data_dir), "pid": holder[0] if holder else None,
-         "command": holder[1] if holder else None})
-    fault.public_message = "The register is held by another process on the server; try again later."
+        message = _("The register in %(folder)s is held by process %(pid)s (%(command)s), which "
+                    "does not share it with other commands; stop it (kill %(pid)s) or wait for it "
+                    "to finish, then try again.", folder=shown_path(data_dir), pid=holder[0],
+                    command=holder[1])
+    fault = RegisterLocked(message, {"data_dir": str(data_dir),
+                                     "pid": holder[0] if holder else None,
+                                     "command": holder[1] if holder else None})
+    fault.public_message = _("The register is held by another process on the server; try again "
+                             "later.")
     return fault
 
 

@@ -137,9 +137,9 @@ def fault_page(request: Request, exc: CMDBError) -> HTMLResponse:
     log.warning("%s on %s %s: %s (%s)", exc.code, request.method, request.url.path, exc.message,
                 exc.__cause__ or "no further detail")
     page = error_page(request, 507 if isinstance(exc, DiskFull) else 503,
-                      "The register cannot do that right now",
-                      exc.public_message or "The graph engine is unreachable or refused the "
-                      "operation; nothing was changed. Try again shortly.")
+                      _("The register cannot do that right now"),
+                      exc.public_message or _("The graph engine is unreachable or refused the "
+                                              "operation; nothing was changed. Try again shortly."))
     if isinstance(exc, (EngineUnavailable, RegisterLocked)):
         page.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or ENGINE_RETRY_AFTER)
     return page
