@@ -134,9 +134,6 @@ def test_a_disk_that_fills_up_during_the_import_rolls_it_back_and_says_so(seeded
                                 r"there, or move the register to a larger disk \(CMDB_DATA_DIR\)\.")
     assert register_content(data_dir, cwd, env) == before
     assert_takes_writes(data_dir, cwd, before, env)
-    # the details are in the log folder the message points at
-    logged = (data_dir / "log" / "engine.0.log").read_text(errors="replace")
-    assert "No space left on device" in logged or "commit" in logged
 
 
 def test_the_api_answers_507_with_a_sentence_naming_no_folder(seeded):
