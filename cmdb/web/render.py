@@ -21,6 +21,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from cmdb import i18n
 from cmdb.auth import current_session
+from cmdb.documents.markdown import render as render_markdown
 from cmdb.errors import (
     CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, InvalidInput, NotFound,
     PermissionDenied, RegisterLocked, Unauthenticated, UnknownKey,
@@ -69,6 +70,7 @@ TEMPLATES.filters["percent"] = _percent
 TEMPLATES.filters["when"] = formats.format_datetime   # timestamps: '2026年11月29日 04:30 UTC'
 TEMPLATES.filters["date"] = formats.format_date        # dates: '2027年4月30日'
 TEMPLATES.filters["urlpart"] = lambda v: quote(str(v), safe="")
+TEMPLATES.filters["markdown"] = render_markdown
 
 
 def render(request: Request, template: str, status: int = 200, user: Any = None,
