@@ -30,6 +30,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "labels": frozenset({"asset_staff", "registrar"}),
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
+    "vocabulary": frozenset({"registrar"}),   # categories, status words, custom fields
     "baseline.create": frozenset({"registrar", "auditor"}),
     "document.change": frozenset({"registrar"}),
     "tokens": frozenset(),

@@ -117,8 +117,16 @@ def rewrite(src: Path, dst: Path, change) -> Path:
 
 
 def is_empty(graph: Graph) -> bool:
+    """Nothing but the vocabulary every register starts with."""
+    from cmdb.graph.schema import VOCABULARY_LABELS
+    from cmdb.graph.vocabulary import Vocabulary
+
     counts = fingerprint(graph).counts
-    return not any(n for group in counts.values() for n in group.values())
+    vocabulary = {name: counts["nodes"].pop(name, 0) for name in VOCABULARY_LABELS}
+    shipped = Vocabulary.shipped()
+    return not any(n for group in counts.values() for n in group.values()) and vocabulary == {
+        "Category": len(shipped.categories), "StatusWord": len(shipped.statuses),
+        "CustomField": 0, "VocabularyDefaults": 1}
 
 
 @pytest.fixture

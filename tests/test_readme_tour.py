@@ -71,6 +71,22 @@ TOUR = {
     "cmdb import sites.csv racks.csv devices.csv --mapping netbox": Expect(
         says=("imported: 4 created",)),
     "cmdb export register.xlsx": Expect(writes=(("register.xlsx", XLSX),)),
+    "cmdb category list": Expect(says=("20 categories", "server\tServer\t服务器\t伺服器")),
+    'cmdb category add railings --name-en "Ornamental railings" --name-zh-cn 装饰栏杆 '
+    "--name-zh-tw 裝飾欄杆 --synonym Railings": Expect(says=("added category railings",)),
+    "cmdb category rename nvr video_recorder": Expect(
+        says=("category video_recorder: 3 CI(s) changed",)),
+    "cmdb category merge thin_client pc": Expect(says=("merged thin_client into pc: 0 CI(s) changed",)),
+    "cmdb category delete railings": Expect(says=("deleted category railings",)),
+    'cmdb status add-word in_repair "Out for Calibration"': Expect(says=("Out for Calibration",)),
+    'cmdb field add Hardware 资产负责人电话 --name-en "Owner\'s phone"': Expect(
+        says=("added text field Hardware.资产负责人电话",)),
+    'cmdb ci set PC-0001 资产负责人电话="0755-8888 1234"': Expect(says=("updated Hardware PC-0001",)),
+    'cmdb ci list --field 资产负责人电话="0755-8888 1234"': Expect(says=("1 CI(s)", "PC-0001\tHardware")),
+    "cmdb import snipeit-assets.csv --mapping snipeit --new-fields --dry-run": Expect(
+        says=("categories would create: ornamental_railings (Ornamental Railings)",
+              "custom fields would create: Hardware.paint_colour (text)",
+              "dry run, nothing written: would be 3 created")),
     'cmdb audit start "Spring 2027" --scope SH-HQ --due 2027-04-30': Expect(
         says=("(Spring 2027): 119 expected, 2 away in repair",)),
     'cmdb audit import-scans "Spring 2027" scanner-export.csv': Expect(
@@ -156,6 +172,12 @@ def _inputs(folder: Path) -> None:
         "tour-sw-01,Access Switch,Cisco,C9300-48P,active,Tour Site,Rack 1,40,FOC001\n"
         "tour-sw-02,Access Switch,Cisco,C9300-48P,active,Tour Site,Rack 1,41,FOC002\n",
         encoding="utf-8")
+    (folder / "snipeit-assets.csv").write_text(
+        "Asset Tag,Asset Name,Category,Status,Manufacturer,Location,Purchase Date,Warranty,"
+        "Paint Colour\r\n"
+        "R-001,Stair rail,Ornamental Railings,Ready to Deploy,Smith,Tour Office,12/31/22,24,"
+        "Matte Black\r\n"
+        "00042,Laptop 7,Laptops,Deployed,Dell,Tour Office,4/1/23,36,\r\n", encoding="utf-8")
     (folder / "optiplex-7010-manual.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     (folder / "scanner-export.csv").write_text(
         "tag,location\nSRV-001,A-101\nPC-0001,A-301\nNO-SUCH-TAG,A-301\n", encoding="utf-8")

@@ -17,7 +17,8 @@ from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_ha
 from cmdb.api.models import error_responses
 from cmdb.api.openapi import install_openapi, operation_id
 from cmdb.api.routers import (
-    audits, backup, baselines, cis, documents, images, impact, imports, labels, relationships, system,
+    audits, backup, baselines, cis, documents, images, impact, imports, labels, relationships,
+    system, vocabulary,
 )
 from cmdb.auth import current_principal
 from cmdb.errors import CMDBError
@@ -43,6 +44,7 @@ def _routers():
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
         (labels.router, API_PREFIX),
+        (vocabulary.router, API_PREFIX),
         (baselines.router, API_PREFIX),
         (images.router, API_PREFIX),
         (documents.router, API_PREFIX),

@@ -43,6 +43,7 @@ from cmdb.backup.fileformat import (
 from cmdb.errors import BackupIncomplete, Conflict, RestoreMismatch
 from cmdb.graph import Graph
 from cmdb.graph import backup as graph_backup
+from cmdb.graph import vocabulary
 from cmdb.graph.schema import CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, utc_now
 from cmdb.graph.values import kind_from_labels
 
@@ -378,6 +379,9 @@ def restore_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None
     info = validate(path)
     validated = time.perf_counter()
     graph.bootstrap_schema()
+    if not merge:
+        # A register holding only the vocabulary a new one starts with takes the backup's.
+        graph.write(vocabulary.clear_if_nothing_else)
     present = fingerprint(graph).counts
     if not merge and (total(present) or graph_backup.has_any_node(graph)):
         raise Conflict(
@@ -404,6 +408,7 @@ def restore_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None
     result = RestoreResult(path, "merge" if merge else "into-empty", info.counts, written, target,
                            info.created_at, info.source_engine)
     _verify(result, merge)
+    graph.write(vocabulary.lay_down_defaults)  # a backup from before registers had a vocabulary
     result.durations = {"validate_s": validated - started, "prepare_s": checked - validated,
                         "write_s": loaded - checked, "verify_s": time.perf_counter() - loaded,
                         "total_s": time.perf_counter() - started}

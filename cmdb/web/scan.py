@@ -25,7 +25,7 @@ from cmdb.i18n.names import kind_name
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES, STATUS_ROLES, Recorder, StatusSetter
-from cmdb.web.views import ci_view, path_text
+from cmdb.web.views import ci_view, path_text, register_category_names
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
@@ -82,6 +82,7 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     if view.location_key:
         registered = {"key": view.location_key, "text": view.location_text}
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
+                  register_categories=register_category_names(graph.vocabulary()),
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems={k: _(v) for k, v in PROBLEMS.items()}, done=done, recorded_in=campaigns,
                   can_set_status=user.role in STATUS_ROLES, attached=documents.for_ci(graph, key))
