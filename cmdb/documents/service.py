@@ -19,7 +19,7 @@ from cmdb.documents import filetypes
 from cmdb.documents.store import FileStore
 from cmdb.errors import Conflict, InvalidInput, UnknownReference
 from cmdb.graph import Graph, documents as document_queries
-from cmdb.graph.schema import HARDWARE_CATEGORIES, utc_now, validate_key
+from cmdb.graph.schema import utc_now, validate_key
 from cmdb.policy import Caller
 
 TARGET_TYPES = ("ci", "model", "category")
@@ -80,11 +80,14 @@ def resolve_target(graph: Graph, target_type: str, value: Any) -> tuple[str, str
         model = _line(value, "target", MODEL_MAX_LENGTH)
         return f"model:{model_name(model)}", model, None
     if target_type == "category":
-        if value not in HARDWARE_CATEGORIES:
-            raise UnknownCategory(f"{value!r} is not a hardware category; the register has: "
-                                  f"{', '.join(HARDWARE_CATEGORIES)}",
-                                  {"field": "target", "value": value, "allowed": list(HARDWARE_CATEGORIES)})
-        return f"category:{value}", value, None
+        # The register's categories (shipped ones and those users added), by key, name or synonym.
+        words = graph.vocabulary()
+        key = words.category_key(str(value))
+        if key is None:
+            raise UnknownCategory(f"{value!r} is not a category of this register; categories: "
+                                  f"{', '.join(words.categories)}",
+                                  {"field": "target", "value": value, "allowed": list(words.categories)})
+        return f"category:{key}", key, None
     raise InvalidInput(f"{target_type!r} is not something a document attaches to; allowed: "
                        f"{', '.join(TARGET_TYPES)}", field="target_type", value=target_type,
                        allowed=list(TARGET_TYPES))
