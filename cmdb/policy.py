@@ -30,6 +30,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "labels": frozenset({"asset_staff", "registrar"}),
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
+    "vocabulary": frozenset({"registrar"}),   # categories, status words, custom fields
+    "baseline.create": frozenset({"registrar", "auditor"}),
+    "document.change": frozenset({"registrar"}),
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),
@@ -105,7 +108,19 @@ def require_in_scope(graph: Graph, caller: Caller, keys: Iterable[str | None]) -
         return
     wanted = list(keys)
     inside = graph.keys_inside(caller.scope, [k for k in wanted if k is not None])
-    outside = sorted({k or "(no location)" for k in wanted if k not in inside})
+    _refuse_outside(caller, {k or "(no location)" for k in wanted if k not in inside})
+
+
+def require_chains_in_scope(caller: Caller, chains: dict[str, Iterable[str]]) -> None:
+    """``require_in_scope`` for keys whose containment chains (the key and every location
+    around it) the caller has already read."""
+    if caller.scope is None:
+        return
+    _refuse_outside(caller, {k for k, chain in chains.items() if caller.scope not in chain})
+
+
+def _refuse_outside(caller: Caller, outside_keys: set[str]) -> None:
+    outside = sorted(outside_keys)
     if outside:
         shown = ", ".join(repr(k) for k in outside[:20]) + (" …" if len(outside) > 20 else "")
         raise PermissionDenied(_("This token may change only CIs inside location %(scope)s; "

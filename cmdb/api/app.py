@@ -16,7 +16,10 @@ from cmdb import __version__, policy
 from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers, status_for
 from cmdb.api.models import error_responses
 from cmdb.api.openapi import install_openapi, operation_id
-from cmdb.api.routers import audits, backup, cis, impact, imports, labels, relationships, system
+from cmdb.api.routers import (
+    audits, backup, baselines, cis, documents, images, impact, imports, labels, relationships,
+    system, vocabulary,
+)
 from cmdb.auth import current_principal
 from cmdb.errors import CMDBError
 from cmdb.graph import Graph
@@ -41,6 +44,10 @@ def _routers():
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
         (labels.router, API_PREFIX),
+        (vocabulary.router, API_PREFIX),
+        (baselines.router, API_PREFIX),
+        (images.router, API_PREFIX),
+        (documents.router, API_PREFIX),
         (web_router, ""),
     ]
 
@@ -162,7 +169,8 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     install_openapi(app, settings)
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes,
-                       upload_routes={f"{API_PREFIX}/imports": "import"})
+                       upload_routes={f"{API_PREFIX}/imports": "import",
+                                      f"{API_PREFIX}/documents/files": "document.change"})
     # Outermost: everything the request runs, refusals of the body limit too, speaks its language.
     app.add_middleware(LanguageMiddleware, default=settings.language)
     return app

@@ -97,7 +97,7 @@ class Snapshot:
         return cls(doc["taken_at"], assets, doc.get("locations", {}))
 
 
-def _campaign(row: dict[str, Any], scans: int = 0) -> Campaign:
+def campaign_from_row(row: dict[str, Any], scans: int = 0) -> Campaign:
     corrections = row.get("corrections")
     return Campaign(id=row["id"], name=row["name"], status=row["status"],
                     scope=list(row.get("scope") or []), due=row.get("due"),
@@ -192,13 +192,13 @@ def get_campaign(graph: Graph, campaign_id: str) -> Campaign:
     if row is None:
         raise NotFound(_("No audit campaign %(id)s; `cmdb audit list` shows them", id=repr(campaign_id)),
                        {"id": campaign_id})
-    return _campaign(row, graph_audit.scan_counts(graph, [campaign_id]).get(campaign_id, 0))
+    return campaign_from_row(row, graph_audit.scan_counts(graph, [campaign_id]).get(campaign_id, 0))
 
 
 def list_campaigns(graph: Graph) -> list[Campaign]:
     rows = graph_audit.campaigns(graph)
     counts = graph_audit.scan_counts(graph, [r["id"] for r in rows]) if rows else {}
-    return [_campaign(r, counts.get(r["id"], 0)) for r in rows]
+    return [campaign_from_row(r, counts.get(r["id"], 0)) for r in rows]
 
 
 def resolve_campaign(graph: Graph, ref: str) -> Campaign:

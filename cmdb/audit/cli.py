@@ -14,7 +14,7 @@ from cmdb.cli_support import (
     reports_errors,
 )
 from cmdb.i18n import _, pgettext, use_language
-from cmdb.i18n.choice import parse_language
+from cmdb.language_choice import parse_language
 from cmdb.i18n.names import campaign_status_name, finding_name, reason_name, status_name
 from cmdb.settings import get_settings
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from cmdb.auth import SettingsDep, public
 from cmdb.i18n.asgi import LANGUAGE_COOKIE
-from cmdb.i18n.choice import parse_language
+from cmdb.language_choice import parse_language
 from cmdb.web.render import PageRoute, redirect
 from cmdb.web.security import safe_next
 
