@@ -82,7 +82,7 @@ TOUR = {
     'cmdb field add Hardware 资产负责人电话 --name-en "Owner\'s phone"': Expect(
         says=("added text field Hardware.资产负责人电话",)),
     'cmdb ci set PC-0001 资产负责人电话="0755-8888 1234"': Expect(says=("updated Hardware PC-0001",)),
-    'cmdb ci list --field 资产负责人电话="0755-8888 1234"': Expect(says=("1 CI(s)", "PC-0001\tHardware")),
+    'cmdb ci list --field 资产负责人电话="0755-8888 1234"': Expect(says=("1 CI, showing 1–1", "PC-0001\tHardware")),
     "cmdb import snipeit-assets.csv --mapping snipeit --new-fields --dry-run": Expect(
         says=("categories would create: ornamental_railings (Ornamental Railings)",
               "custom fields would create: Hardware.paint_colour (text)",
@@ -93,7 +93,7 @@ TOUR = {
         says=("3 rows: 3 scans added, 0 already recorded",)),
     'cmdb audit scan "Spring 2027" PC-0007 --at A-301': Expect(says=("recorded PC-0007 at A-301",)),
     'cmdb audit reconcile "Spring 2027"': Expect(
-        says=("3 of 119 expected verified", "found\t1\n", "relocated\t2\n", "unexpected\t1\n")),
+        says=("3 of 119 expected verified", "Found\t1\n", "Relocated\t2\n", "Unexpected\t1\n")),
     'cmdb audit report "Spring 2027" -o spring-2027.html': Expect(writes=(("spring-2027.html", b"<"),)),
     'cmdb audit close "Spring 2027" --apply-relocations --mark-missing': Expect(
         says=("2 relocated, 116 marked missing, 3 audited",)),
