@@ -93,7 +93,7 @@ TOUR = {
         says=("3 rows: 3 scans added, 0 already recorded",)),
     'cmdb audit scan "Spring 2027" PC-0007 --at A-301': Expect(says=("recorded PC-0007 at A-301",)),
     'cmdb audit reconcile "Spring 2027"': Expect(
-        says=("3 of 119 expected verified", "found\t1\n", "relocated\t2\n", "unexpected\t1\n")),
+        says=("3 of 119 expected verified", "Found\t1\n", "Relocated\t2\n", "Unexpected\t1\n")),
     'cmdb audit report "Spring 2027" -o spring-2027.html': Expect(writes=(("spring-2027.html", b"<"),)),
     'cmdb audit close "Spring 2027" --apply-relocations --mark-missing': Expect(
         says=("2 relocated, 116 marked missing, 3 audited",)),
