@@ -32,6 +32,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "labels": frozenset({"asset_staff", "registrar"}),
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
+    # Service records (cmdb.service): a registrar manages contracts; asset staff open and
+    # progress repairs and issue spares (registrars too). Location scopes apply to the CIs.
+    "contract.manage": frozenset({"registrar"}),
+    "repair": frozenset({"asset_staff", "registrar"}),
+    "spare": frozenset({"asset_staff", "registrar"}),
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),

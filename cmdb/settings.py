@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     # A never audited asset is due this many days after it entered the register.
     audit_first_due_days: int = 0
 
+    # Repairs: written progress every N working days; a sent-out unit back within M.
+    repair_progress_working_days: int = Field(3, ge=1, le=365)
+    repair_return_working_days: int = Field(15, ge=1, le=365)
+    # Contract documents: at most this many bytes each, under <data dir>/attachments.
+    max_attachment_bytes: int = 20 * 1024 * 1024
+
     @property
     def cookies_secure(self) -> bool:
         """Cookies only over https: said outright, or implied by an https base URL."""

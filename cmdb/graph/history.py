@@ -14,7 +14,9 @@ from typing import Any
 
 from cmdb.graph.schema import utc_now
 
-ACTIONS = ("create", "update", "delete", "link", "unlink")
+ACTIONS = ("create", "update", "delete", "link", "unlink",
+           # Events of the service records (cmdb.service) written into a CI's history.
+           "repair", "spare", "contract")
 
 RECORD_CHANGES = "UNWIND $rows AS r CREATE (c:Change) SET c = r"
 

@@ -79,6 +79,9 @@ class RelKind:
     pairs: frozenset[tuple[str, str]]
     single: bool = False  # a CI has at most one of these outgoing (containment, build image)
     acyclic: bool = False
+    # Reads "A needs B", so impact follows it; a stand-in (spare, loaner) does not need the
+    # unit it replaces, it keeps what needs that unit running.
+    needs: bool = True
 
     def allows(self, from_kind: str, to_kind: str) -> bool:
         return (from_kind, to_kind) in self.pairs
@@ -146,6 +149,9 @@ KINDS: dict[str, NodeKind] = {
             Prop("order_number", STR),
             Prop("company", STR, description="Owning company or legal entity"),
             Prop("end_of_life", DATE, description="Date the device is due to be replaced"),
+            # A spare or loaner kept in stock (cmdb spare mark): the model it stands in for.
+            Prop("spare", BOOL, description="Kept in stock as a spare or loaner"),
+            Prop("spare_model", STR, description="The model a spare stands in for (default: its own)"),
         ) + SYSTEM_PROPERTIES),
         NodeKind("SoftwareImage", "A standard software image (baseline OS build)", _COMMON + (
             Prop("version", STR, description="Image version"),
@@ -180,8 +186,12 @@ RELATIONSHIPS: dict[str, RelKind] = {
                 frozenset({("Application", "Application")})),
         RelKind("CONNECTED_TO", "network uplink or power feed the first device needs",
                 frozenset({("Hardware", "Hardware")})),
+        RelKind("STANDS_IN_FOR", "a spare or loaner placed while the unit it replaces is away",
+                frozenset({("Hardware", "Hardware")}), single=True, needs=False),
     )
 }
+# The types impact follows ("A needs B"), in the schema's order.
+NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items() if r.needs)
 
 # Labels of the CMDB's own bookkeeping nodes (not CIs). Modules that keep state in the
 # graph register their label here so that backups and wipes know every label in use.
@@ -189,7 +199,17 @@ CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
 # Web page sessions: kept in the graph but not a system label, so backups leave them out.
 SESSION_LABEL = "WebSession"
-SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+# Service records (cmdb.service): contracts, repair orders, spare issues, stock minimums.
+CONTRACT_LABEL = "Contract"
+REPAIR_LABEL = "RepairOrder"
+SPARE_ISSUE_LABEL = "SpareIssue"
+SPARE_MINIMUM_LABEL = "SpareMinimum"
+SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan",
+                                  CONTRACT_LABEL, REPAIR_LABEL, SPARE_ISSUE_LABEL,
+                                  SPARE_MINIMUM_LABEL)
+# Relationships from the CMDB's own records to CIs: a contract COVERS a CI, a repair order
+# or spare issue CONCERNS one (backups carry them like any other relationship).
+SYSTEM_RELATIONSHIPS: tuple[str, ...] = ("COVERS", "CONCERNS")
 
 
 @dataclass(frozen=True)
@@ -225,6 +245,13 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("AuditCampaign", "id", unique=True),
     IndexSpec("AuditScan", "id", unique=True),
     IndexSpec("AuditScan", "campaign_id"),
+    IndexSpec(CONTRACT_LABEL, "number", unique=True),
+    IndexSpec(REPAIR_LABEL, "id", unique=True),
+    IndexSpec(REPAIR_LABEL, "key"),
+    IndexSpec(REPAIR_LABEL, "status"),
+    IndexSpec(SPARE_ISSUE_LABEL, "id", unique=True),
+    IndexSpec(SPARE_ISSUE_LABEL, "repair"),
+    IndexSpec(SPARE_MINIMUM_LABEL, "id", unique=True),
 )
 
 
