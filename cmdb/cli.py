@@ -281,6 +281,8 @@ from cmdb.backup.cli import register as _register_backup  # noqa: E402
 _register_backup(app)
 from cmdb.labels.cli import register as _register_labels  # noqa: E402
 _register_labels(app)
+from cmdb.service.cli import register as _register_service  # noqa: E402
+_register_service(app)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ def _routers():
     from cmdb.api.routers import imports
     from cmdb.api.routers import backup
     from cmdb.api.routers import labels
+    from cmdb.api.routers import contracts, repairs, spares
     from cmdb.web.router import router as web_router
 
     return [
@@ -38,6 +39,9 @@ def _routers():
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
         (labels.router, API_PREFIX),
+        (contracts.router, API_PREFIX),
+        (repairs.router, API_PREFIX),
+        (spares.router, API_PREFIX),
         (web_router, ""),
     ]
 

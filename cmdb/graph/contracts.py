@@ -126,3 +126,14 @@ def all_contracts(graph: Graph) -> list[tuple[dict[str, Any], int]]:
 
 def all_coverage(graph: Graph) -> list[tuple[str, dict[str, Any]]]:
     return [(key, dict(props)) for key, props in graph.read_list(ALL_COVERAGE)]
+
+
+HARDWARE_WARRANTIES = """
+MATCH (h:Hardware)
+RETURN collect([h.key, h.name, h.category, h.vendor, h.model, h.status, h.warranty_end]) AS rows
+"""
+HARDWARE_FIELDS = ("key", "name", "category", "vendor", "model", "status", "warranty_end")
+
+
+def hardware_warranties(graph: Graph) -> list[dict[str, Any]]:
+    return [dict(zip(HARDWARE_FIELDS, row)) for row in graph.read_list(HARDWARE_WARRANTIES)]

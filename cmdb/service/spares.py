@@ -19,6 +19,7 @@ from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import validate_key
 from cmdb.graph.store import Graph, Link
 from cmdb.service.records import new_id, now, today_or
+from cmdb.service.slips import slip_pdf
 
 STOCK_STATUS = "in_stock"
 MINIMUM_LIMIT = 100_000
@@ -54,8 +55,8 @@ def mark_spare(graph: Graph, caller: policy.Caller, key: str, *, location: str |
     values: dict[str, Any] = {"spare": True, "status": STOCK_STATUS}
     values["spare_model"] = model or ci.properties.get("spare_model") or ci.properties.get("model")
     if not values["spare_model"]:
-        raise InvalidInput(f"{key} has no model; say which model it is a spare for (--model)",
-                           field="model")
+        raise Conflict(f"{key} has no model; say which model it is a spare for (--model)",
+                       {"key": key, "field": "model"})
     graph.update_ci(key, values, actor=caller.actor, source="spare: marked", location=location)
     return spare_row(graph, key)
 
@@ -227,3 +228,14 @@ def list_issues(graph: Graph, *, open_only: bool = False) -> list[dict[str, Any]
     if open_only:
         rows = [r for r in rows if not r.get("returned_at")]
     return sorted(rows, key=lambda r: (r["issued_at"], r["id"]), reverse=True)
+
+
+def issue_slip(graph: Graph, issue_id: str, font_setting: str | None = None) -> bytes:
+    """The printable slip of one issue (PDF)."""
+    issue = get_issue(graph, issue_id)
+    cis = graph.get_cis([issue["spare"], issue["unit"]])
+    repair = repair_store.get(graph, issue["repair"])
+    spare = cis.get(issue["spare"])
+    unit = cis.get(issue["unit"])
+    return slip_pdf(issue, {**(spare.properties if spare else {})},
+                    {**(unit.properties if unit else {})}, repair, font_setting)

@@ -16,3 +16,11 @@ RECORDING_ROLES = roles_for("scan")
 # Setting a status back (a "missing" asset found again): whoever may change a CI's status.
 StatusSetter = Annotated[Principal, Depends(allowed_to("ci.update"))]
 STATUS_ROLES = roles_for("ci.update")
+
+# Repairs and spares: asset staff open and progress them (registrars too).
+RepairWorker = Annotated[Principal, Depends(allowed_to("repair"))]
+REPAIR_ROLES = roles_for("repair")
+SpareKeeper = Annotated[Principal, Depends(allowed_to("spare"))]
+SPARE_ROLES = roles_for("spare")
+ContractKeeper = Annotated[Principal, Depends(allowed_to("contract.manage"))]
+CONTRACT_ROLES = roles_for("contract.manage")

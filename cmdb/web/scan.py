@@ -18,6 +18,7 @@ from cmdb.api.deps import GraphDep, Viewer
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import utc_now, validate_key
+from cmdb.service import contracts, repairs
 from cmdb.web import audits_bridge
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
@@ -27,7 +28,9 @@ from cmdb.web.views import ci_view, path_text
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
 
+FAULTY = "faulty"
 PROBLEMS = {
+    FAULTY: "Faulty: open a repair order 报修",
     "wrong_location": "Wrong location",
     "damaged": "Damaged",
     "label_missing": "Label missing or unreadable",
@@ -72,10 +75,14 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     registered = None
     if view.location_key:
         registered = {"key": view.location_key, "text": view.location_text}
+    warranty = contracts.warranty_of(graph, key) if ci.kind == "Hardware" else None
+    open_repairs = [r for r in repairs.list_repairs(graph, key=key, settings=request.app.state.settings)
+                    if r["status"] != "closed"] if ci.kind == "Hardware" else []
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems=PROBLEMS, done=done, recorded_in=campaigns,
-                  can_set_status=user.role in STATUS_ROLES)
+                  can_set_status=user.role in STATUS_ROLES, warranty=warranty,
+                  open_repairs=open_repairs)
 
 
 def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
@@ -128,6 +135,11 @@ def report_problem(request: Request, key: str, user: Recorder, graph: GraphDep,
         raise InvalidInput(f"Choose what is wrong: {', '.join(PROBLEMS.values())}",
                            field="problem", value=problem, allowed=list(PROBLEMS))
     note = " ".join(form.get("note", "").split())[:NOTE_MAX] or None
+    if problem == FAULTY:
+        repair = repairs.open_repair(graph, user, key, note or "Reported faulty on the scan page",
+                                     send_to=form.get("send_to") or None,
+                                     settings=request.app.state.settings, source="scan page")
+        return redirect("/repairs/" + quote(repair["id"], safe="") + "?done=opened")
     location = _location(graph, form.get("location"))
     if problem == "wrong_location" and location is None:
         raise InvalidInput("Pick the location where the asset actually is", field="location")
