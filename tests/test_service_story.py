@@ -140,6 +140,7 @@ def test_the_whole_story(live):
         ("repair", "closed"), ("status", "in_use"),
     ]
     assert _events(graph, SPARE) == [
+        ("link", f"LOCATED_IN {STORE}"),  # the demo's
         ("spare", "issued"), ("status", "in_use"), ("link", f"STANDS_IN_FOR {PC}"),
         ("unlink", f"LOCATED_IN {STORE}"), ("link", f"LOCATED_IN {OFFICE}"),
         ("spare", "returned"), ("status", "in_stock"), ("unlink", f"STANDS_IN_FOR {PC}"),
