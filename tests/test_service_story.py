@@ -38,17 +38,15 @@ def _events(graph, key):
     out = []
     for e in reversed(entries):
         after, before = e.after or {}, e.before or {}
-        if e.action in ("repair", "spare"):
+        if e.kind == "RepairOrder":
+            out.append((e.action, after.get("status") or ("note" if "text" in after else "?")))
+        elif e.action in ("repair", "spare"):
             out.append((e.action, after["event"]))
         elif e.action == "update" and "status" in after:
             out.append(("status", after["status"]))
         elif e.action in ("link", "unlink") and (after or before).get("type") in ("STANDS_IN_FOR", "LOCATED_IN"):
             link = after or before
             out.append((e.action, f"{link['type']} {link['to']}"))
-        elif e.action == "create" and e.kind == "RepairOrder":
-            out.append(("create", after["status"]))
-        elif e.action == "update" and e.kind == "RepairOrder":
-            out.append(("update", after.get("status") or ("note" if "text" in after else "?")))
     return out
 
 
