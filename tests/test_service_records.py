@@ -224,3 +224,30 @@ def test_cli_covers_each_action(cli, embedded_graph, tmp_path):
     assert (elite["minimum"], elite["in_stock"], elite["short"]) == (3, 2, 1)
     refused = cli("repair", "close", rid, "--outcome", "repaired")
     assert refused.exit_code == 1 and "closed" in refused.output
+
+
+def test_a_loaner_standing_in_restores_redundancy(embedded_graph):
+    from cmdb.graph import CIInput, Link
+    from cmdb.impact.service import impact
+
+    g = embedded_graph
+    g.upsert_cis_atomically(
+        [CIInput("R1", "Location", {"type": "room"}), CIInput("STORE", "Location", {"type": "room"}),
+         CIInput("HOST", "Hardware", {"status": "in_use", "model": "M1"}),
+         CIInput("LOANER", "Hardware", {"status": "in_stock", "model": "M1"}),
+         CIInput("APP", "Application", {"criticality": "high"})],
+        [Link("HOST", "LOCATED_IN", "R1"), Link("LOANER", "LOCATED_IN", "STORE"),
+         Link("APP", "RUNS_ON", "HOST")], actor="t")
+    states = lambda keys: {a["key"]: a["state"] for a in impact(g, keys)["affected"]}
+    assert states(["HOST"]) == {"APP": "down"}
+    staff = policy.Caller("li", "asset_staff")
+    spares.mark_spare(g, staff, "LOANER")
+    repair = repairs.open_repair(g, staff, "HOST", "disk failed")
+    spares.issue_spare(g, staff, repair["id"], "LOANER")
+    result = impact(g, ["HOST"])
+    assert {a["key"]: a["state"] for a in result["affected"]} == {"APP": "degraded"}
+    assert result["stand_ins"] == {"HOST": ["LOANER"]}
+    # The loaner now sits in R1: losing the room takes both, so the application is down.
+    assert states(["R1"])["APP"] == "down"
+    # Impact never walks from the unit to its stand-in ("the loaner needs the host" is false).
+    assert "LOANER" not in states(["HOST"])
