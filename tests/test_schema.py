@@ -9,9 +9,12 @@ from cmdb.graph.store import (
 )
 
 
-def test_the_four_kinds_and_five_relationship_types_are_the_closed_sets():
+def test_the_four_kinds_and_six_relationship_types_are_the_closed_sets():
     assert set(schema.KINDS) == {"Location", "Hardware", "SoftwareImage", "Application"}
-    assert set(schema.RELATIONSHIPS) == {"LOCATED_IN", "RUNS_ON", "RUNS_IMAGE", "DEPENDS_ON", "CONNECTED_TO"}
+    assert set(schema.RELATIONSHIPS) == {"LOCATED_IN", "RUNS_ON", "RUNS_IMAGE", "DEPENDS_ON", "CONNECTED_TO",
+                                         "STANDS_IN_FOR"}
+    # A stand-in does not need the unit it replaces: impact does not follow it.
+    assert schema.NEEDS_RELATIONSHIPS == ("LOCATED_IN", "RUNS_ON", "RUNS_IMAGE", "DEPENDS_ON", "CONNECTED_TO")
 
 
 def test_relationship_pairs_follow_the_design():
@@ -22,6 +25,7 @@ def test_relationship_pairs_follow_the_design():
         "RUNS_IMAGE": {("Hardware", "SoftwareImage")},
         "DEPENDS_ON": {("Application", "Application")},
         "CONNECTED_TO": {("Hardware", "Hardware")},
+        "STANDS_IN_FOR": {("Hardware", "Hardware")},
     }
 
 

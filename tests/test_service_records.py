@@ -251,3 +251,12 @@ def test_a_loaner_standing_in_restores_redundancy(embedded_graph):
     assert states(["R1"])["APP"] == "down"
     # Impact never walks from the unit to its stand-in ("the loaner needs the host" is false).
     assert "LOANER" not in states(["HOST"])
+
+
+def test_a_spare_label_says_spare_and_its_model(embedded_graph):
+    from cmdb.labels.service import Selection, select
+
+    load_demo(embedded_graph, actor="demo", today=dt.date(2026, 11, 30))
+    labels = {c.key: c for c in select(embedded_graph, Selection(keys=("PC-0058", "PC-0002")))}
+    assert labels["PC-0058"].second_line == "备件 Spare: ThinkCentre M70q"
+    assert "备件" not in labels["PC-0002"].second_line

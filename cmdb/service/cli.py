@@ -27,6 +27,7 @@ warranty_app = typer.Typer(no_args_is_help=True, help="Warranties: is it covered
 repair_app = typer.Typer(no_args_is_help=True, help="Repair orders: open, progress, send out, return, close.")
 spare_app = typer.Typer(no_args_is_help=True, help="Spares and loaners: mark, stock, issue, return.")
 
+REPAIR_ARG = typer.Argument(..., help="Repair order id, or the key of a CI with an open repair")
 AS_OF = typer.Option(None, "--as-of", help="Answer for this day (YYYY-MM-DD) instead of today")
 
 
@@ -230,54 +231,54 @@ def repair_open(key: str, fault: str = typer.Option(..., "--fault", help="What i
 
 @repair_app.command("note")
 @reports_errors
-def repair_note(repair_id: str, text: str = typer.Argument(..., help="The progress note"),
+def repair_note(repair_id: str = REPAIR_ARG, text: str = typer.Argument(..., help="The progress note"),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     """Write a progress note."""
-    from cmdb.service.repairs import add_note
+    from cmdb.service.repairs import add_note, resolve
 
     with open_graph() as graph:
-        repair = add_note(graph, _caller(), repair_id, text, settings=get_settings(), today=_day(as_of))
+        repair = add_note(graph, _caller(), resolve(graph, repair_id), text, settings=get_settings(), today=_day(as_of))
     emit(as_json, repair, f"noted on {repair['id']}; next note due {repair.get('progress_due')}")
 
 
 @repair_app.command("send")
 @reports_errors
-def repair_send(repair_id: str, to: str = typer.Option(..., "--to", help="Vendor or repairer"),
+def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to", help="Vendor or repairer"),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     """Send the unit out; it is due back within the configured working days."""
-    from cmdb.service.repairs import send_out
+    from cmdb.service.repairs import send_out, resolve
 
     with open_graph() as graph:
-        repair = send_out(graph, _caller(), repair_id, to, settings=get_settings(), today=_day(as_of))
+        repair = send_out(graph, _caller(), resolve(graph, repair_id), to, settings=get_settings(), today=_day(as_of))
     emit(as_json, repair, "sent " + _repair_text(repair))
 
 
 @repair_app.command("return")
 @reports_errors
-def repair_return(repair_id: str, cost: Optional[float] = typer.Option(None, "--cost", min=0),
+def repair_return(repair_id: str = REPAIR_ARG, cost: Optional[float] = typer.Option(None, "--cost", min=0),
                   note: Optional[str] = typer.Option(None, "--note"),
                   as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     """The unit is back; spares standing in for it go back to stock."""
-    from cmdb.service.repairs import record_return
+    from cmdb.service.repairs import record_return, resolve
 
     with open_graph() as graph:
-        repair = record_return(graph, _caller(), repair_id, cost=cost, note=note,
+        repair = record_return(graph, _caller(), resolve(graph, repair_id), cost=cost, note=note,
                                settings=get_settings(), today=_day(as_of))
     emit(as_json, repair, "returned " + _repair_text(repair))
 
 
 @repair_app.command("close")
 @reports_errors
-def repair_close(repair_id: str, outcome: str = typer.Option(..., "--outcome", help="repaired, "
+def repair_close(repair_id: str = REPAIR_ARG, outcome: str = typer.Option(..., "--outcome", help="repaired, "
                                                              "replaced or written_off"),
                  cost: Optional[float] = typer.Option(None, "--cost", min=0),
                  note: Optional[str] = typer.Option(None, "--note"),
                  as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     """Close: repaired puts the unit back to its status; replaced/written_off retires it."""
-    from cmdb.service.repairs import close_repair
+    from cmdb.service.repairs import close_repair, resolve
 
     with open_graph() as graph:
-        repair = close_repair(graph, _caller(), repair_id, outcome, cost=cost, note=note,
+        repair = close_repair(graph, _caller(), resolve(graph, repair_id), outcome, cost=cost, note=note,
                               settings=get_settings(), today=_day(as_of))
     emit(as_json, repair, f"closed repair {repair['id']} on {repair['key']}: {repair['outcome']}")
 
@@ -310,12 +311,12 @@ def repair_list(status: Optional[str] = typer.Option(None, "--status", help="ope
 
 @repair_app.command("show")
 @reports_errors
-def repair_show(repair_id: str, as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+def repair_show(repair_id: str = REPAIR_ARG, as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     """Show a repair order with its progress notes."""
-    from cmdb.service.repairs import get_repair
+    from cmdb.service.repairs import get_repair, resolve
 
     with open_graph() as graph:
-        repair = get_repair(graph, repair_id, settings=get_settings(), today=_day(as_of))
+        repair = get_repair(graph, resolve(graph, repair_id), settings=get_settings(), today=_day(as_of))
     if as_json:
         print_json(repair)
         return
@@ -392,14 +393,15 @@ def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help="Set a
 
 @spare_app.command("issue")
 @reports_errors
-def spare_issue(repair_id: str, spare: str = typer.Argument(..., help="Key of the spare"),
+def spare_issue(repair_id: str = REPAIR_ARG, spare: str = typer.Argument(..., help="Key of the spare"),
                 slip: Optional[Path] = typer.Option(None, "--slip", help="Write the slip PDF here"),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     """Issue a spare against a repair: it stands in for the unit, at the unit's place."""
+    from cmdb.service.repairs import resolve
     from cmdb.service.spares import issue_slip, issue_spare
 
     with open_graph() as graph:
-        issue = issue_spare(graph, _caller(), repair_id, spare, today=_day(as_of))
+        issue = issue_spare(graph, _caller(), resolve(graph, repair_id), spare, today=_day(as_of))
         if slip is not None:
             slip.write_bytes(issue_slip(graph, issue["id"], get_settings().label_font))
     emit(as_json, issue, f"issued {issue['spare']} ({issue['id']}) for {issue['unit']} at "
@@ -409,14 +411,14 @@ def spare_issue(repair_id: str, spare: str = typer.Argument(..., help="Key of th
 
 @spare_app.command("return")
 @reports_errors
-def spare_return(issue_id: str, slip: Optional[Path] = typer.Option(None, "--slip", help="Write "
+def spare_return(issue_id: str = typer.Argument(..., help="Spare issue id, or the key of the spare"), slip: Optional[Path] = typer.Option(None, "--slip", help="Write "
                                                                     "the slip PDF here"),
                  as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     """Swap a spare back to its stock location."""
-    from cmdb.service.spares import issue_slip, return_spare
+    from cmdb.service.spares import issue_slip, resolve_issue, return_spare
 
     with open_graph() as graph:
-        issue = return_spare(graph, _caller(), issue_id, today=_day(as_of))
+        issue = return_spare(graph, _caller(), resolve_issue(graph, issue_id), today=_day(as_of))
         if slip is not None:
             slip.write_bytes(issue_slip(graph, issue["id"], get_settings().label_font))
     emit(as_json, issue, f"returned {issue['spare']} to {issue.get('from_location') or 'stock'}")
@@ -424,12 +426,13 @@ def spare_return(issue_id: str, slip: Optional[Path] = typer.Option(None, "--sli
 
 @spare_app.command("slip")
 @reports_errors
-def spare_slip(issue_id: str, output: Path = typer.Option(..., "-o", "--output")):
+def spare_slip(issue_id: str = typer.Argument(..., help="Spare issue id, or the key of a spare out on issue"),
+               output: Path = typer.Option(..., "-o", "--output")):
     """Write the slip (PDF) of an issue, with signature lines."""
-    from cmdb.service.spares import issue_slip
+    from cmdb.service.spares import issue_slip, resolve_issue
 
     with open_graph() as graph:
-        output.write_bytes(issue_slip(graph, issue_id, get_settings().label_font))
+        output.write_bytes(issue_slip(graph, resolve_issue(graph, issue_id), get_settings().label_font))
     console.print(f"wrote {output}", markup=False)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from neo4j import ManagedTransaction
@@ -255,6 +256,23 @@ def close_repair(graph: Graph, caller: policy.Caller, repair_id: str, outcome: s
 
 
 # --- reading --------------------------------------------------------------------------------
+
+REPAIR_ID = re.compile(r"RO-[0-9]{8}-[0-9a-f]{6}")
+
+
+def resolve(graph: Graph, reference: str) -> str:
+    """A repair order's id from its id, or from the key of a CI with one open repair order
+    (engineers know the asset tag, not the order's number)."""
+    reference = (reference or "").strip()
+    if REPAIR_ID.fullmatch(reference):
+        return reference
+    key = validate_key(reference, "repair")
+    open_orders = [r for r in repair_store.repairs_of(graph, key) if r["status"] != "closed"]
+    if not open_orders:
+        graph.get_ci(key)
+        raise NotFound(f"{key} has no open repair order; name a repair order (RO-…) or open one "
+                       f"with `cmdb repair open {key} --fault …`", {"key": key})
+    return open_orders[0]["id"]
 
 
 def get_repair(graph: Graph, repair_id: str, *, settings: Settings | None = None,

@@ -6,6 +6,7 @@ unit returns. Each issue is a ``SpareIssue`` record with its slip (``cmdb.servic
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from neo4j import ManagedTransaction
@@ -214,6 +215,22 @@ def _return_in_tx(graph: Graph, tx: ManagedTransaction, changes: ChangeLog,
     links = [Link(spare_key, "LOCATED_IN", issue["from_location"])] if issue.get("from_location") else []
     change_cis(graph, tx, changes, updates=[(spare_key, {"status": STOCK_STATUS})],
                unlinks=[Link(spare_key, "STANDS_IN_FOR", unit_key)], links=links)
+
+
+ISSUE_ID = re.compile(r"SI-[0-9]{8}-[0-9a-f]{6}")
+
+
+def resolve_issue(graph: Graph, reference: str) -> str:
+    """A spare issue's id from its id, or from the key of a spare that is out on issue."""
+    reference = (reference or "").strip()
+    if ISSUE_ID.fullmatch(reference):
+        return reference
+    key = validate_key(reference, "issue")
+    out = [i for i in spare_store.all_issues(graph) if i["spare"] == key and not i.get("returned_at")]
+    if not out:
+        graph.get_ci(key)
+        raise NotFound(f"{key} is not out on issue; name a spare issue (SI-…)", {"key": key})
+    return out[0]["id"]
 
 
 def get_issue(graph: Graph, issue_id: str) -> dict[str, Any]:
