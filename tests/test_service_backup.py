@@ -9,7 +9,7 @@ from pathlib import Path
 from cmdb import policy
 from cmdb.backup.fileformat import FORMAT_VERSION, read_header
 from cmdb.demo import load_demo
-from cmdb.graph.backup import restore_backup, write_backup
+from cmdb.backup.service import restore_backup, write_backup
 from cmdb.graph.tokens import authenticate
 from cmdb.service import contracts, repairs, spares
 from tests.test_backup import fresh_engine, target  # noqa: F401  (fixtures)

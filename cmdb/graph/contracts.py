@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 from neo4j import ManagedTransaction
 
 from cmdb.graph.history import ChangeLog
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 CREATE_CONTRACT = "CREATE (c:Contract) SET c = $props"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 CREATE_REPAIR = """
 MATCH (x:CI {key: $key})

@@ -197,6 +197,9 @@ NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items()
 # graph register their label here so that backups and wipes know every label in use.
 CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
+# The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
+# what each may do.
+ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "admin")
 # Web page sessions: kept in the graph but not a system label, so backups leave them out.
 SESSION_LABEL = "WebSession"
 # Service records (cmdb.service): contracts, repair orders, spare issues, stock minimums.
@@ -253,6 +256,21 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(SPARE_ISSUE_LABEL, "repair"),
     IndexSpec(SPARE_MINIMUM_LABEL, "id", unique=True),
 )
+
+
+def system_relationship_types() -> frozenset[str]:
+    """Relationship types allowed at or between the CMDB's own nodes (a closed set too)."""
+    return frozenset(SYSTEM_RELATIONSHIPS) | frozenset(RELATIONSHIPS)
+
+
+def identity_property(label: str) -> str | None:
+    """The property that identifies a node of a system label: its unique one in the schema,
+    else an indexed ``id`` (history entries carry a random id without a constraint)."""
+    indexed = {index.prop: index.unique for index in INDEXES if index.label == label}
+    for prop, unique in indexed.items():
+        if unique:
+            return prop
+    return "id" if "id" in indexed else None
 
 
 def schema_statements() -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from neo4j import ManagedTransaction
 
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 SPARES = """
 MATCH (h:Hardware)

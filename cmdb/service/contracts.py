@@ -17,7 +17,7 @@ from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import (
     DATE, ENUM, NUMBER, STR, STR_LIST, TEXT, Prop, validate_key,
 )
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 from cmdb.service.records import check_fields, now, today_or
 
 CONTRACT_TYPES = ("warranty", "maintenance", "support", "lease")
@@ -123,7 +123,7 @@ def link_contract(graph: Graph, caller: policy.Caller, number: str, keys: Sequen
         contract = _locked(tx, number)
         changes = ChangeLog(caller.actor)
         if remove:
-            cis = fetch_cis(graph, tx, keys)
+            cis = fetch_cis(tx, keys)
             present = contract_store.covered_among(tx, number, keys)
             absent = [k for k in keys if k not in present]
             if absent:
@@ -236,7 +236,7 @@ def _cover_in_tx(graph: Graph, tx: ManagedTransaction, changes: ChangeLog,
     if not keys:
         return
     number = contract["number"]
-    cis = fetch_cis(graph, tx, keys)
+    cis = fetch_cis(tx, keys)
     new = [k for k in keys if k not in contract_store.covered_among(tx, number, keys)]
     contract_store.cover(tx, number, new, at=changes.at, actor=changes.actor)
     for key in new:
@@ -252,7 +252,7 @@ def _derive_warranty_end(graph: Graph, tx: ManagedTransaction, changes: ChangeLo
     """Set each hardware CI's warranty_end to its warranty contracts' latest end."""
     if not keys:
         return
-    cis = fetch_cis(graph, tx, sorted(keys))
+    cis = fetch_cis(tx, sorted(keys))
     covering = contract_store.contracts_of_in_tx(tx, sorted(keys))
     updates = []
     for key in sorted(keys):
@@ -261,4 +261,4 @@ def _derive_warranty_end(graph: Graph, tx: ManagedTransaction, changes: ChangeLo
         ends = [c["end"] for c in covering.get(key, []) if c.get("type") == "warranty"]
         if ends and cis[key].properties.get("warranty_end") != max(ends):
             updates.append((key, {"warranty_end": max(ends)}))
-    change_cis(graph, tx, changes, updates=updates)
+    change_cis(tx, changes, updates=updates)

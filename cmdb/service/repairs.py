@@ -23,7 +23,7 @@ from cmdb.graph import repairs as repair_store
 from cmdb.graph.ci_writes import change_cis, fetch_cis
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import validate_key
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 from cmdb.service import spares
 from cmdb.service.contracts import warranty_answer
 from cmdb.service.records import new_id, parse_day, today_or
@@ -108,7 +108,7 @@ def open_repair(graph: Graph, caller: policy.Caller, key: str, fault: str, *,
     repair_id = new_id("RO")
 
     def work(tx: ManagedTransaction) -> dict[str, Any]:
-        unit = fetch_cis(graph, tx, [key])[key]
+        unit = fetch_cis(tx, [key])[key]
         if unit.kind != "Hardware":
             raise WrongKind(f"{key!r} is a {unit.kind}; repairs are for hardware", field="key",
                             value=key)
@@ -137,7 +137,7 @@ def open_repair(graph: Graph, caller: policy.Caller, key: str, fault: str, *,
             _record(changes, props, {"status": "open"}, {"status": "sent_out", "sent_to": send_to,
                                                          "due_back": props["due_back"]}, "sent out")
         if unit.properties.get("status") != "in_repair":
-            change_cis(graph, tx, changes, updates=[(key, {"status": "in_repair"})])
+            change_cis(tx, changes, updates=[(key, {"status": "in_repair"})])
         changes.write(tx)
         return props
     graph.write(work)
@@ -249,7 +249,7 @@ def close_repair(graph: Graph, caller: policy.Caller, repair_id: str, outcome: s
         back = current.get("status_before")
         status = "retired" if outcome in RETIRED_BY_OUTCOME else (
             back if back and back != "in_repair" else "in_use")
-        change_cis(graph, tx, changes, updates=[(current["key"], {"status": status})])
+        change_cis(tx, changes, updates=[(current["key"], {"status": status})])
         changes.write(tx)
     graph.write(work)
     return get_repair(graph, repair_id, settings=settings, today=day)

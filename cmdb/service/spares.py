@@ -18,7 +18,7 @@ from cmdb.graph import spares as spare_store
 from cmdb.graph.ci_writes import change_cis, fetch_cis
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import validate_key
-from cmdb.graph.store import Graph, Link
+from cmdb.graph import Graph, Link
 from cmdb.service.records import new_id, now, today_or
 from cmdb.service.slips import slip_pdf
 
@@ -70,6 +70,12 @@ def spare_row(graph: Graph, key: str) -> dict[str, Any]:
     return {"key": key, "name": ci.name, "model": ci.properties.get("model"), "spare_model": None,
             "status": ci.properties.get("status"), "location": _location_of(graph, key),
             "location_name": None}
+
+
+def in_stock_for(graph: Graph, model: str | None) -> list[dict[str, Any]]:
+    """The spares in stock that stand in for ``model``."""
+    return [s for s in spare_store.spares(graph)
+            if s["status"] == STOCK_STATUS and (s["spare_model"] or s["model"]) == model]
 
 
 def set_minimum(graph: Graph, caller: policy.Caller, model: str, location: str,
@@ -138,7 +144,7 @@ def issue_spare(graph: Graph, caller: policy.Caller, repair_id: str, spare_key: 
         if repair["status"] == "closed":
             raise Conflict(f"Repair {repair_id} is closed", {"id": repair_id})
         unit_key = repair["key"]
-        cis = fetch_cis(graph, tx, [spare_key, unit_key])
+        cis = fetch_cis(tx, [spare_key, unit_key])
         spare = cis[spare_key]
         if spare.kind != "Hardware" or not spare.properties.get("spare"):
             raise Conflict(f"{spare_key} is not marked a spare (cmdb spare mark {spare_key})",
@@ -162,7 +168,7 @@ def issue_spare(graph: Graph, caller: policy.Caller, repair_id: str, spare_key: 
         links = [Link(spare_key, "STANDS_IN_FOR", unit_key)]
         if target:
             links.append(Link(spare_key, "LOCATED_IN", target))
-        change_cis(graph, tx, changes, updates=[(spare_key, {"status": "in_use"})], links=links)
+        change_cis(tx, changes, updates=[(spare_key, {"status": "in_use"})], links=links)
         changes.write(tx)
         return props
     return graph.write(work)
@@ -209,11 +215,11 @@ def _return_in_tx(graph: Graph, tx: ManagedTransaction, changes: ChangeLog,
     spare_store.update_issue(tx, issue["id"], after)
     changes.add("update", issue["id"], "SpareIssue", {"returned_at": None}, after)
     event = {"event": "returned", "issue": issue["id"], "repair": issue["repair"]}
-    cis = fetch_cis(graph, tx, [spare_key, unit_key])
+    cis = fetch_cis(tx, [spare_key, unit_key])
     changes.add("spare", unit_key, cis[unit_key].kind, None, {**event, "spare": spare_key})
     changes.add("spare", spare_key, cis[spare_key].kind, None, {**event, "stood_in_for": unit_key})
     links = [Link(spare_key, "LOCATED_IN", issue["from_location"])] if issue.get("from_location") else []
-    change_cis(graph, tx, changes, updates=[(spare_key, {"status": STOCK_STATUS})],
+    change_cis(tx, changes, updates=[(spare_key, {"status": STOCK_STATUS})],
                unlinks=[Link(spare_key, "STANDS_IN_FOR", unit_key)], links=links)
 
 

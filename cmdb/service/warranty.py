@@ -17,7 +17,7 @@ import xlsxwriter
 
 from cmdb.errors import InvalidInput
 from cmdb.graph import contracts as contract_store
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 from cmdb.service.contracts import effective_warranty_end
 from cmdb.service.records import today_or
 from importers.values import neutralise

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, Viewer
+from cmdb.auth import GraphDep, Viewer
 from cmdb.service import contracts, warranty
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render

@@ -8,9 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer
+from cmdb.auth import GraphDep, SettingsDep, Viewer
 from cmdb.errors import InvalidInput
-from cmdb.graph import spares as spare_store
 from cmdb.service import repairs, spares
 from cmdb.service.repairs import OUTCOMES
 from cmdb.web.forms import CheckedForm
@@ -39,9 +38,7 @@ def repair_page(request: Request, repair_id: str, user: Viewer, graph: GraphDep,
                 settings: SettingsDep, done: str | None = None) -> Response:
     repair = repairs.get_repair(graph, repair_id, settings=settings)
     unit = graph.get_ci(repair["key"])
-    model = unit.properties.get("model")
-    candidates = [s for s in spare_store.spares(graph)
-                  if s["status"] == spares.STOCK_STATUS and (s["spare_model"] or s["model"]) == model]
+    candidates = spares.in_stock_for(graph, unit.properties.get("model"))
     issues = [i for i in spares.list_issues(graph) if i["repair"] == repair_id]
     return render(request, "repair.html", user=user, title=f"Repair {repair_id}", repair=repair,
                   unit=unit, candidates=candidates, issues=issues, outcomes=OUTCOMES, done=done,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, Viewer
+from cmdb.auth import GraphDep, Viewer
 from cmdb.errors import InvalidInput
 from cmdb.service import spares
 from cmdb.web.forms import CheckedForm

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from cmdb.api.deps import ContractManager, GraphDep, Viewer
+from cmdb.auth import ContractManager, GraphDep, Viewer
 from cmdb.api.models import COMMON_ERRORS, KeyPath, error_responses
 from cmdb.api.service_models import (
     AsOf, ContractIn, ContractNumber, ContractOut, ContractPatch, ContractType, CoversIn,

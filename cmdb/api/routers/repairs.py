@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
-from cmdb.api.deps import GraphDep, RepairStaff, SettingsDep, Viewer
+from cmdb.auth import GraphDep, RepairStaff, SettingsDep, Viewer
 from cmdb.api.models import COMMON_ERRORS, Key, error_responses
 from cmdb.api.service_models import (
     AsOf, CloseIn, NoteIn, RepairId, RepairIn, RepairOut, ReturnIn, SendIn, as_of_day,

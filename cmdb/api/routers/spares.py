@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, SpareStaff, Viewer
+from cmdb.auth import GraphDep, SettingsDep, SpareStaff, Viewer
 from cmdb.api.models import COMMON_ERRORS, KeyPath, error_responses
 from cmdb.api.service_models import (
     IssueId, IssueIn, IssueOut, MinimumIn, MinimumOut, SpareIn, SpareOut, StockOut, public,
