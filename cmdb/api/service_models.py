@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cmdb.api.models import DATE_PATTERN, DateText, Key, RequestModel, text_without
 from cmdb.errors import InvalidInput
@@ -27,6 +27,14 @@ Line = text_without(LINE_CONTROL, 2000)
 ContractType = Literal[CONTRACT_TYPES]  # type: ignore[valid-type]
 Coverage = Literal[COVERAGE]  # type: ignore[valid-type]
 Hours = Annotated[float, Field(ge=0, le=10_000)]
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema counts 240.0 as an integer, so the API does too."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Minimum = Annotated[int, Field(strict=True, ge=0, le=100_000), BeforeValidator(_whole)]
 Cost = Annotated[float, Field(ge=0, le=1_000_000_000)]
 
 RECORD_ID_PATTERN = r"^(RO|SI)-[0-9]{8}-[0-9a-f]{6}$"
@@ -209,7 +217,7 @@ class SpareOut(BaseModel):
 class MinimumIn(RequestModel):
     model: Party  # type: ignore[valid-type]
     location: Key
-    minimum: Annotated[int, Field(ge=0, le=100_000)]
+    minimum: Minimum
 
 
 class MinimumOut(BaseModel):

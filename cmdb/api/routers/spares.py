@@ -24,12 +24,6 @@ def mark_spare(body: SpareIn, graph: GraphDep, user: SpareStaff) -> dict[str, An
     return spares.mark_spare(graph, user, body.key, location=body.location, model=body.model)
 
 
-@router.delete("/{key}", response_model=SpareOut, summary="No longer a spare",
-               responses=error_responses(404, 409))
-def unmark_spare(key: KeyPath, graph: GraphDep, user: SpareStaff) -> dict[str, Any]:
-    return spares.mark_spare(graph, user, key, unmark=True)
-
-
 @router.get("/stock", response_model=list[StockOut], summary="Spares per model and location")
 def stock(graph: GraphDep, _: Viewer) -> list[dict[str, Any]]:
     return spares.stock(graph)
@@ -72,3 +66,11 @@ def issue_slip(issue_id: IssueId, graph: GraphDep, settings: SettingsDep, _: Vie
     return Response(spares.issue_slip(graph, issue_id, settings.label_font),
                     media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{issue_id}.pdf"'})
+
+
+# Last: the OpenAPI document lists paths in this order, and an Allow header is answered from
+# the first template that matches, so /spares/stock must come before /spares/{key}.
+@router.delete("/{key}", response_model=SpareOut, summary="No longer a spare",
+               responses=error_responses(404, 409))
+def unmark_spare(key: KeyPath, graph: GraphDep, user: SpareStaff) -> dict[str, Any]:
+    return spares.mark_spare(graph, user, key, unmark=True)
