@@ -71,12 +71,6 @@ def demo_contracts(today: dt.date) -> list[tuple[str, dict[str, Any], list[str]]
     ]
 
 
-def demo_contract_keys() -> set[str]:
-    """Every key a demo warranty contract covers (their warranty_end is the contract's)."""
-    return {key for _, fields, covers in demo_contracts(dt.date(2000, 1, 1))
-            if fields["type"] == "warranty" for key in covers}
-
-
 def demo_estate() -> tuple[list[CIInput], list[Link]]:
     rnd = random.Random(20260105)
     cis: list[CIInput] = []
