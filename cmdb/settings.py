@@ -6,8 +6,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cmdb.i18n import LANGUAGES, normalise_language
 
 
 # A folder holds a register once the embedded engine has started there: it keeps its
@@ -66,6 +68,10 @@ class Settings(BaseSettings):
     signin_failures_allowed: int = 10       # per client address and window, then 429
     signin_failure_window_seconds: int = 300
 
+    # The organisation's language (en, zh_CN, zh_TW): commands speak it (else the locale's),
+    # and reports and labels are written in it unless asked for another.
+    language: str | None = None
+
     # Labels.
     label_font: str | None = None
     organisation: str | None = None
@@ -90,8 +96,20 @@ class Settings(BaseSettings):
     # Repairs: written progress every N working days; a sent-out unit back within M.
     repair_progress_working_days: int = Field(3, ge=1, le=365)
     repair_return_working_days: int = Field(15, ge=1, le=365)
-    # Contract documents: at most this many bytes each, under <data dir>/attachments.
-    max_attachment_bytes: int = 20 * 1024 * 1024
+    # Documents (files attached to CIs, models, categories) and baseline snapshots are kept
+    # under ``files_dir`` (default: ``files/`` in the data directory).
+    files_dir: Path | None = None
+    max_document_bytes: int = 25 * 1024 * 1024
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        language = normalise_language(value)
+        if language is None:
+            raise ValueError(f"CMDB_LANGUAGE={value!r}: use one of {', '.join(LANGUAGES)}")
+        return language
 
     @property
     def cookies_secure(self) -> bool:
@@ -102,6 +120,11 @@ class Settings(BaseSettings):
     def register_dir(self) -> Path:
         """``data_dir`` as an absolute path: the one name of this register's folder."""
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def file_store_dir(self) -> Path:
+        """Where stored files (documents, baseline snapshots) are kept."""
+        return (self.files_dir or self.register_dir / "files").expanduser().resolve()
 
     @property
     def embedded(self) -> bool:

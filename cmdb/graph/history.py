@@ -82,8 +82,7 @@ class ChangeLog:
         self.source = source
         self.at = utc_now()
         self.rows: list[dict[str, Any]] = []
-        # Counts on across writes: several writes in one transaction keep their order.
-        self.seq = 0
+        self.seq = 0  # orders the entries of one change (same time), across several writes
 
     def add(self, action: str, key: str, kind: str,
             before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:

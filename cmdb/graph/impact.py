@@ -26,7 +26,7 @@ from cmdb.graph.values import kind_from_labels
 REACH_STEPS = 8
 FRONTIER_BATCH = 5000
 
-# Every relationship type reads "A needs B": the types come from the schema's closed set.
+# The relationship types that read "A needs B", from the schema's closed set.
 _NEEDS = "|".join(NEEDS_RELATIONSHIPS)
 
 

@@ -17,6 +17,9 @@ RECORDING_ROLES = roles_for("scan")
 StatusSetter = Annotated[Principal, Depends(allowed_to("ci.update"))]
 STATUS_ROLES = roles_for("ci.update")
 
+# Writing notes and attaching documents (the document library and knowledge base).
+DocumentEditor = Annotated[Principal, Depends(allowed_to("document.change"))]
+DOCUMENT_ROLES = roles_for("document.change")
 # Repairs and spares: asset staff open and progress them (registrars too).
 RepairWorker = Annotated[Principal, Depends(allowed_to("repair"))]
 REPAIR_ROLES = roles_for("repair")
