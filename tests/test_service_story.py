@@ -53,8 +53,9 @@ def _events(graph, key):
 def test_the_whole_story(live):
     base, graph, today = live
     staff = create_token(graph, "story-staff", "asset_staff")
-    api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {staff}"})
-    pages = httpx.Client(base_url=base)
+    # A shared, loaded machine: allow slow answers (the first page also loads translations).
+    api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {staff}"}, timeout=60)
+    pages = httpx.Client(base_url=base, timeout=60)
 
     # The PC is under warranty: its scan page says so, with the contract's end.
     contract_end = (today + dt.timedelta(days=400)).isoformat()
