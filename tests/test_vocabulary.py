@@ -13,7 +13,7 @@ from cmdb.errors import DuplicateKey, InvalidInput, StillNeeded
 from cmdb.graph import categories as vocab
 from cmdb.graph.vocabulary import Vocabulary
 from importers.export import export_register
-from importers.mapping import load_mapping
+from importers.presets import load_mapping
 from importers.plan import Options
 from importers.service import run_import
 from tests.spreadsheets import xlsx_bytes
