@@ -149,6 +149,9 @@ Registrar = Annotated[Principal, Depends(allowed_to("ci.create"))]
 CIEditor = Annotated[Principal, Depends(allowed_to("ci.update"))]
 RelationshipEditor = Annotated[Principal, Depends(allowed_to("relationship.change"))]
 LabelPrinter = Annotated[Principal, Depends(allowed_to("labels"))]
+ContractManager = Annotated[Principal, Depends(allowed_to("contract.manage"))]
+RepairStaff = Annotated[Principal, Depends(allowed_to("repair"))]
+SpareStaff = Annotated[Principal, Depends(allowed_to("spare"))]
 
 
 # --- the pages' session cookie ------------------------------------------------------------

@@ -319,6 +319,8 @@ from cmdb.images.cli import register as _register_images  # noqa: E402
 _register_images(app)
 from cmdb.documents.cli import register as _register_documents  # noqa: E402
 _register_documents(app)
+from cmdb.service.cli import register as _register_service  # noqa: E402
+_register_service(app)
 
 
 def main() -> None:

@@ -2,17 +2,73 @@
 categories (servers, switches, storage, PCs, laptops, printers, cameras and NVRs, UPSs);
 six standard images; about 30 applications with dependencies and clustered hosts.
 
-Deterministic, so ``cmdb demo`` can be re-run: the second run changes nothing.
+Deterministic, so ``cmdb demo`` can be re-run: the second run changes nothing. Its service
+records (contracts, spares) are dated from the day the demo is loaded, so some warranties always
+end within the next 90 days; a re-run leaves contracts that exist as they are. The
+``warranty_end`` of a CI a demo warranty contract covers is the contract's end (not set here).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
+from cmdb import policy
 from cmdb.graph import CIInput, Graph, Link
+from cmdb.graph import contracts as contract_store
+from cmdb.service import contracts, spares
 
 DEMO_SOURCE = "demo"
+PC_MODELS = ["OptiPlex 7010", "OptiPlex 7020", "ThinkCentre M70q", "EliteDesk 800 G6"]
+SPARE_PCS = range(55, 61)   # the PCs in the IT store room are spares of their model
+STORE_ROOM = "A-B01"
+
+
+def pc_model(i: int) -> str:
+    return PC_MODELS[i % 4]
+
+
+def pc_vendor(model: str) -> str:
+    return "Dell" if "Opti" in model else ("Lenovo" if "Think" in model else "HP")
+
+
+def pc_under_contract(i: int) -> bool:
+    """Dell and Lenovo PCs in use have a warranty contract (HP ones only a warranty_end)."""
+    return i not in SPARE_PCS and pc_vendor(pc_model(i)) in ("Dell", "Lenovo")
+
+
+def demo_contracts(today: dt.date) -> list[tuple[str, dict[str, Any], list[str]]]:
+    """(number, fields, covered keys) of the demo's contracts, dated from ``today``."""
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).isoformat()
+
+    pcs = {vendor: [f"PC-{i:04d}" for i in range(1, 61)
+                    if pc_under_contract(i) and pc_vendor(pc_model(i)) == vendor]
+           for vendor in ("Dell", "Lenovo")}
+    return [
+        ("DELL-PS-2023-0117", dict(title="Dell ProSupport 戴尔 3 年保修", vendor="Dell", type="warranty",
+                                   start=day(-1050), end=day(45), coverage=["hardware", "on_site"],
+                                   response_hours=4, repair_hours=24,
+                                   contacts="Dell support 800-858-0540"), pcs["Dell"]),
+        ("LEN-WR-2024-0388", dict(title="Lenovo Premier Support 联想保修", vendor="Lenovo", type="warranty",
+                                  start=day(-700), end=day(400),
+                                  coverage=["hardware", "on_site", "spare_first"],
+                                  response_hours=2, repair_hours=24,
+                                  contacts="Lenovo 400-990-8888"), pcs["Lenovo"]),
+        ("HW-MA-2025-009", dict(title="Huawei maintenance 华为维保", vendor="Huawei", type="maintenance",
+                                start=day(-300), end=day(430),
+                                coverage=["hardware", "on_site", "spare_first"], response_hours=2,
+                                repair_hours=4), ["SW-CORE-01", "SW-CORE-02", "SW-CORE-03",
+                                                  "STO-01", "STO-02"]),
+        ("HIK-WR-2023-552", dict(title="Hikvision warranty 海康威视保修", vendor="Hikvision",
+                                 type="warranty", start=day(-1105), end=day(-9),
+                                 coverage=["hardware"], repair_hours=72),
+         [f"CAM-{i:03d}" for i in range(1, 21)] + ["NVR-01", "NVR-02"]),
+        ("MS-EA-2025-7741", dict(title="Microsoft support 微软支持", vendor="Microsoft", type="support",
+                                 start=day(-200), end=day(165), coverage=["software"],
+                                 response_hours=8), ["W10-2026", "W11-2026"]),
+    ]
 
 
 def demo_estate() -> tuple[list[CIInput], list[Link]]:
@@ -51,7 +107,7 @@ def demo_estate() -> tuple[list[CIInput], list[Link]]:
     dc_racks = [loc(f"DC1-H1-R0{i}", f"Rack DC1-H1-R0{i}", "rack", hall) for i in (1, 2, 3, 4)]
 
     # --- images ------------------------------------------------------------------------------
-    pc_models = ["OptiPlex 7010", "OptiPlex 7020", "ThinkCentre M70q", "EliteDesk 800 G6"]
+    pc_models = PC_MODELS
     images = {
         "W10-2026": dict(name="Windows 10 Enterprise LTSC baseline 2026", version="2026.1",
                          os="Windows 10 Enterprise LTSC", min_cpu_cores=2, min_ram_gb=4,
@@ -149,12 +205,13 @@ def demo_estate() -> tuple[list[CIInput], list[Link]]:
     for i in range(1, 61):
         in_store = i > 54
         room = store if in_store else offices[(i - 1) % 3]
-        model = pc_models[i % 4]
+        model = pc_model(i)
         ram = 4 if i % 7 == 0 else (8 if i % 3 else 16)
         key = ci("Hardware", f"PC-{i:04d}", name=f"PC {i:04d}", category="pc",
-                 status="in_stock" if in_store else "in_use", vendor="Dell" if "Opti" in model else
-                 ("Lenovo" if "Think" in model else "HP"), model=model, serial=serial(),
-                 purchase_date=f"202{1 + i % 4}-0{1 + i % 9}-01", warranty_end=f"202{5 + i % 4}-0{1 + i % 9}-01",
+                 status="in_stock" if in_store else "in_use", vendor=pc_vendor(model),
+                 model=model, serial=serial(), purchase_date=f"202{1 + i % 4}-0{1 + i % 9}-01",
+                 warranty_end=None if pc_under_contract(i) else f"202{5 + i % 4}-0{1 + i % 9}-01",
+                 spare=True if i in SPARE_PCS else None, spare_model=model if i in SPARE_PCS else None,
                  department=None if in_store else departments[room], cpu_cores=4 if i % 5 else 2,
                  ram_gb=ram, disk_gb=256 if i % 4 else 128)
         link(key, "LOCATED_IN", room)
@@ -183,7 +240,8 @@ def demo_estate() -> tuple[list[CIInput], list[Link]]:
                                        (noc, "NVR5832-4KS2")], start=1):
         key = ci("Hardware", f"NVR-0{i}", name=f"Video recorder {i} 录像机", category="nvr", status="in_use",
                  vendor="Hikvision" if i < 3 else "Dahua", model=model, serial=serial(),
-                 purchase_date="2023-11-20", warranty_end="2026-11-20", department="Security 保卫部",
+                 purchase_date="2023-11-20", warranty_end=None if i < 3 else "2026-11-20",
+                 department="Security 保卫部",
                  ram_gb=8, disk_gb=64_000)
         link(key, "LOCATED_IN", room)
         link(key, "CONNECTED_TO", access[room])
@@ -194,7 +252,7 @@ def demo_estate() -> tuple[list[CIInput], list[Link]]:
         room = camera_rooms[(i - 1) % len(camera_rooms)]
         key = ci("Hardware", f"CAM-{i:03d}", name=f"Camera {i:03d} 摄像机", category="camera",
                  status="in_use", vendor="Hikvision", model="DS-2CD2143G2-I", serial=serial(),
-                 purchase_date="2023-11-20", warranty_end="2026-11-20", department="Security 保卫部")
+                 purchase_date="2023-11-20", department="Security 保卫部")
         link(key, "LOCATED_IN", room)
         link(key, "CONNECTED_TO", access[room])
 
@@ -241,10 +299,19 @@ def demo_estate() -> tuple[list[CIInput], list[Link]]:
     return cis, links
 
 
-def load_demo(graph: Graph, *, actor: str) -> dict[str, int]:
-    """Load (or re-load) the demo estate in one transaction."""
+def load_demo(graph: Graph, *, actor: str, today: dt.date | None = None) -> dict[str, int]:
+    """Load (or re-load) the demo estate in one transaction, then the contracts it lacks
+    (dated from ``today``) and the store room's spare minimum."""
     cis, links = demo_estate()
     upserted, linked = graph.upsert_cis_atomically(cis, links, actor=actor, source=DEMO_SOURCE)
+    caller = policy.Caller(actor, "admin")
+    added = 0
+    for number, fields, covers in demo_contracts(today or dt.date.today()):
+        if contract_store.get(graph, number) is None:
+            contracts.add_contract(graph, caller, number, fields, covers)
+            added += 1
+    spares.set_minimum(graph, caller, "ThinkCentre M70q", STORE_ROOM, 2)
     return {"created": len(upserted.created), "updated": len(upserted.updated),
             "unchanged": len(upserted.unchanged), "relationships_created": len(linked.created),
-            "relationships_unchanged": len(linked.unchanged), "cis": len(cis), "relationships": len(links)}
+            "relationships_unchanged": len(linked.unchanged), "cis": len(cis), "relationships": len(links),
+            "contracts_created": added}

@@ -33,6 +33,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "vocabulary": frozenset({"registrar"}),   # categories, status words, custom fields
     "baseline.create": frozenset({"registrar", "auditor"}),
     "document.change": frozenset({"registrar"}),
+    # Service records (cmdb.service): a registrar manages contracts; asset staff open and
+    # progress repairs and issue spares (registrars too). Location scopes apply to the CIs.
+    "contract.manage": frozenset({"registrar"}),
+    "repair": frozenset({"asset_staff", "registrar"}),
+    "spare": frozenset({"asset_staff", "registrar"}),
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # A never audited asset is due this many days after it entered the register.
     audit_first_due_days: int = 0
 
+    # Repairs: written progress every N working days; a sent-out unit back within M.
+    repair_progress_working_days: int = Field(3, ge=1, le=365)
+    repair_return_working_days: int = Field(15, ge=1, le=365)
     # Documents (files attached to CIs, models, categories) and baseline snapshots are kept
     # under ``files_dir`` (default: ``files/`` in the data directory).
     files_dir: Path | None = None

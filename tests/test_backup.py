@@ -146,7 +146,8 @@ def test_round_trip_into_a_fresh_data_directory(embedded_graph, target, tmp_path
     first = write_backup(embedded_graph, tmp_path / "one.jsonl.gz")
     assert first.counts["cis"] == {"Location": 2, "Hardware": 2, "SoftwareImage": 1, "Application": 2}
     assert first.counts["relationships"] == {"LOCATED_IN": 3, "CONNECTED_TO": 1, "RUNS_IMAGE": 1,
-                                             "RUNS_ON": 2, "DEPENDS_ON": 1, "SUPERSEDES": 0}
+                                             "RUNS_ON": 2, "DEPENDS_ON": 1, "SUPERSEDES": 0,
+                                             "STANDS_IN_FOR": 0}
     assert first.counts["nodes"]["ApiToken"] == 2 and first.counts["nodes"]["AuditScan"] == 2
     assert first.counts["nodes"]["AuditCampaign"] == 1
     assert first.counts["nodes"]["Change"] == 7 + 8 + 1

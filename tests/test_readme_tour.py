@@ -71,6 +71,31 @@ TOUR = {
     "cmdb import sites.csv racks.csv devices.csv --mapping netbox": Expect(
         says=("imported: 4 created",)),
     "cmdb export register.xlsx": Expect(writes=(("register.xlsx", XLSX),)),
+    "cmdb contract add LEN-WR-2026-01 --vendor Lenovo --type warranty --start 2026-01-01 "
+    "--end 2029-01-01 --coverage hardware --coverage spare_first --covers PC-0006": Expect(
+        says=("added contract LEN-WR-2026-01 (warranty, 2026-01-01 – 2029-01-01), covering 1 CI(s)",)),
+    "cmdb contract link LEN-WR-2026-01 PC-0010": Expect(says=("contract LEN-WR-2026-01 now covers 2 CI(s)",)),
+    "cmdb contract list --expiring 90d": Expect(says=("1 contract(s)", "DELL-PS-2023-0117\twarranty\tDell")),
+    "cmdb contract show LEN-WR-2024-0388": Expect(says=("vendor\tLenovo", "PC-0002")),
+    "cmdb warranty show PC-0002": Expect(says=("PC-0002: 在保 under warranty until ",
+                                               "contract LEN-WR-2024-0388 (Lenovo, warranty)")),
+    "cmdb warranty report --within 90d -o w.xlsx": Expect(says=("CI(s) to w.xlsx (xlsx)",),
+                                                          writes=(("w.xlsx", XLSX),)),
+    'cmdb repair open PC-0002 --fault "不开机 no power"': Expect(
+        says=("on PC-0002: open, under warranty until ", "contract LEN-WR-2024-0388")),
+    "cmdb spare issue PC-0002 PC-0058 --slip slip.pdf": Expect(
+        says=("issued PC-0058 (SI-", "for PC-0002 at A-301; slip written to slip.pdf"),
+        writes=(("slip.pdf", PDF),)),
+    'cmdb repair send PC-0002 --to "Lenovo service centre"': Expect(
+        says=("sent_out", "sent to Lenovo service centre (due back ")),
+    'cmdb repair note PC-0002 "mainboard ordered 已订购主板"': Expect(says=("next note due ",)),
+    "cmdb repair overdue": Expect(says=("0 overdue repair order(s)",)),
+    "cmdb repair return PC-0002 --cost 0": Expect(says=("on PC-0002: returned",)),
+    "cmdb repair close PC-0002 --outcome repaired": Expect(says=("on PC-0002: repaired",)),
+    'cmdb spare stock --min "ThinkCentre M70q@A-B01=2"': Expect(
+        says=("ThinkCentre M70q\tA-B01\t1\t0\t2\t1",)),
+    "cmdb history PC-0058": Expect(says=("\tspare\t", "event=issued", "event=returned",
+                                         "type=STANDS_IN_FOR")),
     "cmdb category list": Expect(says=("20 categories", "server\tServer\t服务器\t伺服器")),
     'cmdb category add railings --name-en "Ornamental railings" --name-zh-cn 装饰栏杆 '
     "--name-zh-tw 裝飾欄杆 --synonym Railings": Expect(says=("added category railings",)),

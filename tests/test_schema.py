@@ -8,10 +8,13 @@ from cmdb.graph.ci import list_keys_query
 from cmdb.graph.writer import create_cis_query, create_links_query, existing_links_query
 
 
-def test_the_four_kinds_and_six_relationship_types_are_the_closed_sets():
+def test_the_four_kinds_and_seven_relationship_types_are_the_closed_sets():
     assert set(schema.KINDS) == {"Location", "Hardware", "SoftwareImage", "Application"}
     assert set(schema.RELATIONSHIPS) == {"LOCATED_IN", "RUNS_ON", "RUNS_IMAGE", "DEPENDS_ON", "CONNECTED_TO",
-                                         "SUPERSEDES"}
+                                         "STANDS_IN_FOR", "SUPERSEDES"}
+    # A stand-in does not need the unit it replaces, nor an image the one it supersedes:
+    # impact does not follow them.
+    assert schema.NEEDS_RELATIONSHIPS == ("LOCATED_IN", "RUNS_ON", "RUNS_IMAGE", "DEPENDS_ON", "CONNECTED_TO")
 
 
 def test_relationship_pairs_follow_the_design():
@@ -22,6 +25,7 @@ def test_relationship_pairs_follow_the_design():
         "RUNS_IMAGE": {("Hardware", "SoftwareImage")},
         "DEPENDS_ON": {("Application", "Application")},
         "CONNECTED_TO": {("Hardware", "Hardware")},
+        "STANDS_IN_FOR": {("Hardware", "Hardware")},
         "SUPERSEDES": {("SoftwareImage", "SoftwareImage")},
     }
 

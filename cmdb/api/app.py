@@ -17,8 +17,8 @@ from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_ha
 from cmdb.api.models import error_responses
 from cmdb.api.openapi import install_openapi, operation_id
 from cmdb.api.routers import (
-    audits, backup, baselines, cis, documents, images, impact, imports, labels, relationships,
-    system, vocabulary,
+    audits, backup, baselines, cis, contracts, documents, images, impact, imports, labels,
+    relationships, repairs, spares, system, vocabulary,
 )
 from cmdb.auth import current_principal
 from cmdb.errors import CMDBError
@@ -48,6 +48,9 @@ def _routers():
         (baselines.router, API_PREFIX),
         (images.router, API_PREFIX),
         (documents.router, API_PREFIX),
+        (contracts.router, API_PREFIX),
+        (repairs.router, API_PREFIX),
+        (spares.router, API_PREFIX),
         (web_router, ""),
     ]
 

@@ -57,6 +57,24 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
                              ("AddScan", "add_scan"), ("ListScans", "list_scans"),
                              ("Reconciliation", "reconciliation"), ("Report", "report"))
     },
+    "add_contract": {
+        name: {"operationId": target, "parameters": {"number": "$response.body#/number"}}
+        for name, target in (("GetContract", "get_contract"), ("PatchContract", "patch_contract"),
+                             ("CoverCIs", "cover"))
+    },
+    "open_repair": {
+        **{name: {"operationId": target, "parameters": {"repair_id": "$response.body#/id"}}
+           for name, target in (("GetRepair", "get_repair"), ("AddNote", "add_note"),
+                                ("SendOut", "send_out"), ("RecordReturn", "record_return"),
+                                ("CloseRepair", "close_repair"))},
+        "IssueSpare": {"operationId": "issue_spare", "requestBody": {"repair": "$response.body#/id"}},
+        "WarrantyOfUnit": {"operationId": "warranty_of", "parameters": {"key": "$response.body#/key"}},
+    },
+    "issue_spare": {
+        name: {"operationId": target, "parameters": {"issue_id": "$response.body#/id"}}
+        for name, target in (("GetIssue", "get_issue"), ("ReturnSpare", "return_spare"),
+                             ("IssueSlip", "issue_slip"))
+    },
 }
 
 

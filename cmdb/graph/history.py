@@ -19,7 +19,9 @@ from cmdb.graph.batching import chunks
 from cmdb.graph.connection import Connection
 from cmdb.graph.schema import utc_now
 
-ACTIONS = ("create", "update", "delete", "link", "unlink")
+ACTIONS = ("create", "update", "delete", "link", "unlink",
+           # Events of the service records (cmdb.service) written into a CI's history.
+           "repair", "spare", "contract")
 
 RECORD_CHANGES = "UNWIND $rows AS r CREATE (c:Change) SET c = r"
 

@@ -14,7 +14,8 @@ _FILTERS = """
 WHERE ($kind IS NULL OR $kind IN labels(n))
   AND ($category IS NULL OR n.category = $category)
   AND (NOT $unlabelled OR n.label_printed_at IS NULL)
-RETURN n.key AS key, labels(n) AS labels, n.name AS name, n.department AS department
+RETURN n.key AS key, labels(n) AS labels, n.name AS name, n.department AS department,
+       n.spare AS spare, coalesce(n.spare_model, n.model) AS spare_model
 ORDER BY key
 """
 

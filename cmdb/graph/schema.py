@@ -83,6 +83,8 @@ class RelKind:
     single: bool = False  # a CI has at most one of these outgoing (containment, build image)
     acyclic: bool = False
     # "A needs B": impact follows it. Lineage (SUPERSEDES) joins CIs without one needing the other.
+    # A stand-in (spare, loaner) does not need the unit it replaces: it keeps running what
+    # needs that unit.
     needs: bool = True
 
     def allows(self, from_kind: str, to_kind: str) -> bool:
@@ -151,6 +153,9 @@ KINDS: dict[str, NodeKind] = {
             Prop("order_number", STR),
             Prop("company", STR, description="Owning company or legal entity"),
             Prop("end_of_life", DATE, description="Date the device is due to be replaced"),
+            # A spare or loaner kept in stock (cmdb spare mark): the model it stands in for.
+            Prop("spare", BOOL, description="Kept in stock as a spare or loaner"),
+            Prop("spare_model", STR, description="The model a spare stands in for (default: its own)"),
         ) + SYSTEM_PROPERTIES),
         NodeKind("SoftwareImage", "A standard software image (baseline OS build)", _COMMON + (
             Prop("version", STR, description="Image version"),
@@ -185,11 +190,12 @@ RELATIONSHIPS: dict[str, RelKind] = {
                 frozenset({("Application", "Application")})),
         RelKind("CONNECTED_TO", "network uplink or power feed the first device needs",
                 frozenset({("Hardware", "Hardware")})),
+        RelKind("STANDS_IN_FOR", "a spare or loaner placed while the unit it replaces is away",
+                frozenset({("Hardware", "Hardware")}), single=True, needs=False),
         RelKind("SUPERSEDES", "the newer standard image replaces the older one",
                 frozenset({("SoftwareImage", "SoftwareImage")}), needs=False),
     )
 }
-
 # The relationships impact follows: everything that reaches a changed CI through these needs it.
 NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items() if r.needs)
 
@@ -224,6 +230,11 @@ FIELD_LABEL = "CustomField"
 VOCABULARY_MARK_LABEL = "VocabularyDefaults"
 VOCABULARY_LABELS = (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)
 DOCUMENT_LABEL = "Document"
+# Service records (cmdb.service): contracts, repair orders, spare issues, stock minimums.
+CONTRACT_LABEL = "Contract"
+REPAIR_LABEL = "RepairOrder"
+SPARE_ISSUE_LABEL = "SpareIssue"
+SPARE_MINIMUM_LABEL = "SpareMinimum"
 BASELINE_LABEL = "Baseline"
 
 SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
@@ -244,6 +255,13 @@ SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(VOCABULARY_MARK_LABEL, "marks that the shipped vocabulary was laid down", "id"),
     SystemKind(DOCUMENT_LABEL, "a document or note attached to a CI, a hardware model or a category",
                "id", indexed=("target",)),
+    SystemKind(CONTRACT_LABEL, "a contract (warranty, maintenance, support, lease) and its terms",
+               "number"),
+    SystemKind(REPAIR_LABEL, "a repair order: fault, warranty answer, send-out, notes, outcome",
+               "id", indexed=("key", "status")),
+    SystemKind(SPARE_ISSUE_LABEL, "a spare or loaner issued against a repair, and its return", "id",
+               indexed=("repair",)),
+    SystemKind(SPARE_MINIMUM_LABEL, "the minimum stock of spares of a model at a place", "id"),
     SystemKind(BASELINE_LABEL, "a named record of the register at one moment (its snapshot is a "
                "stored file)", "name"),
 )}
@@ -252,8 +270,9 @@ SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if
 # FILE_PROPERTY; backups carry the files referred to.
 FILE_PROPERTY = "file_sha256"
 FILE_LABELS: tuple[str, ...] = (DOCUMENT_LABEL, BASELINE_LABEL)
-# Relationship types at the CMDB's own nodes (none today; a backup and a restore allow these).
-SYSTEM_RELATIONSHIPS: tuple[str, ...] = ()
+# Relationships from the CMDB's own records to CIs: a contract COVERS a CI, a repair order
+# or spare issue CONCERNS one (backups carry them like any other relationship).
+SYSTEM_RELATIONSHIPS: tuple[str, ...] = ("COVERS", "CONCERNS")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ distances (breadth-first), states and explanation paths are then computed here:
 - ``down``: the CI needs an affected CI and has no redundancy left;
 - ``degraded``: an application that RUNS_ON several hosts still has at least ``min_hosts``
   (default 1) hosts that are not down; anything that needs a degraded CI is degraded.
+- a host that is down but has a spare or loaner standing in for it (``STANDS_IN_FOR``) that is
+  not down still counts for its applications, which are then degraded, not down: the loaner
+  restores the redundancy.
 
 States are the least fixpoint of these rules (a worklist: a CI is re-examined when something
 it needs gets worse), so cycles terminate and every CI is reported once.
@@ -26,6 +29,7 @@ from typing import Any, Iterable, Sequence
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph import impact as graph_impact
+from cmdb.graph import spares as spare_store
 from cmdb.graph.schema import CRITICALITIES, CRITICALITY_RANK, kind_of, validate_key
 
 DOWN, DEGRADED = "down", "degraded"
@@ -97,7 +101,9 @@ def impact(graph: Graph, keys: Iterable[str], depth: int | None = None,
     changed = graph.require_cis(keys)
 
     nodes, distance = _fetch(graph, list(changed), depth)
-    state = compute_states(nodes, set(changed))
+    hosts = sorted({target for node in nodes.values() for rel, target in node.needs if rel == "RUNS_ON"})
+    stand_ins = spare_store.stand_ins(graph, hosts)
+    state = compute_states(nodes, set(changed), stand_ins)
     paths = _paths(nodes, distance, state, set(changed))
 
     affected = []
@@ -113,6 +119,7 @@ def impact(graph: Graph, keys: Iterable[str], depth: int | None = None,
         "changed": [{"key": k, "kind": ci.kind, "name": ci.name} for k, ci in changed.items()],
         "depth": depth,
         "affected": affected,
+        "stand_ins": {unit: sorted(keys) for unit, keys in sorted(stand_ins.items())},
         "summary": _summary(graph, affected, nodes),
     }
 
@@ -167,8 +174,11 @@ def _distances(nodes: dict[str, _Node], changed: list[str]) -> dict[str, int]:
 # --- states ------------------------------------------------------------------------------------
 
 
-def compute_states(nodes: dict[str, _Node], changed: set[str]) -> dict[str, int]:
-    """Least fixpoint of the state rules over the fetched subgraph (rank: 2 down, 1 degraded)."""
+def compute_states(nodes: dict[str, _Node], changed: set[str],
+                   stand_ins: dict[str, list[str]] | None = None) -> dict[str, int]:
+    """Least fixpoint of the state rules over the fetched subgraph (rank: 2 down, 1 degraded).
+    ``stand_ins``: host -> the spares standing in for it."""
+    stand_ins = stand_ins or {}
     state: dict[str, int] = {k: 0 for k in nodes}
     state.update({k: _RANK[DOWN] for k in changed})
     needed_by: dict[str, list[str]] = defaultdict(list)
@@ -182,8 +192,9 @@ def compute_states(nodes: dict[str, _Node], changed: set[str]) -> dict[str, int]
         for rel, target in node.needs:
             s = state.get(target, 0)
             if rel == "RUNS_ON":
+                covered = any(state.get(spare, 0) < _RANK[DOWN] for spare in stand_ins.get(target, ()))
                 hosts_hit += s > 0
-                hosts_lost += s == _RANK[DOWN]
+                hosts_lost += s == _RANK[DOWN] and not covered
             elif s > worst:
                 worst = s
         if hosts_hit:

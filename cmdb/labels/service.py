@@ -90,8 +90,17 @@ def select(graph, selection: Selection) -> list[LabelContent]:
                            "per run", field="selection", value=len(rows))
     paths = graph.location_paths([r["key"] for r in rows])
     return [LabelContent(key=r["key"], name=r.get("name") or "",
-                         second_line=_second_line(paths.get(r["key"]), r.get("department")),
+                         second_line=(_spare_line(r["spare_model"]) if r.get("spare") else
+                                      _second_line(paths.get(r["key"]), r.get("department"))),
                          organisation="") for r in rows]
+
+
+SPARE_CAPTION = "备件 Spare"
+
+
+def _spare_line(model: str | None) -> str:
+    """A spare's label says so, and which model it stands in for, where others show a place."""
+    return f"{SPARE_CAPTION}: {model}" if model else SPARE_CAPTION
 
 
 def _second_line(path: list[dict] | None, department: str | None) -> str:

@@ -20,3 +20,10 @@ STATUS_ROLES = roles_for("ci.update")
 # Writing notes and attaching documents (the document library and knowledge base).
 DocumentEditor = Annotated[Principal, Depends(allowed_to("document.change"))]
 DOCUMENT_ROLES = roles_for("document.change")
+# Repairs and spares: asset staff open and progress them (registrars too).
+RepairWorker = Annotated[Principal, Depends(allowed_to("repair"))]
+REPAIR_ROLES = roles_for("repair")
+SpareKeeper = Annotated[Principal, Depends(allowed_to("spare"))]
+SPARE_ROLES = roles_for("spare")
+ContractKeeper = Annotated[Principal, Depends(allowed_to("contract.manage"))]
+CONTRACT_ROLES = roles_for("contract.manage")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cmdb.web import audits, auth, baselines, cis, home, images, impact, language, library, scan
+from cmdb.web import (
+    audits, auth, baselines, cis, contracts, home, images, impact, language, library, repairs, scan,
+    spares,
+)
 
 router = APIRouter()
 for _module_router in (auth.router, home.router, home.json_router, cis.router, scan.router,
                        audits.router, audits.json_router, impact.router, impact.json_router,
-                       language.router, baselines.router, images.router, library.router):
+                       language.router, baselines.router, images.router, library.router,
+                       contracts.router, repairs.router, spares.router):
     router.include_router(_module_router)

@@ -22,6 +22,7 @@ from cmdb.graph import Graph
 from cmdb.graph.schema import validate_key
 from cmdb.i18n import N_, _
 from cmdb.i18n.names import kind_name
+from cmdb.service import contracts, repairs
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES, STATUS_ROLES, Recorder, StatusSetter
@@ -31,7 +32,9 @@ router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=Fals
 
 
 # Stored in English (scan records, history); shown in the reader's language.
+FAULTY = "faulty"
 PROBLEMS = {
+    FAULTY: N_("Faulty: open a repair order 报修"),
     "wrong_location": N_("Wrong location"),
     "damaged": N_("Damaged"),
     "label_missing": N_("Label missing or unreadable"),
@@ -81,7 +84,11 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     registered = None
     if view.location_key:
         registered = {"key": view.location_key, "text": view.location_text}
+    warranty = contracts.warranty_of(graph, key) if ci.kind == "Hardware" else None
+    open_repairs = [r for r in repairs.list_repairs(graph, key=key, settings=request.app.state.settings)
+                    if r["status"] != "closed"] if ci.kind == "Hardware" else []
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
+                  warranty=warranty, open_repairs=open_repairs,
                   register_categories=register_category_names(graph.vocabulary()),
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems={k: _(v) for k, v in PROBLEMS.items()}, done=done, recorded_in=campaigns,
@@ -116,6 +123,11 @@ def report_problem(request: Request, key: str, user: Recorder, graph: GraphDep,
                              choices=", ".join(_(v) for v in PROBLEMS.values())),
                            field="problem", value=problem, allowed=list(PROBLEMS))
     note = " ".join(form.get("note", "").split())[:NOTE_MAX] or None
+    if problem == FAULTY:
+        repair = repairs.open_repair(graph, user, key, note or "Reported faulty on the scan page",
+                                     send_to=form.get("send_to") or None,
+                                     settings=request.app.state.settings, source="scan page")
+        return redirect("/repairs/" + quote(repair["id"], safe="") + "?done=opened")
     location = _chosen(form)
     if problem == "wrong_location" and location is None:
         raise InvalidInput(_("Pick the location where the asset actually is"), field="location")

@@ -91,6 +91,9 @@ class ImpactResponse(BaseModel):
     changed: list[ChangedCI]
     depth: Optional[int] = None
     affected: list[AffectedCI]
+    stand_ins: dict[str, list[str]] = Field(
+        default_factory=dict, description="Hosts with a spare or loaner standing in for them "
+                                          "(STANDS_IN_FOR): their applications keep running")
     summary: ImpactSummary
 
 

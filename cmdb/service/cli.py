@@ -1,0 +1,443 @@
+"""``cmdb contract …``, ``cmdb warranty …``, ``cmdb repair …`` and ``cmdb spare …``.
+
+The command line acts as the local administrator (like every other command); dates default
+to today, and ``--as-of`` answers for another day (what will be overdue, what will expire).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cmdb import policy
+from cmdb.cli_support import (
+    JSON_OPTION, cli_actor, console, emit, open_graph, parse_assignments, print_json, print_table,
+    reports_errors,
+)
+from cmdb.errors import InvalidInput
+from cmdb.settings import get_settings
+
+contract_app = typer.Typer(no_args_is_help=True, help="Contracts: warranty, maintenance, support, lease.")
+warranty_app = typer.Typer(no_args_is_help=True, help="Warranties: is it covered, what expires soon.")
+repair_app = typer.Typer(no_args_is_help=True, help="Repair orders: open, progress, send out, return, close.")
+spare_app = typer.Typer(no_args_is_help=True, help="Spares and loaners: mark, stock, issue, return.")
+
+REPAIR_ARG = typer.Argument(..., help="Repair order id, or the key of a CI with an open repair")
+AS_OF = typer.Option(None, "--as-of", help="Answer for this day (YYYY-MM-DD) instead of today")
+
+
+def _caller() -> policy.Caller:
+    return policy.Caller(cli_actor(), "admin")
+
+
+def _day(value: Optional[str]) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"--as-of {value!r} is not a date; expected YYYY-MM-DD", field="as_of",
+                           value=value) from None
+
+
+def _row(table: Table, *cells: Any) -> None:
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+@contract_app.command("add")
+@reports_errors
+def contract_add(number: str = typer.Argument(..., help="The contract number"),
+                 vendor: str = typer.Option(..., "--vendor"),
+                 type_: str = typer.Option(..., "--type", help="warranty, maintenance, support or lease"),
+                 start: str = typer.Option(..., "--start", help="YYYY-MM-DD"),
+                 end: str = typer.Option(..., "--end", help="YYYY-MM-DD"),
+                 coverage: list[str] = typer.Option([], "--coverage", help="hardware, software, "
+                                                    "on_site, spare_first (repeatable)"),
+                 covers: list[str] = typer.Option([], "--covers", help="Key of a CI it covers (repeatable)"),
+                 values: list[str] = typer.Option([], "--set", "-s", help="NAME=VALUE: title, "
+                                                  "response_hours, repair_hours, contacts, notes"),
+                 as_json: bool = JSON_OPTION):
+    """Register a contract (and the CIs it covers)."""
+    from cmdb.service.contracts import add_contract
+
+    fields = {"vendor": vendor, "type": type_, "start": start, "end": end,
+              **({"coverage": coverage} if coverage else {}), **parse_assignments(values)}
+    with open_graph() as graph:
+        contract = add_contract(graph, _caller(), number, fields, covers)
+    emit(as_json, contract, f"added contract {contract['number']} ({contract['type']}, "
+                            f"{contract['start']} – {contract['end']}), covering "
+                            f"{len(contract['covers'])} CI(s)")
+
+
+@contract_app.command("set")
+@reports_errors
+def contract_set(number: str, values: list[str] = typer.Argument(..., help="NAME=VALUE (NAME= removes it)"),
+                 as_json: bool = JSON_OPTION):
+    """Change a contract's fields; a new end moves its covered hardware's warranty_end."""
+    from cmdb.service.contracts import update_contract
+
+    with open_graph() as graph:
+        contract = update_contract(graph, _caller(), number, parse_assignments(values))
+    emit(as_json, contract, f"updated contract {number}")
+
+
+@contract_app.command("link")
+@reports_errors
+def contract_link(number: str, keys: list[str] = typer.Argument(..., help="Keys of the CIs it covers"),
+                  remove: bool = typer.Option(False, "--remove", help="No longer cover them"),
+                  as_json: bool = JSON_OPTION):
+    """Cover CIs by a contract (or, with --remove, no longer)."""
+    from cmdb.service.contracts import link_contract
+
+    with open_graph() as graph:
+        contract = link_contract(graph, _caller(), number, keys, remove=remove)
+    emit(as_json, contract, f"contract {number} now covers {len(contract['covers'])} CI(s)")
+
+
+@contract_app.command("list")
+@reports_errors
+def contract_list(type_: Optional[str] = typer.Option(None, "--type"),
+                  vendor: Optional[str] = typer.Option(None, "--vendor"),
+                  expiring: Optional[str] = typer.Option(None, "--expiring", help="Only those ending "
+                                                         "within this period, e.g. 90d"),
+                  as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """List contracts, soonest end first."""
+    from cmdb.service.contracts import list_contracts
+    from cmdb.service.warranty import parse_window
+
+    days = parse_window(expiring) if expiring else None
+    with open_graph() as graph:
+        rows = list_contracts(graph, type=type_, vendor=vendor, expiring_within_days=days,
+                              today=_day(as_of))
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("number", "type", "vendor", "start", "end", "in force", "covers",
+                  title=f"{len(rows)} contract(s)")
+    for r in rows:
+        _row(table, r["number"], r["type"], r["vendor"], r["start"], r["end"],
+             "yes" if r["in_force"] else "no", r["covered"])
+    print_table(table)
+
+
+@contract_app.command("show")
+@reports_errors
+def contract_show(number: str, as_json: bool = JSON_OPTION):
+    """Show a contract and the CIs it covers."""
+    from cmdb.service.contracts import get_contract
+
+    with open_graph() as graph:
+        contract = get_contract(graph, number)
+    if as_json:
+        print_json(contract)
+        return
+    table = Table(title=f"contract {number}", show_header=False)
+    for name, value in contract.items():
+        if name != "covers":
+            _row(table, name, "; ".join(value) if isinstance(value, list) else value)
+    _row(table, "covers", ", ".join(contract["covers"]) or "—")
+    print_table(table)
+
+
+# --- warranty ------------------------------------------------------------------------------------
+
+
+@warranty_app.command("show")
+@reports_errors
+def warranty_show(key: str, as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Is KEY under warranty, and under which contract?"""
+    from cmdb.service.contracts import warranty_of
+
+    with open_graph() as graph:
+        answer = warranty_of(graph, key, _day(as_of))
+    contract = answer["contract"]
+    text = (f"{key}: 在保 under warranty until {answer['until']}"
+            + (f" — contract {contract['number']} ({contract['vendor']}, {contract['type']})"
+               if contract else " (its warranty_end; no contract in force)")
+            if answer["under_warranty"] else
+            f"{key}: 过保 not under warranty" + (f" (ended {answer['until']})" if answer["until"] else ""))
+    emit(as_json, answer, text)
+
+
+@warranty_app.command("report")
+@reports_errors
+def warranty_report(within: str = typer.Option("90d", "--within", help="Period: 90d, 12w, 6m, 1y"),
+                    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                                          help="Write .xlsx, .html or .csv"),
+                    as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Hardware whose warranty ends within the period, with counts by site, vendor, category."""
+    from cmdb.service import warranty
+
+    days = warranty.parse_window(within)
+    if output is not None:
+        warranty.format_of(output)
+    with open_graph() as graph:
+        report = warranty.warranty_report(graph, days, _day(as_of))
+    if output is not None:
+        fmt = warranty.write_report(report, output)
+        if not as_json:
+            console.print(f"wrote {report['total']} CI(s) to {output} ({fmt})", markup=False)
+    if as_json:
+        print_json(report)
+        return
+    if output is not None:
+        return
+    table = Table("key", "name", "category", "vendor", "site", "warranty ends", "days left", "contract",
+                  title=f"{report['total']} warranty(ies) ending {report['as_of']} – {report['until']}")
+    for i in report["items"]:
+        _row(table, i["key"], i["name"], i["category"], i["vendor"], i["site"], i["warranty_end"],
+             i["days_left"], i["contract"])
+    print_table(table)
+    for field, counts in report["counts"].items():
+        counted = Table(field, "count", title=f"by {field}")
+        for name, n in counts.items():
+            _row(counted, name, n)
+        print_table(counted)
+
+
+# --- repairs -----------------------------------------------------------------------------------
+
+
+def _repair_text(r: dict[str, Any]) -> str:
+    warranty = (f"under warranty until {r.get('warranty_until')}"
+                + (f", contract {r['contract']}" if r.get("contract") else "")
+                if r.get("under_warranty") else "not under warranty")
+    where = f", sent to {r['sent_to']} (due back {r['due_back']})" if r.get("sent_to") else ""
+    return f"repair {r['id']} on {r['key']}: {r['status']}, {warranty}{where}"
+
+
+@repair_app.command("open")
+@reports_errors
+def repair_open(key: str, fault: str = typer.Option(..., "--fault", help="What is wrong"),
+                send_to: Optional[str] = typer.Option(None, "--send-to", help="Vendor or repairer "
+                                                      "it is sent to"),
+                as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Open a repair order: the unit becomes in_repair; warranty is answered at once."""
+    from cmdb.service.repairs import open_repair
+
+    with open_graph() as graph:
+        repair = open_repair(graph, _caller(), key, fault, send_to=send_to,
+                             settings=get_settings(), today=_day(as_of))
+    emit(as_json, repair, "opened " + _repair_text(repair))
+
+
+@repair_app.command("note")
+@reports_errors
+def repair_note(repair_id: str = REPAIR_ARG, text: str = typer.Argument(..., help="The progress note"),
+                as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Write a progress note."""
+    from cmdb.service.repairs import add_note, resolve
+
+    with open_graph() as graph:
+        repair = add_note(graph, _caller(), resolve(graph, repair_id), text, settings=get_settings(), today=_day(as_of))
+    emit(as_json, repair, f"noted on {repair['id']}; next note due {repair.get('progress_due')}")
+
+
+@repair_app.command("send")
+@reports_errors
+def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to", help="Vendor or repairer"),
+                as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Send the unit out; it is due back within the configured working days."""
+    from cmdb.service.repairs import send_out, resolve
+
+    with open_graph() as graph:
+        repair = send_out(graph, _caller(), resolve(graph, repair_id), to, settings=get_settings(), today=_day(as_of))
+    emit(as_json, repair, "sent " + _repair_text(repair))
+
+
+@repair_app.command("return")
+@reports_errors
+def repair_return(repair_id: str = REPAIR_ARG, cost: Optional[float] = typer.Option(None, "--cost", min=0),
+                  note: Optional[str] = typer.Option(None, "--note"),
+                  as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """The unit is back; spares standing in for it go back to stock."""
+    from cmdb.service.repairs import record_return, resolve
+
+    with open_graph() as graph:
+        repair = record_return(graph, _caller(), resolve(graph, repair_id), cost=cost, note=note,
+                               settings=get_settings(), today=_day(as_of))
+    emit(as_json, repair, "returned " + _repair_text(repair))
+
+
+@repair_app.command("close")
+@reports_errors
+def repair_close(repair_id: str = REPAIR_ARG, outcome: str = typer.Option(..., "--outcome", help="repaired, "
+                                                             "replaced or written_off"),
+                 cost: Optional[float] = typer.Option(None, "--cost", min=0),
+                 note: Optional[str] = typer.Option(None, "--note"),
+                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Close: repaired puts the unit back to its status; replaced/written_off retires it."""
+    from cmdb.service.repairs import close_repair, resolve
+
+    with open_graph() as graph:
+        repair = close_repair(graph, _caller(), resolve(graph, repair_id), outcome, cost=cost, note=note,
+                              settings=get_settings(), today=_day(as_of))
+    emit(as_json, repair, f"closed repair {repair['id']} on {repair['key']}: {repair['outcome']}")
+
+
+def _repairs_table(rows: list[dict[str, Any]], title: str) -> None:
+    table = Table("id", "key", "status", "fault", "sent to", "due back", "progress due", "overdue",
+                  title=title)
+    for r in rows:
+        _row(table, r["id"], r["key"], r["status"], r["fault"], r.get("sent_to"), r.get("due_back"),
+             r.get("progress_due"), ", ".join(r["overdue_reasons"]))
+    print_table(table)
+
+
+@repair_app.command("list")
+@reports_errors
+def repair_list(status: Optional[str] = typer.Option(None, "--status", help="open, sent_out, "
+                                                     "returned or closed"),
+                key: Optional[str] = typer.Option(None, "--key", help="Only this CI's repairs"),
+                as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """List repair orders, newest first."""
+    from cmdb.service.repairs import list_repairs
+
+    with open_graph() as graph:
+        rows = list_repairs(graph, status=status, key=key, settings=get_settings(), today=_day(as_of))
+    if as_json:
+        print_json(rows)
+        return
+    _repairs_table(rows, f"{len(rows)} repair order(s)")
+
+
+@repair_app.command("show")
+@reports_errors
+def repair_show(repair_id: str = REPAIR_ARG, as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Show a repair order with its progress notes."""
+    from cmdb.service.repairs import get_repair, resolve
+
+    with open_graph() as graph:
+        repair = get_repair(graph, resolve(graph, repair_id), settings=get_settings(), today=_day(as_of))
+    if as_json:
+        print_json(repair)
+        return
+    table = Table(title=f"repair {repair_id}", show_header=False)
+    for name, value in repair.items():
+        if name != "notes":
+            _row(table, name, value)
+    print_table(table)
+    notes = Table("on", "by", "note", title="progress notes")
+    for n in repair["notes"]:
+        _row(notes, n["on"], n["by"], n["text"])
+    print_table(notes)
+
+
+@repair_app.command("overdue")
+@reports_errors
+def repair_overdue(as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Repairs whose progress note or return is overdue (working days)."""
+    from cmdb.service.repairs import overdue
+
+    with open_graph() as graph:
+        rows = overdue(graph, settings=get_settings(), today=_day(as_of))
+    if as_json:
+        print_json(rows)
+        return
+    _repairs_table(rows, f"{len(rows)} overdue repair order(s)")
+
+
+# --- spares ------------------------------------------------------------------------------------
+
+
+@spare_app.command("mark")
+@reports_errors
+def spare_mark(key: str, location: Optional[str] = typer.Option(None, "--location", help="Stock location"),
+               model: Optional[str] = typer.Option(None, "--model", help="Model it is a spare for "
+                                                   "(default: its own)"),
+               unmark: bool = typer.Option(False, "--unmark", help="No longer a spare"),
+               as_json: bool = JSON_OPTION):
+    """Mark hardware a spare in stock (or, with --unmark, no longer)."""
+    from cmdb.service.spares import mark_spare
+
+    with open_graph() as graph:
+        row = mark_spare(graph, _caller(), key, location=location, model=model, unmark=unmark)
+    emit(as_json, row, f"{key} is {'no longer a spare' if unmark else 'a spare of ' + str(row['spare_model'])}"
+                       + (f" at {row['location']}" if row.get("location") and not unmark else ""))
+
+
+@spare_app.command("stock")
+@reports_errors
+def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help="Set a minimum: "
+                                                      "MODEL@LOCATION=N"),
+                as_json: bool = JSON_OPTION):
+    """Spares in stock per model and location, against the minimum."""
+    from cmdb.service.spares import set_minimum, stock
+
+    with open_graph() as graph:
+        if minimum is not None:
+            target, _, number = minimum.rpartition("=")
+            model, _, location = target.rpartition("@")
+            if not model or not location or not number.strip().isdigit():
+                raise InvalidInput(f"--min {minimum!r}: write MODEL@LOCATION=N", field="min",
+                                   value=minimum)
+            set_minimum(graph, _caller(), model, location, int(number))
+        rows = stock(graph)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("model", "location", "in stock", "issued", "minimum", "short", title="spare stock")
+    for r in rows:
+        _row(table, r["model"], r["location"], r["in_stock"], r["issued"],
+             "" if r["minimum"] is None else r["minimum"], r["short"] or "")
+    print_table(table)
+
+
+@spare_app.command("issue")
+@reports_errors
+def spare_issue(repair_id: str = REPAIR_ARG, spare: str = typer.Argument(..., help="Key of the spare"),
+                slip: Optional[Path] = typer.Option(None, "--slip", help="Write the slip PDF here"),
+                as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Issue a spare against a repair: it stands in for the unit, at the unit's place."""
+    from cmdb.service.repairs import resolve
+    from cmdb.service.spares import issue_slip, issue_spare
+
+    with open_graph() as graph:
+        issue = issue_spare(graph, _caller(), resolve(graph, repair_id), spare, today=_day(as_of))
+        if slip is not None:
+            slip.write_bytes(issue_slip(graph, issue["id"], get_settings().label_font))
+    emit(as_json, issue, f"issued {issue['spare']} ({issue['id']}) for {issue['unit']} at "
+                         f"{issue.get('to_location') or '(no location)'}"
+                         + (f"; slip written to {slip}" if slip else ""))
+
+
+@spare_app.command("return")
+@reports_errors
+def spare_return(issue_id: str = typer.Argument(..., help="Spare issue id, or the key of the spare"), slip: Optional[Path] = typer.Option(None, "--slip", help="Write "
+                                                                    "the slip PDF here"),
+                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
+    """Swap a spare back to its stock location."""
+    from cmdb.service.spares import issue_slip, resolve_issue, return_spare
+
+    with open_graph() as graph:
+        issue = return_spare(graph, _caller(), resolve_issue(graph, issue_id), today=_day(as_of))
+        if slip is not None:
+            slip.write_bytes(issue_slip(graph, issue["id"], get_settings().label_font))
+    emit(as_json, issue, f"returned {issue['spare']} to {issue.get('from_location') or 'stock'}")
+
+
+@spare_app.command("slip")
+@reports_errors
+def spare_slip(issue_id: str = typer.Argument(..., help="Spare issue id, or the key of a spare out on issue"),
+               output: Path = typer.Option(..., "-o", "--output")):
+    """Write the slip (PDF) of an issue, with signature lines."""
+    from cmdb.service.spares import issue_slip, resolve_issue
+
+    with open_graph() as graph:
+        output.write_bytes(issue_slip(graph, resolve_issue(graph, issue_id), get_settings().label_font))
+    console.print(f"wrote {output}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(contract_app, name="contract")
+    app.add_typer(warranty_app, name="warranty")
+    app.add_typer(repair_app, name="repair")
+    app.add_typer(spare_app, name="spare")

@@ -1,0 +1,174 @@
+"""The warranty expiry report: hardware whose warranty ends within a window (from its warranty
+contracts, else its own ``warranty_end``), with counts by site, vendor and category, as
+XLSX, a self-contained HTML page or CSV. Text cells are neutralised against formula injection."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from cmdb.errors import InvalidInput
+from cmdb.graph import contracts as contract_store
+from cmdb.graph import Graph
+from cmdb.service.contracts import effective_warranty_end
+from cmdb.service.records import today_or
+from importers.values import neutralise
+
+FORMATS = ("xlsx", "html", "csv")
+MAX_WINDOW_DAYS = 3660
+COLUMNS = (("key", "Key 资产编号"), ("name", "Name 名称"), ("category", "Category 类别"),
+           ("vendor", "Vendor 厂商"), ("model", "Model 型号"), ("status", "Status 状态"),
+           ("site", "Site 站点"), ("location", "Location 位置"),
+           ("warranty_end", "Warranty ends 保修到期"), ("days_left", "Days left 剩余天数"),
+           ("contract", "Contract 合同"), ("contract_vendor", "Contract vendor 合同厂商"))
+GROUPS = (("site", "Site 站点"), ("vendor", "Vendor 厂商"), ("category", "Category 类别"))
+
+
+def parse_window(text: str | int) -> int:
+    """``90d``, ``12w``, ``6m`` (30 days each), ``1y`` or a number of days."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        days = text
+    else:
+        match = re.fullmatch(r"\s*(\d{1,5})\s*([dwmy]?)\s*", str(text).lower())
+        if not match:
+            raise InvalidInput(f"--within {text!r} is not a period; write e.g. 90d, 12w, 6m or 1y",
+                               field="within", value=text, allowed="N followed by d, w, m or y")
+        days = int(match.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30, "y": 365}[match.group(2)]
+    if not 0 <= days <= MAX_WINDOW_DAYS:
+        raise InvalidInput(f"--within {text!r} is {days} days; at most {MAX_WINDOW_DAYS} allowed",
+                           field="within", value=text, allowed=f"0-{MAX_WINDOW_DAYS} days")
+    return days
+
+
+def warranty_report(graph: Graph, within_days: int, today: dt.date | None = None) -> dict[str, Any]:
+    day = today_or(today)
+    until = day + dt.timedelta(days=within_days)
+    coverage: dict[str, list[dict[str, Any]]] = {}
+    for key, contract in contract_store.all_coverage(graph):
+        coverage.setdefault(key, []).append(contract)
+    items = []
+    for hw in contract_store.hardware_warranties(graph):
+        covering = coverage.get(hw["key"], [])
+        end = effective_warranty_end(hw["warranty_end"], covering)
+        if not end or not day.isoformat() <= end <= until.isoformat():
+            continue
+        warranty = [c for c in covering if c.get("type") == "warranty" and c.get("end") == end]
+        items.append({**hw, "warranty_end": end,
+                      "days_left": (dt.date.fromisoformat(end) - day).days,
+                      "contract": warranty[0]["number"] if warranty else None,
+                      "contract_vendor": warranty[0].get("vendor") if warranty else None})
+    paths = graph.location_paths([i["key"] for i in items])
+    for item in items:
+        path = paths.get(item["key"], [])
+        item["site"] = next((p.get("name") or p["key"] for p in path if p.get("type") == "site"),
+                            path[0].get("name") or path[0]["key"] if path else None)
+        item["location"] = path[-1]["key"] if path else None
+    items.sort(key=lambda i: (i["warranty_end"], i["key"]))
+    counts = {field: dict(sorted(Counter(i.get(field) or "(none)" for i in items).items()))
+              for field, _ in GROUPS}
+    return {"as_of": day.isoformat(), "within_days": within_days, "until": until.isoformat(),
+            "total": len(items), "items": items, "counts": counts}
+
+
+def format_of(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    suffix = "html" if suffix == "htm" else suffix
+    if suffix not in FORMATS:
+        raise InvalidInput(f"Cannot write a report as {Path(path).name!r}; the file name must end "
+                           "in .xlsx, .html or .csv", field="output", value=str(path),
+                           allowed=list(FORMATS))
+    return suffix
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return neutralise(str(value))
+
+
+def _title(report: dict[str, Any]) -> str:
+    return (f"Warranties ending {report['as_of']} – {report['until']} 保修到期 "
+            f"({report['total']})")
+
+
+def render(report: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                            "strings_to_urls": False})
+        bold = book.add_format({"bold": True})
+        items = book.add_worksheet("Warranties 保修")
+        items.write_string(0, 0, _title(report), bold)
+        for col, (_, heading) in enumerate(COLUMNS):
+            items.write_string(1, col, heading, bold)
+        for row, item in enumerate(report["items"], start=2):
+            for col, (field, _) in enumerate(COLUMNS):
+                _write(items, row, col, _cell(item.get(field)))
+        summary = book.add_worksheet("Counts 统计")
+        row = 0
+        for field, heading in GROUPS:
+            summary.write_string(row, 0, heading, bold)
+            summary.write_string(row, 1, "Count 数量", bold)
+            for name, n in report["counts"][field].items():
+                row += 1
+                summary.write_string(row, 0, _cell(name))
+                summary.write_number(row, 1, n)
+            row += 2
+        book.close()
+        return buffer.getvalue()
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([heading for _, heading in COLUMNS])
+        for item in report["items"]:
+            writer.writerow([_cell(item.get(field)) for field, _ in COLUMNS])
+        for field, heading in GROUPS:
+            writer.writerow([])
+            writer.writerow([heading, "Count 数量"])
+            for name, n in report["counts"][field].items():
+                writer.writerow([_cell(name), n])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+    if fmt == "html":
+        return render_html(report).encode("utf-8")
+    raise InvalidInput(f"Unknown format {fmt!r}; allowed: {', '.join(FORMATS)}", field="format",
+                       value=fmt, allowed=list(FORMATS))
+
+
+def _write(ws, row: int, col: int, value: Any) -> None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ws.write_number(row, col, value)
+    elif value:
+        ws.write_string(row, col, value)
+
+
+def render_html(report: dict[str, Any]) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for _, h in COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td>{esc(str(i.get(f) if i.get(f) is not None else ''))}</td>"
+                                    for f, _ in COLUMNS) + "</tr>" for i in report["items"])
+    groups = "".join(
+        f"<table><caption>{esc(heading)}</caption><tr><th>{esc(heading)}</th><th>Count 数量</th></tr>"
+        + "".join(f"<tr><td>{esc(str(name))}</td><td>{n}</td></tr>"
+                  for name, n in report["counts"][field].items()) + "</table>"
+        for field, heading in GROUPS)
+    return ("<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
+            f"<title>{esc(_title(report))}</title><style>body{{font-family:sans-serif}}"
+            "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:2px 6px}"
+            f"</style></head><body><h1>{esc(_title(report))}</h1>{groups}"
+            f"<table id=\"items\"><tr>{head}</tr>{rows}</table></body></html>")
+
+
+def write_report(report: dict[str, Any], path: str | Path) -> str:
+    fmt = format_of(path)
+    Path(path).write_bytes(render(report, fmt))
+    return fmt
