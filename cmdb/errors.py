@@ -102,6 +102,14 @@ class EngineUnavailable(CMDBError):
     code = "engine_unavailable"
 
 
+class EngineRestarting(EngineUnavailable):
+    """The engine is down and being restarted (``cmdb serve``); worth trying again shortly."""
+
+    def __init__(self, message: str, details: Any = None, *, retry_after: int):
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
 class PermissionDenied(CMDBError):
     code = "forbidden"
 

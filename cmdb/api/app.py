@@ -11,8 +11,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cmdb import __version__
+from cmdb.api.access_log import AccessLog
 from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers
 from cmdb.graph import Graph
+from cmdb.graph.engine_supervisor import EngineWatch
 from cmdb.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -127,15 +129,22 @@ class _BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"The request body is larger than the limit of {limit:,} bytes")
 
 
-def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
+               worker: bool = False) -> FastAPI:
     """Build the app. With ``graph`` given the caller owns it; otherwise the app connects
-    on start-up and, on shutdown, closes the connection and stops an embedded engine it hosts."""
+    on start-up and, on shutdown, closes the connection and stops an embedded engine it hosts.
+
+    ``worker``: one of ``cmdb serve``'s API worker processes. The engine runs in a process of
+    its own that ``cmdb serve`` started (and bootstrapped the schema in); the worker watches it,
+    answering 503 with ``Retry-After`` while it is restarted, and logs each request."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owned = graph is None
-        app.state.graph = graph or Graph.connect(settings)
+        app.state.graph = graph or Graph.connect(settings, bootstrap=not worker)
+        if worker and settings.embedded:
+            app.state.graph.availability = EngineWatch(settings.register_dir).check
         try:
             yield
         finally:
@@ -170,4 +179,12 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes,
                        upload_routes={f"{API_PREFIX}/imports": "import"})
+    if worker:
+        app.add_middleware(AccessLog)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``cmdb serve`` worker process (uvicorn's factory, settings from the
+    environment ``cmdb serve`` passed on)."""
+    return create_app(get_settings(), worker=True)

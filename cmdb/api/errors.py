@@ -129,6 +129,9 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.CMDBError)
     async def domain_error(request: Request, exc: e.CMDBError):
+        if isinstance(exc, e.EngineRestarting):
+            return error_response(503, exc.code, exc.message, exc.details,
+                                  {"Retry-After": str(exc.retry_after)})
         if isinstance(exc, e.EngineUnavailable):
             log.warning("graph engine unavailable on %s %s: %s", request.method,
                         request.url.path, exc.message)

@@ -285,6 +285,9 @@ class Graph:
         self.driver = driver
         self.database = database
         self.description = description
+        # Raises before a session is opened when the engine is known to be down (a worker of
+        # ``cmdb serve`` watches its supervised engine); None: just try.
+        self.availability: Callable[[], None] | None = None
 
     # -- plumbing
 
@@ -310,6 +313,8 @@ class Graph:
 
     @contextlib.contextmanager
     def _session(self):
+        if self.availability is not None:
+            self.availability()
         try:
             with self.driver.session(database=self.database) as session:
                 yield session
