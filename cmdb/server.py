@@ -20,8 +20,8 @@ import socket
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.supervisors import Multiprocess
 
+from cmdb.api_workers import run_workers
 from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
 from cmdb.graph import Graph
@@ -66,14 +66,13 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
                       f"address phones reach)", markup=False, highlight=False)
         config = uvicorn.Config(WORKER_APP, factory=True, host=host, port=port, workers=workers,
                                 log_config=_log_config(), access_log=False, proxy_headers=True,
-                                timeout_graceful_shutdown=10)
+                                timeout_graceful_shutdown=10,
+                                # a worker still starting on a busy machine is not "hung"
+                                timeout_worker_healthcheck=30)
         with published_server(settings, f"http://{shown_host}:{port}"):
-            sock = config.bind_socket()
-            try:
-                # Handles SIGTERM/SIGINT itself: stops the workers, then returns.
-                Multiprocess(config, sockets=[sock]).run()
-            finally:
-                sock.close()
+            console.print(f"Listening on {host}:{port} (Ctrl-C stops)", markup=False,
+                          highlight=False)
+            run_workers(config)  # handles SIGTERM/SIGINT itself: stops the workers, then returns
     finally:
         if engine is not None:
             engine.stop()
