@@ -44,7 +44,7 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    workers = workers or default_workers()
+    workers = workers or settings.workers or default_workers()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     refuse_second_server(settings, host, port)
     announce_register(settings)

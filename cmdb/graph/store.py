@@ -8,14 +8,15 @@ relationship types come from ``cmdb.graph.schema``; every value is a parameter.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired, TransientError
 
 from cmdb.errors import (
-    DuplicateKey, EngineUnavailable, ForbiddenRelationship, InvalidInput, NotFound, StillNeeded,
+    DuplicateKey, EngineRestarting, EngineUnavailable, ForbiddenRelationship, InvalidInput, NotFound, StillNeeded,
     UnknownKey, VersionConflict,
 )
 from cmdb.graph import schema
@@ -26,6 +27,8 @@ from cmdb.settings import Settings
 
 T = TypeVar("T")
 BATCH_SIZE = 2000
+READ_ATTEMPTS = 3
+READ_RETRY_PAUSE = 0.3
 
 # --- read queries ---------------------------------------------------------------------
 
@@ -324,10 +327,22 @@ class Graph:
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """Run a read query and return its records as dicts."""
-        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(query, **params)]
-        with self._session() as session:
-            return session.execute_read(work)
+        return self._read_once(lambda result: [record.data() for record in result], query, params)
+
+    def _read_once(self, take: Callable[[Any], T], query: str, params: dict[str, Any]) -> T:
+        """One query as an auto-commit transaction: RUN and PULL in one round trip, where a
+        managed transaction adds BEGIN and COMMIT (three round trips). One query is atomic by
+        itself; being a read, it is simply run again after a transient failure (a conflict, or
+        a pooled connection to an engine that was restarted), as a managed one would be."""
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                with self._session() as session:
+                    return take(session.run(query, params))
+            except (TransientError, EngineUnavailable) as exc:
+                if attempt == READ_ATTEMPTS - 1 or isinstance(exc, EngineRestarting):
+                    raise
+                time.sleep(READ_RETRY_PAUSE * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def read_list(self, query: str, **params: Any) -> list[Any]:
         """The one collected list a query returns (its only column).
@@ -336,10 +351,10 @@ class Graph:
         per row, and the list is taken as decoded: ``record.data()``'s recursive conversion
         costs more than the query itself on 100,000 rows.
         """
-        def work(tx: ManagedTransaction) -> list[Any]:
-            record = tx.run(query, **params).single()
+        def take(result) -> list[Any]:
+            record = result.single()
             return record[0] if record is not None else []
-        return self.read_tx(work)
+        return self._read_once(take, query, params)
 
     def read_tx(self, work: Callable[..., T], *args: Any) -> T:
         with self._session() as session:
