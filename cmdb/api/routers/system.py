@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Union
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from cmdb import __version__
 from cmdb.api.deps import GraphDep, public
+from cmdb.api.models import ErrorBody
 from cmdb.errors import EngineRestarting, EngineUnavailable
 
 router = APIRouter(tags=["system"], dependencies=[Depends(public)])
@@ -25,8 +26,9 @@ class Version(BaseModel):
 
 
 @router.get("/healthz", response_model=Health,
-            responses={503: {"model": Health, "description": "The engine is being restarted "
-                             "(`status: degraded`, with `Retry-After`)"}})
+            responses={503: {"model": Union[Health, ErrorBody],
+                             "description": "The engine is being restarted (`status: degraded`, "
+                             "with `Retry-After`), or is unreachable (an error)"}})
 def healthz(graph: GraphDep):
     # "embedded" or "external": where it runs (data directory, URI) is for the server log only.
     engine = "embedded" if graph.description.startswith("embedded") else "external"
