@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import re
@@ -121,6 +122,11 @@ async def drive(port: int, token: str, paths, clients: int, requests: int, secon
     return latencies, failures, time.perf_counter() - started
 
 
+def _percentile(ordered: list[float], fraction: float) -> float:
+    """The smallest value at least ``fraction`` of the sample is at or below (nearest rank)."""
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(len(ordered) * fraction) - 1))]
+
+
 def scenario(name: str, port: int, token: str, paths, args, clients: int | None = None,
              requests: int | None = None, seconds: float | None = None) -> dict:
     clients = clients or args.clients
@@ -129,8 +135,8 @@ def scenario(name: str, port: int, token: str, paths, args, clients: int | None 
         drive(port, token, paths, clients, requests or args.requests, seconds or args.seconds))
     ms = sorted(x * 1000 for x in latencies)
     result = {"name": name, "requests": len(ms), "seconds": elapsed, "rps": len(ms) / elapsed,
-              "p50": statistics.median(ms), "p95": ms[int(len(ms) * 0.95) - 1],
-              "p99": ms[int(len(ms) * 0.99) - 1], "failures": len(failures)}
+              "p50": statistics.median(ms), "p95": _percentile(ms, 0.95),
+              "p99": _percentile(ms, 0.99), "failures": len(failures)}
     result["load"] = os.getloadavg()[0]
     print(f"{name:<52} {result['requests']:>7,} req in {elapsed:5.1f} s  "
           f"{result['rps']:7.0f} req/s  p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms  "

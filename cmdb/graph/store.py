@@ -187,7 +187,14 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
     conditions = [LIST_FILTERS[name] for name in filters]  # closed set
     if conditions:
         parts.append("WHERE " + " AND ".join(conditions))
-    parts.append(f"RETURN collect({'DISTINCT ' if location else ''}n.key) AS keys")
+    distinct = "DISTINCT " if location else ""
+    if "q" in filters:
+        # Searching: the CIs whose key or serial is exactly the text come first.
+        parts.append(f"RETURN collect({distinct}n.key) AS keys, collect({distinct}CASE WHEN "
+                     "toLower(n.key) = $q OR toLower(coalesce(n.serial, '')) = $q THEN n.key END) "
+                     "AS exact")
+    else:
+        parts.append(f"RETURN collect({distinct}n.key) AS keys, [] AS exact")
     return "\n".join(parts)
 
 
@@ -416,7 +423,10 @@ class Graph:
         offset, limit = max(0, int(offset)), max(0, int(limit))
 
         def work(tx: ManagedTransaction) -> tuple[list[str], list]:
-            keys = sorted(tx.run(query, location=location, **filters).single()["keys"])
+            found = tx.run(query, location=location, **filters).single()
+            exact = sorted(found["exact"])
+            first = set(exact)
+            keys = exact + sorted(k for k in found["keys"] if k not in first)
             page = keys[offset:offset + limit]
             rows = tx.run(FETCH_CIS, keys=page).single()["rows"] if page else []
             return keys, rows
