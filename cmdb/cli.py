@@ -13,6 +13,11 @@ from cmdb.cli_support import (
     print_table,
     reports_errors,
 )
+from cmdb.errors import InvalidInput
+from cmdb.graph.values import path_text
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="CMDB: hardware, software images, applications and locations as a graph.")
@@ -58,7 +63,6 @@ def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NA
     """Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci set KEY --set ram_gb=32`."""
     changes = parse_assignments([*(values or []), *options])
     if not changes:
-        from cmdb.errors import InvalidInput
 
         raise InvalidInput("Say what to change: NAME=VALUE (or --set NAME=VALUE)", field="--set")
     with open_graph() as graph:
@@ -81,7 +85,7 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
     for name, value in sorted(ci.properties.items()):
         table.add_row(name, str(value))
     if path:
-        table.add_row("location", " / ".join(p.get("name") or p["key"] for p in path))
+        table.add_row("location", path_text(path))
     print_table(table)
     if rels:
         rt = Table("direction", "type", "key", "kind", "name", title="relationships")

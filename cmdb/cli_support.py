@@ -20,8 +20,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.errors import CMDBError
+from cmdb.errors import CMDBError, InvalidInput
 from cmdb.settings import REGISTER_FOLDER, REGISTER_MARKER, Settings, get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -136,7 +139,6 @@ def reports_errors(command: Callable) -> Callable:
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     """``["ram_gb=8", "name=Web 1"]`` -> ``{"ram_gb": "8", "name": "Web 1"}``; ``x=`` removes x."""
-    from cmdb.errors import InvalidInput
 
     values: dict[str, Any] = {}
     for pair in pairs or []:

@@ -122,3 +122,25 @@ def _shorten(value: Any, limit: int = 200) -> Any:
     if isinstance(value, str) and len(value) > limit:
         return value[:limit] + f"… ({len(value)} characters)"
     return value
+
+
+class Unauthenticated(CMDBError):
+    """No valid token or session came with the request."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(PermissionDenied):
+    """The caller's role may not use this endpoint."""
+
+
+class BackupIncomplete(CMDBError):
+    """A backup could not read or write everything; no backup file was left."""
+
+    code = "backup_incomplete"
+
+
+class RestoreMismatch(CMDBError):
+    """A restore failed part-way or does not match its file."""
+
+    code = "restore_mismatch"

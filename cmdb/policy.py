@@ -10,14 +10,11 @@ import can never do more than its caller could do through the API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from cmdb.errors import PermissionDenied
-
-if TYPE_CHECKING:
-    from cmdb.graph import Graph
-
-ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "admin")
+from cmdb.graph import Graph
+from cmdb.graph.schema import ROLES
 
 # Action -> roles that may do it besides admin (who may do everything).
 ACTIONS: dict[str, frozenset[str]] = {
@@ -93,13 +90,13 @@ def require_fields(caller: Caller, fields: Iterable[str]) -> None:
                                 "allowed_fields": sorted(FIELDS_BY_ROLE[caller.role])})
 
 
-def scope_keys(graph: "Graph", caller: Caller) -> frozenset[str]:
+def scope_keys(graph: Graph, caller: Caller) -> frozenset[str]:
     """Every key a scoped caller may write: its location and everything inside it."""
     assert caller.scope is not None
     return frozenset(graph.subtree_keys_if_any(caller.scope))
 
 
-def require_in_scope(graph: "Graph", caller: Caller, keys: Iterable[str | None]) -> None:
+def require_in_scope(graph: Graph, caller: Caller, keys: Iterable[str | None]) -> None:
     """Refuse when any of ``keys`` (CIs to change, locations to move them to) is outside the
     caller's location scope. ``None`` stands for "no location", which is outside any scope."""
     if caller.scope is None:

@@ -7,15 +7,24 @@ import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cmdb import __version__
+from cmdb import __version__, policy
 from cmdb.api.access_log import AccessLog
-from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers
+from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers, status_for
+from cmdb.api.models import error_responses
+from cmdb.api.openapi import install_openapi, operation_id
+from cmdb.api.routers import audits, backup, cis, impact, imports, labels, relationships, system
+from cmdb.auth import current_principal
+from cmdb.errors import CMDBError
 from cmdb.graph import Graph
+from cmdb.graph.engine import EmbeddedServer
 from cmdb.graph.engine_supervisor import EngineWatch
 from cmdb.settings import Settings, get_settings
+from cmdb.web.router import router as web_router
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -23,14 +32,6 @@ log = logging.getLogger(__name__)
 
 def _routers():
     """Every router of the app. A new domain adds its router here."""
-    from cmdb.api.routers import cis, relationships, system
-    from cmdb.api.routers import impact
-    from cmdb.api.routers import audits
-    from cmdb.api.routers import imports
-    from cmdb.api.routers import backup
-    from cmdb.api.routers import labels
-    from cmdb.web.router import router as web_router
-
     return [
         (system.router, ""),
         (cis.router, API_PREFIX),
@@ -94,14 +95,6 @@ class BodySizeLimit:
     @staticmethod
     async def _caller_refusal(scope: Scope, action: str):
         """An error response when the caller is anonymous or may not upload here, else None."""
-        from starlette.concurrency import run_in_threadpool
-        from starlette.requests import Request
-
-        from cmdb import policy
-        from cmdb.api.deps import current_principal
-        from cmdb.api.errors import status_for
-        from cmdb.errors import CMDBError
-
         request = Request(scope)
         try:
             principal = await run_in_threadpool(current_principal, request, request.app.state.graph)
@@ -153,10 +146,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
                 # The engine lives in the JVM hosted by this process; it is stopped from the
                 # main thread (uvicorn's), otherwise by the exit hook the engine registered.
                 if threading.current_thread() is threading.main_thread():
-                    from cmdb.graph.engine import EmbeddedServer
                     EmbeddedServer.stop_all()
-
-    from cmdb.api.openapi import install_openapi, operation_id
 
     app = FastAPI(title="CMDB", version=__version__, lifespan=lifespan,
                   generate_unique_id_function=operation_id,
@@ -167,7 +157,6 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
     if graph is not None:
         app.state.graph = graph
     install_error_handlers(app)
-    from cmdb.api.models import error_responses
 
     # Every /api/v1 operation can answer with these (sign-in, roles, limits, unknown keys,
     # versions, the engine); documenting them once keeps the OpenAPI truthful for clients.

@@ -15,6 +15,8 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmdb import errors as e
+from cmdb.api.models import describe_pattern
+from cmdb.api.openapi import allowed_methods
 from cmdb.graph.schema import KINDS
 
 log = logging.getLogger(__name__)
@@ -26,20 +28,12 @@ ENGINE_UNAVAILABLE = ("The graph engine is unreachable or refused the operation;
                       "changed. Try again shortly; the server log has the details.")
 
 
-class Unauthenticated(e.CMDBError):
-    code = "unauthenticated"
-
-
-class Forbidden(e.PermissionDenied):
-    pass
-
-
 class PreconditionFailed(e.VersionConflict):
     pass
 
 
 STATUS_BY_ERROR: list[tuple[type[e.CMDBError], int]] = [
-    (Unauthenticated, 401),
+    (e.Unauthenticated, 401),
     (e.PermissionDenied, 403),
     (e.UnknownReference, 409),
     (e.UnknownKey, 404),
@@ -92,8 +86,6 @@ def _printable(value):
 def _readable(err: dict) -> str | None:
     """A sentence for the checks whose own message shows a regular expression or internals."""
     if err.get("type") == "string_pattern_mismatch":
-        from cmdb.api.models import describe_pattern
-
         return describe_pattern(str((err.get("ctx") or {}).get("pattern", "")))
     if err.get("type") == "string_unicode":
         return "text contains an unpaired surrogate (\\ud800-\\udfff); send valid UTF-8 text"
@@ -136,7 +128,7 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning("graph engine unavailable on %s %s: %s", request.method,
                         request.url.path, exc.message)
             return error_response(503, exc.code, ENGINE_UNAVAILABLE)
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.Unauthenticated) else None
         return error_response(status_for(exc), exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -148,7 +140,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 405:
             # One route object per method: Starlette's Allow names only the first route's.
-            from cmdb.api.openapi import allowed_methods
 
             methods = allowed_methods(request.app, request.url.path)
             if methods is None:  # a page: Starlette's own answer

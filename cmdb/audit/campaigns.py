@@ -18,9 +18,9 @@ from typing import Any
 
 from cmdb.audit.locations import LocationTree
 from cmdb.errors import InvalidInput, NotFound, WrongKind
-from cmdb.graph import audit_store
+from cmdb.graph import audit as graph_audit
 from cmdb.graph.schema import utc_now
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 
 EXPECTED_STATUSES = ("in_use", "in_stock")
 AWAY_STATUSES = ("in_repair",)
@@ -154,9 +154,9 @@ def validate_scope(graph: Graph, scope: list[str]) -> list[str]:
 def take_snapshot(graph: Graph, scope: list[str], tree: LocationTree) -> Snapshot:
     statuses = EXPECTED_STATUSES + AWAY_STATUSES
     if scope:
-        rows = audit_store.hardware_in_locations(graph, sorted(tree.subtree(scope)), statuses)
+        rows = graph_audit.hardware_in_locations(graph, sorted(tree.subtree(scope)), statuses)
     else:
-        rows = audit_store.all_hardware_with_status(graph, statuses)
+        rows = graph_audit.all_hardware_with_status(graph, statuses)
     snapshot = Snapshot(taken_at=utc_now())
     for r in rows:
         snapshot.assets[r["key"]] = ExpectedAsset(r["key"], r["name"], r["status"], r["serial"],
@@ -178,7 +178,7 @@ def start_campaign(graph: Graph, name: str, *, scope: list[str] | None = None,
     now = snapshot.taken_at
     campaign_id = f"AUD-{now[:10].replace('-', '')}-{secrets.token_hex(3)}"
     away = sum(1 for a in snapshot.assets.values() if a.away)
-    audit_store.create_campaign(graph, {
+    graph_audit.create_campaign(graph, {
         "id": campaign_id, "name": name, "status": OPEN, "scope": scope, "due": due,
         "created_at": now, "created_by": actor, "expected_count": len(snapshot.assets) - away,
         "away_count": away, "expected_parts": snapshot.encode()})
@@ -186,26 +186,26 @@ def start_campaign(graph: Graph, name: str, *, scope: list[str] | None = None,
 
 
 def get_campaign(graph: Graph, campaign_id: str) -> Campaign:
-    row = audit_store.campaign(graph, campaign_id)
+    row = graph_audit.campaign(graph, campaign_id)
     if row is None:
         raise NotFound(f"No audit campaign {campaign_id!r}; `cmdb audit list` shows them",
                        {"id": campaign_id})
-    return _campaign(row, audit_store.scan_counts(graph, [campaign_id]).get(campaign_id, 0))
+    return _campaign(row, graph_audit.scan_counts(graph, [campaign_id]).get(campaign_id, 0))
 
 
 def list_campaigns(graph: Graph) -> list[Campaign]:
-    rows = audit_store.campaigns(graph)
-    counts = audit_store.scan_counts(graph, [r["id"] for r in rows]) if rows else {}
+    rows = graph_audit.campaigns(graph)
+    counts = graph_audit.scan_counts(graph, [r["id"] for r in rows]) if rows else {}
     return [_campaign(r, counts.get(r["id"], 0)) for r in rows]
 
 
 def resolve_campaign(graph: Graph, ref: str) -> Campaign:
     """A campaign by id, or by its name when exactly one campaign has it."""
     ref = (ref or "").strip()
-    row = audit_store.campaign(graph, ref)
+    row = graph_audit.campaign(graph, ref)
     if row is not None:
         return get_campaign(graph, ref)
-    named = [r for r in audit_store.campaigns(graph) if r["name"] == ref]
+    named = [r for r in graph_audit.campaigns(graph) if r["name"] == ref]
     if len(named) == 1:
         return get_campaign(graph, named[0]["id"])
     if len(named) > 1:
@@ -217,7 +217,7 @@ def resolve_campaign(graph: Graph, ref: str) -> Campaign:
 
 
 def load_snapshot(graph: Graph, campaign_id: str) -> Snapshot:
-    return Snapshot.decode(audit_store.snapshot_parts(graph, campaign_id))
+    return Snapshot.decode(graph_audit.snapshot_parts(graph, campaign_id))
 
 
 def open_campaigns(graph: Graph) -> list[Campaign]:

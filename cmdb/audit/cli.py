@@ -13,6 +13,10 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, emit, open_graph, print_json, print_table,
     reports_errors,
 )
+from cmdb.settings import get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 audit_app = typer.Typer(no_args_is_help=True,
                         help="Inventory audits: campaigns, scans, reconciliation, reports, corrections.")
@@ -201,7 +205,6 @@ def close(audit: str = AUDIT_ARG,
           as_json: bool = JSON_OPTION):
     """Close the campaign (no more scans) and correct the register as asked."""
     from cmdb.audit.service import close_campaign, resolve_campaign
-    from cmdb.settings import get_settings
 
     with open_graph() as graph:
         campaign = resolve_campaign(graph, audit)
@@ -223,7 +226,6 @@ def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to c
     """Hardware due or past due for an audit; a never audited asset is due from the day it was
     registered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."""
     from cmdb.audit.service import overdue_assets
-    from cmdb.settings import get_settings
 
     with open_graph() as graph:
         rows = overdue_assets(graph, get_settings(), as_of)

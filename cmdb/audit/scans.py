@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from cmdb.errors import InvalidInput, UnknownReference, WrongKind
-from cmdb.graph import audit_store, schema
+from cmdb.graph import audit as graph_audit, schema
 from cmdb.graph.schema import utc_now
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 
 TEXT_LIMIT = 2000
 PERSON_LIMIT = 200
@@ -144,7 +144,7 @@ def record_scan(graph: Graph, campaign_id: str, tag: str, location: str, *, acto
             raise UnknownReference(row["location"], "location")
         raise WrongKind(f"location {row['location']!r} {reason}", field="location",
                            value=row["location"], allowed="a Location key")
-    added, _ = audit_store.add_scans(graph, campaign_id, [row])
+    added, _ = graph_audit.add_scans(graph, campaign_id, [row])
     return {**row, "created": bool(added)}
 
 
@@ -176,7 +176,7 @@ def record_scans(graph: Graph, campaign_id: str, items: Sequence[ScanInput], *, 
         raise InvalidInput(f"{len(problems)} scan(s) are invalid, nothing was recorded: {shown}{more}",
                            details={"problems": problems[:500], "invalid": len(problems)})
     unique = list({r["id"]: r for r in rows}.values())
-    added, present = audit_store.add_scans(graph, campaign_id, unique)
+    added, present = graph_audit.add_scans(graph, campaign_id, unique)
     return {"campaign": campaign_id, "rows": len(items), "added": len(added),
             "already_recorded": len(present), "repeated_in_input": len(rows) - len(unique)}
 

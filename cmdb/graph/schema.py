@@ -187,9 +187,14 @@ RELATIONSHIPS: dict[str, RelKind] = {
 # graph register their label here so that backups and wipes know every label in use.
 CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
+# The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
+# what each may do.
+ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "admin")
 # Web page sessions: kept in the graph but not a system label, so backups leave them out.
 SESSION_LABEL = "WebSession"
 SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+# Relationship types at the CMDB's own nodes (none today; a backup and a restore allow these).
+SYSTEM_RELATIONSHIPS: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,21 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("AuditScan", "id", unique=True),
     IndexSpec("AuditScan", "campaign_id"),
 )
+
+
+def system_relationship_types() -> frozenset[str]:
+    """Relationship types allowed at or between the CMDB's own nodes (a closed set too)."""
+    return frozenset(SYSTEM_RELATIONSHIPS) | frozenset(RELATIONSHIPS)
+
+
+def identity_property(label: str) -> str | None:
+    """The property that identifies a node of a system label: its unique one in the schema,
+    else an indexed ``id`` (history entries carry a random id without a constraint)."""
+    indexed = {index.prop: index.unique for index in INDEXES if index.label == label}
+    for prop, unique in indexed.items():
+        if unique:
+            return prop
+    return "id" if "id" in indexed else None
 
 
 def schema_statements() -> list[str]:

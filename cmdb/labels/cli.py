@@ -8,6 +8,11 @@ from typing import Optional
 import typer
 
 from cmdb.cli_support import JSON_OPTION, cli_actor, console, open_graph, print_json, reports_errors
+from cmdb.errors import InvalidInput
+from cmdb.settings import get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 
 def labels_command(
@@ -39,12 +44,10 @@ def labels_command(
     as_json: bool = JSON_OPTION,
 ):
     """Print QR asset labels; records label_printed_at on each CI printed."""
-    from cmdb.errors import InvalidInput
     from cmdb.labels.printer import parse_printer_url, send_zpl
     from cmdb.labels.service import (
         LabelJob, Selection, mark_printed, render, render_each_png, select,
     )
-    from cmdb.settings import get_settings
 
     if printer:
         parse_printer_url(printer)

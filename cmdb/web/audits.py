@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from cmdb import policy
-from cmdb.api.deps import GraphDep
+from cmdb.auth import GraphDep
 from cmdb.errors import InvalidInput
 from cmdb.graph.schema import validate_key
 from cmdb.web import audits_bridge

@@ -10,13 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
+from cmdb.auth import SESSION_COOKIE, GraphDep, SettingsDep, Viewer, public
+from cmdb.graph.sessions import MAX_AGE_SECONDS, close_session, open_session
 from cmdb.graph.tokens import authenticate, hash_token
-from cmdb.graph.web_sessions import MAX_AGE_SECONDS, close_session, open_session
 from cmdb.settings import Settings
 from cmdb.web.forms import CheckedForm, CsrfRejected
 from cmdb.web.render import PageRoute, redirect, render
-from cmdb.web.security import CSRF_FIELD, SESSION_COOKIE, SIGNIN_COOKIE, safe_next
+from cmdb.web.security import CSRF_FIELD, SIGNIN_COOKIE, safe_next
 from cmdb.web.throttle import FailureThrottle
 
 log = logging.getLogger(__name__)

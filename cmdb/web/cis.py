@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer
+from cmdb.auth import GraphDep, SettingsDep, Viewer
 from cmdb.graph import schema
 from cmdb.graph.schema import validate_key
 from cmdb.web.render import PageRoute, render

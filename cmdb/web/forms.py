@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from cmdb.auth import CSRF_HEADER, csrf_ok, current_session
 from cmdb.errors import InvalidInput, PermissionDenied
-from cmdb.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok, current_session
+from cmdb.web.security import CSRF_FIELD
 
 MAX_FIELD_LENGTH = 4000
 

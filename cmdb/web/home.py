@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
+from cmdb.auth import GraphDep, SettingsDep, Viewer, public
 from cmdb.web import audits_bridge
 from cmdb.web.render import JsonRoute, PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, Reviewer, SettingsDep, Viewer
+from cmdb.auth import GraphDep, Reviewer, SettingsDep, Viewer
 from cmdb.errors import CMDBError, InvalidInput, UnknownKey
 from cmdb.impact.service import impact
 from cmdb.web.render import JsonRoute, PageRoute, render

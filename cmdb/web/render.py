@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cmdb.api.errors import Unauthenticated
-from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, UnknownKey
-from cmdb.web.security import PAGE_HEADERS, current_session, safe_next
+from cmdb.auth import current_session
+from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, Unauthenticated, UnknownKey
+from cmdb.web.security import PAGE_HEADERS, safe_next
 
 HERE = Path(__file__).parent
 TEMPLATES = Environment(

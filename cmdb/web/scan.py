@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb import policy
-from cmdb.api.deps import GraphDep, Viewer
+from cmdb.auth import GraphDep, Viewer
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import utc_now, validate_key

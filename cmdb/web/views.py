@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.graph import CI, Graph
+from cmdb.graph.values import path_text as location_path_text
 
 CARD_FIELDS = ("name", "category", "type", "model", "serial", "status", "vendor", "hostname",
                "criticality", "version", "os")
@@ -29,7 +30,7 @@ class CIView:
 
 
 def path_text(path: list[dict[str, Any]]) -> str:
-    return " › ".join(str(p.get("name") or p.get("key")) for p in path) if path else "not registered"
+    return location_path_text(path, " › ") if path else "not registered"
 
 
 def ci_view(ci: CI, path: list[dict[str, Any]] | None = None) -> CIView:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from cmdb import __version__
-from cmdb.api.deps import GraphDep, public
+from cmdb.auth import GraphDep, public
 from cmdb.api.models import ErrorBody
 from cmdb.errors import EngineRestarting, EngineUnavailable
 
