@@ -75,7 +75,7 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
                      "toLower(n.key) = $q OR toLower(coalesce(n.serial, '')) = $q THEN n.key END) "
                      "AS exact")
     else:
-        parts.append(f"RETURN collect({distinct}n.key) AS keys, [] AS exact")
+        parts.append(f"RETURN collect({distinct}n.key) AS keys")
     return "\n".join(parts)
 
 
@@ -118,8 +118,8 @@ class Graph(Connection):
         offset, limit = max(0, int(offset)), max(0, int(limit))
 
         def work(tx: ManagedTransaction) -> tuple[list[str], list]:
-            found = tx.run(query, location=location, **filters).single()
-            exact = sorted(found["exact"])
+            found = tx.run(query, location=location, **filters).single().data()
+            exact = sorted(found.get("exact", ()))
             first = set(exact)
             keys = exact + sorted(k for k in found["keys"] if k not in first)
             page = keys[offset:offset + limit]
