@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cmdb.i18n import _, ngettext
+
 
 class CMDBError(Exception):
     code = "error"
@@ -28,8 +30,13 @@ class UnknownKey(CMDBError):
         keys = [keys] if isinstance(keys, str) else list(keys)
         self.keys = keys
         shown = ", ".join(repr(k) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
-        noun = what if len(keys) == 1 else f"{what}s"
-        super().__init__(f"No {noun} with key {shown}", {"keys": keys})
+        if what == "CI":
+            message = ngettext("No CI with key %(keys)s", "No CIs with keys %(keys)s", len(keys),
+                               keys=shown)
+        else:
+            message = _("No %(what)s with key %(keys)s", what=what if len(keys) == 1 else what + "s",
+                        keys=shown)
+        super().__init__(message, {"keys": keys})
 
 
 class UnknownReference(UnknownKey):
@@ -64,6 +71,10 @@ class InvalidInput(CMDBError):
 
 class InvalidProperty(InvalidInput):
     code = "invalid_property"
+
+
+class UnknownProperty(InvalidProperty):
+    """A property (or custom field) the CI's kind does not have."""
 
 
 class ForbiddenRelationship(InvalidInput):

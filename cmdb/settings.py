@@ -6,8 +6,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cmdb.i18n import LANGUAGES, normalise_language
 
 
 # A folder holds a register once the embedded engine has started there: it keeps its
@@ -68,6 +70,10 @@ class Settings(BaseSettings):
     signin_failures_allowed: int = 10       # per client address and window, then 429
     signin_failure_window_seconds: int = 300
 
+    # The organisation's language (en, zh_CN, zh_TW): commands speak it (else the locale's),
+    # and reports and labels are written in it unless asked for another.
+    language: str | None = None
+
     # Labels.
     label_font: str | None = None
     organisation: str | None = None
@@ -89,6 +95,21 @@ class Settings(BaseSettings):
     # A never audited asset is due this many days after it entered the register.
     audit_first_due_days: int = 0
 
+    # Documents (files attached to CIs, models, categories) and baseline snapshots are kept
+    # under ``files_dir`` (default: ``files/`` in the data directory).
+    files_dir: Path | None = None
+    max_document_bytes: int = 25 * 1024 * 1024
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        language = normalise_language(value)
+        if language is None:
+            raise ValueError(f"CMDB_LANGUAGE={value!r}: use one of {', '.join(LANGUAGES)}")
+        return language
+
     @property
     def cookies_secure(self) -> bool:
         """Cookies only over https: said outright, or implied by an https base URL."""
@@ -98,6 +119,11 @@ class Settings(BaseSettings):
     def register_dir(self) -> Path:
         """``data_dir`` as an absolute path: the one name of this register's folder."""
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def file_store_dir(self) -> Path:
+        """Where stored files (documents, baseline snapshots) are kept."""
+        return (self.files_dir or self.register_dir / "files").expanduser().resolve()
 
     @property
     def embedded(self) -> bool:

@@ -17,12 +17,17 @@ from cmdb.api.access_log import AccessLog
 from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers, status_for
 from cmdb.api.models import error_responses
 from cmdb.api.openapi import install_openapi, operation_id
-from cmdb.api.routers import audits, backup, cis, impact, imports, labels, relationships, system
+from cmdb.api.routers import (
+    audits, backup, baselines, cis, documents, images, impact, imports, labels, relationships,
+    system, vocabulary,
+)
 from cmdb.auth import current_principal
 from cmdb.errors import CMDBError
 from cmdb.graph import Graph
 from cmdb.graph.engine import EmbeddedServer
 from cmdb.graph.engine_supervisor import EngineWatch
+from cmdb.i18n import _
+from cmdb.i18n.asgi import LanguageMiddleware
 from cmdb.settings import Settings, get_settings
 from cmdb.web.router import router as web_router
 
@@ -41,6 +46,10 @@ def _routers():
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
         (labels.router, API_PREFIX),
+        (vocabulary.router, API_PREFIX),
+        (baselines.router, API_PREFIX),
+        (images.router, API_PREFIX),
+        (documents.router, API_PREFIX),
         (web_router, ""),
     ]
 
@@ -103,13 +112,14 @@ class BodySizeLimit:
             return error_response(status_for(exc), exc.code, exc.message, exc.details)
         except Exception:  # the engine is unreachable: same answer as the routes give
             log.exception("signing in an upload failed")
-            return error_response(503, "engine_unavailable", ENGINE_UNAVAILABLE)
+            return error_response(503, "engine_unavailable", _(ENGINE_UNAVAILABLE))
         return None
 
     @staticmethod
     async def _refuse(scope, receive, send, limit):
         response = error_response(413, "too_large",
-                                  f"The request body is larger than the limit of {limit:,} bytes",
+                                  _("The request body is larger than the limit of %(limit)s bytes",
+                                    limit=format(limit, ",")),
                                   {"limit_bytes": limit})
         await response(scope, receive, send)
 
@@ -119,7 +129,8 @@ class _BodyTooLarge(StarletteHTTPException):
     it through as 413 instead of turning it into "error parsing the body" (400)."""
 
     def __init__(self, limit: int):
-        super().__init__(413, f"The request body is larger than the limit of {limit:,} bytes")
+        super().__init__(413, _("The request body is larger than the limit of %(limit)s bytes",
+                                limit=format(limit, ",")))
 
 
 def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
@@ -167,9 +178,12 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
     install_openapi(app, settings)
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes,
-                       upload_routes={f"{API_PREFIX}/imports": "import"})
+                       upload_routes={f"{API_PREFIX}/imports": "import",
+                                      f"{API_PREFIX}/documents/files": "document.change"})
     if worker:
         app.add_middleware(AccessLog)
+    # Outermost: everything the request runs, refusals of the body limit too, speaks its language.
+    app.add_middleware(LanguageMiddleware, default=settings.language)
     return app
 
 

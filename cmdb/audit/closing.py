@@ -20,6 +20,7 @@ from cmdb.audit.reconcile import reconcile
 from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import audit as graph_audit
 from cmdb.graph.schema import utc_now
+from cmdb.i18n import _
 from cmdb.graph import CIInput, Graph, Link
 from cmdb.settings import Settings
 
@@ -34,7 +35,8 @@ def change_source(campaign: Campaign) -> str:
 def close_campaign(graph: Graph, campaign: Campaign, *, actor: str, settings: Settings,
                    apply_relocations: bool = False, mark_missing: bool = False) -> dict[str, Any]:
     if campaign.status == CLOSED:
-        raise Conflict(f"Audit campaign {campaign.id} ({campaign.name}) is already closed",
+        raise Conflict(_("Audit campaign %(id)s (%(name)s) is already closed", id=campaign.id,
+                         name=campaign.name),
                        {"id": campaign.id, "status": campaign.status})
     graph_audit.update_campaign(graph, campaign.id, {"status": CLOSING}, expect_status=(OPEN, CLOSING))
     campaign = get_campaign(graph, campaign.id)
@@ -85,7 +87,8 @@ def overdue_assets(graph: Graph, settings: Settings, as_of: dt.date | str | None
         try:
             as_of = dt.date.fromisoformat(as_of.strip())
         except ValueError:
-            raise InvalidInput(f"{as_of!r} is not a date; expected YYYY-MM-DD", field="as_of",
+            raise InvalidInput(_("%(value)s is not a date; expected YYYY-MM-DD", value=repr(as_of)),
+                               field="as_of",
                                value=as_of, allowed="YYYY-MM-DD") from None
     as_of = as_of or dt.datetime.now(dt.timezone.utc).date()
     first_due = dt.timedelta(days=settings.audit_first_due_days)

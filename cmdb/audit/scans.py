@@ -92,7 +92,7 @@ def check_locations(graph: Graph, keys: Sequence[str]) -> dict[str, str]:
     return problems
 
 
-def _checked_key(value: Any, field: str) -> str:
+def checked_key(value: Any, field: str) -> str:
     try:
         return schema.validate_key(value, field)
     except InvalidInput as exc:
@@ -110,8 +110,8 @@ def prepare(campaign_id: str, item: ScanInput, *, actor: str, source: str,
     id includes those defaults when ``untimed_is_new`` (each call is a new scan) and leaves
     them out otherwise, so a file read again, by anyone, yields the same ids.
     """
-    tag = _checked_key(item.tag, "tag")
-    location = _checked_key(item.location, "location")
+    tag = checked_key(item.tag, "tag")
+    location = checked_key(item.location, "location")
     timed = item.at not in (None, "")
     at = parse_time(item.at) if timed else recorded_at
     given_person = clean_text(item.person, "person", PERSON_LIMIT)

@@ -18,11 +18,13 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, NotFound
+from cmdb.graph import writer
 from cmdb.graph.batching import chunks
 from cmdb.graph.connection import Connection
+from cmdb.graph.history import ChangeLog
+from cmdb.graph.values import CIInput, kind_from_labels
+from cmdb.graph.writer import Changes
 
-CAMPAIGN_LABEL = "AuditCampaign"
-SCAN_LABEL = "AuditScan"
 SCAN_BATCH = 10_000
 
 # Every campaign property except the (large) snapshot.
@@ -132,6 +134,22 @@ RETURN collect([h.key, h.name, h.status, h.created_at, h.last_audited_at, h.next
                 l.key]) AS rows
 """
 DUE_FIELDS = ("key", "name", "status", "created_at", "last_audited_at", "next_audit_due", "location")
+
+
+# The scan page's "Found here": the asset and the place in one lookup, then the locations
+# around each, then one write of the scans and the asset's last_seen_at.
+SCANNED_PLACES = """
+UNWIND $keys AS k
+MATCH (n:CI {key: k})
+OPTIONAL MATCH (n)-[:LOCATED_IN]->(r:CI)
+RETURN collect([n.key, labels(n), r.key]) AS rows
+"""
+
+CONTAINMENT_CHAINS = """
+UNWIND $keys AS k
+MATCH (:CI {key: k})-[:LOCATED_IN*0..32]->(up:CI)
+RETURN collect([k, up.key]) AS rows
+"""
 
 
 # --- campaigns ----------------------------------------------------------------------------
@@ -290,3 +308,34 @@ def register_by_serial(graph: Connection, serials: Sequence[str]) -> list[dict[s
 
 def audit_due_candidates(graph: Connection, ended: Sequence[str]) -> list[dict[str, Any]]:
     return graph.read_rows(AUDIT_DUE_CANDIDATES, DUE_FIELDS, ended=list(ended))
+
+
+# --- "Found here" -------------------------------------------------------------------------
+
+
+def scanned_places(graph: Connection, keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """The kind and the registered location (or None) of those of ``keys`` that exist."""
+    return {key: (kind_from_labels(labels), registered)
+            for key, labels, registered in graph.read_list(SCANNED_PLACES, keys=list(keys))}
+
+
+def containment_chains(graph: Connection, keys: Sequence[str]) -> dict[str, set[str]]:
+    """Each key with every location around it (and itself)."""
+    chains: dict[str, set[str]] = {key: {key} for key in keys}
+    for key, up in graph.read_list(CONTAINMENT_CHAINS, keys=list(keys)):
+        chains[key].add(up)
+    return chains
+
+
+def record_found(graph: Connection, key: str, kind: str, scans: Sequence[dict[str, Any]],
+                 seen_at: str, *, actor: str, source: str) -> None:
+    """One transaction: the scans (each campaign still open) and the asset's ``last_seen_at``
+    with its history entry."""
+    def work(tx: ManagedTransaction) -> None:
+        for campaign_id in sorted({row["campaign_id"] for row in scans}):
+            _refuse_unless_open(tx, campaign_id)
+        if scans:
+            tx.run(CREATE_SCANS, rows=[_scan_props(row) for row in scans]).consume()
+        writer.apply(tx, Changes(updates=[CIInput(key, kind, {"last_seen_at": seen_at})]),
+                     ChangeLog(actor, source))
+    graph.write(work)

@@ -22,7 +22,9 @@ from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS
 from cmdb.graph.values import (
     CI, CIInput, Link, LinkResult, Page, UpsertResult, ci_from_row, kind_from_labels,
 )
+from cmdb.graph.vocabulary import Vocabulary, read_vocabulary
 from cmdb.graph.writer import FETCH_CIS, Changes
+from cmdb.text_search import query_variants
 
 T = TypeVar("T")
 
@@ -46,13 +48,15 @@ COUNT_BY_KIND = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
 LIST_FILTERS = {
     "status": "n.status = $status",
     "category": "n.category = $category",
-    "q": ("(toLower(n.key) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q"
-          " OR toLower(coalesce(n.serial, '')) CONTAINS $q"
-          " OR toLower(coalesce(n.model, '')) CONTAINS $q)"),
+    # $q: the spellings of the search text (Simplified and Traditional forms of Chinese).
+    "q": ("any(v IN $q WHERE toLower(n.key) CONTAINS v OR toLower(coalesce(n.name, '')) CONTAINS v"
+          " OR toLower(coalesce(n.serial, '')) CONTAINS v"
+          " OR toLower(coalesce(n.model, '')) CONTAINS v)"),
 }
 
 
-def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = ()) -> str:
+def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (),
+                    custom_fields: int = 0) -> str:
     """The keys of the CIs a list matches, unordered; only the filters given are in the query.
 
     The page is cut in Python: on the embedded engine ``ORDER BY … SKIP … LIMIT`` costs several
@@ -66,13 +70,16 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
     else:
         parts.append(f"MATCH (n:{label})")
     conditions = [LIST_FILTERS[name] for name in filters]  # closed set
+    # Custom fields: the property's name is a parameter too.
+    conditions += [f"n[$field_{i}] = $value_{i}" for i in range(custom_fields)]
     if conditions:
         parts.append("WHERE " + " AND ".join(conditions))
     distinct = "DISTINCT " if location else ""
     if "q" in filters:
-        # Searching: the CIs whose key or serial is exactly the text come first.
+        # Searching: the CIs whose key or serial is exactly the text (one of its spellings)
+        # come first.
         parts.append(f"RETURN collect({distinct}n.key) AS keys, collect({distinct}CASE WHEN "
-                     "toLower(n.key) = $q OR toLower(coalesce(n.serial, '')) = $q THEN n.key END) "
+                     "toLower(n.key) IN $q OR toLower(coalesce(n.serial, '')) IN $q THEN n.key END) "
                      "AS exact")
     else:
         parts.append(f"RETURN collect({distinct}n.key) AS keys")
@@ -106,19 +113,30 @@ class Graph(Connection):
 
     def list_cis(self, *, kind: str | None = None, status: str | None = None,
                  category: str | None = None, location: str | None = None,
-                 q: str | None = None, offset: int = 0, limit: int = 50) -> Page:
+                 q: str | None = None, offset: int = 0, limit: int = 50,
+                 fields: dict[str, Any] | None = None) -> Page:
+        """``fields``: custom field name -> value the CIs must hold (converted to its type)."""
         if kind is not None:
             kind = schema.kind_of(kind).label
         if location is not None:
             self.get_ci(location)
+        if category is not None or fields:
+            words = self.vocabulary()
+            category = words.category_key(category) or category if category is not None else None
+            wanted = _custom_field_filters(words, kind, fields or {})
+        else:
+            wanted = {}
         filters = {"status": status, "category": category,
-                   "q": q.strip().lower() if q and q.strip() else None}
+                   "q": query_variants(q) if q and q.strip() else None}
         filters = {name: value for name, value in filters.items() if value is not None}
-        query = list_keys_query(kind, location is not None, list(filters))
+        query = list_keys_query(kind, location is not None, list(filters), len(wanted))
+        field_params = {}
+        for i, (name, value) in enumerate(wanted.items()):
+            field_params[f"field_{i}"], field_params[f"value_{i}"] = name, value
         offset, limit = max(0, int(offset)), max(0, int(limit))
 
         def work(tx: ManagedTransaction) -> tuple[list[str], list]:
-            found = tx.run(query, location=location, **filters).single().data()
+            found = tx.run(query, location=location, **filters, **field_params).single().data()
             exact = sorted(found.get("exact", ()))
             first = set(exact)
             keys = exact + sorted(k for k in found["keys"] if k not in first)
@@ -196,7 +214,8 @@ class Graph(Connection):
         def work(tx: ManagedTransaction) -> None:
             current = self._lock(tx, key, expected_revision)
             values = schema.validate_properties(KINDS[current.kind], properties,
-                                                allow_system=allow_system)
+                                                allow_system=allow_system,
+                                                words=read_vocabulary(tx))
             history = ChangeLog(actor, source)
             done = writer.apply(tx, Changes(updates=[CIInput(key, current.kind, values)], links=move),
                                 history, existing={key: current})
@@ -310,6 +329,7 @@ class Graph(Connection):
     def _prepare(self, items: Sequence[CIInput]) -> list[CIInput]:
         prepared: list[CIInput] = []
         seen: set[str] = set()
+        words = self.vocabulary() if items else None
         for item in items:
             kind = schema.kind_of(item.kind)
             key = schema.validate_key(item.key)
@@ -318,7 +338,7 @@ class Graph(Connection):
                                    {"key": key})
             seen.add(key)
             try:
-                values = schema.validate_properties(kind, item.properties)
+                values = schema.validate_properties(kind, item.properties, words=words)
             except InvalidInput as exc:
                 exc.message = f"{key}: {exc.message}"
                 exc.args = (exc.message,)
@@ -362,3 +382,20 @@ def _checked_links(links: Sequence[Link]) -> list[Link]:
     """Links with their type in its schema spelling and keys checked (the edge of the writer)."""
     return [Link(schema.validate_key(link.from_key, "from"), schema.relationship_of(link.type).type,
                  schema.validate_key(link.to_key, "to")) for link in links]
+
+
+def _custom_field_filters(words: Vocabulary, kind: str | None,
+                          fields: dict[str, Any]) -> dict[str, Any]:
+    """Each custom field filter's value converted to the field's type; an unknown field is
+    refused naming the fields there are."""
+    kinds = [kind] if kind else list(KINDS)
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        found = next((f for k in kinds if (f := words.field(k, name)) is not None), None)
+        if found is None:
+            known = sorted({f for k in kinds for f in words.fields.get(k, {})})
+            raise InvalidInput(f"No custom field {name!r}" + (f" for {kind}" if kind else "")
+                               + f"; custom fields: {', '.join(known) or '(none declared)'}",
+                               field="field", value=name, allowed=known)
+        out[name] = schema.convert_value(found.prop(), value, found.kind)
+    return out

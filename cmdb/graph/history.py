@@ -80,11 +80,12 @@ class ChangeLog:
         self.source = source
         self.at = utc_now()
         self.rows: list[dict[str, Any]] = []
+        self.seq = 0  # orders the entries of one change (same time), across several writes
 
     def add(self, action: str, key: str, kind: str,
             before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         assert action in ACTIONS
-        row = {"id": uuid.uuid4().hex, "at": self.at, "seq": len(self.rows), "actor": self.actor,
+        row = {"id": uuid.uuid4().hex, "at": self.at, "seq": self.seq, "actor": self.actor,
                "action": action, "key": key, "kind": kind}
         if before is not None:
             row["before"] = json.dumps(before, ensure_ascii=False, sort_keys=True)
@@ -93,6 +94,7 @@ class ChangeLog:
         if self.source:
             row["source"] = self.source
         self.rows.append(row)
+        self.seq += 1
 
     def write(self, tx) -> None:
         for batch in chunks(self.rows):

@@ -12,9 +12,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol
 
-from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
+from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty, UnknownProperty
 
 CI_LABEL = "CI"
 KEY_MAX_LENGTH = 128
@@ -25,6 +25,9 @@ LIST_MAX_ITEMS = 500
 # Property types. "number" keeps integral values as int, so 16 stays 16 and 16.5 stays 16.5.
 STR, TEXT, INT, NUMBER, DATE, DATETIME, BOOL, ENUM, STR_LIST = (
     "str", "text", "int", "number", "date", "datetime", "bool", "enum", "str_list")
+# A user's own list of words (a custom field's choices): kept as the user wrote them, matched
+# regardless of case.
+CHOICE = "choice"
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Prop:
     description: str = ""
 
     def allowed(self) -> str:
-        if self.type == ENUM:
+        if self.type in (ENUM, CHOICE):
             return "one of: " + ", ".join(self.choices)
         bounds = ""
         if self.minimum is not None:
@@ -79,6 +82,8 @@ class RelKind:
     pairs: frozenset[tuple[str, str]]
     single: bool = False  # a CI has at most one of these outgoing (containment, build image)
     acyclic: bool = False
+    # "A needs B": impact follows it. Lineage (SUPERSEDES) joins CIs without one needing the other.
+    needs: bool = True
 
     def allows(self, from_kind: str, to_kind: str) -> bool:
         return (from_kind, to_kind) in self.pairs
@@ -180,19 +185,73 @@ RELATIONSHIPS: dict[str, RelKind] = {
                 frozenset({("Application", "Application")})),
         RelKind("CONNECTED_TO", "network uplink or power feed the first device needs",
                 frozenset({("Hardware", "Hardware")})),
+        RelKind("SUPERSEDES", "the newer standard image replaces the older one",
+                frozenset({("SoftwareImage", "SoftwareImage")}), needs=False),
     )
 }
 
-# Labels of the CMDB's own bookkeeping nodes (not CIs). Modules that keep state in the
-# graph register their label here so that backups and wipes know every label in use.
-CHANGE_LABEL = "Change"
-TOKEN_LABEL = "ApiToken"
+# The relationships impact follows: everything that reaches a changed CI through these needs it.
+NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items() if r.needs)
+
 # The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
 # what each may do.
 ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "admin")
-# Web page sessions: kept in the graph but not a system label, so backups leave them out.
+
+
+@dataclass(frozen=True)
+class SystemKind:
+    """A kind of the CMDB's own bookkeeping nodes (not CIs): declared here like CI kinds, so
+    indexes, backups, restores and wipes know every label in use."""
+
+    label: str
+    description: str
+    identity: str                   # the property that identifies one node
+    unique: bool = True             # identity enforced by a constraint (else only indexed)
+    indexed: tuple[str, ...] = ()   # further properties looked up by
+    backed_up: bool = True          # part of a backup (sessions are not: sign in again)
+
+
+CHANGE_LABEL = "Change"
+TOKEN_LABEL = "ApiToken"
 SESSION_LABEL = "WebSession"
-SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+CAMPAIGN_LABEL = "AuditCampaign"
+SCAN_LABEL = "AuditScan"
+# The register's vocabulary (cmdb.graph.vocabulary): categories, the words for the fixed
+# statuses, and custom fields; the marker says the shipped defaults were laid down once.
+CATEGORY_LABEL = "Category"
+STATUS_LABEL = "StatusWord"
+FIELD_LABEL = "CustomField"
+VOCABULARY_MARK_LABEL = "VocabularyDefaults"
+VOCABULARY_LABELS = (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)
+DOCUMENT_LABEL = "Document"
+BASELINE_LABEL = "Baseline"
+
+SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
+    SystemKind(CHANGE_LABEL, "one history entry: who changed which CI when, before and after",
+               "id", unique=False, indexed=("key",)),
+    SystemKind(TOKEN_LABEL, "an API token: its name, role, scope and the hash of its secret",
+               "name", indexed=("token_hash",)),
+    SystemKind(SESSION_LABEL, "a signed-in page session, opened with a token", "id_hash",
+               backed_up=False),
+    SystemKind(CAMPAIGN_LABEL, "an inventory audit campaign and what it expected to find", "id"),
+    SystemKind(SCAN_LABEL, "one scan of a campaign: tag, place, time, person", "id",
+               indexed=("campaign_id",)),
+    SystemKind(CATEGORY_LABEL, "a hardware category: key, names in three languages, synonyms, "
+               "flags", "key"),
+    SystemKind(STATUS_LABEL, "one of the fixed hardware statuses with its names and the words "
+               "that mean it", "key"),
+    SystemKind(FIELD_LABEL, "a custom field of a kind: name, type, names, choices", "id"),
+    SystemKind(VOCABULARY_MARK_LABEL, "marks that the shipped vocabulary was laid down", "id"),
+    SystemKind(DOCUMENT_LABEL, "a document or note attached to a CI, a hardware model or a category",
+               "id", indexed=("target",)),
+    SystemKind(BASELINE_LABEL, "a named record of the register at one moment (its snapshot is a "
+               "stored file)", "name"),
+)}
+SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
+# Nodes of these labels may refer to a stored file (cmdb.documents.store) by its SHA-256 in
+# FILE_PROPERTY; backups carry the files referred to.
+FILE_PROPERTY = "file_sha256"
+FILE_LABELS: tuple[str, ...] = (DOCUMENT_LABEL, BASELINE_LABEL)
 # Relationship types at the CMDB's own nodes (none today; a backup and a restore allow these).
 SYSTEM_RELATIONSHIPS: tuple[str, ...] = ()
 
@@ -222,14 +281,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(CI_LABEL, "status"),
     IndexSpec(CI_LABEL, "category"),
     IndexSpec(CI_LABEL, "name"),
-    IndexSpec(CHANGE_LABEL, "id"),
-    IndexSpec(CHANGE_LABEL, "key"),
-    IndexSpec(TOKEN_LABEL, "name", unique=True),
-    IndexSpec(TOKEN_LABEL, "token_hash"),
-    IndexSpec(SESSION_LABEL, "id_hash", unique=True),
-    IndexSpec("AuditCampaign", "id", unique=True),
-    IndexSpec("AuditScan", "id", unique=True),
-    IndexSpec("AuditScan", "campaign_id"),
+    *(spec for kind in SYSTEM_KINDS.values()
+      for spec in (IndexSpec(kind.label, kind.identity, unique=kind.unique),
+                   *(IndexSpec(kind.label, prop) for prop in kind.indexed))),
 )
 
 
@@ -239,13 +293,9 @@ def system_relationship_types() -> frozenset[str]:
 
 
 def identity_property(label: str) -> str | None:
-    """The property that identifies a node of a system label: its unique one in the schema,
-    else an indexed ``id`` (history entries carry a random id without a constraint)."""
-    indexed = {index.prop: index.unique for index in INDEXES if index.label == label}
-    for prop, unique in indexed.items():
-        if unique:
-            return prop
-    return "id" if "id" in indexed else None
+    """The property that identifies a node of a system label (None for other labels)."""
+    kind = SYSTEM_KINDS.get(label)
+    return kind.identity if kind else None
 
 
 def schema_statements() -> list[str]:
@@ -334,23 +384,36 @@ def validate_key(value: Any, field_name: str = "key") -> str:
     return key
 
 
+class Words(Protocol):
+    """The register's own words (its vocabulary): properties it adds to a kind (custom
+    fields), and the value a word stands for (a category's synonym -> its key)."""
+
+    def properties(self, kind: str) -> dict[str, Prop]: ...
+
+    def value_for(self, kind: str, prop: str, value: Any) -> Any: ...
+
+
 def validate_properties(kind: NodeKind, props: Mapping[str, Any], *,
-                        allow_system: bool = False) -> dict[str, Any]:
+                        allow_system: bool = False, words: "Words | None" = None) -> dict[str, Any]:
     """Check and convert user-supplied properties of ``kind``.
 
     ``None`` means "remove this property" and is passed through. Unknown properties and
-    system properties (unless ``allow_system``) are refused.
+    system properties (unless ``allow_system``) are refused. ``words``: the register's
+    vocabulary (its categories and custom fields); without it, the shipped categories only.
     """
-    known = kind.by_name
+    known = words.properties(kind.label) if words is not None else kind.by_name
     out: dict[str, Any] = {}
     for name, value in props.items():
         if name == "key":
             continue
         prop = known.get(name)
         if prop is None or (prop.system and not allow_system):
-            raise InvalidProperty(
-                f"{kind.label} has no property {name!r}; allowed: {', '.join(kind.user_properties)}",
-                field=name, value=value, allowed=list(kind.user_properties))
+            allowed = [n for n, p in known.items() if not p.system]
+            raise UnknownProperty(
+                f"{kind.label} has no property {name!r}; allowed: {', '.join(allowed)}",
+                field=name, value=value, allowed=allowed)
+        if value is not None and words is not None:
+            value = words.value_for(kind.label, name, value)
         out[name] = None if value is None else convert_value(prop, value, kind.label)
     return out
 
@@ -388,6 +451,14 @@ def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
         if v not in prop.choices:
             raise bad()
         return v
+    if t == CHOICE:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise bad()
+        text = unicodedata.normalize("NFC", value if isinstance(value, str) else _number_text(value)).strip()
+        for choice in prop.choices:
+            if choice.casefold() == text.casefold():
+                return choice
+        raise bad()
     if t in (INT, NUMBER):
         number = _to_number(value)
         if number is None:

@@ -6,10 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb.auth import GraphDep, SettingsDep, Viewer
+from cmdb.documents import service as documents
+from cmdb.images import lineage as images
 from cmdb.graph import schema
 from cmdb.graph.schema import validate_key
+from cmdb.i18n import _
 from cmdb.web.render import PageRoute, render
-from cmdb.web.views import ci_view, ci_views
+from cmdb.web.views import ci_view, ci_views, property_labels, register_category_names
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
@@ -27,7 +30,7 @@ def browse(request: Request, user: Viewer, graph: GraphDep, settings: SettingsDe
     result = graph.list_cis(kind=kind_label, q=q or None, location=inside.key if inside else None,
                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     last_page = max(1, (result.total + PAGE_SIZE - 1) // PAGE_SIZE)
-    return render(request, "cis.html", user=user, title="Configuration items",
+    return render(request, "cis.html", user=user, title=_("Configuration items"),
                   items=ci_views(graph, result.items), total=result.total, q=q,
                   kind=kind_label or "", kinds=list(schema.KINDS), page=page, last_page=last_page,
                   inside=inside)
@@ -43,9 +46,14 @@ def detail(request: Request, key: str, user: Viewer, graph: GraphDep) -> Respons
     system = {p.name for p in schema.KINDS[ci.kind].properties if p.system}
     user_props = sorted((k, v) for k, v in ci.properties.items() if k not in system)
     system_props = sorted((k, v) for k, v in ci.properties.items() if k in system)
+    words = graph.vocabulary()
     return render(request, "ci.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
                   user_props=user_props, system_props=system_props,
+                  labels=property_labels(words, ci.kind),
+                  register_categories=register_category_names(words),
                   outgoing=[r for r in relationships if r["direction"] == "out"],
                   incoming=[r for r in relationships if r["direction"] == "in"],
                   history=[h.as_dict() for h in history], history_total=total,
-                  can_impact=user.role in ("reviewer", "admin"))
+                  can_impact=user.role in ("reviewer", "admin"),
+                  attached=documents.for_ci(graph, key),
+                  lineage=images.lineage(graph, key) if ci.kind == "SoftwareImage" else None)

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from cmdb.auth import CSRF_HEADER, csrf_ok, current_session
 from cmdb.errors import InvalidInput, PermissionDenied
+from cmdb.i18n import _
 from cmdb.web.security import CSRF_FIELD
 
 MAX_FIELD_LENGTH = 4000
@@ -18,8 +19,8 @@ class CsrfRejected(PermissionDenied):
     code = "csrf_rejected"
 
     def __init__(self) -> None:
-        super().__init__("The form's security token is missing or out of date; "
-                         "reload the page and try again")
+        super().__init__(_("The form's security token is missing or out of date; "
+                           "reload the page and try again"))
 
 
 async def checked_form(request: Request) -> dict[str, str]:
@@ -31,8 +32,9 @@ async def checked_form(request: Request) -> dict[str, str]:
         raise CsrfRejected()
     for name, value in values.items():
         if len(value) > MAX_FIELD_LENGTH:
-            raise InvalidInput(f"The field {name!r} is {len(value)} characters long; "
-                               f"at most {MAX_FIELD_LENGTH} allowed", field=name)
+            raise InvalidInput(_("The field %(name)s is %(n)s characters long; at most %(max)s "
+                                 "allowed", name=repr(name), n=len(value), max=MAX_FIELD_LENGTH),
+                               field=name)
     return values
 
 
@@ -43,9 +45,9 @@ async def checked_json(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The request body is not valid JSON") from None
+        raise InvalidInput(_("The request body is not valid JSON")) from None
     if not isinstance(body, dict):
-        raise InvalidInput("The request body must be a JSON object")
+        raise InvalidInput(_("The request body must be a JSON object"))
     return body
 
 

@@ -15,6 +15,7 @@ from cmdb.audit import campaigns, scans, service
 from cmdb.audit.reconcile import CATEGORIES
 from cmdb.audit.reports import render
 from cmdb.graph import audit as graph_audit
+from cmdb.i18n import current_language, use_language
 
 router = APIRouter(prefix="/audits", tags=["audits"])
 
@@ -178,10 +179,14 @@ def reconciliation(audit_id: AuditId, graph: GraphDep, _: Auditor) -> dict[str, 
 
 @router.get("/{audit_id}/report", response_class=Response,
             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
-def report(audit_id: AuditId, graph: GraphDep, _: Auditor,
-           format: Literal["xlsx", "html", "csv"] = Query("xlsx")) -> Response:
+def report(audit_id: AuditId, graph: GraphDep, _: Auditor, settings: SettingsDep,
+           format: Literal["xlsx", "html", "csv"] = Query("xlsx"),
+           language: Literal["en", "zh_CN", "zh_TW"] | None = Query(
+               None, description="The report's language; default CMDB_LANGUAGE, else the "
+                                 "request's Accept-Language")) -> Response:
     campaign = service.get_campaign(graph, audit_id)
-    body = render(service.reconcile(graph, campaign), format)
+    with use_language(language or settings.language or current_language()):
+        body = render(service.reconcile(graph, campaign), format)
     return Response(body, media_type=MEDIA_TYPES[format], headers={
         "Content-Disposition": f'attachment; filename="{campaign.id}.{format}"',
         "X-Content-Type-Options": "nosniff"})

@@ -20,7 +20,6 @@ PICTURE_MAX_KEYS = 32
 router = APIRouter(prefix="/impact", tags=["impact"], dependencies=[Depends(allowed_to("impact"))])
 
 
-_Request = RequestModel
 HardwareProperties = PROPERTIES_MODELS["Hardware"]
 
 
@@ -32,7 +31,7 @@ class ImageRequirements(RequestModel):
     supported_models: PROPERTIES_MODELS["SoftwareImage"].model_fields["supported_models"].annotation = None  # type: ignore
 
 
-class ImpactRequest(_Request):
+class ImpactRequest(RequestModel):
     keys: list[Key] = Field(..., min_length=1, max_length=MAX_KEYS,
                             description="The CIs that change or go away")
     depth: Optional[int] = Field(None, ge=1, le=MAX_DEPTH, description="Follow at most this many steps")
@@ -95,7 +94,7 @@ class ImpactResponse(BaseModel):
     summary: ImpactSummary
 
 
-class ImageChangeRequest(_Request):
+class ImageChangeRequest(RequestModel):
     image: Key = Field(..., description="The SoftwareImage the devices run now")
     new_image: Optional[Key] = Field(None, description="The SoftwareImage to roll out instead")
     requirements: Optional[ImageRequirements] = Field(
@@ -145,7 +144,7 @@ class ImageChangeResponse(BaseModel):
     summary: ImageChangeSummary
 
 
-class HardwareChangeRequest(_Request):
+class HardwareChangeRequest(RequestModel):
     key: Key = Field(..., description="The Hardware that changes")
     properties: HardwareProperties = Field(  # type: ignore[valid-type]
         ..., description="The new configuration, e.g. {\"ram_gb\": 8}",
