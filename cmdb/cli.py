@@ -236,11 +236,13 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Only load into
 @app.command("serve")
 @reports_errors
 def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (default CMDB_HOST)"),
-          port: Optional[int] = typer.Option(None, help="Port (default CMDB_PORT)")):
+          port: Optional[int] = typer.Option(None, help="Port (default CMDB_PORT)"),
+          workers: Optional[int] = typer.Option(None, "--workers", min=1, max=64,
+                                                help="API worker processes (default CMDB_WORKERS, else one per core)")):
     """Start the engine and the web API; prints a first admin token on a fresh data directory."""
     from cmdb.server import run_server
 
-    run_server(host=host, port=port)
+    run_server(host=host, port=port, workers=workers)
 
 
 # --- tokens --------------------------------------------------------------------------------------

@@ -143,6 +143,13 @@ class RegisterLocked(CMDBError):
     code = "register_locked"
 
 
+class EngineRestarting(EngineUnavailable):
+    """The engine is down and being restarted (``cmdb serve``); worth trying again shortly."""
+
+    def __init__(self, message: str, details: Any = None, *, retry_after: int):
+        super().__init__(message, details, retry_after=retry_after)
+
+
 class PermissionDenied(CMDBError):
     code = "forbidden"
 

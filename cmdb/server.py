@@ -1,62 +1,114 @@
-"""``cmdb serve``: the engine and the API in one process, stopped cleanly on SIGTERM/Ctrl-C."""
+"""``cmdb serve``: the embedded engine as a supervised process of its own and N API worker
+processes reaching it over Bolt (as they reach Neo4j in production), stopped cleanly on
+SIGTERM/Ctrl-C.
+
+The workers are uvicorn's: they share one listening socket, so the kernel spreads connections
+over them, and a worker that dies is replaced. The engine is restarted by ``EngineSupervisor``
+whenever it exits on its own; meanwhile the workers answer 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
+import logging
+import logging.config
 import os
 import signal
 import socket
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
-from cmdb.api.app import create_app
+from cmdb.api_workers import run_workers
 from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
 from cmdb.graph import Graph
 from cmdb.graph.engine import live_publication, write_private
+from cmdb.graph.engine_supervisor import EngineSupervisor
 from cmdb.graph.tokens import create_token, free_token_name, has_admin_token
 from cmdb.settings import Settings, get_settings
 
 # Where a running ``cmdb serve`` publishes its address, beside the engine's own engine.json.
 SERVER_FILE = "server.json"
+WORKER_APP = "cmdb.api.app:worker_app"
 
 
-def run_server(host: str | None = None, port: int | None = None) -> None:
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else (os.cpu_count() or 1))
 
+
+def run_server(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
+    workers = workers or settings.workers or default_workers()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     refuse_second_server(settings, host, port)
     announce_register(settings)
-    graph = Graph.connect(settings)
-    # Installed after the engine's JVM started, so these Python handlers replace the JVM's own
-    # (a JVM SIGTERM handler inside this process crashes it). uvicorn swaps in its handlers
-    # while serving and, after its graceful shutdown, re-raises the signal it caught: it lands
-    # here and ends the process with status 0 once the lifespan has stopped the engine.
+    _configure_logging()
+    # Until the workers' supervisor takes over the signals: stop the engine and exit cleanly.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
+    engine = EngineSupervisor(settings, os.getpid()) if settings.embedded else None
     try:
-        if not has_admin_token(graph):
-            name = free_token_name(graph, "admin")
-            token = create_token(graph, name, "admin", created_by="cmdb serve")
-            console.print(f"An admin token named {name!r} was created (there was no active admin "
-                          "token). Store it now; it is not shown again:\n"
-                          f"  {token}\n"
-                          "Create more with `cmdb token create --name NAME --role ROLE`.",
-                          markup=False, highlight=False)
+        if engine is not None:
+            engine.start()
+        with Graph.connect(settings) as graph:
+            _first_admin_token(graph)
+            description = graph.description
+        console.print(f"CMDB on {description}, {workers} API worker(s)\n"
+                      f"  pages:    http://{shown_host}:{port}/   (sign in with a token)\n"
+                      f"  API docs: http://{shown_host}:{port}/docs\n"
+                      f"  QR labels point at {settings.base_url}/s/<key> (set CMDB_BASE_URL to the "
+                      f"address phones reach)", markup=False, highlight=False)
+        config = uvicorn.Config(WORKER_APP, factory=True, host=host, port=port, workers=workers,
+                                log_config=_log_config(), access_log=False, proxy_headers=True,
+                                timeout_graceful_shutdown=10,
+                                # a worker still starting on a busy machine is not "hung"
+                                timeout_worker_healthcheck=30)
+        with published_server(settings, f"http://{shown_host}:{port}"):
+            console.print(f"Listening on {host}:{port} (Ctrl-C stops)", markup=False,
+                          highlight=False)
+            run_workers(config)  # handles SIGTERM/SIGINT itself: stops the workers, then returns
     finally:
-        graph.close()
-    console.print(f"CMDB on {graph.description}\n"
-                  f"  pages:    http://{shown_host}:{port}/   (sign in with a token)\n"
-                  f"  API docs: http://{shown_host}:{port}/docs\n"
-                  f"  QR labels point at {settings.base_url}/s/<key> (set CMDB_BASE_URL to the address "
-                  f"phones reach)", markup=False, highlight=False)
-    # The app's lifespan stops the embedded engine when uvicorn shuts down (SIGTERM or Ctrl-C).
-    with published_server(settings, f"http://{shown_host}:{port}"):
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                    proxy_headers=True, timeout_graceful_shutdown=10)
+        if engine is not None:
+            engine.stop()
+
+
+def _first_admin_token(graph: Graph) -> None:
+    if has_admin_token(graph):
+        return
+    name = free_token_name(graph, "admin")
+    token = create_token(graph, name, "admin", created_by="cmdb serve")
+    console.print(f"An admin token named {name!r} was created (there was no active admin "
+                  "token). Store it now; it is not shown again:\n"
+                  f"  {token}\n"
+                  "Create more with `cmdb token create --name NAME --role ROLE`.",
+                  markup=False, highlight=False)
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, plus the workers' access log and the graph layer's warnings."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["formatters"]["access_line"] = {"format": "%(asctime)s access %(message)s"}
+    config["handlers"]["plain"] = {"formatter": "plain", "class": "logging.StreamHandler",
+                                   "stream": "ext://sys.stderr"}
+    config["handlers"]["access_line"] = {"formatter": "access_line",
+                                         "class": "logging.StreamHandler",
+                                         "stream": "ext://sys.stdout"}
+    config["loggers"]["cmdb"] = {"handlers": ["plain"], "level": "WARNING", "propagate": False}
+    config["loggers"]["cmdb.access"] = {"handlers": ["access_line"], "level": "INFO",
+                                        "propagate": False}
+    return config
+
+
+def _configure_logging() -> None:
+    """The supervisor's own messages (engine restarts) go where the workers' logs go."""
+    logging.config.dictConfig(_log_config())
 
 
 def refuse_second_server(settings: Settings, host: str, port: int) -> None:

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # API worker processes of `cmdb serve`; 0: one per core.
+    workers: int = Field(default=0, ge=0, le=64)
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 50 * 1024 * 1024
     max_page_size: int = 500

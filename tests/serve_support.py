@@ -36,12 +36,14 @@ def clean_env(data_dir: Path) -> dict[str, str]:
 
 
 class Served:
-    def __init__(self, data_dir: Path, cwd: Path, extra_env: dict[str, str] | None = None):
+    def __init__(self, data_dir: Path, cwd: Path, extra_env: dict[str, str] | None = None,
+                 workers: int = 1):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [CMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [CMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
             env={**clean_env(data_dir), **(extra_env or {})}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
         threading.Thread(target=self._collect, daemon=True).start()
@@ -72,6 +74,16 @@ class Served:
     def tokens_printed(self) -> list[str]:
         return re.findall(r"\bcmdb_[A-Za-z0-9_\-]{20,}", self.output)
 
+    def worker_pids(self) -> set[int]:
+        """The API worker processes ``cmdb serve`` runs now (uvicorn's spawned children)."""
+        return {pid for pid in child_pids(self.proc.pid)
+                if b"multiprocessing.spawn" in _cmdline(pid)}
+
+    def access_pids(self) -> list[int]:
+        """The worker pid of each request in the access log so far, in order."""
+        return [int(m.group(1)) for line in list(self.lines)
+                if (m := re.search(r" access (\d+) ", line))]
+
     def stop(self, signum: int) -> int:
         self.proc.send_signal(signum)
         try:
@@ -79,6 +91,21 @@ class Served:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             pytest.fail(f"cmdb serve did not stop on signal {signum}:\n{self.output}")
+
+
+def child_pids(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def crash_files(*roots: Path) -> list[Path]:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cmdb import __version__, policy
+from cmdb.api.access_log import AccessLog
 from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers, status_for
 from cmdb.api.models import error_responses
 from cmdb.api.openapi import install_openapi, operation_id
@@ -24,6 +25,7 @@ from cmdb.auth import current_principal
 from cmdb.errors import CMDBError
 from cmdb.graph import Graph
 from cmdb.graph.engine import EmbeddedServer
+from cmdb.graph.engine_supervisor import EngineWatch
 from cmdb.i18n import _
 from cmdb.i18n.asgi import LanguageMiddleware
 from cmdb.settings import Settings, get_settings
@@ -134,15 +136,22 @@ class _BodyTooLarge(StarletteHTTPException):
                                 limit=format(limit, ",")))
 
 
-def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
+               worker: bool = False) -> FastAPI:
     """Build the app. With ``graph`` given the caller owns it; otherwise the app connects
-    on start-up and, on shutdown, closes the connection and stops an embedded engine it hosts."""
+    on start-up and, on shutdown, closes the connection and stops an embedded engine it hosts.
+
+    ``worker``: one of ``cmdb serve``'s API worker processes. The engine runs in a process of
+    its own that ``cmdb serve`` started (and bootstrapped the schema in); the worker watches it,
+    answering 503 with ``Retry-After`` while it is restarted, and logs each request."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owned = graph is None
-        app.state.graph = graph or Graph.connect(settings)
+        app.state.graph = graph or Graph.connect(settings, bootstrap=not worker)
+        if worker and settings.embedded:
+            app.state.graph.availability = EngineWatch(settings.register_dir).check
         try:
             yield
         finally:
@@ -174,6 +183,14 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
                        upload_limit=settings.max_upload_bytes,
                        upload_routes={f"{API_PREFIX}/imports": "import",
                                       f"{API_PREFIX}/documents/files": "document.change"})
+    if worker:
+        app.add_middleware(AccessLog)
     # Outermost: everything the request runs, refusals of the body limit too, speaks its language.
     app.add_middleware(LanguageMiddleware, default=settings.language)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``cmdb serve`` worker process (uvicorn's factory, settings from the
+    environment ``cmdb serve`` passed on)."""
+    return create_app(get_settings(), worker=True)

@@ -74,7 +74,15 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
     conditions += [f"n[$field_{i}] = $value_{i}" for i in range(custom_fields)]
     if conditions:
         parts.append("WHERE " + " AND ".join(conditions))
-    parts.append(f"RETURN collect({'DISTINCT ' if location else ''}n.key) AS keys")
+    distinct = "DISTINCT " if location else ""
+    if "q" in filters:
+        # Searching: the CIs whose key or serial is exactly the text (one of its spellings)
+        # come first.
+        parts.append(f"RETURN collect({distinct}n.key) AS keys, collect({distinct}CASE WHEN "
+                     "toLower(n.key) IN $q OR toLower(coalesce(n.serial, '')) IN $q THEN n.key END) "
+                     "AS exact")
+    else:
+        parts.append(f"RETURN collect({distinct}n.key) AS keys")
     return "\n".join(parts)
 
 
@@ -128,8 +136,10 @@ class Graph(Connection):
         offset, limit = max(0, int(offset)), max(0, int(limit))
 
         def work(tx: ManagedTransaction) -> tuple[list[str], list]:
-            keys = sorted(tx.run(query, location=location, **filters, **field_params)
-                          .single()["keys"])
+            found = tx.run(query, location=location, **filters, **field_params).single().data()
+            exact = sorted(found.get("exact", ()))
+            first = set(exact)
+            keys = exact + sorted(k for k in found["keys"] if k not in first)
             page = keys[offset:offset + limit]
             rows = tx.run(FETCH_CIS, keys=page).single()["rows"] if page else []
             return keys, rows

@@ -14,8 +14,9 @@ import time
 from typing import Any, Callable, Sequence, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, TransientError
 
+from cmdb.errors import EngineRestarting, EngineUnavailable
 from cmdb.graph import schema
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
 from cmdb.graph.faults import EngineFacts, LogMark, classify, retryable
@@ -24,6 +25,9 @@ from cmdb.settings import Settings
 
 T = TypeVar("T")
 C = TypeVar("C", bound="Connection")
+
+READ_ATTEMPTS = 3
+READ_RETRY_PAUSE = 0.3
 
 PING = "RETURN 1 AS ok"
 WIPE_SOME = "MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c"
@@ -43,6 +47,9 @@ class Connection:
         self.database = database
         self.description = description
         self.engine = engine or EngineFacts(description)
+        # Raises before a session is opened when the engine is known to be down (a worker of
+        # ``cmdb serve`` watches its supervised engine); None: just try.
+        self.availability: Callable[[], None] | None = None
 
     @classmethod
     def connect(cls: type[C], settings: Settings, *, bootstrap: bool = True,
@@ -67,6 +74,8 @@ class Connection:
 
     @contextlib.contextmanager
     def _session(self, operation: str = "the change"):
+        if self.availability is not None:
+            self.availability()
         mark = LogMark.take(self.engine)
         try:
             with self.driver.session(database=self.database) as session:
@@ -80,10 +89,22 @@ class Connection:
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """Run a read query and return its records as dicts."""
-        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [record.data() for record in tx.run(query, **params)]
-        with self._session() as session:
-            return session.execute_read(work)
+        return self._read_once(lambda result: [record.data() for record in result], query, params)
+
+    def _read_once(self, take: Callable[[Any], T], query: str, params: dict[str, Any]) -> T:
+        """One query as an auto-commit transaction: RUN and PULL in one round trip, where a
+        managed transaction adds BEGIN and COMMIT (three round trips). One query is atomic by
+        itself; being a read, it is simply run again after a transient failure (a conflict, or
+        a pooled connection to an engine that was restarted), as a managed one would be."""
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                with self._session() as session:
+                    return take(session.run(query, params))
+            except (TransientError, EngineUnavailable) as exc:
+                if attempt == READ_ATTEMPTS - 1 or isinstance(exc, EngineRestarting):
+                    raise
+                time.sleep(READ_RETRY_PAUSE * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def read_list(self, query: str, **params: Any) -> list[Any]:
         """The one collected list a query returns (its only column).
@@ -92,10 +113,10 @@ class Connection:
         per row, and the list is taken as decoded: ``record.data()``'s recursive conversion
         costs more than the query itself on 100,000 rows.
         """
-        def work(tx: ManagedTransaction) -> list[Any]:
-            record = tx.run(query, **params).single()
+        def take(result) -> list[Any]:
+            record = result.single()
             return record[0] if record is not None else []
-        return self.read_tx(work)
+        return self._read_once(take, query, params)
 
     def read_tx(self, work: Callable[..., T], *args: Any) -> T:
         with self._session() as session:
@@ -112,6 +133,8 @@ class Connection:
         deadline = None
         delay = 0.2
         while True:
+            if self.availability is not None:
+                self.availability()
             mark = LogMark.take(self.engine)
             try:
                 with self.driver.session(database=self.database) as session, \

@@ -75,13 +75,16 @@ class EmbeddedServer:
     _guard = threading.Lock()
 
     def __init__(self, data_dir: Path, password: str, database: str, heap: str, *,
-                 background: bool = False):
+                 background: bool = False, bolt_port: int = 0, supervisor: int | None = None):
         self.data_dir = data_dir
         self.background = background
         self.password = password
         self.database = database
         self.heap = heap
-        self.bolt_port = 0
+        self.bolt_port = bolt_port
+        # The pid of the ``cmdb serve`` that restarts this engine when it dies; published so
+        # that clients wait for the restart instead of starting an engine of their own.
+        self.supervisor = supervisor
         self._server = None
 
     @property
@@ -91,12 +94,13 @@ class EmbeddedServer:
     def start(self) -> None:
         log_dir = self.data_dir / LOG_DIR
         log_dir.mkdir(mode=0o700, exist_ok=True)
-        # In a process of its own, an engine that ran out of memory exits (the next command
-        # starts a fresh one) rather than carrying on half-working.
-        _start_jvm(log_dir, self.heap, ["-XX:+ExitOnOutOfMemoryError"] if self.background else [])
+        # In a process of its own, an engine that ran out of memory exits rather than carrying
+        # on half-working: `cmdb serve` restarts it, or the next command starts a fresh one.
+        own_process = self.background or self.supervisor is not None
+        _start_jvm(log_dir, self.heap, ["-XX:+ExitOnOutOfMemoryError"] if own_process else [])
         import arcadedb_embedded as adb
 
-        self.bolt_port, http_port = _free_port(), _free_port()
+        self.bolt_port, http_port = self.bolt_port or _free_port(), _free_port()
         previous_cwd = os.getcwd()
         # The engine writes its application log under ./log of the working directory.
         os.chdir(self.data_dir)
@@ -112,7 +116,8 @@ class EmbeddedServer:
             os.chdir(previous_cwd)
         write_private(self.data_dir / ENGINE_FILE, json.dumps({
             "pid": os.getpid(), "bolt_uri": self.uri, "database": self.database,
-            "started_at": time.time(), "background": self.background, "heap": self.heap}))
+            "started_at": time.time(), "background": self.background, "heap": self.heap,
+            "supervisor": self.supervisor}))
         EmbeddedServer._running[self.data_dir] = self
         atexit.register(self.stop)
 
@@ -276,6 +281,7 @@ def embedded_endpoint(settings: Settings, *, start: bool = True,
         raise fault or EngineUnavailable(f"Cannot create the data directory {data_dir}: {exc}") from exc
     description = f"embedded engine in {data_dir}"
     background = background and settings.engine_idle_seconds > 0
+    _wait_while_restarting(data_dir)
     with EmbeddedServer._guard:
         server = EmbeddedServer.running_in_this_process(data_dir)
         if server is not None:
@@ -315,6 +321,34 @@ def _facts(data_dir: Path, settings: Settings) -> "faults.EngineFacts":
     return faults.EngineFacts(f"embedded engine in {data_dir}", data_dir, settings.engine_heap)
 
 
+SUPERVISED_RESTART_WAIT = 120
+
+
+def restarting_supervisor(data_dir: Path) -> int | None:
+    """The pid of the ``cmdb serve`` restarting this register's engine right now, if one is:
+    the engine it published is gone and the supervisor that restarts it is alive."""
+    try:
+        published = json.loads((data_dir / ENGINE_FILE).read_text())
+        supervisor = published.get("supervisor")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(supervisor, int) or not pid_alive(supervisor):
+        return None
+    return None if _published_engine(data_dir) is not None else supervisor
+
+
+def _wait_while_restarting(data_dir: Path) -> None:
+    """Starting an engine of our own now would take the database from the one being restarted."""
+    deadline = time.monotonic() + SUPERVISED_RESTART_WAIT
+    while (supervisor := restarting_supervisor(data_dir)) is not None:
+        if time.monotonic() > deadline:
+            raise EngineUnavailable(
+                f"The graph engine of {data_dir} is being restarted by `cmdb serve` (process "
+                f"{supervisor}) and is not back after {SUPERVISED_RESTART_WAIT} s; see "
+                f"{data_dir / LOG_DIR / HOST_LOG}", {"data_dir": str(data_dir)})
+        time.sleep(0.2)
+
+
 def engine_running(settings: Settings) -> bool:
     """Whether this process or another already runs the engine of this register."""
     data_dir = settings.register_dir
@@ -343,7 +377,7 @@ def _stop_using_background_engines(data_dir: Path) -> None:
         os.close(fd)
 
 
-def _spawn_host(data_dir: Path, settings: Settings) -> subprocess.Popen:
+def _spawn_host(data_dir: Path, settings: Settings, *host_args: str) -> subprocess.Popen:
     log_dir = data_dir / LOG_DIR
     log_dir.mkdir(mode=0o700, exist_ok=True)
     env = {**os.environ, "CMDB_DATA_DIR": str(data_dir), "CMDB_ENGINE_HEAP": settings.engine_heap,
@@ -352,7 +386,8 @@ def _spawn_host(data_dir: Path, settings: Settings) -> subprocess.Popen:
     env.pop("CMDB_NEO4J_URI", None)
     with open(log_dir / HOST_LOG, "ab") as host_log:
         # its own session: Ctrl-C in the shell that started it does not reach it
-        return subprocess.Popen([sys.executable, "-m", "cmdb.graph.engine_host"], cwd=data_dir,
+        return subprocess.Popen([sys.executable, "-m", "cmdb.graph.engine_host", *host_args],
+                                cwd=data_dir,
                                 env=env, stdin=subprocess.DEVNULL, stdout=host_log,
                                 stderr=host_log, start_new_session=True, close_fds=True)
 
@@ -378,17 +413,27 @@ def _wait_for_host(host: subprocess.Popen, data_dir: Path,
                             {"data_dir": str(data_dir)})
 
 
-def run_background_host(settings: Settings) -> None:
-    """Host the engine of ``settings.data_dir`` until nobody has used it for a while."""
+def run_background_host(settings: Settings, *, supervisor: int | None = None,
+                        bolt_port: int = 0) -> None:
+    """Host the engine of ``settings.data_dir`` until nobody has used it for a while, or, with
+    a ``supervisor`` (the pid of ``cmdb serve``), until it says stop or is gone."""
     data_dir = settings.register_dir
     password = _root_password(data_dir)
     with EmbeddedServer._guard, _file_lock(data_dir / LOCK_FILE):
         if _published_engine(data_dir) is not None:
+            if supervisor is not None:
+                raise SystemExit(f"Another process already runs the engine of {data_dir}")
             return  # another process started one meanwhile
         server = EmbeddedServer(data_dir, password, settings.database, settings.engine_heap,
-                                background=True)
+                                background=supervisor is None, bolt_port=bolt_port,
+                                supervisor=supervisor)
         server.start()
     stop_on_signals()
+    if supervisor is not None:
+        while os.getppid() == supervisor:  # a supervisor killed outright leaves no orphan engine
+            time.sleep(0.5)
+        server.stop()
+        return
     clients = os.open(data_dir / CLIENTS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     last_used = time.monotonic()
     while True:
