@@ -17,7 +17,7 @@ from cmdb.errors import PermissionDenied
 if TYPE_CHECKING:
     from cmdb.graph import Graph
 
-ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "admin")
+ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "engineer", "admin")
 
 # Action -> roles that may do it besides admin (who may do everything).
 ACTIONS: dict[str, frozenset[str]] = {
@@ -32,6 +32,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "labels": frozenset({"asset_staff", "registrar"}),
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
+    # Service records: levels are contract terms; anyone but a viewer may report a fault;
+    # service engineers handle faults and run maintenance rounds.
+    "service_level.change": frozenset({"registrar"}),
+    "fault.report": frozenset({"asset_staff", "reviewer", "auditor", "registrar", "engineer"}),
+    "fault.handle": frozenset({"engineer", "registrar"}),
+    "maintenance.plan": frozenset({"engineer", "registrar"}),
+    "maintenance.check": frozenset({"engineer", "asset_staff"}),
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),

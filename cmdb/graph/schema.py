@@ -189,7 +189,21 @@ CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
 # Web page sessions: kept in the graph but not a system label, so backups leave them out.
 SESSION_LABEL = "WebSession"
-SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan")
+# Service records: service levels, fault records, maintenance rounds (with their checks and
+# schedules). Register records with an ``id``, linked to the CIs they concern.
+SERVICE_LEVEL_LABEL = "ServiceLevel"
+FAULT_LABEL = "FaultRecord"
+ROUND_LABEL = "MaintenanceRound"
+CHECK_LABEL = "MaintenanceCheck"
+SCHEDULE_LABEL = "MaintenanceSchedule"
+SERVICE_RECORD_LABELS = (SERVICE_LEVEL_LABEL, FAULT_LABEL, ROUND_LABEL, CHECK_LABEL, SCHEDULE_LABEL)
+SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan",
+                                  *SERVICE_RECORD_LABELS)
+# Relationship types from the CMDB's own nodes to CIs (a closed set, like RELATIONSHIPS):
+# a service level assigned to a CI, a fault record about a CI.
+LEVEL_OF = "SERVICE_LEVEL_OF"
+CONCERNS = "CONCERNS"
+SYSTEM_RELATIONSHIPS: tuple[str, ...] = (LEVEL_OF, CONCERNS)
 
 
 @dataclass(frozen=True)
@@ -225,6 +239,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("AuditCampaign", "id", unique=True),
     IndexSpec("AuditScan", "id", unique=True),
     IndexSpec("AuditScan", "campaign_id"),
+    *(IndexSpec(label, "id", unique=True) for label in SERVICE_RECORD_LABELS),
+    IndexSpec(FAULT_LABEL, "status"),
+    IndexSpec(CHECK_LABEL, "round_id"),
 )
 
 
