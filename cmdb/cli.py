@@ -6,8 +6,11 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cmdb import __version__
+from cmdb.faults.service import open_faults_of
+from cmdb.levels.service import applicable_level
 from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, emit, open_graph, parse_assignments, print_json,
     print_table,
@@ -74,15 +77,24 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         ci = graph.get_ci(key)
         rels = graph.relationships(key)
         path = graph.location_path(key)
+        applied = applicable_level(graph, key)
+        faults = open_faults_of(graph, [key])
     if as_json:
-        print_json({**_ci_row(ci), "location_path": path, "relationships": rels})
+        print_json({**_ci_row(ci), "location_path": path, "relationships": rels,
+                    "service_level": applied.as_dict(), "open_faults": faults})
         return
     table = Table(title=f"{ci.kind} {ci.key}", show_header=False)
     for name, value in sorted(ci.properties.items()):
         table.add_row(name, str(value))
     if path:
         table.add_row("location", " / ".join(p.get("name") or p["key"] for p in path))
+    table.add_row("service level", applied.reason_text())
     print_table(table)
+    if faults:
+        ft = Table("fault", "severity", "status", "title", "reported", title="open faults")
+        for f in faults:
+            ft.add_row(f["id"], f["severity"], f["status"], Text(f["title"]), f["reported_at"][:16])
+        print_table(ft)
     if rels:
         rt = Table("direction", "type", "key", "kind", "name", title="relationships")
         for r in rels:
@@ -281,6 +293,10 @@ from cmdb.backup.cli import register as _register_backup  # noqa: E402
 _register_backup(app)
 from cmdb.labels.cli import register as _register_labels  # noqa: E402
 _register_labels(app)
+from cmdb.levels.cli import register as _register_levels  # noqa: E402
+_register_levels(app)
+from cmdb.faults.cli import register as _register_faults  # noqa: E402
+_register_faults(app)
 
 
 def main() -> None:

@@ -100,9 +100,12 @@ def clocks_of(record: dict[str, Any], now: dt.datetime) -> dict[str, dict[str, A
     assigned, arrived = _when(record.get("assigned_at")), _when(record.get("arrived_at"))
     responded = min((t for t in (assigned, arrived) if t is not None), default=None)
     resolved = _when(record.get("resolved_at"))
+    # A fault resolved remotely needs nobody on site: its arrival clock stops there too.
+    on_site_or_resolved = arrived if arrived is not None else resolved
     return {
         "response": clock(hours, record.get("respond_minutes"), reported, responded, now).as_dict(),
-        "arrival": clock(hours, record.get("arrive_minutes"), reported, arrived, now).as_dict(),
+        "arrival": clock(hours, record.get("arrive_minutes"), reported, on_site_or_resolved,
+                         now).as_dict(),
         "resolution": clock(hours, record.get("resolve_minutes"), reported, resolved, now).as_dict(),
     }
 
@@ -132,11 +135,13 @@ def open_fault(graph: Graph, caller: Caller, *, keys: Sequence[str], title: str,
     require_in_scope(graph, caller, clean_keys)
     sev = str(severity or "").strip().upper()
     if sev not in SEVERITIES:
-        raise InvalidInput(f"severity: {severity!r} is not a grade", field="severity",
+        raise InvalidInput(f"severity: {severity!r} is not a grade; allowed: A, B, C or D",
+                           field="severity",
                            value=severity, allowed=list(SEVERITIES))
     channel = str(reported_via or "").strip().lower()
     if channel not in CHANNELS:
-        raise InvalidInput(f"reported_via: {reported_via!r} is not known", field="reported_via",
+        raise InvalidInput(f"reported_via: {reported_via!r} is not known; allowed: "
+                           f"{', '.join(CHANNELS)}", field="reported_via",
                            value=reported_via, allowed=list(CHANNELS))
     applied = [(k, applicable_level(graph, k)) for k in clean_keys]
     with_level = [(k, a) for k, a in applied if a.level is not None]
@@ -305,7 +310,8 @@ def signature_png(graph: Graph, fault_id: str) -> bytes | None:
 def list_faults(graph: Graph, now: dt.datetime, *, status: str | None = None,
                 open_only: bool = False, key: str | None = None) -> list[Fault]:
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status: {status!r} is not known", field="status", value=status,
+        raise InvalidInput(f"status: {status!r} is not known; allowed: {', '.join(STATUSES)}",
+                           field="status", value=status,
                            allowed=list(STATUSES))
     records = store.all_faults(graph)
     out = [_fault(r, now) for r in records

@@ -21,7 +21,6 @@ ALL_LEVELS = """
 MATCH (l:ServiceLevel)
 OPTIONAL MATCH (l)-[:SERVICE_LEVEL_OF]->(c:CI)
 RETURN properties(l) AS level, collect(c.key) AS assigned
-ORDER BY l.id
 """
 
 LEVEL_BY_ID = "MATCH (l:ServiceLevel {id: $id}) RETURN properties(l) AS level"
@@ -92,7 +91,8 @@ def history_key(level_id: str) -> str:
 
 
 def list_levels(graph: Graph) -> list[tuple[dict[str, Any], list[str]]]:
-    return [(row["level"], sorted(row["assigned"])) for row in graph.read(ALL_LEVELS)]
+    rows = [(row["level"], sorted(row["assigned"])) for row in graph.read(ALL_LEVELS)]
+    return sorted(rows, key=lambda row: row[0]["id"])
 
 
 def get_level(graph: Graph, level_id: str) -> dict[str, Any]:

@@ -91,10 +91,11 @@ def _minutes(value: Any, name: str, *, required: bool) -> int | None:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InvalidInput(f"{name}: {value!r} is not a whole number of minutes", field=name,
+        raise InvalidInput(f"{name}: {value!r} is not a whole number of minutes (0 to "
+                           f"{MAX_TARGET_MINUTES})", field=name,
                            value=value, allowed=f"0 to {MAX_TARGET_MINUTES}") from None
     if not 0 <= number <= MAX_TARGET_MINUTES:
-        raise InvalidInput(f"{name}: {number} is out of range", field=name, value=value,
+        raise InvalidInput(f"{name}: {number} is out of range (0 to {MAX_TARGET_MINUTES} minutes)", field=name, value=value,
                            allowed=f"0 to {MAX_TARGET_MINUTES}")
     return number
 
@@ -110,15 +111,17 @@ def level_from_input(data: dict[str, Any]) -> ServiceLevel:
     """A level from user input, or InvalidInput naming the field and what is allowed."""
     level_id = _text(data.get("id"), "id", 40).lower()
     if not ID_PATTERN.match(level_id):
-        raise InvalidInput(f"id: {level_id!r} is not valid", field="id", value=data.get("id"),
+        raise InvalidInput(f"id: {level_id!r} is not valid; use 1-40 lower-case letters, digits, "
+                           "'-' or '_'", field="id", value=data.get("id"),
                            allowed="1-40 lower-case letters, digits, '-' or '_'")
     hours = _text(data.get("hours") or "5x8", "hours").lower().replace("×", "x")
     if hours not in SERVICE_HOURS:
-        raise InvalidInput(f"hours: {hours!r} is not known", field="hours", value=data.get("hours"),
+        raise InvalidInput(f"hours: {hours!r} is not known; allowed: {', '.join(SERVICE_HOURS)}", field="hours", value=data.get("hours"),
                            allowed=list(SERVICE_HOURS))
     criticality = _text(data.get("criticality"), "criticality").lower() or None
     if criticality is not None and criticality not in CRITICALITIES:
-        raise InvalidInput(f"criticality: {criticality!r} is not known", field="criticality",
+        raise InvalidInput(f"criticality: {criticality!r} is not known; allowed: "
+                           f"{', '.join(CRITICALITIES)}", field="criticality",
                            value=criticality, allowed=list(CRITICALITIES))
     departments = data.get("departments") or ()
     if isinstance(departments, str):
