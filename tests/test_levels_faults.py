@@ -146,7 +146,7 @@ def test_fault_input_is_checked_and_nothing_partial_is_written(estate):
     fault = faults.open_fault(graph, ADMIN, keys=["HW-1"], **base)
     with pytest.raises(PermissionDenied):
         faults.assign(graph, Caller("s", "asset_staff"), fault.id, engineer="x", at=cst(2026, 9, 28, 10))
-    with pytest.raises(InvalidInput, match="before"):
+    with pytest.raises(Conflict, match="before"):
         faults.assign(graph, ENGINEER, fault.id, engineer="x", at=cst(2026, 9, 28, 8))
     with pytest.raises(Conflict, match="can be closed only when resolved"):
         faults.close(graph, ENGINEER, fault.id, signed_by="x", at=cst(2026, 9, 28, 10))

@@ -27,6 +27,7 @@ def _routers():
     from cmdb.api.routers import imports
     from cmdb.api.routers import backup
     from cmdb.api.routers import labels
+    from cmdb.api.routers import faults, service_levels
     from cmdb.web.router import router as web_router
 
     return [
@@ -38,6 +39,8 @@ def _routers():
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
         (labels.router, API_PREFIX),
+        (service_levels.router, API_PREFIX),
+        (faults.router, API_PREFIX),
         (web_router, ""),
     ]
 

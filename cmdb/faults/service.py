@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -39,6 +40,12 @@ MAX_TEXT = 2000
 SIGNATURE_MAX_BYTES = 200_000
 SIGNATURE_MAX_PIXELS = (2000, 1200)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MIN_YEAR, MAX_YEAR = 2000, 2099
+TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NUL = re.compile(r"[\x00]")
+# ISO 8601 date and time with a zone, years 2000-2099 (what ``parse_time`` accepts).
+TIME_PATTERN = (r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+                r"(Z|[+-][01][0-9]:[0-5][0-9])$")
 
 
 def _text(value: Any, name: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
@@ -62,6 +69,9 @@ def parse_time(value: str | dt.datetime, name: str = "at") -> dt.datetime:
         except ValueError:
             raise InvalidInput(f"{name}: {value!r} is not a date and time", field=name, value=value,
                                allowed="ISO 8601, e.g. 2026-09-30T17:30:00+08:00") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidInput(f"{name}: {value!r} is outside the years {MIN_YEAR}-{MAX_YEAR}",
+                           field=name, value=str(value), allowed=f"{MIN_YEAR} to {MAX_YEAR}")
     if parsed.tzinfo is None:
         raise InvalidInput(f"{name}: {value!r} has no time zone", field=name, value=str(value),
                            allowed="ISO 8601 with Z or an offset, e.g. 2026-09-30T17:30:00+08:00")
@@ -117,8 +127,8 @@ def _fault(record: dict[str, Any], now: dt.datetime) -> Fault:
 def _check_not_before(record: dict[str, Any], at: dt.datetime, field: str, after: str) -> None:
     earlier = record.get(after)
     if earlier and at < parse_time(earlier):
-        raise InvalidInput(f"{field}: {iso_datetime(at)} is before {after} {earlier}",
-                           field=field, value=iso_datetime(at))
+        raise Conflict(f"{field}: {iso_datetime(at)} is before {after} {earlier}",
+                       {"field": field, "value": iso_datetime(at), after: earlier})
 
 
 def open_fault(graph: Graph, caller: Caller, *, keys: Sequence[str], title: str,

@@ -17,6 +17,8 @@ from cmdb.policy import Caller, require
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_TARGET_MINUTES = 60 * 24 * 60
+NAME_MAX_LENGTH = 100
+TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,9 @@ def _minutes(value: Any, name: str, *, required: bool) -> int | None:
     return number
 
 
-def _text(value: Any, name: str, limit: int = 100) -> str:
+def _text(value: Any, name: str, limit: int = NAME_MAX_LENGTH) -> str:
     text = "" if value is None else str(value).strip()
-    if len(text) > limit or any(ord(ch) < 32 for ch in text):
+    if len(text) > limit or TEXT_CONTROL.search(text):
         raise InvalidInput(f"{name}: at most {limit} characters on one line", field=name, value=value)
     return text
 
