@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from cmdb.api.deps import GraphDep, SettingsDep, Viewer
 from cmdb.graph import schema
 from cmdb.graph.schema import validate_key
+from cmdb.web.faults import ci_service_panel
 from cmdb.web.render import PageRoute, render
 from cmdb.web.views import ci_view, ci_views
 
@@ -48,4 +49,4 @@ def detail(request: Request, key: str, user: Viewer, graph: GraphDep) -> Respons
                   outgoing=[r for r in relationships if r["direction"] == "out"],
                   incoming=[r for r in relationships if r["direction"] == "in"],
                   history=[h.as_dict() for h in history], history_total=total,
-                  can_impact=user.role in ("reviewer", "admin"))
+                  can_impact=user.role in ("reviewer", "admin"), **ci_service_panel(graph, key))

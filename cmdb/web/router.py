@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cmdb.web import audits, auth, cis, home, impact, scan
+from cmdb.web import audits, auth, cis, faults, home, impact, scan
 
 router = APIRouter()
 for _module_router in (auth.router, home.router, home.json_router, cis.router, scan.router,
-                       audits.router, audits.json_router, impact.router, impact.json_router):
+                       audits.router, audits.json_router, impact.router, impact.json_router,
+                       faults.router):
     router.include_router(_module_router)

@@ -19,6 +19,7 @@ from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import utc_now, validate_key
 from cmdb.web import audits_bridge
+from cmdb.web.faults import REPORTING_ROLES, ci_service_panel
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES, STATUS_ROLES, Recorder, StatusSetter
@@ -75,7 +76,8 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems=PROBLEMS, done=done, recorded_in=campaigns,
-                  can_set_status=user.role in STATUS_ROLES)
+                  can_set_status=user.role in STATUS_ROLES,
+                  can_report_fault=user.role in REPORTING_ROLES, **ci_service_panel(graph, key))
 
 
 def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
