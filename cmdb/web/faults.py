@@ -9,6 +9,7 @@ the fact; empty means now.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated
 from urllib.parse import quote
 
@@ -85,9 +86,27 @@ def fault_page(request: Request, fault_id: str, user: Viewer, graph: GraphDep,
     cis = graph.get_cis(fault.record["keys"])
     views = [ci_view(cis[k], graph.location_path(k)) for k in fault.record["keys"] if k in cis]
     return render(request, "fault.html", user=user, title=f"Fault {fault.id}", fault=fault,
-                  record=fault.as_dict(), cis=views, history=service.history(graph, fault.id),
+                  record=fault.as_dict(), cis=views, history=_steps(service.history(graph, fault.id)),
                   can_handle=user.role in HANDLING_ROLES, done=done,
                   severities=service.SEVERITY_TEXT)
+
+
+def _steps(history: list[dict]) -> list[dict]:
+    """History entries with what each step did, in words."""
+    words = {"assigned": "assigned", "on_site": "on site", "resolved": "resolved", "closed": "signed off"}
+    out = []
+    for h in history:
+        after = json.loads(h.get("after") or "{}")
+        if h["action"] == "create":
+            what = "reported"
+        elif "status" in after:
+            what = words.get(after["status"], after["status"])
+        elif "actions" in after:
+            what = "noted an action"
+        else:
+            what = "changed " + ", ".join(sorted(k for k in after if k != "revision"))
+        out.append({**h, "what": what})
+    return out
 
 
 @router.get("/faults/{fault_id}/signature.png")
