@@ -187,3 +187,15 @@ def test_cli_levels_and_faults(cli, embedded_graph):
     assert [(f["id"], f["status"]) for f in listed] == [(fid, "closed")]
     bad = cli("fault", "open", "HW-1", "--title", "x", "--severity", "Z", "--reported-by", "me")
     assert bad.exit_code == 1 and "severity" in bad.output
+
+
+def test_impact_results_name_open_faults(estate):
+    from cmdb.impact.service import impact
+
+    fault = faults.open_fault(estate, ADMIN, keys=["HW-1"], title="raid degraded", severity="A",
+                              reported_by="ops", reported_via="api", at=cst(2026, 9, 28, 9))
+    result = impact(estate, ["S1-B-101-R1"])
+    assert result["open_faults"] == [{"key": "HW-1", "id": fault.id, "severity": "A",
+                                      "title": "raid degraded", "status": "open",
+                                      "reported_at": "2026-09-28T01:00:00.000000Z"}]
+    assert impact(estate, ["HW-3"])["open_faults"] == []

@@ -51,6 +51,9 @@ def _print_impact(result: dict[str, Any], limit: int) -> None:
     console.print(_t(f"Change to {changed}: {summary['total']} CI(s) affected — "
                      f"{summary['by_state']['down']} down, {summary['by_state']['degraded']} degraded"
                      + (f" (depth limited to {result['depth']})" if result["depth"] else ""), "bold"))
+    for fault in result.get("open_faults", []):
+        console.print(_t(f"{fault['key']} already has an open {fault['severity']} fault: "
+                         f"{fault['id']} {fault['title']} ({fault['status']})", "yellow"))
     if not result["affected"]:
         console.print(_t("Nothing else needs these CIs."))
         return

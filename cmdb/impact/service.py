@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from cmdb.errors import InvalidInput
+from cmdb.faults.service import open_faults_of
 from cmdb.graph import Graph, impact_queries
 from cmdb.graph.schema import CRITICALITIES, CRITICALITY_RANK, kind_of, validate_key
 
@@ -113,6 +114,8 @@ def impact(graph: Graph, keys: Iterable[str], depth: int | None = None,
         "depth": depth,
         "affected": affected,
         "summary": _summary(graph, affected, nodes),
+        # "This server already has an open A fault": faults on what changes or is affected.
+        "open_faults": open_faults_of(graph, [*changed, *nodes]),
     }
 
 
