@@ -297,6 +297,8 @@ from cmdb.levels.cli import register as _register_levels  # noqa: E402
 _register_levels(app)
 from cmdb.faults.cli import register as _register_faults  # noqa: E402
 _register_faults(app)
+from cmdb.maintenance.cli import register as _register_rounds  # noqa: E402
+_register_rounds(app)
 
 
 def main() -> None:
