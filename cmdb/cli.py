@@ -299,6 +299,8 @@ from cmdb.faults.cli import register as _register_faults  # noqa: E402
 _register_faults(app)
 from cmdb.maintenance.cli import register as _register_rounds  # noqa: E402
 _register_rounds(app)
+from cmdb.reports.cli import register as _register_reports  # noqa: E402
+_register_reports(app)
 
 
 def main() -> None:
