@@ -16,7 +16,6 @@ from cmdb.policy import Caller
 from cmdb.reports.data import period_of
 
 DESK = Caller("service desk", "engineer")
-IMMEDIATE_LOCATION = "SH-HQ-A"   # the head office building: someone at once, whatever the device
 ENGINEERS = ("Li Wei 李伟", "Chen Jie 陈杰", "Zhang Min 张敏")
 
 # (day, hour, minute, category or key, severity, title, minutes to assign, to arrive, to resolve,
@@ -53,8 +52,6 @@ def seed_month(graph: Graph, month: str, *, actor: Caller = DESK) -> dict[str, i
                        {"month": month})
     admin = Caller(actor.name, "admin")
     levels.install_defaults(graph, admin)
-    if graph.get_cis([IMMEDIATE_LOCATION]):
-        levels.assign(graph, admin, "immediate", [IMMEDIATE_LOCATION])
     opened = 0
     for n, (day, hour, minute, what, sev, title, assign, arrive, resolve, order) in enumerate(FAULTS):
         at = dt.datetime(period.start.year, period.start.month, day, hour, minute, tzinfo=CHINA)

@@ -61,12 +61,15 @@ def tables(report: Report, language: str) -> list[tuple[str, list[str], list[lis
         return caption(key, language)
     zh = language == "zh-CN"
     levels = sorted({lvl for by in report.by_severity_level.values() for lvl in by})
+    level_zh = {f["level"]: f["level_zh"] for f in report.faults}
+    level_names = [level_zh.get(lvl, lvl) if zh else lvl for lvl in levels]
     sections = [
-        (t("faults.by_severity"), [t("severity"), *levels, t("count")],
+        (t("faults.by_severity"), [t("severity"), *level_names, t("count")],
          [[sev, *(report.by_severity_level.get(sev, {}).get(lvl, 0) for lvl in levels),
            sum(report.by_severity_level.get(sev, {}).values())] for sev in SEVERITIES]),
         (t("faults.breaches"), [t("id"), t("severity"), t("level"), t("cis"), t("clock"), t("used"), t("target")],
-         [[b["id"], b["severity"], b["level"], ", ".join(b["keys"]), b["clock"],
+         [[b["id"], b["severity"], level_zh.get(b["level"], b["level"]) if zh else b["level"],
+           ", ".join(b["keys"]), t(f"clock.{b['clock']}"),
            _minutes(b["elapsed_minutes"]), _minutes(b["target_minutes"])] for b in report.breaches]),
         (t("faults.list"), [t("id"), t("severity"), t("level"), t("cis"), t("title"), t("status"),
                             t("reported"), t("response"), t("resolution")],
@@ -255,6 +258,7 @@ def render_pdf(report: Report, language: str) -> bytes:
             pdf.set_xy(x0 + 28 + w, y)
             pdf.cell(15, 6, str(value))
     pdf.set_xy(10, y0 + 12 + 8 * max(len(p) for _, p in chart_data(report, language)))
+    pdf.set_fill_color(255, 255, 255)
     for name, headings, rows in tables(report, language):
         pdf.set_font("body", size=12)
         pdf.cell(0, 8, name, new_x="LMARGIN", new_y="NEXT")
