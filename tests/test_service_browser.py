@@ -131,3 +131,13 @@ def test_a_vip_fault_from_the_scan_page_to_sign_off(live_server, phone, browser,
         "response": ("met", 60, "2026-09-28T02:30:00Z"),   # Thursday 30 min + Monday 30 min
         "arrival": ("met", 150, "2026-09-28T04:30:00Z"),
         "resolution": ("met", 150, "2026-09-28T04:30:00Z")}
+
+    # The monthly report lists the VIP fault's breaches, and nothing of the printer's.
+    from cmdb.reports.data import build, period_of
+    from cmdb.reports.render import render
+
+    report = build(graph, period_of("month", "2026-09"), None, now=cst(2026, 11, 1, 0, 0))
+    assert {(b["id"], b["clock"], b["level"]) for b in report.breaches} == {
+        ("F-202609-0001", "arrival", "VIP"), ("F-202609-0001", "resolution", "VIP")}
+    page = render(report, "html", "en").decode()
+    assert page.count("F-202609-0001") >= 3 and "on-site arrival" in page

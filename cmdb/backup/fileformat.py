@@ -37,7 +37,9 @@ from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import schema
 
 FORMAT = "cmdb-backup"
-FORMAT_VERSION = 1
+# 2: service records (service levels, fault records, maintenance rounds, checks, schedules)
+# and their SERVICE_LEVEL_OF and CONCERNS links. Files of version 1 restore as they are.
+FORMAT_VERSION = 2
 SECTIONS = ("ci", "node", "rel")
 GZIP_LEVEL = 3  # level 6 (gzip's default) costs twice the time for a file 10 % smaller
 
