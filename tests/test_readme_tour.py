@@ -80,6 +80,27 @@ TOUR = {
     'cmdb audit close "Spring 2027" --apply-relocations --mark-missing': Expect(
         says=("2 relocated, 116 marked missing, 3 audited",)),
     "cmdb audit overdue": Expect(says=("\tnever audited\n", " due or overdue (")),
+    "cmdb level defaults": Expect(says=("vip\tVIP\tVIP\t7×24\t1 h\t1 h\t2 h",
+                                        "standard\tStandard\t标准\t5×8\t2 h\t4 h\t4 h")),
+    "cmdb level assign immediate B-101": Expect(says=("assigned immediate to B-101",)),
+    "cmdb level of SRV-010": Expect(says=("VIP: application Virtualisation cluster is vip",)),
+    'cmdb fault open SRV-010 --title "RAID degraded" --severity B --reported-by "Zhou Hui" '
+    "--at 2026-10-09T16:30+08:00": Expect(says=("F-202610-0001 [B] open on SRV-010 (VIP)",)),
+    'cmdb fault assign F-202610-0001 --to "Li Wei" --at 2026-10-09T16:50+08:00': Expect(
+        says=("assigned on SRV-010 (VIP): response met",)),
+    "cmdb fault arrive F-202610-0001 --at 2026-10-09T17:20+08:00": Expect(says=("arrival met",)),
+    'cmdb fault resolve F-202610-0001 --resolution "disk replaced" --at 2026-10-09T19:00+08:00':
+        Expect(says=("resolution BREACHED",)),
+    'cmdb fault close F-202610-0001 --signed-by "Wang" --at 2026-10-10T19:30+08:00': Expect(
+        says=("F-202610-0001 [B] closed",)),
+    "cmdb fault list": Expect(says=("F-202610-0001\tB\tclosed\tSRV-010\tRAID degraded\tVIP",)),
+    'cmdb round start "October cleaning" --scope A-201': Expect(says=("October cleaning (open, A-201)",)),
+    "cmdb round overdue": Expect(says=("overdue rounds",)),
+    "cmdb report demo-month --month 2026-09": Expect(says=("2026-09: 11 fault records",)),
+    "cmdb report monthly --month 2026-09 --scope SH-HQ -o 2026-09.xlsx": Expect(
+        says=("written to 2026-09.xlsx",), writes=(("2026-09.xlsx", XLSX),)),
+    "cmdb report monthly --month 2026-09 --language zh-CN -o 2026-09.pdf": Expect(
+        says=("2026-09: 11 fault record(s)",), writes=(("2026-09.pdf", PDF),)),
     "cmdb backup cmdb-2026-11-22.jsonl.gz": Expect(writes=(("cmdb-2026-11-22.jsonl.gz", GZIP),)),
     "cmdb restore cmdb-2026-11-22.jsonl.gz": Expect(says=("verified",), empty_register=True),
     "cmdb restore cmdb-2026-11-22.jsonl.gz --merge": Expect(says=("verified",)),

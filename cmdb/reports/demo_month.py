@@ -39,9 +39,12 @@ def _first_of(graph: Graph, category_or_app: str) -> str:
         hosts = sorted(r["key"] for r in graph.relationships(category_or_app)
                        if r["type"] == "RUNS_ON" and r["direction"] == "out")
         return hosts[0]
-    devices = sorted(ci.key for ci in graph.list_cis(kind="Hardware", category=category_or_app,
-                                                     limit=200).items)
-    return devices[0]
+    devices = sorted((ci.properties.get("status") != "in_use", ci.key)
+                     for ci in graph.list_cis(kind="Hardware", category=category_or_app, limit=200).items)
+    if not devices:
+        raise Conflict(f"The register has no {category_or_app}: load the demo estate first "
+                       "(cmdb demo)", {"category": category_or_app})
+    return devices[0][1]
 
 
 def seed_month(graph: Graph, month: str, *, actor: Caller = DESK) -> dict[str, int]:
@@ -77,6 +80,9 @@ def seed_month(graph: Graph, month: str, *, actor: Caller = DESK) -> dict[str, i
     start = dt.datetime(period.start.year, period.start.month, 20, 9, 0, tzinfo=CHINA)
     rounds.add_schedule(graph, admin, "Monthly cleaning 月度清洁", scope=room, frequency="monthly", at=start)
     r = rounds.start_round(graph, admin, "Monthly cleaning 月度清洁", scope=[room], at=start)
+    if not r.expected:   # everything in the room is away or missing: an empty round
+        rounds.close_round(graph, admin, r.id, at=start + dt.timedelta(hours=6))
+        return {"faults": opened, "rounds": 1, "devices_checked": 0}
     for i, device in enumerate(r.expected):
         items = rounds.checklist_for(r.checklists, device["category"])
         marks = [(not (i == 0 and j == len(items) - 1), "风扇积灰 / dusty fan" if i == 0 and j == len(items) - 1 else "")
