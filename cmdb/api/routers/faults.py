@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 from typing import Annotated, Any, Literal
 
@@ -23,6 +22,8 @@ FAULT_ID_PATTERN = r"^F-[0-9]{6}-[0-9]{4,}$"
 PATTERN_HELP[FAULT_ID_PATTERN] = "a fault record id such as F-202609-0001"
 PATTERN_HELP[service.TIME_PATTERN] = ("a date and time from 2000 to 2099 with a zone, e.g. "
                                       "2026-09-24T16:30:00+08:00")
+BASE64_PATTERN = r"^[A-Za-z0-9+/]*={0,2}$"
+PATTERN_HELP[BASE64_PATTERN] = "base64 text (A-Z, a-z, 0-9, +, / and = padding)"
 FaultId = Annotated[str, Path(min_length=1, max_length=32, pattern=FAULT_ID_PATTERN,
                                description="The fault record's id", examples=["F-202609-0001"])]
 Line = text_without(service.TEXT_CONTROL, 200, nonblank=True)
@@ -71,7 +72,7 @@ class ResolveIn(RequestModel):
 class CloseIn(RequestModel):
     signed_by: Line  # type: ignore[valid-type]
     signature_png: StrictStr | None = Field(
-        None, max_length=service.SIGNATURE_MAX_BYTES * 4 // 3 + 4,
+        None, max_length=service.SIGNATURE_MAX_BYTES * 4 // 3 + 4, pattern=BASE64_PATTERN,
         description=f"The customer's signature: a PNG of at most {service.SIGNATURE_MAX_BYTES} "
                     f"bytes and {service.SIGNATURE_MAX_PIXELS[0]}×{service.SIGNATURE_MAX_PIXELS[1]} "
                     "pixels, base64-encoded", json_schema_extra={"contentEncoding": "base64",
@@ -195,7 +196,7 @@ def close(fault_id: FaultId, body: CloseIn, graph: GraphDep, user: Handler) -> d
     if body.signature_png is not None:
         try:
             png = base64.b64decode(body.signature_png, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or text base64 cannot hold
             raise InvalidInput("signature_png: not valid base64", field="signature_png") from None
     return service.close(graph, user, fault_id, signed_by=body.signed_by, at=_at(body.at),
                          signature_png=png).as_dict()
