@@ -11,7 +11,7 @@ CYPHER_LINT_STAMP := $(CYPHER_LINT)/node_modules/.installed
 # The register lives here unless CMDB_DATA_DIR says otherwise.
 export CMDB_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install bench clean-data
+.PHONY: run test install bench clean-data messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, this is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -38,6 +38,16 @@ run: $(STAMP)
 test: $(STAMP) $(CYPHER_LINT_STAMP)
 	bash tests/install-system-packages.sh
 	$(BIN)/python -m pytest -q --lint-cypher
+
+## Texts to translate: extract every message from the code and templates (babel.cfg says where),
+## then add the new ones, untranslated, to each language's catalogue. Translate them in
+## cmdb/i18n/locale/*/LC_MESSAGES/messages.po; nothing needs compiling (read at start-up).
+LOCALES := cmdb/i18n/locale
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output -w 100 \
+		--project=cmdb --copyright-holder="the cmdb authors" -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -w 100 \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_graph.py

@@ -12,10 +12,18 @@ from cmdb import __version__
 from cmdb.faults.service import open_faults_of
 from cmdb.levels.service import applicable_level
 from cmdb.cli_support import (
-    JSON_OPTION, cli_actor, console, emit, open_graph, parse_assignments, print_json,
-    print_table,
-    reports_errors,
+    JSON_OPTION, cli_actor, cli_language, console, emit, open_graph, parse_assignments,
+    print_json, print_table, reports_errors,
 )
+from cmdb.errors import InvalidInput
+from cmdb.graph.values import path_text
+from cmdb.i18n import _, ngettext, pgettext, set_language
+from cmdb.i18n.names import (
+    history_action_name, kind_name, property_label, relationship_name, value_text,
+)
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="CMDB: hardware, software images, applications and locations as a graph.")
@@ -27,6 +35,7 @@ app.add_typer(token_app, name="token")
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+    set_language(cli_language())
     if version:
         typer.echo(__version__)
         raise typer.Exit()
@@ -48,7 +57,7 @@ def ci_add(kind: str = typer.Argument(..., help="Location, Hardware, SoftwareIma
     """Create a CI."""
     with open_graph() as graph:
         ci = graph.create_ci(kind, key, parse_assignments(values), actor=cli_actor())
-    emit(as_json, _ci_row(ci), f"created {ci.kind} {ci.key}")
+    emit(as_json, _ci_row(ci), _("created %(kind)s %(key)s", kind=kind_name(ci.kind), key=ci.key))
 
 
 @ci_app.command("set")
@@ -61,12 +70,12 @@ def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NA
     """Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci set KEY --set ram_gb=32`."""
     changes = parse_assignments([*(values or []), *options])
     if not changes:
-        from cmdb.errors import InvalidInput
 
-        raise InvalidInput("Say what to change: NAME=VALUE (or --set NAME=VALUE)", field="--set")
+        raise InvalidInput(_("Say what to change: NAME=VALUE (or --set NAME=VALUE)"), field="--set")
     with open_graph() as graph:
         ci = graph.update_ci(key, changes, actor=cli_actor())
-    emit(as_json, _ci_row(ci), f"updated {ci.kind} {ci.key} (revision {ci.revision})")
+    emit(as_json, _ci_row(ci), _("updated %(kind)s %(key)s (revision %(revision)s)",
+                                 kind=kind_name(ci.kind), key=ci.key, revision=ci.revision))
 
 
 @ci_app.command("show")
@@ -83,11 +92,11 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         print_json({**_ci_row(ci), "location_path": path, "relationships": rels,
                     "service_level": applied.as_dict(), "open_faults": faults})
         return
-    table = Table(title=f"{ci.kind} {ci.key}", show_header=False)
+    table = Table(title=f"{kind_name(ci.kind)} {ci.key}", show_header=False)
     for name, value in sorted(ci.properties.items()):
-        table.add_row(name, str(value))
+        table.add_row(property_label(name), value_text(name, value))
     if path:
-        table.add_row("location", " / ".join(p.get("name") or p["key"] for p in path))
+        table.add_row(property_label("location"), path_text(path))
     table.add_row("service level", applied.reason_text())
     print_table(table)
     if faults:
@@ -96,10 +105,12 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
             ft.add_row(f["id"], f["severity"], f["status"], Text(f["title"]), f["reported_at"][:16])
         print_table(ft)
     if rels:
-        rt = Table("direction", "type", "key", "kind", "name", title="relationships")
+        rt = Table(pgettext("heading", "direction"), pgettext("heading", "type"),
+                   pgettext("heading", "key"), pgettext("heading", "kind"),
+                   pgettext("heading", "name"), title=_("relationships"))
         for r in rels:
-            rt.add_row("→" if r["direction"] == "out" else "←", r["type"], r["key"], r["kind"],
-                       r["name"] or "")
+            rt.add_row("→" if r["direction"] == "out" else "←", relationship_name(r["type"]),
+                       r["key"], kind_name(r["kind"]), r["name"] or "")
         print_table(rt)
 
 
@@ -121,13 +132,19 @@ def ci_list(kind: Optional[str] = typer.Option(None, help="Location, Hardware, S
         print_json({"total": page.total, "offset": page.offset, "limit": page.limit,
                     "items": [_ci_row(ci) for ci in page.items]})
         return
-    table = Table("key", "kind", "name", "category/type", "status",
-                  title=f"{page.total} CI(s), showing {page.offset + 1 if page.items else 0}"
-                        f"–{page.offset + len(page.items)}")
+    table = Table(pgettext("heading", "key"), pgettext("heading", "kind"),
+                  pgettext("heading", "name"), pgettext("heading", "category/type"),
+                  pgettext("heading", "status"),
+                  title=ngettext("%(num)s CI, showing %(first)s–%(last)s",
+                                 "%(num)s CIs, showing %(first)s–%(last)s", page.total,
+                                 first=page.offset + 1 if page.items else 0,
+                                 last=page.offset + len(page.items)))
     for ci in page.items:
         p = ci.properties
-        table.add_row(ci.key, ci.kind, p.get("name") or "", p.get("category") or p.get("type") or "",
-                      p.get("status") or "")
+        sort_of = (value_text("category", p["category"]) if p.get("category")
+                   else value_text("type", p.get("type")))
+        table.add_row(ci.key, kind_name(ci.kind), p.get("name") or "", sort_of,
+                      value_text("status", p.get("status")))
     print_table(table)
 
 
@@ -139,7 +156,8 @@ def ci_delete(key: str, force: bool = typer.Option(False, "--force", help="Delet
     with open_graph() as graph:
         removed = graph.delete_ci(key, actor=cli_actor(), force=force)
     emit(as_json, {"deleted": key, "relationships_removed": removed},
-         f"deleted {key} and {len(removed)} relationship(s)")
+         ngettext("deleted %(key)s and %(num)s relationship", "deleted %(key)s and %(num)s relationships",
+                  len(removed), key=key))
 
 
 # --- relationships and history -------------------------------------------------------------
@@ -157,7 +175,8 @@ def link(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), to_
         print_json({"created": created,
                     "replaced": [{"from": l.from_key, "type": l.type, "to": l.to_key} for l in result.replaced]})
     else:
-        console.print(("linked" if created else "already linked") + f" {from_key} → {to_key}", markup=False)
+        console.print((_("linked %(a)s → %(b)s", a=from_key, b=to_key) if created else
+                       _("already linked %(a)s → %(b)s", a=from_key, b=to_key)), markup=False)
 
 
 @app.command("unlink")
@@ -167,7 +186,7 @@ def unlink(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), t
     """Remove the relationship FROM -TYPE-> TO."""
     with open_graph() as graph:
         graph.unlink(from_key, rel_type, to_key, actor=cli_actor())
-    emit(as_json, {"removed": True}, f"unlinked {from_key} → {to_key}")
+    emit(as_json, {"removed": True}, _("unlinked %(a)s → %(b)s", a=from_key, b=to_key))
 
 
 @app.command("history")
@@ -179,16 +198,20 @@ def history(key: str, limit: int = typer.Option(50, min=1, max=10_000), as_json:
     if as_json:
         print_json({"total": total, "items": [e.as_dict() for e in entries]})
         return
-    table = Table("at", "actor", "action", "before", "after", "source", title=f"history of {key}")
+    table = Table(pgettext("heading", "at"), pgettext("heading", "actor"),
+                  pgettext("heading", "action"), pgettext("heading", "before"),
+                  pgettext("heading", "after"), pgettext("heading", "source"),
+                  title=_("history of %(key)s", key=key))
     for e in entries:
-        table.add_row(e.at, e.actor, e.action, _brief(e.before), _brief(e.after), e.source or "")
+        table.add_row(e.at, e.actor, history_action_name(e.action), _brief(e.before),
+                      _brief(e.after), e.source or "")
     print_table(table)
 
 
 def _brief(values) -> str:
     if not values:
         return ""
-    return ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
+    return ", ".join(f"{property_label(k)}={value_text(k, v)}" for k, v in sorted(values.items()))
 
 
 # --- demo and server -------------------------------------------------------------------------
@@ -210,11 +233,12 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Only load into
     if as_json:
         print_json(summary)
     elif "skipped" in summary:
-        console.print("the register already holds CIs; demo estate not loaded", markup=False)
+        console.print(_("the register already holds CIs; demo estate not loaded"), markup=False)
     else:
-        console.print(f"demo estate: {summary['created']} CIs created, {summary['updated']} updated, "
-                      f"{summary['unchanged']} unchanged; {summary['relationships_created']} "
-                      f"relationships created", markup=False)
+        console.print(_("demo estate: %(created)s CIs created, %(updated)s updated, %(unchanged)s "
+                        "unchanged; %(links)s relationships created", created=summary["created"],
+                        updated=summary["updated"], unchanged=summary["unchanged"],
+                        links=summary["relationships_created"]), markup=False)
 
 
 @app.command("serve")
@@ -248,9 +272,9 @@ def token_create(name: str = typer.Option(..., "--name"),
     if as_json:
         print_json({"name": name, "role": role, "scope": scope, "token": token})
     else:
-        inside = f", writes only inside {scope}" if scope else ""
-        console.print(f"token for {name} ({role}{inside}) — store it now, it is not shown "
-                      f"again:\n{token}", markup=False)
+        inside = _(", writes only inside %(scope)s", scope=scope) if scope else ""
+        console.print(_("token for %(name)s (%(role)s%(inside)s) — store it now, it is not shown "
+                        "again:", name=name, role=role, inside=inside) + f"\n{token}", markup=False)
 
 
 @token_app.command("list")
@@ -264,7 +288,9 @@ def token_list(as_json: bool = JSON_OPTION):
     if as_json:
         print_json([t.__dict__ for t in tokens])
         return
-    table = Table("name", "role", "scope", "created", "revoked")
+    table = Table(pgettext("heading", "name"), pgettext("heading", "role"),
+                  pgettext("heading", "scope"), pgettext("heading", "created"),
+                  pgettext("heading", "revoked"))
     for t in tokens:
         table.add_row(t.name, t.role, t.scope or "", t.created_at or "", t.revoked_at or "")
     print_table(table)
@@ -278,7 +304,7 @@ def token_revoke(name: str, as_json: bool = JSON_OPTION):
 
     with open_graph() as graph:
         revoke_token(graph, name)
-    emit(as_json, {"revoked": name}, f"revoked {name}")
+    emit(as_json, {"revoked": name}, _("revoked %(name)s", name=name))
 
 
 # --- commands of the other domains register themselves here -------------------------------------

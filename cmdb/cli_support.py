@@ -20,8 +20,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.errors import CMDBError
+from cmdb.errors import CMDBError, InvalidInput
+from cmdb.i18n import ENGLISH, _, from_locale, pgettext
 from cmdb.settings import REGISTER_FOLDER, REGISTER_MARKER, Settings, get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -44,9 +48,9 @@ def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting
     settings = get_settings()
     announce_register(settings)
     if settings.embedded and settings.engine_idle_seconds > 0 and not engine_running(settings):
-        err_console.print(f"starting the engine (a few seconds); it stays up for the next "
-                          f"commands until {settings.engine_idle_seconds // 60 or 1} minute(s) "
-                          "pass without one", markup=False, highlight=False)
+        err_console.print(_("starting the engine (a few seconds); it stays up for the next "
+                            "commands until %(n)s minute(s) pass without one",
+                            n=settings.engine_idle_seconds // 60 or 1), markup=False, highlight=False)
     graph = Graph.connect(settings, background=True)
     stop_on_signals()
     try:
@@ -65,11 +69,12 @@ def announce_register(settings: Settings) -> None:
         return
     data_dir = settings.register_dir
     if not (data_dir / REGISTER_MARKER).is_file():
-        err_console.print(f"note: no register in {data_dir} yet; starting a new, empty one",
+        err_console.print(_("note: no register in %(folder)s yet; starting a new, empty one",
+                            folder=data_dir),
                           markup=False, highlight=False, soft_wrap=True)
     elif "data_dir" not in settings.model_fields_set and \
             data_dir != (Path.cwd() / REGISTER_FOLDER).resolve():
-        err_console.print(f"register: {data_dir}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(_("register: %(folder)s", folder=data_dir), markup=False, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -85,8 +90,19 @@ def emit(as_json: bool, data: Any, text: str) -> None:
         console.print(text, markup=False)
 
 
-# Columns holding keys (asset tags): never cut, never wrapped.
+# Columns holding keys (asset tags): never cut, never wrapped (in every language).
 KEY_COLUMNS = frozenset({"key", "key / tag", "application", "device", "image", "id"})
+
+
+def key_headings() -> frozenset[str]:
+    return KEY_COLUMNS | {pgettext("heading", h) for h in KEY_COLUMNS}
+
+
+def cli_language(settings: Settings | None = None) -> str:
+    """A command's language: ``CMDB_LANGUAGE``, else the locale's (``LANG=zh_CN.UTF-8``),
+    else English."""
+    settings = settings or get_settings()
+    return settings.language or from_locale() or ENGLISH
 
 
 def print_table(table: Table) -> None:
@@ -103,8 +119,9 @@ def print_table(table: Table) -> None:
         sys.stdout.write("".join(line + "\n" for line in lines))
         sys.stdout.flush()
         return
+    keys = key_headings()
     for column in table.columns:
-        if _plain(column.header) in KEY_COLUMNS:
+        if _plain(column.header) in keys:
             column.no_wrap = True
             column.min_width = max([cell_len(_plain(c)) for c in column.cells] +
                                    [cell_len(_plain(column.header))])
@@ -128,7 +145,7 @@ def reports_errors(command: Callable) -> Callable:
         except CMDBError as exc:
             if kwargs.get("as_json"):
                 print_json({"error": exc.as_dict()})
-            err_console.print(f"error: {exc.message}", style="red", markup=False,
+            err_console.print(_("error: %(message)s", message=exc.message), style="red", markup=False,
                               highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper
@@ -136,15 +153,16 @@ def reports_errors(command: Callable) -> Callable:
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:
     """``["ram_gb=8", "name=Web 1"]`` -> ``{"ram_gb": "8", "name": "Web 1"}``; ``x=`` removes x."""
-    from cmdb.errors import InvalidInput
 
     values: dict[str, Any] = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise InvalidInput(f"Expected NAME=VALUE, got {pair!r}", field="--set", value=pair)
+            raise InvalidInput(_("Expected NAME=VALUE, got %(value)s", value=repr(pair)),
+                               field="--set", value=pair)
         name, value = pair.split("=", 1)
         name = name.strip()
         if not name:
-            raise InvalidInput(f"Expected NAME=VALUE, got {pair!r}", field="--set", value=pair)
+            raise InvalidInput(_("Expected NAME=VALUE, got %(value)s", value=repr(pair)),
+                               field="--set", value=pair)
         values[name] = value if value != "" else None
     return values

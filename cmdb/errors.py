@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cmdb.i18n import _, ngettext
+
 
 class CMDBError(Exception):
     code = "error"
@@ -28,8 +30,13 @@ class UnknownKey(CMDBError):
         keys = [keys] if isinstance(keys, str) else list(keys)
         self.keys = keys
         shown = ", ".join(repr(k) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
-        noun = what if len(keys) == 1 else f"{what}s"
-        super().__init__(f"No {noun} with key {shown}", {"keys": keys})
+        if what == "CI":
+            message = ngettext("No CI with key %(keys)s", "No CIs with keys %(keys)s", len(keys),
+                               keys=shown)
+        else:
+            message = _("No %(what)s with key %(keys)s", what=what if len(keys) == 1 else what + "s",
+                        keys=shown)
+        super().__init__(message, {"keys": keys})
 
 
 class UnknownReference(UnknownKey):
@@ -114,3 +121,25 @@ def _shorten(value: Any, limit: int = 200) -> Any:
     if isinstance(value, str) and len(value) > limit:
         return value[:limit] + f"… ({len(value)} characters)"
     return value
+
+
+class Unauthenticated(CMDBError):
+    """No valid token or session came with the request."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(PermissionDenied):
+    """The caller's role may not use this endpoint."""
+
+
+class BackupIncomplete(CMDBError):
+    """A backup could not read or write everything; no backup file was left."""
+
+    code = "backup_incomplete"
+
+
+class RestoreMismatch(CMDBError):
+    """A restore failed part-way or does not match its file."""
+
+    code = "restore_mismatch"

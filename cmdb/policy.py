@@ -10,14 +10,12 @@ import can never do more than its caller could do through the API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 from cmdb.errors import PermissionDenied
-
-if TYPE_CHECKING:
-    from cmdb.graph import Graph
-
-ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "engineer", "admin")
+from cmdb.graph import Graph
+from cmdb.graph.schema import ROLES
+from cmdb.i18n import _
 
 # Action -> roles that may do it besides admin (who may do everything).
 ACTIONS: dict[str, frozenset[str]] = {
@@ -74,8 +72,9 @@ def require(caller: Caller, action: str, what: str | None = None) -> None:
     if not may(caller, action):
         allowed = sorted(roles_for(action))
         raise PermissionDenied(
-            f"The role {caller.role!r} may not {what or action}; it needs one of: "
-            f"{', '.join(allowed)}", {"role": caller.role, "allowed_roles": allowed})
+            _("The role %(role)s may not %(action)s; it needs one of: %(allowed)s",
+              role=repr(caller.role), action=what or action, allowed=", ".join(allowed)),
+            {"role": caller.role, "allowed_roles": allowed})
 
 
 def refused_fields(caller: Caller, fields: Iterable[str]) -> list[str]:
@@ -88,8 +87,8 @@ def refused_fields(caller: Caller, fields: Iterable[str]) -> list[str]:
 
 def fields_message(caller: Caller, refused: list[str]) -> str:
     allowed = sorted(FIELDS_BY_ROLE.get(caller.role, ()))
-    return (f"The role {caller.role!r} may change only a CI's {' and '.join(allowed)}, "
-            f"not: {', '.join(refused)}")
+    return _("The role %(role)s may change only a CI's %(allowed)s, not: %(refused)s",
+             role=repr(caller.role), allowed=" and ".join(allowed), refused=", ".join(refused))
 
 
 def require_fields(caller: Caller, fields: Iterable[str]) -> None:
@@ -100,22 +99,34 @@ def require_fields(caller: Caller, fields: Iterable[str]) -> None:
                                 "allowed_fields": sorted(FIELDS_BY_ROLE[caller.role])})
 
 
-def scope_keys(graph: "Graph", caller: Caller) -> frozenset[str]:
+def scope_keys(graph: Graph, caller: Caller) -> frozenset[str]:
     """Every key a scoped caller may write: its location and everything inside it."""
     assert caller.scope is not None
     return frozenset(graph.subtree_keys_if_any(caller.scope))
 
 
-def require_in_scope(graph: "Graph", caller: Caller, keys: Iterable[str | None]) -> None:
+def require_in_scope(graph: Graph, caller: Caller, keys: Iterable[str | None]) -> None:
     """Refuse when any of ``keys`` (CIs to change, locations to move them to) is outside the
     caller's location scope. ``None`` stands for "no location", which is outside any scope."""
     if caller.scope is None:
         return
     wanted = list(keys)
     inside = graph.keys_inside(caller.scope, [k for k in wanted if k is not None])
-    outside = sorted({k or "(no location)" for k in wanted if k not in inside})
+    _refuse_outside(caller, {k or "(no location)" for k in wanted if k not in inside})
+
+
+def require_chains_in_scope(caller: Caller, chains: dict[str, Iterable[str]]) -> None:
+    """``require_in_scope`` for keys whose containment chains (the key and every location
+    around it) the caller has already read."""
+    if caller.scope is None:
+        return
+    _refuse_outside(caller, {k for k, chain in chains.items() if caller.scope not in chain})
+
+
+def _refuse_outside(caller: Caller, outside_keys: set[str]) -> None:
+    outside = sorted(outside_keys)
     if outside:
         shown = ", ".join(repr(k) for k in outside[:20]) + (" …" if len(outside) > 20 else "")
-        raise PermissionDenied(f"This token may change only CIs inside location {caller.scope!r}; "
-                               f"outside it: {shown}",
+        raise PermissionDenied(_("This token may change only CIs inside location %(scope)s; "
+                                 "outside it: %(keys)s", scope=repr(caller.scope), keys=shown),
                                {"scope": caller.scope, "outside_scope": outside})

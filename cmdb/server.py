@@ -10,6 +10,7 @@ import socket
 
 import uvicorn
 
+from cmdb.api.app import create_app
 from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
 from cmdb.graph import Graph
@@ -22,7 +23,6 @@ SERVER_FILE = "server.json"
 
 
 def run_server(host: str | None = None, port: int | None = None) -> None:
-    from cmdb.api.app import create_app
 
     settings = get_settings()
     host = host or settings.host

@@ -6,8 +6,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cmdb.i18n import LANGUAGES, normalise_language
 
 
 # A folder holds a register once the embedded engine has started there: it keeps its
@@ -66,6 +68,10 @@ class Settings(BaseSettings):
     signin_failures_allowed: int = 10       # per client address and window, then 429
     signin_failure_window_seconds: int = 300
 
+    # The organisation's language (en, zh_CN, zh_TW): commands speak it (else the locale's),
+    # and reports and labels are written in it unless asked for another.
+    language: str | None = None
+
     # Labels.
     label_font: str | None = None
     organisation: str | None = None
@@ -86,6 +92,16 @@ class Settings(BaseSettings):
     audit_cadence_days: int = 182
     # A never audited asset is due this many days after it entered the register.
     audit_first_due_days: int = 0
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        language = normalise_language(value)
+        if language is None:
+            raise ValueError(f"CMDB_LANGUAGE={value!r}: use one of {', '.join(LANGUAGES)}")
+        return language
 
     @property
     def cookies_secure(self) -> bool:

@@ -3,24 +3,19 @@ against ``cmdb.policy`` once the import knows what it would change, before anyth
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from cmdb import policy
-from cmdb.graph import CIInput
-from importers.mapping import REL_COLUMNS, RELATIONSHIPS_SHEET
+from cmdb.graph import CIInput, Graph
+from importers.headings import REL_COLUMNS, RELATIONSHIPS_SHEET
 from importers.plan import CIRow, Plan, Problem
-
-if TYPE_CHECKING:
-    from cmdb.graph import Graph
-    from importers.service import GraphRegister
+from importers.register import GraphRegister
 
 # Relationship type -> the CI field (column) that sets it, so links are checked like fields.
 FIELD_OF_LINK = {rel_type: field for field, (rel_type, _) in REL_COLUMNS.items()}
 
 
-def refusals(graph: "Graph", caller: policy.Caller, plan: Plan,
+def refusals(graph: Graph, caller: policy.Caller, plan: Plan,
              changes: list[tuple[CIInput, str]], new_links: set[tuple[str, str, str]],
-             register: "GraphRegister") -> list[Problem]:
+             register: GraphRegister) -> list[Problem]:
     """Every row and column of the plan that the caller may not write."""
     rows = {ci.key: ci for ci in list(plan.cis.values()) + plan.new_locations}
     problems: list[Problem] = []
@@ -65,7 +60,7 @@ def refusals(graph: "Graph", caller: policy.Caller, plan: Plan,
     return problems
 
 
-def _outside_scope(graph: "Graph", caller: policy.Caller, rows: dict[str, CIRow],
+def _outside_scope(graph: Graph, caller: policy.Caller, rows: dict[str, CIRow],
                    changes: list[tuple[CIInput, str]], new_links: set[tuple[str, str, str]],
                    plan: Plan) -> list[Problem]:
     scope = policy.scope_keys(graph, caller)

@@ -15,6 +15,9 @@ from cmdb.cli_support import (
     reports_errors,
 )
 
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
+
 PROGRESS_FROM_BYTES = 200_000  # roughly a few thousand rows
 SHOWN_PROBLEMS = 200
 
@@ -43,7 +46,8 @@ def import_command(
     as_json: bool = JSON_OPTION,
 ):
     """Import CIs and relationships from spreadsheets (Chinese or English headings)."""
-    from importers.mapping import load_mapping, parse_kind
+    from importers.mapping import parse_kind
+    from importers.presets import load_mapping
     from importers.plan import Options
     from importers.service import run_import
 

@@ -18,9 +18,10 @@ import xlsxwriter
 
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
-from cmdb.graph import import_queries
+from cmdb.graph import imports as graph_imports
 from cmdb.graph.schema import INT, KINDS, NUMBER, STR_LIST
-from importers.mapping import RELATIONSHIPS_SHEET
+from importers.headings import RELATIONSHIPS_SHEET
+from importers.mapping import parse_kind
 from importers.values import neutralise
 
 COLUMN_RELATIONSHIPS = {"LOCATED_IN": "location", "RUNS_IMAGE": "image"}  # single-valued
@@ -36,7 +37,7 @@ class Sheet:
 
 def collect(graph: Graph, kind: str | None = None) -> list[Sheet]:
     kinds = [KINDS[kind].label] if kind else list(KINDS)
-    links = import_queries.all_links(graph)
+    links = graph_imports.all_links(graph)
     single: dict[tuple[str, str], str] = {}
     others: list[tuple[str, str, str]] = []
     for a, t, b in links:
@@ -52,7 +53,7 @@ def collect(graph: Graph, kind: str | None = None) -> list[Sheet]:
         rel_columns = KIND_COLUMNS.get(label, ())
         headers = ["key", *(p.name for p in props), *rel_columns]
         rows = []
-        for key, values in import_queries.cis_of_kind(graph, label):
+        for key, values in graph_imports.cis_of_kind(graph, label):
             exported.add(key)
             row: list[Any] = [key]
             for p in props:
@@ -122,7 +123,6 @@ def export_register(graph: Graph, target: str | Path, kind: str | None = None) -
         raise InvalidInput(f"Cannot export to {target.name}: use a .xlsx or .csv file name",
                            field="file", value=str(target), allowed=[".xlsx", ".csv"])
     if kind is not None:
-        from importers.mapping import parse_kind
         kind = parse_kind(kind)
         if kind == RELATIONSHIPS_SHEET:
             raise InvalidInput("--kind takes a CI kind; relationships are exported with their CIs",

@@ -16,9 +16,8 @@ from cmdb.errors import InvalidInput
 from cmdb.graph import schema
 from cmdb.graph.schema import KINDS, RELATIONSHIPS
 from importers import values as value_parsing
-from importers.mapping import (
-    REL_COLUMNS, RELATIONSHIPS_SHEET, SYNONYMS, Mapping, norm,
-)
+from importers.headings import REL_COLUMNS, RELATIONSHIPS_SHEET, SYNONYMS, norm
+from importers.mapping import Mapping
 from importers.readers import RawSheet
 
 PATH_SEPARATORS = re.compile(r"\s*(?:/|\\|>|／|＞)\s*")

@@ -25,7 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from importers.mapping import Mapping, mapping_from_dict, norm
+from cmdb.errors import InvalidInput
+from cmdb.settings import get_settings
+from importers.headings import norm
+from importers.mapping import Mapping, mapping_from_dict, mapping_too_large, parse_mapping
 from importers.readers import RawSheet
 from importers.values import add_months, parse_date, parse_months
 
@@ -83,6 +86,25 @@ HEADER = {
                  "description", "notes", "cpu_cores", "ram_gb", "disk_gb", "location", "image"],
     "SoftwareImage": ["key", "name", "os"],
 }
+
+
+PRESETS = ("snipeit", "netbox")
+
+
+def load_mapping(spec: str | None) -> Mapping:
+    """``None``, a preset name (``snipeit``, ``netbox``) or a YAML/JSON mapping file."""
+    if spec is None:
+        return Mapping()
+    if spec.lower() in PRESETS:
+        return mapping_for(spec.lower())
+    path = Path(spec)
+    if not path.is_file():
+        raise InvalidInput(f"Mapping {spec!r} is neither a file nor a preset; presets: "
+                           + ", ".join(PRESETS), field="mapping", value=spec, allowed=list(PRESETS))
+    limit = get_settings().max_mapping_bytes
+    if path.stat().st_size > limit:
+        raise mapping_too_large(path.name, path.stat().st_size, limit)
+    return parse_mapping(path.read_bytes(), path.name, limit)
 
 
 def mapping_for(name: str) -> Mapping:

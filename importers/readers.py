@@ -23,6 +23,8 @@ import pandas as pd
 
 from cmdb.errors import InvalidInput, TooLarge
 from cmdb.settings import Settings, get_settings
+from importers.headings import known_heading_count
+from importers.isolation import run_isolated
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -63,7 +65,6 @@ def read_file(source: str | Path | bytes, *, name: str | None = None, sheet: str
         data = bytes(source)
         name = name or "upload"
         check_size(len(data), name, settings)
-    from importers.isolation import run_isolated
     return run_isolated(parse_bytes, (data, name, sheet, settings, encoding), name=name,
                         memory_mb=settings.max_parse_memory_mb,
                         seconds=settings.max_parse_seconds)
@@ -339,7 +340,6 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
         return candidates[enc], enc
     # Both decode. Prefer the one whose heading row names known columns; otherwise GB text
     # read as GB is almost all GB2312 ideographs, while Big5 read as GB is not.
-    from importers.mapping import known_heading_count
     scores = {enc: known_heading_count(_first_line(text)) for enc, text in candidates.items()}
     if scores["gb18030"] != scores["big5"]:
         enc = max(scores, key=scores.__getitem__)

@@ -7,58 +7,24 @@ import would have done.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from cmdb.errors import TooLarge
-from cmdb.policy import Caller
 from cmdb.graph import CIInput, Graph
-from cmdb.graph import import_queries
+from cmdb.graph import imports as graph_imports
+from cmdb.policy import Caller
 from cmdb.settings import Settings, get_settings
-from importers import presets
-from importers.mapping import RELATIONSHIPS_SHEET, Mapping
-from importers import authorize
+from importers import authorize, presets
+from importers.headings import RELATIONSHIPS_SHEET
+from importers.mapping import Mapping
 from importers.plan import Options, Plan, Problem, build_plan
 from importers.readers import RawSheet, read_file
+from importers.register import GraphRegister
 
 Progress = Callable[[str, int, int], None]
 PREFETCH_ALWAYS_BELOW = 20_000
-
-
-class GraphRegister:
-    """The register as validation sees it: kinds, properties and outgoing links of the CIs
-    a file names. With ``prefetch`` the whole register is read in the background while the
-    file is being read and validated (cheaper than key lookups when the file covers much of
-    the register)."""
-
-    def __init__(self, graph: Graph, prefetch: bool = False):
-        self.graph = graph
-        self.cis: dict[str, import_queries.Existing] = {}
-        self._everything: Future | None = None
-        if prefetch:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-snapshot")
-            self._everything = self._pool.submit(import_queries.snapshot_all, graph)
-            self._pool.shutdown(wait=False)
-
-    def kinds_of(self, keys: Iterable[str]) -> dict[str, str]:
-        if self._everything is not None:
-            self.cis = self._everything.result()
-        else:
-            self.cis.update(import_queries.snapshot_by_keys(self.graph, list(keys)))
-        return {k: ci.kind for k, ci in self.cis.items()}
-
-    def locations(self) -> list[tuple[str, str | None, str | None]]:
-        if self._everything is not None:
-            return [(k, ci.properties.get("name"),
-                     next((to for t, to in ci.out if t == "LOCATED_IN"), None))
-                    for k, ci in self._everything.result().items() if ci.kind == "Location"]
-        return import_queries.location_tree(self.graph)
-
-    def close(self) -> None:
-        if self._everything is not None:
-            self._everything.result()
 
 
 def _prefetch_worth_it(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]]) -> bool:
@@ -69,7 +35,7 @@ def _prefetch_worth_it(graph: Graph, sources: Sequence[tuple[str, str | Path | b
         elif Path(source).is_file():
             size += Path(source).stat().st_size
     estimated_rows = size // 40
-    total = import_queries.register_size(graph)
+    total = graph_imports.register_size(graph)
     return total <= PREFETCH_ALWAYS_BELOW or total <= 2 * estimated_rows
 
 
@@ -189,7 +155,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         tick("writing", 0, total)
         kinds = {k: ci.kind for k, ci in register.cis.items()}
         kinds.update({c.key: c.kind for c, _ in changes})
-        upserted, linked = import_queries.write_import(graph, creates, updates, links, kinds,
+        upserted, linked = graph_imports.write_import(graph, creates, updates, links, kinds,
                                                        actor=actor, source=result.source)
         tick("writing", total, total)
         if upserted.unchanged:  # someone else made the same change meanwhile

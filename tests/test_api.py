@@ -355,7 +355,7 @@ def test_missing_wrong_or_revoked_token_is_401(api):
     for header in ("Bearer cmdb_not-a-real-token", "Bearer ", "Basic YWRtaW46YWRtaW4=", "cmdb_x",
                    "Bearer " + "x" * 5000, f"Bearer {api.tokens['admin']}x"):
         assert_error(anonymous.get(f"{API}/cis", headers={"Authorization": header}), 401)
-    from cmdb.api.deps import TOKEN_CACHE_SECONDS
+    from cmdb.auth import TOKEN_CACHE_SECONDS
     from cmdb.graph.tokens import revoke_token
     assert api.client("viewer").get(f"{API}/cis").status_code == 200
     revoke_token(api.graph, "viewer-user")

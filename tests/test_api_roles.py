@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from cmdb.api.app import API_PREFIX, create_app
-from cmdb.api.deps import Viewer, allow, public
+from cmdb.auth import Viewer, allow, public
 from cmdb.graph.tokens import ROLES
 from cmdb.settings import Settings
 from tests.test_api import Api

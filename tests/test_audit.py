@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import neo4j
 import pytest
 
 from cmdb.audit import service
@@ -149,6 +150,34 @@ def test_campaign_found_by_name_and_covering(estate):
     service.close_campaign(estate, every, actor=ACTOR, settings=Settings())
     recorded = service.record_found_here(estate, "HW-FOUND", "RACK-101-1", actor=ACTOR)
     assert {r["campaign_id"] for r in recorded} == {a.id}
+
+
+def test_found_here_is_one_existence_check_then_one_write(estate, monkeypatch):
+    site_a = service.start_campaign(estate, "Site A walk", scope=["SITE-A"], actor=ACTOR)
+    service.start_campaign(estate, "Site B walk", scope=["SITE-B"], actor=ACTOR)
+    transactions = {"read": 0, "write": 0}
+    for kind in transactions:
+        real = getattr(neo4j.Session, f"execute_{kind}")
+
+        def counted(self, *args, _real=real, _kind=kind, **kwargs):
+            transactions[_kind] += 1
+            return _real(self, *args, **kwargs)
+        monkeypatch.setattr(neo4j.Session, f"execute_{kind}", counted)
+    recorded = service.record_found_here(estate, "HW-FOUND", "RACK-101-1", actor=ACTOR,
+                                         condition="Damaged", note="cracked case")
+    monkeypatch.undo()
+    assert transactions["write"] == 1 and transactions["read"] <= 4, transactions
+    assert [(r["campaign_id"], r["tag"], r["location"], r["condition"], r["note"])
+            for r in recorded] == [(site_a.id, "HW-FOUND", "RACK-101-1", "Damaged", "cracked case")]
+    latest = estate.history("HW-FOUND")[0][0]
+    assert (latest.action, latest.source, set(latest.after)) == (
+        "update", "problem reported: Damaged — cracked case (at RACK-101-1)", {"last_seen_at"})
+    with pytest.raises(InvalidInput, match="not a registered location"):
+        service.record_found_here(estate, "HW-FOUND", "HW-B", actor=ACTOR)
+    with pytest.raises(InvalidInput, match="only hardware is scanned"):
+        service.record_found_here(estate, "RACK-101-1", None, actor=ACTOR)
+    with pytest.raises(UnknownKey):
+        service.record_found_here(estate, "NO-SUCH-TAG", "RACK-101-1", actor=ACTOR)
 
 
 def _history_sources(graph, key):

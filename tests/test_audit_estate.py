@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cmdb.graph import Graph
-from cmdb.graph.store import CIInput, Link
+from cmdb.graph import CIInput, Link
 
 ACTOR = "test"
 

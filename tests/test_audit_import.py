@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cmdb.audit import service
 from cmdb.cli import app
 from cmdb.errors import InvalidInput
-from cmdb.graph import audit_store
+from cmdb.graph import audit as graph_audit
 from tests.test_audit_estate import ACTOR, ANSWER, SCANS, build_estate, ids
 
 runner = CliRunner()
@@ -25,7 +25,7 @@ def estate(embedded_graph):
 
 
 def _stored(graph, campaign_id):
-    return sorted((s["tag"], s["location"], s["at"], s["by"]) for s in audit_store.scans(graph, campaign_id))
+    return sorted((s["tag"], s["location"], s["at"], s["by"]) for s in graph_audit.scans(graph, campaign_id))
 
 
 def test_chinese_gbk_csv_imports_once(estate, tmp_path):
@@ -74,7 +74,7 @@ def test_plain_list_needs_at(estate, tmp_path):
         service.import_scans(estate, campaign.id, path, actor=ACTOR, name=path.name)
     result = service.import_scans(estate, campaign.id, path, actor=ACTOR, at="ROOM-101", name=path.name)
     assert (result["rows"], result["added"], result["repeated_in_input"]) == (4, 3, 1)
-    assert {s["tag"] for s in audit_store.scans(estate, campaign.id)} == {"HW-FOUND", "HW-TWICE", "000123"}
+    assert {s["tag"] for s in graph_audit.scans(estate, campaign.id)} == {"HW-FOUND", "HW-TWICE", "000123"}
 
 
 def test_invalid_rows_write_nothing(estate, tmp_path):
@@ -87,7 +87,7 @@ def test_invalid_rows_write_nothing(estate, tmp_path):
     problems = err.value.details["problems"]
     assert [(p["row"], p["field"]) for p in problems] == [(3, "location"), (4, "time")]
     assert "ROOM-999" in err.value.message and "row 4" in err.value.message
-    assert audit_store.scans(estate, campaign.id) == []
+    assert graph_audit.scans(estate, campaign.id) == []
     no_tag = tmp_path / "no_tag.csv"
     no_tag.write_text("name,place\nx,y\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="asset tag"):

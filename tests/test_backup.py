@@ -17,10 +17,11 @@ from cmdb.audit.campaigns import start_campaign
 from cmdb.backup.fileformat import FORMAT_VERSION, InvalidBackup, validate
 from cmdb.cli import app as cli_app
 from cmdb.errors import Conflict
-from cmdb.graph import Graph, audit_store
-from cmdb.graph.backup import fingerprint, restore_backup, write_backup
+from cmdb.graph import Graph
+from cmdb.graph import audit as graph_audit
+from cmdb.backup.service import fingerprint, restore_backup, write_backup
 from cmdb.graph.engine import EmbeddedServer
-from cmdb.graph.store import CIInput, Link
+from cmdb.graph import CIInput, Link
 from cmdb.graph.tokens import ROLES, create_token, list_tokens, revoke_token
 from cmdb.settings import Settings
 
@@ -80,7 +81,7 @@ def build_estate(graph: Graph) -> str:
     create_token(graph, "old-viewer", "viewer")
     revoke_token(graph, "old-viewer")
     campaign = start_campaign(graph, "Inventory H2 2026", actor="carol")
-    audit_store.add_scans(graph, campaign.id, [
+    graph_audit.add_scans(graph, campaign.id, [
         {"id": "scan-1", "campaign_id": campaign.id, "tag": "000123", "location": "RACK-A1",
          "at": "2026-11-20T09:00:00.000000Z", "by": "dave", "note": "ok"},
         {"id": "scan-2", "campaign_id": campaign.id, "tag": "UNKNOWN-9", "location": "RACK-A1",
@@ -97,8 +98,8 @@ def register_contents(graph: Graph, campaign_id: str) -> dict:
         "relationships": {ci.key: graph.relationships(ci.key) for ci in cis},
         "history": {ci.key: [e.as_dict() for e in graph.history(ci.key, limit=1000)[0]] for ci in cis},
         "tokens": list_tokens(graph),
-        "campaigns": audit_store.campaigns(graph),
-        "scans": sorted(audit_store.scans(graph, campaign_id), key=lambda s: s["id"]),
+        "campaigns": graph_audit.campaigns(graph),
+        "scans": sorted(graph_audit.scans(graph, campaign_id), key=lambda s: s["id"]),
     }
 
 
@@ -301,7 +302,7 @@ def test_merge_over_an_existing_estate(backup_file, target):
     assert {(r["type"], r["key"]) for r in target.relationships("LOCAL-1")} == {("LOCATED_IN", "ROOM-9")}
     file_changes = sum(1 for r in lines(path) if r.get("label") == "Change")
     assert fingerprint(target).counts["nodes"]["Change"] == local_changes + file_changes
-    assert len(audit_store.scans(target, campaign_id)) == 2
+    assert len(graph_audit.scans(target, campaign_id)) == 2
 
     again = restore_backup(target, path, merge=True)
     assert again.verified and again.target == result.target

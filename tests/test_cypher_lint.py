@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from cmdb.graph import query_recording, schema
-from cmdb.graph.store import RELATIONSHIPS_OF
+from cmdb.graph.links import RELATIONSHIPS_OF
 from tests.cypher_lint import Query, lint, read_recordings
 
 REPO = Path(__file__).resolve().parent.parent

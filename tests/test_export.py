@@ -43,12 +43,12 @@ def estate(graph):
 
 
 def snapshot(graph):
-    from cmdb.graph import import_queries
+    from cmdb.graph import imports as graph_imports
     cis = {}
     for kind in ("Location", "Hardware", "SoftwareImage", "Application"):
-        for key, props in import_queries.cis_of_kind(graph, kind):
+        for key, props in graph_imports.cis_of_kind(graph, kind):
             cis[key] = (kind, {k: v for k, v in props.items() if k not in ("created_at", "updated_at")})
-    return cis, set(import_queries.all_links(graph))
+    return cis, set(graph_imports.all_links(graph))
 
 
 def test_neutralise_round_trips():

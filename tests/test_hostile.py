@@ -505,7 +505,7 @@ def test_backup_with_duplicate_keys_is_refused_before_anything_is_written(embedd
 
     from cmdb.backup.fileformat import InvalidBackup
     from cmdb.graph import CIInput
-    from cmdb.graph.backup import fingerprint, restore_backup, write_backup
+    from cmdb.backup.service import fingerprint, restore_backup, write_backup
 
     embedded_graph.upsert_cis_atomically(
         [CIInput("DUP-1", "Hardware", {"category": "pc"}), CIInput("DUP-2", "Hardware", {"category": "pc"})],

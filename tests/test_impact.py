@@ -248,7 +248,7 @@ def test_a_ci_nothing_needs(graph):
 
 @pytest.mark.parametrize("steps", [1, 2, 3])
 def test_a_deep_impact_fetched_in_several_rounds_gives_the_same_answer(graph, monkeypatch, steps):
-    from cmdb.graph import impact_queries
+    from cmdb.graph import impact as graph_impact
 
     build(graph, SITES + CLUSTER + [("APP-A", "DEPENDS_ON", "APP-B"), ("APP-B", "DEPENDS_ON", "APP-C"),
                                     ("APP-C", "DEPENDS_ON", "APP-A"), ("APP-A", "DEPENDS_ON", "APP-MAIL"),
@@ -256,7 +256,7 @@ def test_a_deep_impact_fetched_in_several_rounds_gives_the_same_answer(graph, mo
           SITE_PROPS)
     expected = {(k, d): impact(graph, [k], depth=d) for k in ("SITE-1", "BLD-A", "SRV-2")
                 for d in (None, 2, 5)}
-    monkeypatch.setattr(impact_queries, "REACH_STEPS", steps)
+    monkeypatch.setattr(graph_impact, "REACH_STEPS", steps)
     for (key, depth), result in expected.items():
         again = impact(graph, [key], depth=depth)
         assert states(again) == states(result), (key, depth)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cmdb.graph import CIInput
-from importers.mapping import load_mapping
+from importers.presets import load_mapping
 from importers.plan import Options
 from importers.service import run_import
 from tests.spreadsheets import xlsx_bytes as workbook
@@ -36,13 +36,13 @@ REGISTER = {
 
 
 def snapshot(graph) -> tuple[dict, set]:
-    from cmdb.graph import import_queries
+    from cmdb.graph import imports as graph_imports
     cis = {}
     for kind in ("Location", "Hardware", "SoftwareImage", "Application"):
-        for key, props in import_queries.cis_of_kind(graph, kind):
+        for key, props in graph_imports.cis_of_kind(graph, kind):
             cis[key] = (kind, {k: v for k, v in props.items()
                                if k not in ("revision", "created_at", "updated_at", "key")})
-    return cis, set(import_queries.all_links(graph))
+    return cis, set(graph_imports.all_links(graph))
 
 
 def imp(graph, data: bytes, name="register.xlsx", **kw):

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from importers.mapping import load_mapping
+from importers.presets import load_mapping
 from importers.service import run_import
 
 # Snipe-IT's asset export (Admin > Assets > Export): one row per asset.
@@ -66,13 +66,13 @@ def snipeit_import_sheet_mac(rows=IMPORT_ROWS) -> bytes:
 
 
 def snapshot(graph) -> tuple[dict, set]:
-    from cmdb.graph import import_queries
+    from cmdb.graph import imports as graph_imports
     cis = {}
     for kind in ("Location", "Hardware"):
-        for key, props in import_queries.cis_of_kind(graph, kind):
+        for key, props in graph_imports.cis_of_kind(graph, kind):
             cis[key] = (kind, {k: v for k, v in props.items()
                                if k not in ("revision", "created_at", "updated_at", "key")})
-    return cis, set(import_queries.all_links(graph))
+    return cis, set(graph_imports.all_links(graph))
 
 
 def snipeit(graph, name: str, data: bytes, **kw):

@@ -194,7 +194,7 @@ def test_two_headings_meaning_one_field_take_the_first_and_say_so():
 
 
 def test_a_mapping_file_can_say_day_first(tmp_path):
-    from importers.mapping import load_mapping
+    from importers.presets import load_mapping
     spec = tmp_path / "uk.yaml"
     spec.write_text("kind: Hardware\ndayfirst: true\n", encoding="utf-8")
     sheet = RawSheet("Sheet1", [["key", "purchase date"], ["A1", "3/4/16"]])

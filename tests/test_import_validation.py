@@ -8,7 +8,8 @@ import json
 import pytest
 
 from cmdb.errors import InvalidInput
-from importers.mapping import Mapping, load_mapping, parse_kind
+from importers.mapping import Mapping, parse_kind
+from importers.presets import load_mapping
 from importers.plan import Options, build_plan
 from importers.readers import RawSheet
 from importers.values import parse_capacity_gb, parse_date

@@ -37,9 +37,9 @@ class Expect:
 PDF, PNG, XLSX, HTML, GZIP = b"%PDF", b"\x89PNG", b"PK", b"<!DOCTYPE html>", b"\x1f\x8b"
 
 TOUR = {
-    "cmdb ci list --kind Hardware --category server": Expect(says=("CI(s)", "SRV-010\tHardware")),
-    "cmdb ci show SRV-010": Expect(says=("Hardware SRV-010", "category\tserver")),
-    "cmdb history SRV-010": Expect(says=("history of SRV-010", "\tcreate\t")),
+    "cmdb ci list --kind Hardware --category server": Expect(says=("CIs, showing 1–", "SRV-010\tHardware")),
+    "cmdb ci show SRV-010": Expect(says=("Hardware SRV-010", "Category\tServer", "Status\tIn use")),
+    "cmdb history SRV-010": Expect(says=("history of SRV-010", "\tCreated\t")),
     'cmdb ci add Hardware 000777 --set name="Finance printer 财务打印机" --set category=printer '
     "--set status=in_use": Expect(says=("created Hardware 000777",)),
     "cmdb link 000777 LOCATED_IN A-201": Expect(says=("linked 000777 → A-201",)),
@@ -47,14 +47,14 @@ TOUR = {
     "cmdb token create --name sz-clerk --role asset_staff --scope SZ-DC": Expect(
         says=("token for sz-clerk (asset_staff, writes only inside SZ-DC)",)),
     "cmdb impact SRV-001": Expect(says=("25 CI(s) affected — 0 down, 25 degraded",
-                                        "vip\tdegraded\tAPP-AD\tActive Directory")),
+                                        "VIP\tDegraded\tAPP-AD\tActive Directory")),
     "cmdb impact SH-HQ-B": Expect(says=("40 CI(s) affected — 40 down, 0 degraded",
                                         "APP-VMS -RUNS_ON-> NVR-01 -LOCATED_IN-> B-101")),
     "cmdb check-image W10-2026 --to W11-2026": Expect(
         says=("30 device(s) built from W10-2026 checked against W11-2026: 21 pass, 9 fail",)),
     "cmdb check-image W10-2026 --set min_ram_gb=8": Expect(says=("verdict\tdevice",)),
     "cmdb check-hardware SRV-001 --set ram_gb=8": Expect(
-        says=("SRV-001 with ram_gb=8: fail", "RHEL9-2026\tRHEL 9 server baseline\tpass\tfail")),
+        says=("SRV-001 with ram_gb=8: Fail", "RHEL9-2026\tRHEL 9 server baseline\tPass\tFail")),
     "cmdb labels --location A-101 --format pdf -o a-101.pdf": Expect(
         says=("label(s) as PDF to a-101.pdf",), writes=(("a-101.pdf", PDF),)),
     "cmdb labels --unlabelled --kind Hardware --template avery-l7160 --skip 4 -o new.pdf": Expect(
@@ -79,6 +79,10 @@ TOUR = {
     'cmdb audit report "Spring 2027" -o spring-2027.html': Expect(writes=(("spring-2027.html", b"<"),)),
     'cmdb audit close "Spring 2027" --apply-relocations --mark-missing': Expect(
         says=("2 relocated, 116 marked missing, 3 audited",)),
+    "LANG=zh_CN.UTF-8 cmdb ci show SRV-010": Expect(says=("硬件 SRV-010", "状态\t在用", "类别\t服务器",
+                                                         "保修截止\t")),
+    'CMDB_LANGUAGE=zh_TW cmdb audit reconcile "Spring 2027"': Expect(
+        says=("盤點結果\t數量", "找到\t", "缺少\t", "已關閉")),
     "cmdb audit overdue": Expect(says=("\tnever audited\n", " due or overdue (")),
     "cmdb level defaults": Expect(says=("vip\tVIP\tVIP\t7×24\t1 h\t1 h\t2 h",
                                         "standard\tStandard\t标准\t5×8\t2 h\t4 h\t4 h")),
@@ -122,7 +126,7 @@ def readme_commands() -> list[str]:
     for block in re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
         for line in block.splitlines():
             command = re.split(r"\s+#\s", line.strip(), maxsplit=1)[0].strip()
-            if command.startswith("cmdb "):
+            if re.match(r"(?:[A-Z_]+=\S+\s+)*cmdb ", command):  # with VAR=value before it, too
                 commands.append(command)
     return commands
 

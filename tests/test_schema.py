@@ -4,9 +4,8 @@ import pytest
 
 from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
 from cmdb.graph import schema
-from cmdb.graph.store import (
-    create_cis_query, create_links_query, existing_links_query, list_keys_query,
-)
+from cmdb.graph.ci import list_keys_query
+from cmdb.graph.writer import create_cis_query, create_links_query, existing_links_query
 
 
 def test_the_four_kinds_and_five_relationship_types_are_the_closed_sets():

@@ -504,20 +504,20 @@ SESSION_NODES = "MATCH (s:WebSession) RETURN properties(s) AS props"
 
 
 def test_sessions_are_kept_hashed_and_expire(estate, tokens, monkeypatch):
-    from cmdb.graph import web_sessions
+    from cmdb.graph import sessions
     from cmdb.graph.tokens import hash_token
 
-    session_id, csrf = web_sessions.open_session(estate, hash_token(tokens["viewer"]))
+    session_id, csrf = sessions.open_session(estate, hash_token(tokens["viewer"]))
     stored = [row["props"] for row in estate.read(SESSION_NODES)]
     assert len(stored) == 1 and session_id not in stored[0].values()
     assert stored[0]["id_hash"] == hashlib.sha256(session_id.encode()).hexdigest()
-    assert web_sessions.find_session(estate, session_id) == web_sessions.WebSession(
+    assert sessions.find_session(estate, session_id) == sessions.WebSession(
         csrf, "viewer-user", "viewer")
-    assert web_sessions.find_session(estate, "not-a-session") is None
-    assert web_sessions.find_session(estate, "x" * 500) is None
+    assert sessions.find_session(estate, "not-a-session") is None
+    assert sessions.find_session(estate, "x" * 500) is None
     now = time.time()
-    monkeypatch.setattr(web_sessions.time, "time", lambda: now + web_sessions.IDLE_SECONDS + 1)
-    assert web_sessions.find_session(estate, session_id) is None
+    monkeypatch.setattr(sessions.time, "time", lambda: now + sessions.IDLE_SECONDS + 1)
+    assert sessions.find_session(estate, session_id) is None
     assert estate.read(SESSION_NODES) == []
 
 
@@ -536,9 +536,9 @@ def test_a_restart_keeps_the_session_and_sign_out_ends_it_everywhere(estate, emb
 
 
 def test_sessions_are_not_backed_up(estate, tokens, tmp_path):
-    from cmdb.graph.backup import write_backup
+    from cmdb.backup.service import write_backup
     from cmdb.graph.tokens import hash_token
-    from cmdb.graph.web_sessions import open_session
+    from cmdb.graph.sessions import open_session
 
     session_id, csrf = open_session(estate, hash_token(tokens["viewer"]))
     path = tmp_path / "register.jsonl.gz"

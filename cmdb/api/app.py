@@ -7,13 +7,26 @@ import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cmdb import __version__
-from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers
+from cmdb import __version__, policy
+from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_handlers, status_for
+from cmdb.api.models import error_responses
+from cmdb.api.openapi import install_openapi, operation_id
+from cmdb.api.routers import (
+    audits, backup, cis, faults, impact, imports, labels, relationships, service_levels, system,
+)
+from cmdb.auth import current_principal
+from cmdb.errors import CMDBError
 from cmdb.graph import Graph
+from cmdb.graph.engine import EmbeddedServer
+from cmdb.i18n import _
+from cmdb.i18n.asgi import LanguageMiddleware
 from cmdb.settings import Settings, get_settings
+from cmdb.web.router import router as web_router
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger(__name__)
@@ -21,15 +34,6 @@ log = logging.getLogger(__name__)
 
 def _routers():
     """Every router of the app. A new domain adds its router here."""
-    from cmdb.api.routers import cis, relationships, system
-    from cmdb.api.routers import impact
-    from cmdb.api.routers import audits
-    from cmdb.api.routers import imports
-    from cmdb.api.routers import backup
-    from cmdb.api.routers import labels
-    from cmdb.api.routers import faults, service_levels
-    from cmdb.web.router import router as web_router
-
     return [
         (system.router, ""),
         (cis.router, API_PREFIX),
@@ -95,14 +99,6 @@ class BodySizeLimit:
     @staticmethod
     async def _caller_refusal(scope: Scope, action: str):
         """An error response when the caller is anonymous or may not upload here, else None."""
-        from starlette.concurrency import run_in_threadpool
-        from starlette.requests import Request
-
-        from cmdb import policy
-        from cmdb.api.deps import current_principal
-        from cmdb.api.errors import status_for
-        from cmdb.errors import CMDBError
-
         request = Request(scope)
         try:
             principal = await run_in_threadpool(current_principal, request, request.app.state.graph)
@@ -111,13 +107,14 @@ class BodySizeLimit:
             return error_response(status_for(exc), exc.code, exc.message, exc.details)
         except Exception:  # the engine is unreachable: same answer as the routes give
             log.exception("signing in an upload failed")
-            return error_response(503, "engine_unavailable", ENGINE_UNAVAILABLE)
+            return error_response(503, "engine_unavailable", _(ENGINE_UNAVAILABLE))
         return None
 
     @staticmethod
     async def _refuse(scope, receive, send, limit):
         response = error_response(413, "too_large",
-                                  f"The request body is larger than the limit of {limit:,} bytes",
+                                  _("The request body is larger than the limit of %(limit)s bytes",
+                                    limit=format(limit, ",")),
                                   {"limit_bytes": limit})
         await response(scope, receive, send)
 
@@ -127,7 +124,8 @@ class _BodyTooLarge(StarletteHTTPException):
     it through as 413 instead of turning it into "error parsing the body" (400)."""
 
     def __init__(self, limit: int):
-        super().__init__(413, f"The request body is larger than the limit of {limit:,} bytes")
+        super().__init__(413, _("The request body is larger than the limit of %(limit)s bytes",
+                                limit=format(limit, ",")))
 
 
 def create_app(settings: Settings | None = None, graph: Graph | None = None) -> FastAPI:
@@ -147,10 +145,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
                 # The engine lives in the JVM hosted by this process; it is stopped from the
                 # main thread (uvicorn's), otherwise by the exit hook the engine registered.
                 if threading.current_thread() is threading.main_thread():
-                    from cmdb.graph.engine import EmbeddedServer
                     EmbeddedServer.stop_all()
-
-    from cmdb.api.openapi import install_openapi, operation_id
 
     app = FastAPI(title="CMDB", version=__version__, lifespan=lifespan,
                   generate_unique_id_function=operation_id,
@@ -161,7 +156,6 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     if graph is not None:
         app.state.graph = graph
     install_error_handlers(app)
-    from cmdb.api.models import error_responses
 
     # Every /api/v1 operation can answer with these (sign-in, roles, limits, unknown keys,
     # versions, the engine); documenting them once keeps the OpenAPI truthful for clients.
@@ -173,4 +167,6 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes,
                        upload_routes={f"{API_PREFIX}/imports": "import"})
+    # Outermost: everything the request runs, refusals of the body limit too, speaks its language.
+    app.add_middleware(LanguageMiddleware, default=settings.language)
     return app

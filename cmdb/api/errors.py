@@ -15,23 +15,19 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cmdb import errors as e
+from cmdb.api.models import describe_pattern
+from cmdb.api.openapi import allowed_methods
 from cmdb.graph.schema import KINDS
+from cmdb.i18n import N_, _, use_language
+from cmdb.i18n.asgi import request_language
 
 log = logging.getLogger(__name__)
 
 
 # What a client is told when the engine fails; where it runs (data directory, Bolt URI) and
 # the driver's words go to the server log only.
-ENGINE_UNAVAILABLE = ("The graph engine is unreachable or refused the operation; nothing was "
-                      "changed. Try again shortly; the server log has the details.")
-
-
-class Unauthenticated(e.CMDBError):
-    code = "unauthenticated"
-
-
-class Forbidden(e.PermissionDenied):
-    pass
+ENGINE_UNAVAILABLE = N_("The graph engine is unreachable or refused the operation; nothing was "
+                        "changed. Try again shortly; the server log has the details.")
 
 
 class PreconditionFailed(e.VersionConflict):
@@ -39,7 +35,7 @@ class PreconditionFailed(e.VersionConflict):
 
 
 STATUS_BY_ERROR: list[tuple[type[e.CMDBError], int]] = [
-    (Unauthenticated, 401),
+    (e.Unauthenticated, 401),
     (e.PermissionDenied, 403),
     (e.UnknownReference, 409),
     (e.UnknownKey, 404),
@@ -67,6 +63,7 @@ def status_for(exc: e.CMDBError) -> int:
 
 
 def error_response(status: int, code: str, message: str, details=None, headers=None) -> JSONResponse:
+    """The error body; ``code`` is for programs and stays, ``message`` is in the request's language."""
     body = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(_printable(body), status_code=status, headers=headers)
 
@@ -92,11 +89,9 @@ def _printable(value):
 def _readable(err: dict) -> str | None:
     """A sentence for the checks whose own message shows a regular expression or internals."""
     if err.get("type") == "string_pattern_mismatch":
-        from cmdb.api.models import describe_pattern
-
         return describe_pattern(str((err.get("ctx") or {}).get("pattern", "")))
     if err.get("type") == "string_unicode":
-        return "text contains an unpaired surrogate (\\ud800-\\udfff); send valid UTF-8 text"
+        return _("text contains an unpaired surrogate (\\ud800-\\udfff); send valid UTF-8 text")
     return None
 
 
@@ -118,12 +113,14 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
         if readable:
             detail["message"] = readable
             if isinstance(value, str):
-                detail["message"] = f"{value!r} is not allowed: {readable}"
+                detail["message"] = _("%(value)s is not allowed: %(reason)s", value=repr(value),
+                                      reason=readable)
         details.append(detail)
-    first = details[0] if details else {"field": "", "message": "invalid request"}
+    first = details[0] if details else {"field": "", "message": _("invalid request")}
     where = f"{first['field']}: " if first["field"] else ""
-    more = f" (and {len(details) - 1} more problem(s))" if len(details) > 1 else ""
-    return f"Invalid request — {where}{first['message']}{more}", details
+    more = _(" (and %(n)s more problem(s))", n=len(details) - 1) if len(details) > 1 else ""
+    problem = where + first["message"] + more
+    return _("Invalid request — %(problem)s", problem=problem), details
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -132,8 +129,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, e.EngineUnavailable):
             log.warning("graph engine unavailable on %s %s: %s", request.method,
                         request.url.path, exc.message)
-            return error_response(503, exc.code, ENGINE_UNAVAILABLE)
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+            return error_response(503, exc.code, _(ENGINE_UNAVAILABLE))
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.Unauthenticated) else None
         return error_response(status_for(exc), exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -145,44 +142,48 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 405:
             # One route object per method: Starlette's Allow names only the first route's.
-            from cmdb.api.openapi import allowed_methods
 
             methods = allowed_methods(request.app, request.url.path)
             if methods is None:  # a page: Starlette's own answer
-                return error_response(405, "method_not_allowed", f"{request.method} is not allowed here",
+                return error_response(405, "method_not_allowed",
+                                      _("%(method)s is not allowed here", method=request.method),
                                       None, getattr(exc, "headers", None))
             allow = ", ".join(methods)
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers={"Allow": allow})
             return error_response(405, "method_not_allowed",
-                                  f"{request.method} is not allowed here; allowed: {allow}",
+                                  _("%(method)s is not allowed here; allowed: %(allow)s",
+                                    method=request.method, allow=allow),
                                   {"allowed_methods": allow.split(", ")}, {"Allow": allow})
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large"}.get(exc.status_code, "http_error")
-        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        message = exc.detail if isinstance(exc.detail, str) else _("request refused")
         if exc.status_code == 404 and message == "Not Found":
-            message = f"No such endpoint: {request.method} {request.url.path}"
+            message = _("No such endpoint: %(method)s %(path)s", method=request.method,
+                        path=request.url.path)
         return error_response(exc.status_code, code, message, None, getattr(exc, "headers", None))
 
     @app.exception_handler(DriverError)
     async def engine_error(request: Request, exc: DriverError):
         log.warning("graph engine error on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, "engine_unavailable", ENGINE_UNAVAILABLE)
+        return error_response(503, "engine_unavailable", _(ENGINE_UNAVAILABLE))
 
     @app.exception_handler(ConstraintError)
     async def constraint_error(request: Request, exc: ConstraintError):
         # A concurrent writer created the same key first.
-        return error_response(409, "conflict", "Someone else created or changed the same item "
-                              "at the same moment; reload and try again")
+        return error_response(409, "conflict", _("Someone else created or changed the same item "
+                                                 "at the same moment; reload and try again"))
 
     @app.exception_handler(Neo4jError)
     async def engine_refused(request: Request, exc: Neo4jError):
         log.warning("graph engine refused %s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, "engine_unavailable", ENGINE_UNAVAILABLE)
+        return error_response(503, "engine_unavailable", _(ENGINE_UNAVAILABLE))
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error",
-                              "Something went wrong on the server; nothing was changed. "
-                              "The server log has the details.")
+        # Answered outside the language middleware (by Starlette's outermost layer).
+        with use_language(request_language(request.scope, request.app.state.settings.language)):
+            message = _("Something went wrong on the server; nothing was changed. "
+                        "The server log has the details.")
+        return error_response(500, "internal_error", message)

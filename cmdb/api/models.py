@@ -17,12 +17,13 @@ from pydantic import (
     create_model, field_validator,
 )
 
+from cmdb.errors import InvalidInput
 from cmdb.graph import schema
 from cmdb.graph.schema import (
     HARDWARE_CATEGORIES, HARDWARE_STATUSES, KEY_MAX_LENGTH, KEY_PATTERN, KINDS, LINE_PATTERN,
     NONBLANK_LINE_PATTERN, RELATIONSHIPS, TEXT_PATTERN,
 )
-from cmdb.graph.store import CI
+from cmdb.graph import CI
 from cmdb.graph.history import ChangeEntry as GraphChangeEntry
 
 # --- shared types: every route takes keys, pages and closed sets through these ------------
@@ -103,8 +104,6 @@ Limit = Annotated[int, Query(ge=1, description="Page size (at most the server's 
 
 def check_page(settings: Any, limit: int) -> None:
     if limit > settings.max_page_size:
-        from cmdb.errors import InvalidInput
-
         raise InvalidInput(f"limit {limit} is larger than the maximum page size "
                            f"{settings.max_page_size}; fetch further pages with offset",
                            field="limit", value=limit, allowed=f"1 to {settings.max_page_size}")

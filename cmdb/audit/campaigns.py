@@ -18,9 +18,10 @@ from typing import Any
 
 from cmdb.audit.locations import LocationTree
 from cmdb.errors import InvalidInput, NotFound, WrongKind
-from cmdb.graph import audit_store
+from cmdb.graph import audit as graph_audit
 from cmdb.graph.schema import utc_now
-from cmdb.graph.store import Graph
+from cmdb.i18n import _, ngettext
+from cmdb.graph import Graph
 
 EXPECTED_STATUSES = ("in_use", "in_stock")
 AWAY_STATUSES = ("in_repair",)
@@ -96,7 +97,7 @@ class Snapshot:
         return cls(doc["taken_at"], assets, doc.get("locations", {}))
 
 
-def _campaign(row: dict[str, Any], scans: int = 0) -> Campaign:
+def campaign_from_row(row: dict[str, Any], scans: int = 0) -> Campaign:
     corrections = row.get("corrections")
     return Campaign(id=row["id"], name=row["name"], status=row["status"],
                     scope=list(row.get("scope") or []), due=row.get("due"),
@@ -112,12 +113,12 @@ def _campaign(row: dict[str, Any], scans: int = 0) -> Campaign:
 
 def validate_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("A campaign needs a name, e.g. 'Spring 2026 inventory'",
+        raise InvalidInput(_("A campaign needs a name, e.g. 'Spring 2026 inventory'"),
                            field="name", value=name)
     text = unicodedata.normalize("NFC", name).strip()
     if len(text) > NAME_MAX_LENGTH or _CONTROL.search(text):
-        raise InvalidInput(f"The campaign name must be at most {NAME_MAX_LENGTH} characters "
-                           "without control characters", field="name", value=text)
+        raise InvalidInput(_("The campaign name must be at most %(n)s characters without control "
+                             "characters", n=NAME_MAX_LENGTH), field="name", value=text)
     return text
 
 
@@ -131,7 +132,7 @@ def validate_due(due: Any) -> str | None:
     try:
         return dt.date.fromisoformat(str(due).strip()).isoformat()
     except ValueError:
-        raise InvalidInput(f"The due date {due!r} is not a date; expected YYYY-MM-DD",
+        raise InvalidInput(_("The due date %(due)s is not a date; expected YYYY-MM-DD", due=repr(due)),
                            field="due", value=due, allowed="YYYY-MM-DD") from None
 
 
@@ -142,8 +143,9 @@ def validate_scope(graph: Graph, scope: list[str]) -> list[str]:
     found = graph.require_cis(keys)
     wrong = [k for k in keys if found[k].kind != "Location"]
     if wrong:
-        raise WrongKind(f"The scope must name locations; {', '.join(wrong)} "
-                           f"{'is' if len(wrong) == 1 else 'are'} not a Location",
+        raise WrongKind(ngettext("The scope must name locations; %(keys)s is not a Location",
+                                 "The scope must name locations; %(keys)s are not Locations",
+                                 len(wrong), keys=", ".join(wrong)),
                            field="scope", value=wrong, allowed="Location keys")
     return keys
 
@@ -154,9 +156,9 @@ def validate_scope(graph: Graph, scope: list[str]) -> list[str]:
 def take_snapshot(graph: Graph, scope: list[str], tree: LocationTree) -> Snapshot:
     statuses = EXPECTED_STATUSES + AWAY_STATUSES
     if scope:
-        rows = audit_store.hardware_in_locations(graph, sorted(tree.subtree(scope)), statuses)
+        rows = graph_audit.hardware_in_locations(graph, sorted(tree.subtree(scope)), statuses)
     else:
-        rows = audit_store.all_hardware_with_status(graph, statuses)
+        rows = graph_audit.all_hardware_with_status(graph, statuses)
     snapshot = Snapshot(taken_at=utc_now())
     for r in rows:
         snapshot.assets[r["key"]] = ExpectedAsset(r["key"], r["name"], r["status"], r["serial"],
@@ -178,7 +180,7 @@ def start_campaign(graph: Graph, name: str, *, scope: list[str] | None = None,
     now = snapshot.taken_at
     campaign_id = f"AUD-{now[:10].replace('-', '')}-{secrets.token_hex(3)}"
     away = sum(1 for a in snapshot.assets.values() if a.away)
-    audit_store.create_campaign(graph, {
+    graph_audit.create_campaign(graph, {
         "id": campaign_id, "name": name, "status": OPEN, "scope": scope, "due": due,
         "created_at": now, "created_by": actor, "expected_count": len(snapshot.assets) - away,
         "away_count": away, "expected_parts": snapshot.encode()})
@@ -186,38 +188,39 @@ def start_campaign(graph: Graph, name: str, *, scope: list[str] | None = None,
 
 
 def get_campaign(graph: Graph, campaign_id: str) -> Campaign:
-    row = audit_store.campaign(graph, campaign_id)
+    row = graph_audit.campaign(graph, campaign_id)
     if row is None:
-        raise NotFound(f"No audit campaign {campaign_id!r}; `cmdb audit list` shows them",
+        raise NotFound(_("No audit campaign %(id)s; `cmdb audit list` shows them", id=repr(campaign_id)),
                        {"id": campaign_id})
-    return _campaign(row, audit_store.scan_counts(graph, [campaign_id]).get(campaign_id, 0))
+    return campaign_from_row(row, graph_audit.scan_counts(graph, [campaign_id]).get(campaign_id, 0))
 
 
 def list_campaigns(graph: Graph) -> list[Campaign]:
-    rows = audit_store.campaigns(graph)
-    counts = audit_store.scan_counts(graph, [r["id"] for r in rows]) if rows else {}
-    return [_campaign(r, counts.get(r["id"], 0)) for r in rows]
+    rows = graph_audit.campaigns(graph)
+    counts = graph_audit.scan_counts(graph, [r["id"] for r in rows]) if rows else {}
+    return [campaign_from_row(r, counts.get(r["id"], 0)) for r in rows]
 
 
 def resolve_campaign(graph: Graph, ref: str) -> Campaign:
     """A campaign by id, or by its name when exactly one campaign has it."""
     ref = (ref or "").strip()
-    row = audit_store.campaign(graph, ref)
+    row = graph_audit.campaign(graph, ref)
     if row is not None:
         return get_campaign(graph, ref)
-    named = [r for r in audit_store.campaigns(graph) if r["name"] == ref]
+    named = [r for r in graph_audit.campaigns(graph) if r["name"] == ref]
     if len(named) == 1:
         return get_campaign(graph, named[0]["id"])
     if len(named) > 1:
-        raise InvalidInput(f"{len(named)} campaigns are named {ref!r}; give the id instead: "
-                           + ", ".join(r["id"] for r in named),
+        raise InvalidInput(_("%(n)s campaigns are named %(name)s; give the id instead: %(ids)s",
+                             n=len(named), name=repr(ref), ids=", ".join(r["id"] for r in named)),
                            field="audit", value=ref, allowed=[r["id"] for r in named])
-    raise NotFound(f"No audit campaign with id or name {ref!r}; `cmdb audit list` shows them",
+    raise NotFound(_("No audit campaign with id or name %(ref)s; `cmdb audit list` shows them",
+                     ref=repr(ref)),
                    {"id": ref})
 
 
 def load_snapshot(graph: Graph, campaign_id: str) -> Snapshot:
-    return Snapshot.decode(audit_store.snapshot_parts(graph, campaign_id))
+    return Snapshot.decode(graph_audit.snapshot_parts(graph, campaign_id))
 
 
 def open_campaigns(graph: Graph) -> list[Campaign]:

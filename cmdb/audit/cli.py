@@ -10,9 +10,16 @@ from rich.table import Table
 from rich.text import Text
 
 from cmdb.cli_support import (
-    JSON_OPTION, cli_actor, console, emit, open_graph, print_json, print_table,
+    JSON_OPTION, cli_actor, cli_language, console, emit, open_graph, print_json, print_table,
     reports_errors,
 )
+from cmdb.i18n import _, pgettext, use_language
+from cmdb.language_choice import parse_language
+from cmdb.i18n.names import campaign_status_name, finding_name, reason_name, status_name
+from cmdb.settings import get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 audit_app = typer.Typer(no_args_is_help=True,
                         help="Inventory audits: campaigns, scans, reconciliation, reports, corrections.")
@@ -28,9 +35,12 @@ AUDIT_ARG = typer.Argument(..., help="Campaign id (or its name)")
 
 
 def _campaign_table(campaigns) -> Table:
-    table = Table("id", "name", "status", "scope", "due", "expected", "away", "scans", "started")
+    table = Table(pgettext("heading", "id"), pgettext("heading", "name"), pgettext("heading", "status"),
+                  pgettext("heading", "scope"), pgettext("heading", "due"), pgettext("heading", "expected"),
+                  pgettext("heading", "away"), pgettext("heading", "scans"), pgettext("heading", "started"))
     for c in campaigns:
-        _add_row(table, c.id, c.name, c.status, ", ".join(c.scope) or "(all)", c.due or "",
+        _add_row(table, c.id, c.name, campaign_status_name(c.status), ", ".join(c.scope) or _("(all)"),
+                 c.due or "",
                       str(c.expected_count), str(c.away_count), str(c.scans), c.created_at[:16])
     return table
 
@@ -38,15 +48,18 @@ def _campaign_table(campaigns) -> Table:
 def _print_summary(summary: dict) -> None:
     c = summary["campaign"]
     pct = summary["verified_percent"]
-    console.print(f"{c['name']} ({c['id']}, {c['status']}): {summary['verified']} of "
-                  f"{summary['expected']} expected verified"
+    console.print(_("%(name)s (%(id)s, %(status)s): %(verified)s of %(expected)s expected verified",
+                    name=c["name"], id=c["id"], status=campaign_status_name(c["status"]),
+                    verified=summary["verified"], expected=summary["expected"])
                   + (f" ({pct}%)" if pct is not None else ""), markup=False)
-    counts = Table("category", "count")
+    counts = Table(pgettext("heading", "finding"), pgettext("heading", "count"))
     for category, n in summary["counts"].items():
-        _add_row(counts, category, str(n))
+        _add_row(counts, finding_name(category), str(n))
     print_table(counts)
     if summary["by_site"]:
-        table = Table("site", "building", "expected", "verified", "%", "missing", "relocated", "unexpected")
+        table = Table(pgettext("heading", "site"), pgettext("heading", "building"), pgettext("heading", "expected"),
+                      pgettext("heading", "verified"), "%", finding_name("missing"), finding_name("relocated"),
+                      finding_name("unexpected"))
         for g in summary["by_site"]:
             _add_row(table, g["site_name"] or "-", g["building_name"] or "-", str(g["expected"]),
                           str(g["verified"]), "" if g["verified_percent"] is None else str(g["verified_percent"]),
@@ -69,8 +82,9 @@ def start(name: str = typer.Argument(..., help="What to call the campaign, e.g. 
     if as_json:
         print_json(campaign.as_dict())
     else:
-        console.print(f"started {campaign.id} ({campaign.name}): {campaign.expected_count} expected, "
-                      f"{campaign.away_count} away in repair", markup=False)
+        console.print(_("started %(id)s (%(name)s): %(expected)s expected, %(away)s away in repair",
+                        id=campaign.id, name=campaign.name, expected=campaign.expected_count,
+                        away=campaign.away_count), markup=False)
 
 
 @audit_app.command("list")
@@ -100,7 +114,8 @@ def show(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
     else:
         print_table(_campaign_table([campaign]))
         if campaign.corrections:
-            console.print(f"corrections: {campaign.corrections}", markup=False)
+            console.print(_("corrections: %(corrections)s", corrections=campaign.corrections),
+                          markup=False)
 
 
 @audit_app.command("scan")
@@ -121,8 +136,8 @@ def scan(audit: str = AUDIT_ARG,
     if as_json:
         print_json(scan_row)
     else:
-        console.print(f"recorded {scan_row['tag']} at {scan_row['location']} in {campaign.id}",
-                      markup=False)
+        console.print(_("recorded %(tag)s at %(location)s in %(id)s", tag=scan_row["tag"],
+                        location=scan_row["location"], id=campaign.id), markup=False)
 
 
 @audit_app.command("import-scans")
@@ -141,9 +156,10 @@ def import_scans(audit: str = AUDIT_ARG,
     if as_json:
         print_json(result)
     else:
-        console.print(f"{result['rows']} rows: {result['added']} scans added, "
-                      f"{result['already_recorded']} already recorded"
-                      + (f", {result['repeated_in_input']} repeated in the file"
+        console.print(_("%(rows)s rows: %(added)s scans added, %(already)s already recorded",
+                        rows=result["rows"], added=result["added"],
+                        already=result["already_recorded"])
+                      + (_(", %(n)s repeated in the file", n=result["repeated_in_input"])
                          if result["repeated_in_input"] else ""), markup=False)
 
 
@@ -164,31 +180,39 @@ def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
         entries = result[category]
         if not entries:
             continue
-        table = Table("key / tag", "name", "registered", "found", "note", title=category)
+        table = Table(pgettext("heading", "key / tag"), pgettext("heading", "name"), pgettext("heading", "registered"),
+                      pgettext("heading", "found"), pgettext("heading", "note"), title=finding_name(category))
         for e in entries[:50]:
             found = e.get("found_path") or "; ".join(e.get("found_paths") or [])
+            note = (reason_name(e["reason"]) if e.get("reason") else
+                    _("deleted from register") if e.get("deleted") else "")
             _add_row(table, e["key"] or e["tag"], e.get("name") or "", e.get("expected_path") or "",
-                          found, e.get("reason_text") or ("deleted from register" if e.get("deleted") else ""))
+                     found, note)
         print_table(table)
         if len(entries) > 50:
-            console.print(f"… and {len(entries) - 50} more (use --json or `cmdb audit report`)")
+            console.print(_("… and %(n)s more (use --json or `cmdb audit report`)", n=len(entries) - 50),
+                          markup=False)
 
 
 @audit_app.command("report")
 @reports_errors
 def report(audit: str = AUDIT_ARG,
            output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx, FILE.html or FILE.csv"),
+           language: Optional[str] = typer.Option(None, "--language", help="en, zh_CN or zh_TW "
+                                                  "(default: CMDB_LANGUAGE, else the command's)"),
            as_json: bool = JSON_OPTION):
     """Write the reconciliation as a workbook, a single HTML file or CSV."""
     from cmdb.audit.reports import format_of, write_report
     from cmdb.audit.service import reconcile_campaign
 
     format_of(output)
+    report_language = parse_language(language) if language else cli_language()
     with open_graph() as graph:
         result = reconcile_campaign(graph, audit)
-    fmt = write_report(result, output)
-    emit(as_json, {"file": str(output), "format": fmt, "summary": result["summary"]},
-         f"wrote {output}")
+    with use_language(report_language):
+        fmt = write_report(result, output)
+    emit(as_json, {"file": str(output), "format": fmt, "language": report_language,
+                   "summary": result["summary"]}, _("wrote %(file)s", file=output))
 
 
 @audit_app.command("close")
@@ -201,7 +225,6 @@ def close(audit: str = AUDIT_ARG,
           as_json: bool = JSON_OPTION):
     """Close the campaign (no more scans) and correct the register as asked."""
     from cmdb.audit.service import close_campaign, resolve_campaign
-    from cmdb.settings import get_settings
 
     with open_graph() as graph:
         campaign = resolve_campaign(graph, audit)
@@ -210,9 +233,10 @@ def close(audit: str = AUDIT_ARG,
     if as_json:
         print_json(result)
     else:
-        console.print(f"closed {campaign.id}: {len(result['relocated'])} relocated, "
-                      f"{len(result['marked_missing'])} marked missing, {result['audited']} audited "
-                      f"(next audit due {result['next_audit_due']})", markup=False)
+        console.print(_("closed %(id)s: %(relocated)s relocated, %(missing)s marked missing, "
+                        "%(audited)s audited (next audit due %(due)s)", id=campaign.id,
+                        relocated=len(result["relocated"]), missing=len(result["marked_missing"]),
+                        audited=result["audited"], due=result["next_audit_due"]), markup=False)
 
 
 @audit_app.command("overdue")
@@ -223,22 +247,24 @@ def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to c
     """Hardware due or past due for an audit; a never audited asset is due from the day it was
     registered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."""
     from cmdb.audit.service import overdue_assets
-    from cmdb.settings import get_settings
 
     with open_graph() as graph:
         rows = overdue_assets(graph, get_settings(), as_of)
     if as_json:
         print_json(rows)
         return
-    table = Table("key", "name", "status", "location", "due", "days overdue", "last audited",
-                  title="hardware due or overdue for an audit")
+    table = Table(pgettext("heading", "key"), pgettext("heading", "name"), pgettext("heading", "status"),
+                  pgettext("heading", "location"), pgettext("heading", "due"), pgettext("heading", "days overdue"),
+                  pgettext("heading", "last audited"),
+                  title=_("hardware due or overdue for an audit"))
     for r in rows:
-        _add_row(table, r["key"], r["name"] or "", r["status"] or "", r["location_path"] or "",
+        _add_row(table, r["key"], r["name"] or "", status_name(r["status"]), r["location_path"] or "",
                  r["due"], str(r["days_overdue"]),
-                 r["last_audited_at"][:10] if r["last_audited_at"] else "never audited")
+                 r["last_audited_at"][:10] if r["last_audited_at"] else _("never audited"))
     print_table(table)
     never = sum(r["never_audited"] for r in rows)
-    console.print(f"{len(rows)} due or overdue ({never} never audited)", markup=False)
+    console.print(_("%(n)s due or overdue (%(never)s never audited)", n=len(rows), never=never),
+                  markup=False)
 
 
 def register(app: typer.Typer) -> None:

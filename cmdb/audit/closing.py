@@ -18,9 +18,10 @@ from cmdb.audit.campaigns import (
 from cmdb.audit.locations import LocationTree
 from cmdb.audit.reconcile import reconcile
 from cmdb.errors import Conflict, InvalidInput
-from cmdb.graph import audit_store
+from cmdb.graph import audit as graph_audit
 from cmdb.graph.schema import utc_now
-from cmdb.graph.store import CIInput, Graph, Link
+from cmdb.i18n import _
+from cmdb.graph import CIInput, Graph, Link
 from cmdb.settings import Settings
 
 # Hardware that is not expected on site needs no audit.
@@ -34,9 +35,10 @@ def change_source(campaign: Campaign) -> str:
 def close_campaign(graph: Graph, campaign: Campaign, *, actor: str, settings: Settings,
                    apply_relocations: bool = False, mark_missing: bool = False) -> dict[str, Any]:
     if campaign.status == CLOSED:
-        raise Conflict(f"Audit campaign {campaign.id} ({campaign.name}) is already closed",
+        raise Conflict(_("Audit campaign %(id)s (%(name)s) is already closed", id=campaign.id,
+                         name=campaign.name),
                        {"id": campaign.id, "status": campaign.status})
-    audit_store.update_campaign(graph, campaign.id, {"status": CLOSING}, expect_status=(OPEN, CLOSING))
+    graph_audit.update_campaign(graph, campaign.id, {"status": CLOSING}, expect_status=(OPEN, CLOSING))
     campaign = get_campaign(graph, campaign.id)
     result = reconcile(graph, campaign)
     source = change_source(campaign)
@@ -70,7 +72,7 @@ def close_campaign(graph: Graph, campaign: Campaign, *, actor: str, settings: Se
     corrections = {"apply_relocations": apply_relocations, "mark_missing": mark_missing,
                    "relocated": len(relocated), "marked_missing": len(marked), "audited": len(seen),
                    "next_audit_due": due}
-    audit_store.update_campaign(graph, campaign.id, {
+    graph_audit.update_campaign(graph, campaign.id, {
         "status": CLOSED, "closed_at": closed_at, "closed_by": actor,
         "corrections": json.dumps(corrections)}, expect_status=(CLOSING,))
     return {"campaign": get_campaign(graph, campaign.id).as_dict(), "relocated": relocated,
@@ -85,13 +87,14 @@ def overdue_assets(graph: Graph, settings: Settings, as_of: dt.date | str | None
         try:
             as_of = dt.date.fromisoformat(as_of.strip())
         except ValueError:
-            raise InvalidInput(f"{as_of!r} is not a date; expected YYYY-MM-DD", field="as_of",
+            raise InvalidInput(_("%(value)s is not a date; expected YYYY-MM-DD", value=repr(as_of)),
+                               field="as_of",
                                value=as_of, allowed="YYYY-MM-DD") from None
     as_of = as_of or dt.datetime.now(dt.timezone.utc).date()
     first_due = dt.timedelta(days=settings.audit_first_due_days)
     tree: LocationTree | None = None
     out: list[dict[str, Any]] = []
-    for r in audit_store.audit_due_candidates(graph, NOT_AUDITED_STATUSES):
+    for r in graph_audit.audit_due_candidates(graph, NOT_AUDITED_STATUSES):
         if r["next_audit_due"]:
             due = dt.date.fromisoformat(r["next_audit_due"][:10])
         elif r["created_at"]:

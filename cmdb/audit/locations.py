@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cmdb.graph import audit_store
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph, links
+from cmdb.graph.values import path_text
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class LocationTree:
 
     @classmethod
     def load(cls, graph: Graph) -> "LocationTree":
-        rows = audit_store.location_tree(graph)
+        rows = links.location_tree(graph)
         return cls({r["key"]: Place(r["key"], r["name"], r["type"], r["parent"]) for r in rows})
 
     def __contains__(self, key: str) -> bool:
@@ -80,7 +80,7 @@ class LocationTree:
                 for k in reversed(self.chain(key)) if k in self.places]
 
     def path_text(self, key: str | None) -> str:
-        return " / ".join((p["name"] or p["key"]) for p in self.path(key))
+        return path_text(self.path(key))
 
     def describe(self, key: str | None) -> dict[str, Any] | None:
         if key is None:

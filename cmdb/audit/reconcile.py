@@ -19,8 +19,8 @@ from typing import Any
 
 from cmdb.audit.campaigns import Campaign, ExpectedAsset, Snapshot, load_snapshot
 from cmdb.audit.locations import LocationTree
-from cmdb.graph import audit_store
-from cmdb.graph.store import Graph
+from cmdb.graph import audit as graph_audit
+from cmdb.graph import Graph
 
 CATEGORIES = ("found", "relocated", "missing", "unexpected", "status_mismatch", "duplicates", "away")
 ENDED_STATUSES = ("retired", "disposed", "missing")
@@ -276,19 +276,19 @@ def _percent(part: int, whole: int) -> float | None:
 
 def reconcile(graph: Graph, campaign: Campaign) -> dict[str, Any]:
     snapshot = load_snapshot(graph, campaign.id)
-    scans = audit_store.scans(graph, campaign.id)
+    scans = graph_audit.scans(graph, campaign.id)
     tree = LocationTree.load(graph)
-    present = audit_store.existing_hardware(graph, list(snapshot.assets))
+    present = graph_audit.existing_hardware(graph, list(snapshot.assets))
     tags = {s["tag"] for s in scans}
     # Details only for what the snapshot does not know: scanned tags outside it.
-    register = _register_entries(audit_store.register_by_key(
+    register = _register_entries(graph_audit.register_by_key(
         graph, [t for t in tags if t not in snapshot.assets]))
     snapshot_serials = {a.serial for a in snapshot.assets.values() if a.serial}
     unresolved = [t for t in tags
                   if t not in snapshot.assets and t not in register and t not in snapshot_serials]
     serial_matches: dict[str, RegisterEntry] = {}
     if unresolved:
-        rows = audit_store.register_by_serial(graph, unresolved)
+        rows = graph_audit.register_by_serial(graph, unresolved)
         counts: dict[str, int] = defaultdict(int)
         for r in rows:
             counts[r["serial"]] += 1

@@ -13,7 +13,7 @@ from pathlib import Path
 from cmdb.audit.scans import ScanInput
 from cmdb.errors import InvalidInput
 from cmdb.settings import Settings
-from importers.mapping import norm
+from importers.headings import norm
 from importers.readers import RawSheet, read_file
 
 HEADINGS: dict[str, tuple[str, ...]] = {

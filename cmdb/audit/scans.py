@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from cmdb.errors import InvalidInput, UnknownReference, WrongKind
-from cmdb.graph import audit_store, schema
+from cmdb.graph import audit as graph_audit, schema
 from cmdb.graph.schema import utc_now
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 
 TEXT_LIMIT = 2000
 PERSON_LIMIT = 200
@@ -92,7 +92,7 @@ def check_locations(graph: Graph, keys: Sequence[str]) -> dict[str, str]:
     return problems
 
 
-def _checked_key(value: Any, field: str) -> str:
+def checked_key(value: Any, field: str) -> str:
     try:
         return schema.validate_key(value, field)
     except InvalidInput as exc:
@@ -110,8 +110,8 @@ def prepare(campaign_id: str, item: ScanInput, *, actor: str, source: str,
     id includes those defaults when ``untimed_is_new`` (each call is a new scan) and leaves
     them out otherwise, so a file read again, by anyone, yields the same ids.
     """
-    tag = _checked_key(item.tag, "tag")
-    location = _checked_key(item.location, "location")
+    tag = checked_key(item.tag, "tag")
+    location = checked_key(item.location, "location")
     timed = item.at not in (None, "")
     at = parse_time(item.at) if timed else recorded_at
     given_person = clean_text(item.person, "person", PERSON_LIMIT)
@@ -144,7 +144,7 @@ def record_scan(graph: Graph, campaign_id: str, tag: str, location: str, *, acto
             raise UnknownReference(row["location"], "location")
         raise WrongKind(f"location {row['location']!r} {reason}", field="location",
                            value=row["location"], allowed="a Location key")
-    added, _ = audit_store.add_scans(graph, campaign_id, [row])
+    added, _ = graph_audit.add_scans(graph, campaign_id, [row])
     return {**row, "created": bool(added)}
 
 
@@ -176,7 +176,7 @@ def record_scans(graph: Graph, campaign_id: str, items: Sequence[ScanInput], *, 
         raise InvalidInput(f"{len(problems)} scan(s) are invalid, nothing was recorded: {shown}{more}",
                            details={"problems": problems[:500], "invalid": len(problems)})
     unique = list({r["id"]: r for r in rows}.values())
-    added, present = audit_store.add_scans(graph, campaign_id, unique)
+    added, present = graph_audit.add_scans(graph, campaign_id, unique)
     return {"campaign": campaign_id, "rows": len(items), "added": len(added),
             "already_recorded": len(present), "repeated_in_input": len(rows) - len(unique)}
 

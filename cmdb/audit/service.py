@@ -9,9 +9,11 @@ from cmdb.audit.campaigns import (  # noqa: F401 - re-exported
     resolve_campaign, start_campaign,
 )
 from cmdb.audit.closing import close_campaign, overdue_assets  # noqa: F401
+from cmdb.audit.found_here import record_found_here  # noqa: F401
 from cmdb.audit.reconcile import CATEGORIES, reconcile  # noqa: F401
+from cmdb.audit.scan_files import read_scan_file
 from cmdb.audit.scans import ScanInput, record_scan, record_scans  # noqa: F401
-from cmdb.graph.store import Graph
+from cmdb.graph import Graph
 from cmdb.settings import Settings
 
 
@@ -22,17 +24,7 @@ def reconcile_campaign(graph: Graph, ref: str) -> dict[str, Any]:
 def import_scans(graph: Graph, ref: str, source, *, actor: str, at: str | None = None,
                  name: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """Scans from a scanner export (path or bytes); all valid or nothing recorded."""
-    from cmdb.audit.scan_files import read_scan_file
-
     campaign = resolve_campaign(graph, ref)
     items = read_scan_file(source, name=name, at=at, settings=settings)
     result = record_scans(graph, campaign.id, items, actor=actor, source="file")
     return {**result, "file": name or str(source) if not isinstance(source, bytes) else name}
-
-
-def record_found_here(graph: Graph, key: str, location: str, *, actor: str,
-                      note: str | None = None, condition: str | None = None) -> list[dict[str, Any]]:
-    """The scan page's "Found here": a scan in every open campaign covering the asset."""
-    return [record_scan(graph, c.id, key, location, actor=actor, note=note, condition=condition,
-                        source="scan_page")
-            for c in open_campaigns_covering(graph, key, at=location)]

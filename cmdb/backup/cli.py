@@ -14,6 +14,9 @@ from cmdb.cli_support import (
     print_table, reports_errors,
 )
 
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
+
 
 def _progress_bar():
     return Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
@@ -61,7 +64,7 @@ def backup_command(
     as_json: bool = JSON_OPTION,
 ):
     """Back up the whole register (CIs, relationships, history, audits, tokens) to one file."""
-    from cmdb.graph.backup import write_backup
+    from cmdb.backup.service import write_backup
 
     with open_graph() as graph:
         result = _run_with_progress(
@@ -85,7 +88,7 @@ def restore_command(
     as_json: bool = JSON_OPTION,
 ):
     """Restore a backup into the configured engine (embedded, or CMDB_NEO4J_URI)."""
-    from cmdb.graph.backup import restore_backup
+    from cmdb.backup.service import restore_backup
 
     if into_empty and merge:
         raise typer.BadParameter("choose one of --into-empty and --merge", param_hint="--merge")

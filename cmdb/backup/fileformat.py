@@ -35,6 +35,7 @@ from neo4j import time as neo4j_time
 
 from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import schema
+from cmdb.graph.schema import identity_property, system_relationship_types
 
 FORMAT = "cmdb-backup"
 # 2: service records (service levels, fault records, maintenance rounds, checks, schedules)
@@ -263,21 +264,6 @@ def _valid_counts(counts: Any) -> bool:
     return all(isinstance(group, dict) and all(
         isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
         for k, v in group.items()) for group in counts.values())
-
-
-def system_relationship_types() -> frozenset[str]:
-    """Relationship types allowed at or between the CMDB's own nodes (a closed set too)."""
-    return frozenset(getattr(schema, "SYSTEM_RELATIONSHIPS", ())) | frozenset(schema.RELATIONSHIPS)
-
-
-def identity_property(label: str) -> str | None:
-    """The property that identifies a node of a system label: its unique one in the schema,
-    else an indexed ``id`` (history entries carry a random id without a constraint)."""
-    indexed = {index.prop: index.unique for index in schema.INDEXES if index.label == label}
-    for prop, unique in indexed.items():
-        if unique:
-            return prop
-    return "id" if "id" in indexed else None
 
 
 def endpoint_label(end: Any) -> str | None:

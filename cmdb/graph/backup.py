@@ -1,74 +1,40 @@
-"""Backup and restore of the whole register, on either engine.
+"""The Cypher of backup and restore: counting, streaming each section, writing records back.
 
-A backup streams each section (CIs, the CMDB's own nodes, relationships) with one read query
-and puts the records in order on disk, so memory stays flat however large the register is.
-To make the sections one consistent snapshot it takes a fingerprint of the register before
-and after (counts per kind, relationship type and system label; every write to a CI or
-relationship adds a ``Change``, so the counts move with every edit) and refuses the copy
-when they differ; ``write_backup`` then starts again.
-
-A restore validates the whole file first (``cmdb.backup.fileformat.validate``), then writes in
-batches of ``UNWIND $rows`` in managed transactions: CIs, then the CMDB's own nodes, then
-relationships. It writes no history of its own: the history is in the file. At the end it
-compares what was written, and what the target holds, with the file's counts.
+The orchestration (snapshot fingerprint, sorting, the file, verification) is in
+``cmdb.backup.service``; this module only runs queries. A restore writes CIs and
+relationships through the one writer (``cmdb.graph.writer``) without history of its own:
+the history is in the file.
 """
 
 from __future__ import annotations
 
-import contextlib
-import heapq
-import marshal
-import os
-import tempfile
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Sequence
 
-from neo4j import ManagedTransaction
-from neo4j.exceptions import DriverError, Neo4jError
+from neo4j import ManagedTransaction, Record
 
-from cmdb.backup.fileformat import (
-    FORMAT_VERSION, InvalidBackup, SnapshotChanged, Writer, decode_props, dumps, empty_counts,
-    encode_props, endpoint_label, identity_property, records, system_relationship_types, total,
-    validate,
+from cmdb.errors import BackupIncomplete
+from cmdb.graph import writer
+from cmdb.graph.ci import COUNT_BY_KIND
+from cmdb.graph.connection import Connection
+from cmdb.graph.schema import (
+    CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, identity_property, system_relationship_types,
 )
-from cmdb.errors import CMDBError, Conflict
-from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, SYSTEM_LABELS, utc_now
-from cmdb.graph.store import Graph, kind_from_labels
-
-BATCH_SIZE = 2000
-SNAPSHOT_ATTEMPTS = 3
-
-Progress = Callable[[str, int, int], None]
+from cmdb.graph.values import CIInput, Link
+from cmdb.graph.writer import Changes
 
 
-class BackupIncomplete(CMDBError):
-    code = "backup_incomplete"
-
-
-class RestoreMismatch(CMDBError):
-    code = "restore_mismatch"
-
-
-# --- read queries -------------------------------------------------------------------------
+# --- reads -------------------------------------------------------------------------
 # Each section is read by one streaming query without ORDER BY: on the embedded engine an
 # ordered page (`WHERE n.key > $after ORDER BY n.key LIMIT n`) scans and sorts every CI for
 # each page, which grows with the square of the register. Records are put in order on disk
 # instead (``SortedSpill``), so two backups of the same register are identical.
 
-COUNT_CIS = "MATCH (n:CI) RETURN labels(n) AS labels, count(n) AS count"
 COUNT_CI_OUTGOING = "MATCH (:CI)-[r]->(b) RETURN type(r) AS type, labels(b) AS labels, count(r) AS count"
 COUNT_ALL_RELATIONSHIPS = "MATCH ()-[r]->() RETURN count(r) AS count"
 ANY_NODE = "MATCH (n) RETURN labels(n) AS labels LIMIT 1"
 
 ALL_CIS = "MATCH (n:CI) RETURN n.key AS key, labels(n) AS labels, properties(n) AS props"
 
-EXISTING_CIS = """
-UNWIND $keys AS k
-MATCH (n:CI {key: k})
-RETURN n.key AS key, labels(n) AS labels
-"""
 
 
 def _label(label: str) -> str:
@@ -108,15 +74,11 @@ def all_relationships_query(start: str, end: str) -> str:
             f"RETURN a.{a} AS from, type(r) AS type, b.{b} AS to, properties(r) AS props")
 
 
-# --- write queries --------------------------------------------------------------------------
-
-
-def create_cis_query(kind: str) -> str:
-    return (f"UNWIND $rows AS r CREATE (n:{CI_LABEL}:{KINDS[kind].label}) SET n = r "
-            "RETURN count(n) AS written")
-
-
-REPLACE_CIS = "UNWIND $rows AS r MATCH (n:CI {key: r.key}) SET n = r RETURN count(n) AS written"
+def _rel_type(rel: str, start: str, end: str) -> str:
+    allowed = RELATIONSHIPS if start == end == CI_LABEL else system_relationship_types()
+    if rel not in allowed:
+        raise ValueError(f"not a schema relationship type: {rel!r}")
+    return rel
 
 
 def create_nodes_query(label: str) -> str:
@@ -129,509 +91,90 @@ def merge_nodes_query(label: str) -> str:
             "RETURN count(n) AS written")
 
 
-def _rel_type(rel: str, start: str, end: str) -> str:
-    allowed = RELATIONSHIPS if start == end == CI_LABEL else system_relationship_types()
-    if rel not in allowed:
-        raise ValueError(f"not a schema relationship type: {rel!r}")
-    return rel
-
-
-def write_relationships_query(start: str, rel: str, end: str, *, merge: bool) -> str:
-    a, b = _ident(start), _ident(end)
-    verb = "MERGE" if merge else "CREATE"
-    return (f"UNWIND $rows AS r MATCH (a:{_label(start)} {{{a}: r.from}}) "
-            f"MATCH (b:{_label(end)} {{{b}: r.to}}) "
-            f"{verb} (a)-[x:{_rel_type(rel, start, end)}]->(b) SET x = r.props "
-            "RETURN count(x) AS written")
-
-
-def drop_other_targets_query(rel: str) -> str:
-    """For a single-valued type (one location, one image): the file's target replaces others."""
-    return (f"UNWIND $rows AS r MATCH (a:CI {{key: r.from}})-[x:{RELATIONSHIPS[rel].type}]->(b:CI) "
-            "WHERE b.key <> r.to DELETE x")
-
-
-# --- fingerprint ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What a backup compares before and after reading. Every write to a CI or relationship
-    adds a Change node, so the counts change with every edit of the register."""
-
-    counts: dict[str, dict[str, int]]
-    pairs: dict[tuple[str, str], int]  # relationships by (start label, end label)
-
-    def key(self) -> tuple:
-        return (_normalised(self.counts), sorted(self.pairs.items()))
-
-
-def _normalised(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    return {group: {k: v for k, v in sorted(names.items()) if v} for group, names in counts.items()}
-
-
-def fingerprint(graph: Graph) -> Fingerprint:
-    counts = empty_counts()
-    pairs: dict[tuple[str, str], int] = {}
-    for row in graph.read(COUNT_CIS):
-        with contextlib.suppress(ValueError):
-            counts["cis"][kind_from_labels(row["labels"])] += row["count"]
-    for label in SYSTEM_LABELS:
-        counts["nodes"][label] = graph.read(count_nodes_query(label))[0]["count"]
-    outgoing = [(CI_LABEL, row) for row in graph.read(COUNT_CI_OUTGOING)]
-    everything = graph.read(COUNT_ALL_RELATIONSHIPS)[0]["count"]
-    if everything > sum(row["count"] for _, row in outgoing):
-        # Relationships start at the CMDB's own nodes too (none do today): find them by label.
-        for label in SYSTEM_LABELS:
-            if counts["nodes"][label]:
-                outgoing += [(label, row) for row in graph.read(count_outgoing_query(label))]
-    for start, row in outgoing:
-        end = _known_label(row["labels"])
-        if end is None:
-            continue
-        pairs[(start, end)] = pairs.get((start, end), 0) + row["count"]
-        if start == end == CI_LABEL:
-            if row["type"] in RELATIONSHIPS:
-                counts["relationships"][row["type"]] += row["count"]
-        else:
-            group = counts["node_relationships"]
-            group[row["type"]] = group.get(row["type"], 0) + row["count"]
-    return Fingerprint(counts, pairs)
-
-
-def _known_label(labels: list[str]) -> str | None:
-    if CI_LABEL in labels:
-        return CI_LABEL
-    for label in SYSTEM_LABELS:
-        if label in labels:
-            return label
-    return None
-
-
-# --- backup -----------------------------------------------------------------------------------
-
-
-def source_engine(graph: Graph) -> str:
-    return "embedded" if graph.description.startswith("embedded") else "neo4j"
-
-
-class SortedSpill:
-    """Sorts any number of (key, item) pairs using the disk: sorted runs of ``run_size`` items
-    in temporary files, merged on the way out. Memory holds one run."""
-
-    def __init__(self, run_size: int = 50_000):
-        self.run_size = run_size
-        self._buffer: list[tuple[tuple, Any]] = []
-        self._runs: list[Any] = []
-
-    def add(self, key: tuple, item: Any) -> None:
-        self._buffer.append((key, item))
-        if len(self._buffer) >= self.run_size:
-            self._spill()
-
-    def _spill(self) -> None:
-        self._buffer.sort()
-        run = tempfile.TemporaryFile()
-        for item in self._buffer:
-            marshal.dump(item, run)
-        run.seek(0)
-        self._runs.append(run)
-        self._buffer = []
-
-    @staticmethod
-    def _read(run) -> Iterator[tuple[tuple, Any]]:
-        with run:
-            while True:
-                try:
-                    yield marshal.load(run)
-                except EOFError:
-                    return
-
-    def lines(self) -> Iterator[Any]:
-        """The items in key order."""
-        self._buffer.sort()
-        if not self._runs:
-            yield from (item for _, item in self._buffer)
-            return
-        sources = [self._read(run) for run in self._runs] + [iter(self._buffer)]
-        self._runs, self._buffer = [], []
-        for _, item in heapq.merge(*sources):
-            yield item
-
-    def close(self) -> None:
-        for run in self._runs:
-            run.close()
-        self._runs, self._buffer = [], []
-
-
-def _end_ref(label: str, value: Any) -> Any:
-    return value if label == CI_LABEL else {"label": label, "id": value}
-
-
-def _sections(before: Fingerprint) -> list[tuple[str, str, Callable[[dict[str, Any]], tuple]]]:
-    """(query, counts group, record builder) per section, in file order."""
-    # Rows arrive as records (tuples) in the column order of the section's query.
-    def ci(row):
-        key, labels, props = row
-        kind = kind_from_labels(labels)
-        return (key,), {"type": "ci", "kind": kind, "props": encode_props(props, key)}, "cis", kind
-
-    def node(label):
-        def build(row):
-            ident, props = row
-            return ((str(ident),), {"type": "node", "label": label,
-                                    "props": encode_props(props, f"{label} {ident}")},
-                    "nodes", label)
-        return build
-
-    def rel(start, end):
-        group = "relationships" if start == end == CI_LABEL else "node_relationships"
-
-        def build(row):
-            a, rel_type, b, props = row
-            return ((start, str(a), rel_type, end, str(b)),
-                    {"type": "rel", "rel": rel_type, "from": _end_ref(start, a),
-                     "to": _end_ref(end, b), "props": encode_props(props, f"{rel_type} from {a}")},
-                    group, rel_type)
-        return build
-
-    sections = [(ALL_CIS, "ci", ci)]
-    sections += [(all_nodes_query(label), "node", node(label))
-                 for label in SYSTEM_LABELS if before.counts["nodes"].get(label)]
-    sections += [(all_relationships_query(start, end), "rel", rel(start, end))
-                 for (start, end), n in sorted(before.pairs.items()) if n]
-    return sections
-
-
-def iter_backup(graph: Graph, *, progress: Progress | None = None,
-                run_size: int = 50_000) -> Iterator[bytes]:
-    """The backup as gzip chunks. Raises SnapshotChanged (before the end record, so the
-    output is detectably incomplete) if the register changed while it was read."""
-    before = fingerprint(graph)
-    writer = Writer()
-    expected = total(before.counts)
-    done = 0
-    yield writer.header(before.counts, utc_now(), source_engine(graph))
-
-    sections = _sections(before)
-    position = 0
-    while position < len(sections):
-        # Consecutive sections of the same kind (relationships of several pairs) sort together.
-        kind = sections[position][1]
-        spill = SortedSpill(run_size)
-        try:
-            while position < len(sections) and sections[position][1] == kind:
-                query, _, build = sections[position]
-                position += 1
-
-                def read(tx: ManagedTransaction, query=query, build=build) -> int:
-                    read_rows = 0
-                    for record in tx.run(query):
-                        sort_key, data, group, name = build(record)
-                        spill.add(sort_key, (group, name, dumps(data)))
-                        read_rows += 1
-                        if progress and read_rows % 5000 == 0:
-                            progress("read", done + read_rows, expected)
-                    return read_rows
-                done += graph.read_tx(read)
-                if progress:
-                    progress("read", done, expected)
-            for group, name, line in spill.lines():
-                chunk = writer.record(line, group, name)
-                if chunk:
-                    yield chunk
-        finally:
-            spill.close()
-
-    after = fingerprint(graph)
-    if after.key() != before.key():
-        raise SnapshotChanged("The register changed while the backup was being read, so the copy "
-                              "would not be consistent", {"before": before.counts,
-                                                           "after": after.counts})
-    if _normalised(writer.counts) != _normalised(before.counts):
-        raise BackupIncomplete(
-            "Some nodes or relationships could not be read for the backup (a CI without a key, or "
-            "a node of the CMDB's own without its identifying property)",
-            {"counted": before.counts, "read": writer.counts})
-    yield writer.trailer()
-
-
-@dataclass
-class BackupResult:
-    path: Path
-    counts: dict[str, dict[str, int]]
-    records: int
-    size_bytes: int
-    attempts: int
-    seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": str(self.path), "format_version": FORMAT_VERSION, "counts": self.counts,
-                "records": self.records, "size_bytes": self.size_bytes, "attempts": self.attempts,
-                "durations": {"total_s": round(self.seconds, 3)}}
-
-
-def write_backup(graph: Graph, path: Path, *, overwrite: bool = False,
-                 attempts: int = SNAPSHOT_ATTEMPTS, progress: Progress | None = None,
-                 run_size: int = 50_000) -> BackupResult:
-    """Write the backup to ``path`` (via a temporary file renamed at the end, so ``path`` is
-    either the old file or a complete backup). Starts again if the register changed meanwhile."""
-    path = Path(path)
-    if path.is_dir():
-        raise Conflict(f"{path} is a directory; give a file name such as cmdb-backup.jsonl.gz",
-                       {"file": str(path)})
-    if path.exists() and not overwrite:
-        raise Conflict(f"{path} already exists; choose another file name or pass --overwrite",
-                       {"file": str(path)})
-    started = time.perf_counter()
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    for attempt in range(1, attempts + 1):
-        try:
-            with open(partial, "wb") as out:
-                for chunk in iter_backup(graph, progress=progress, run_size=run_size):
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(partial, path)
-            break
-        except SnapshotChanged:
-            if attempt == attempts:
-                raise SnapshotChanged(
-                    f"The register kept changing while it was being backed up ({attempts} "
-                    "attempts); try again when imports and audits have finished",
-                    {"attempts": attempts}) from None
-        except OSError as exc:
-            raise BackupIncomplete(f"Cannot write {path}: {exc.strerror or exc}",
-                                   {"file": str(path)}) from None
-        except (Neo4jError, DriverError) as exc:
-            raise BackupIncomplete(f"The graph engine failed while the backup was being read "
-                                   f"({_brief(exc)}); no backup was written", {"file": str(path)}) from None
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                partial.unlink()
-    info = validate(path)
-    return BackupResult(path, info.counts, info.records, info.size_bytes, attempt,
-                        time.perf_counter() - started)
-
-
-# --- restore ----------------------------------------------------------------------------------
-
-
-@dataclass
-class RestoreResult:
-    path: Path
-    mode: str
-    counts: dict[str, dict[str, int]]
-    written: dict[str, dict[str, int]]
-    target: dict[str, dict[str, int]]
-    created_at: str
-    source_engine: str
-    durations: dict[str, float] = field(default_factory=dict)
-    verified: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": str(self.path), "mode": self.mode, "backup_created_at": self.created_at,
-                "source_engine": self.source_engine, "counts": self.counts,
-                "written": self.written, "target_counts": self.target, "verified": self.verified,
-                "durations": {k: round(v, 3) for k, v in self.durations.items()}}
-
-
-def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
-                   batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> RestoreResult:
-    """Validate ``path`` completely, then load it into ``graph``.
-
-    Without ``merge`` the target must be empty. With ``merge`` CIs and nodes in the file
-    replace those with the same key (or id) and the rest of the target stays.
-    """
-    started = time.perf_counter()
-    path = Path(path)
-    if progress:
-        progress("validate", 0, 1)
-    info = validate(path)
-    validated = time.perf_counter()
-    graph.bootstrap_schema()
-    present = fingerprint(graph).counts
-    if not merge and (total(present) or graph.read(ANY_NODE)):
-        raise Conflict(
-            f"The target ({graph.description}) is not empty: it holds {_describe(present)}. "
-            "Restore into an empty data directory or database, or pass --merge to combine",
-            {"target_counts": present})
-    if merge:
-        _refuse_kind_changes(graph, path, batch_size)
-    checked = time.perf_counter()
-    try:
-        written = _load(graph, path, merge, batch_size, progress, total(info.counts))
-    except (Neo4jError, DriverError) as exc:
-        raise RestoreMismatch(
-            f"The graph engine failed during the restore ({_brief(exc)}); the target holds part of "
-            "the backup: empty it (or use a new data directory) and restore again, or restore "
-            "again with --merge", {"file": str(path)}) from None
-    loaded = time.perf_counter()
-    target = fingerprint(graph).counts
-    result = RestoreResult(path, "merge" if merge else "into-empty", info.counts, written, target,
-                           info.created_at, info.source_engine)
-    _verify(result, merge)
-    result.durations = {"validate_s": validated - started, "prepare_s": checked - validated,
-                        "write_s": loaded - checked, "verify_s": time.perf_counter() - loaded,
-                        "total_s": time.perf_counter() - started}
-    return result
-
-
-def _brief(exc: Exception) -> str:
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return message.strip().splitlines()[0][:300]
-
-
-def _describe(counts: dict[str, dict[str, int]]) -> str:
-    parts = [f"{n:,} {k}" for k, n in counts["cis"].items() if n]
-    parts += [f"{n:,} {label}" for label, n in counts["nodes"].items() if n]
-    return ", ".join(parts) or "nodes of other labels"
-
-
-def _refuse_kind_changes(graph: Graph, path: Path, batch_size: int) -> None:
-    """--merge: a key that is a different kind in the target would change a CI's identity."""
-    clashes: list[dict[str, str]] = []
-    batch: dict[str, str] = {}
-
-    def check() -> None:
-        for row in graph.read(EXISTING_CIS, keys=list(batch)):
-            kind = kind_from_labels(row["labels"])
-            if kind != batch[row["key"]]:
-                clashes.append({"key": row["key"], "in_target": kind, "in_file": batch[row["key"]]})
-        batch.clear()
-
-    for record in records(path):
-        if record["type"] != "ci":
-            break
-        batch[record["props"]["key"]] = record["kind"]
-        if len(batch) >= batch_size:
-            check()
-    if batch:
-        check()
-    if clashes:
-        shown = ", ".join(f"{c['key']!r} ({c['in_target']} here, {c['in_file']} in the file)"
-                          for c in clashes[:10])
-        raise Conflict(f"{len(clashes)} key(s) are a different kind in the target than in the "
-                       f"backup: {shown}; nothing was written", {"clashes": clashes[:200]})
-
-
-def _load(graph: Graph, path: Path, merge: bool, batch_size: int, progress: Progress | None,
-          expected: int) -> dict[str, dict[str, int]]:
-    written = empty_counts()
-    buffers: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    done = 0
-    section = None
-
-    def flush(group: tuple[str, ...]) -> None:
-        nonlocal done
-        rows = buffers.pop(group, [])
-        if not rows:
-            return
-        if group[0] == "ci":
-            count = graph.write(_write_cis, group[1], rows, merge)
-            bucket, name = "cis", group[1]
-        elif group[0] == "node":
-            query = merge_nodes_query(group[1]) if merge else create_nodes_query(group[1])
-            count = graph.write(_write_rows, [query], rows)
-            bucket, name = "nodes", group[1]
-        else:
-            _, start, rel, end = group
-            queries = []
-            if merge and start == end == CI_LABEL and RELATIONSHIPS[rel].single:
-                queries.append(drop_other_targets_query(rel))
-            queries.append(write_relationships_query(start, rel, end, merge=merge))
-            count = graph.write(_write_rows, queries, rows)
-            bucket = "relationships" if start == end == CI_LABEL else "node_relationships"
-            name = rel
-        written[bucket][name] = written[bucket].get(name, 0) + count
-        done += len(rows)
-        if progress:
-            progress("restore", done, expected)
-
-    for record in records(path):
-        kind = record["type"]
-        if kind != section:
-            for group in list(buffers):
-                flush(group)
-            section = kind
-        props = decode_props(record["props"])
-        if kind == "ci":
-            group: tuple[str, ...] = ("ci", record["kind"])
-            row = props
-        elif kind == "node":
-            group = ("node", record["label"])
-            row = props
-        else:
-            start, end = endpoint_label(record["from"]), endpoint_label(record["to"])
-            group = ("rel", start, record["rel"], end)
-            row = {"from": _ref_id(record["from"]), "to": _ref_id(record["to"]), "props": props}
-        buffers.setdefault(group, []).append(row)
-        if len(buffers[group]) >= batch_size:
-            flush(group)
-    for group in list(buffers):
-        flush(group)
-    return written
-
-
-def _ref_id(ref: Any) -> Any:
-    return ref if isinstance(ref, str) else ref["id"]
+# --- running them ---------------------------------------------------------------------------
+
+
+def ci_counts(conn: Connection) -> list[dict[str, Any]]:
+    """``{labels, count}`` per combination of labels of CIs."""
+    return conn.read(COUNT_BY_KIND)
+
+
+def node_count(conn: Connection, label: str) -> int:
+    return conn.read(count_nodes_query(label))[0]["count"]
+
+
+def ci_outgoing_counts(conn: Connection) -> list[dict[str, Any]]:
+    """``{type, labels (of the end), count}`` of the relationships that start at CIs."""
+    return conn.read(COUNT_CI_OUTGOING)
+
+
+def outgoing_counts(conn: Connection, label: str) -> list[dict[str, Any]]:
+    return conn.read(count_outgoing_query(label))
+
+
+def relationship_count(conn: Connection) -> int:
+    return conn.read(COUNT_ALL_RELATIONSHIPS)[0]["count"]
+
+
+def has_any_node(conn: Connection) -> bool:
+    return bool(conn.read(ANY_NODE))
+
+
+def stream(conn: Connection, query: str, handle: Callable[[Record], None]) -> int:
+    """Run one section's query in a read transaction, handing each record to ``handle``
+    as it arrives; returns how many there were."""
+    def work(tx: ManagedTransaction) -> int:
+        count = 0
+        for record in tx.run(query):
+            handle(record)
+            count += 1
+        return count
+    return conn.read_tx(work)
+
+
+def kinds_of(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    return conn.read_tx(writer.fetch_kinds, list(keys))
+
+
+def write_cis(conn: Connection, kind: str, rows: list[dict[str, Any]], merge: bool) -> int:
+    return conn.write(_write_cis, kind, rows, merge)
+
+
+def write_links(conn: Connection, rel: str, rows: list[dict[str, Any]], kinds: dict[str, str],
+                merge: bool) -> int:
+    return conn.write(_write_links, rel, rows, kinds, merge)
+
+
+def write_nodes(conn: Connection, label: str, rows: list[dict[str, Any]], merge: bool) -> int:
+    query = merge_nodes_query(label) if merge else create_nodes_query(label)
+    return conn.write(_write_nodes, query, rows)
+
+
+def write_node_relationships(conn: Connection, start: str, rel: str, end: str,
+                             rows: list[dict[str, Any]]) -> int:
+    query = writer.node_relationships_query(
+        _label(start), _ident(start), _rel_type(rel, start, end), _label(end), _ident(end))
+    return conn.write(writer.write_node_relationships, query, rows)
 
 
 def _write_cis(tx: ManagedTransaction, kind: str, rows: list[dict[str, Any]], merge: bool) -> int:
-    existing: set[str] = set()
-    if merge:
-        existing = {r["key"] for r in tx.run(EXISTING_CIS, keys=[r["key"] for r in rows])}
-    new = [r for r in rows if r["key"] not in existing]
-    old = [r for r in rows if r["key"] in existing]
-    count = 0
-    if new:
-        count += tx.run(create_cis_query(kind), rows=new).single()["written"]
-    if old:
-        count += tx.run(REPLACE_CIS, rows=old).single()["written"]
-    return count
+    """CIs exactly as in the file (no history: it is in the file); with ``merge`` a CI of the
+    target with the same key is replaced."""
+    items = [CIInput(row["key"], kind, row) for row in rows]
+    creates, updates, existing = (writer.split_by_existence(tx, items) if merge
+                                  else (items, [], {}))
+    done = writer.apply(tx, Changes(creates=creates, updates=updates), None, existing=existing)
+    return len(done.cis.created) + len(done.cis.updated)
 
 
-def _write_rows(tx: ManagedTransaction, queries: list[str], rows: list[dict[str, Any]]) -> int:
-    count = 0
-    for query in queries:
-        result = tx.run(query, rows=rows)
-        record = result.single() if "RETURN" in query else None
-        if record is None:
-            result.consume()
-        else:
-            count = record["written"]
-    return count
+def _write_links(tx: ManagedTransaction, rel: str, rows: list[dict[str, Any]],
+                 kinds: dict[str, str], merge: bool) -> int:
+    """Relationships between CIs with their properties from the file; with ``merge`` the file's
+    target of a single-valued type replaces the target's."""
+    links = [Link(row["from"], rel, row["to"], row["props"]) for row in rows]
+    done = writer.apply(tx, Changes(links=links), None, kinds=kinds, new_links=not merge)
+    return len(done.links.created) + len(done.links.unchanged)
 
 
-def _verify(result: RestoreResult, merge: bool) -> None:
-    expected = _normalised(result.counts)
-    problems: list[str] = []
-    if _normalised(result.written) != expected:
-        problems.append(_difference("written", expected, _normalised(result.written)))
-    target = _normalised(result.target)
-    for group, names in expected.items():
-        for name, n in names.items():
-            have = target.get(group, {}).get(name, 0)
-            if (have != n) if not merge else (have < n):
-                problems.append(f"the target holds {have:,} {name} where the backup has {n:,}")
-    if problems:
-        raise RestoreMismatch("The restore finished but does not match the backup: "
-                              + "; ".join(problems[:10]),
-                              {"expected": result.counts, "written": result.written,
-                               "target": result.target})
-    result.verified = True
-
-
-def _difference(what: str, expected: dict[str, dict[str, int]],
-                got: dict[str, dict[str, int]]) -> str:
-    diffs = []
-    for group in expected.keys() | got.keys():
-        for name in expected.get(group, {}).keys() | got.get(group, {}).keys():
-            a, b = expected.get(group, {}).get(name, 0), got.get(group, {}).get(name, 0)
-            if a != b:
-                diffs.append(f"{name}: {b:,} {what}, {a:,} in the backup")
-    return ", ".join(sorted(diffs))
-
-
-__all__ = ["iter_backup", "write_backup", "restore_backup", "fingerprint", "InvalidBackup",
-           "SnapshotChanged", "BackupIncomplete", "RestoreMismatch"]
+def _write_nodes(tx: ManagedTransaction, query: str, rows: list[dict[str, Any]]) -> int:
+    return tx.run(query, rows=rows).single()["written"]

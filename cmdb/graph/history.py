@@ -1,5 +1,7 @@
 """The change log: one ``Change`` node per write, created in the same transaction as the write.
 
+Only the writer (``cmdb.graph.writer``) records entries, through ``ChangeLog.write``.
+
 Like NetBox's ObjectChange: who (actor), when, what (action on which key), and the values
 before and after (JSON text, so any property survives exactly), plus the source of a bulk
 change (an import file, an audit campaign).
@@ -12,6 +14,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from cmdb.errors import UnknownKey
+from cmdb.graph.batching import chunks
+from cmdb.graph.connection import Connection
 from cmdb.graph.schema import utc_now
 
 ACTIONS = ("create", "update", "delete", "link", "unlink")
@@ -53,6 +58,16 @@ class ChangeEntry:
                 "source": self.source}
 
 
+def entries(conn: Connection, key: str, *, offset: int = 0,
+            limit: int = 100) -> tuple[list[ChangeEntry], int]:
+    """A CI's history, newest first, and how many entries it has in all."""
+    total = conn.read(COUNT_HISTORY, key=key)[0]["total"]
+    if not total:  # every CI ever created has its creation entry, deleted ones included
+        raise UnknownKey(key)
+    rows = conn.read(READ_HISTORY, key=key, offset=offset, limit=limit)
+    return [ChangeEntry.from_node(r["change"]) for r in rows], total
+
+
 def _loads(text: str | None) -> dict[str, Any] | None:
     return None if text is None else json.loads(text)
 
@@ -65,11 +80,12 @@ class ChangeLog:
         self.source = source
         self.at = utc_now()
         self.rows: list[dict[str, Any]] = []
+        self.seq = 0  # orders the entries of one change (same time), across several writes
 
     def add(self, action: str, key: str, kind: str,
             before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         assert action in ACTIONS
-        row = {"id": uuid.uuid4().hex, "at": self.at, "seq": len(self.rows), "actor": self.actor,
+        row = {"id": uuid.uuid4().hex, "at": self.at, "seq": self.seq, "actor": self.actor,
                "action": action, "key": key, "kind": kind}
         if before is not None:
             row["before"] = json.dumps(before, ensure_ascii=False, sort_keys=True)
@@ -78,8 +94,9 @@ class ChangeLog:
         if self.source:
             row["source"] = self.source
         self.rows.append(row)
+        self.seq += 1
 
     def write(self, tx) -> None:
-        for start in range(0, len(self.rows), 2000):
-            tx.run(RECORD_CHANGES, rows=self.rows[start:start + 2000]).consume()
+        for batch in chunks(self.rows):
+            tx.run(RECORD_CHANGES, rows=list(batch)).consume()
         self.rows = []

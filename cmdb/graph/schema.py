@@ -183,24 +183,58 @@ RELATIONSHIPS: dict[str, RelKind] = {
     )
 }
 
-# Labels of the CMDB's own bookkeeping nodes (not CIs). Modules that keep state in the
-# graph register their label here so that backups and wipes know every label in use.
+# The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
+# what each may do.
+ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "engineer", "admin")
+
+
+@dataclass(frozen=True)
+class SystemKind:
+    """A kind of the CMDB's own bookkeeping nodes (not CIs): declared here like CI kinds, so
+    indexes, backups, restores and wipes know every label in use."""
+
+    label: str
+    description: str
+    identity: str                   # the property that identifies one node
+    unique: bool = True             # identity enforced by a constraint (else only indexed)
+    indexed: tuple[str, ...] = ()   # further properties looked up by
+    backed_up: bool = True          # part of a backup (sessions are not: sign in again)
+
+
 CHANGE_LABEL = "Change"
 TOKEN_LABEL = "ApiToken"
-# Web page sessions: kept in the graph but not a system label, so backups leave them out.
 SESSION_LABEL = "WebSession"
-# Service records: service levels, fault records, maintenance rounds (with their checks and
-# schedules). Register records with an ``id``, linked to the CIs they concern.
+CAMPAIGN_LABEL = "AuditCampaign"
+SCAN_LABEL = "AuditScan"
 SERVICE_LEVEL_LABEL = "ServiceLevel"
 FAULT_LABEL = "FaultRecord"
 ROUND_LABEL = "MaintenanceRound"
 CHECK_LABEL = "MaintenanceCheck"
 SCHEDULE_LABEL = "MaintenanceSchedule"
-SERVICE_RECORD_LABELS = (SERVICE_LEVEL_LABEL, FAULT_LABEL, ROUND_LABEL, CHECK_LABEL, SCHEDULE_LABEL)
-SYSTEM_LABELS: tuple[str, ...] = (CHANGE_LABEL, TOKEN_LABEL, "AuditCampaign", "AuditScan",
-                                  *SERVICE_RECORD_LABELS)
-# Relationship types from the CMDB's own nodes to CIs (a closed set, like RELATIONSHIPS):
-# a service level assigned to a CI, a fault record about a CI.
+
+SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
+    SystemKind(CHANGE_LABEL, "one history entry: who changed which CI when, before and after",
+               "id", unique=False, indexed=("key",)),
+    SystemKind(TOKEN_LABEL, "an API token: its name, role, scope and the hash of its secret",
+               "name", indexed=("token_hash",)),
+    SystemKind(SESSION_LABEL, "a signed-in page session, opened with a token", "id_hash",
+               backed_up=False),
+    SystemKind(CAMPAIGN_LABEL, "an inventory audit campaign and what it expected to find", "id"),
+    SystemKind(SCAN_LABEL, "one scan of a campaign: tag, place, time, person", "id",
+               indexed=("campaign_id",)),
+    # Service records: register records with an ``id``, linked to the CIs they concern.
+    SystemKind(SERVICE_LEVEL_LABEL, "a service level: service hours, response, arrival and "
+               "resolution targets, names in three languages", "id"),
+    SystemKind(FAULT_LABEL, "a fault record (故障处理工作单) from report to sign-off", "id",
+               indexed=("status",)),
+    SystemKind(ROUND_LABEL, "a maintenance round: scope, checklists, the devices it covers", "id"),
+    SystemKind(CHECK_LABEL, "one device's checklist results in a maintenance round", "id",
+               indexed=("round_id",)),
+    SystemKind(SCHEDULE_LABEL, "monthly or quarterly maintenance rounds for a location", "id"),
+)}
+SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
+# Relationship types from the CMDB's own nodes to CIs (a closed set, like RELATIONSHIPS): a
+# service level assigned to a CI, a fault record about a CI. A backup and a restore allow these.
 LEVEL_OF = "SERVICE_LEVEL_OF"
 CONCERNS = "CONCERNS"
 SYSTEM_RELATIONSHIPS: tuple[str, ...] = (LEVEL_OF, CONCERNS)
@@ -231,18 +265,21 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(CI_LABEL, "status"),
     IndexSpec(CI_LABEL, "category"),
     IndexSpec(CI_LABEL, "name"),
-    IndexSpec(CHANGE_LABEL, "id"),
-    IndexSpec(CHANGE_LABEL, "key"),
-    IndexSpec(TOKEN_LABEL, "name", unique=True),
-    IndexSpec(TOKEN_LABEL, "token_hash"),
-    IndexSpec(SESSION_LABEL, "id_hash", unique=True),
-    IndexSpec("AuditCampaign", "id", unique=True),
-    IndexSpec("AuditScan", "id", unique=True),
-    IndexSpec("AuditScan", "campaign_id"),
-    *(IndexSpec(label, "id", unique=True) for label in SERVICE_RECORD_LABELS),
-    IndexSpec(FAULT_LABEL, "status"),
-    IndexSpec(CHECK_LABEL, "round_id"),
+    *(spec for kind in SYSTEM_KINDS.values()
+      for spec in (IndexSpec(kind.label, kind.identity, unique=kind.unique),
+                   *(IndexSpec(kind.label, prop) for prop in kind.indexed))),
 )
+
+
+def system_relationship_types() -> frozenset[str]:
+    """Relationship types allowed at or between the CMDB's own nodes (a closed set too)."""
+    return frozenset(SYSTEM_RELATIONSHIPS) | frozenset(RELATIONSHIPS)
+
+
+def identity_property(label: str) -> str | None:
+    """The property that identifies a node of a system label (None for other labels)."""
+    kind = SYSTEM_KINDS.get(label)
+    return kind.identity if kind else None
 
 
 def schema_statements() -> list[str]:

@@ -10,10 +10,9 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, InvalidInput, NotFound
-from cmdb.graph.schema import utc_now
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection
+from cmdb.graph.schema import ROLES, utc_now
 
-from cmdb.policy import ROLES
 
 TOKEN_PREFIX = "cmdb_"
 
@@ -60,7 +59,7 @@ def validate_role(role: str) -> str:
     return role
 
 
-def create_token(graph: Graph, name: str, role: str, *, created_by: str = "cli",
+def create_token(graph: Connection, name: str, role: str, *, created_by: str = "cli",
                  scope: str | None = None) -> str:
     """Create a token and return its secret, which is never stored and cannot be shown again.
 
@@ -91,18 +90,18 @@ def create_token(graph: Graph, name: str, role: str, *, created_by: str = "cli",
     return token
 
 
-def authenticate(graph: Graph, token: str) -> TokenInfo | None:
+def authenticate(graph: Connection, token: str) -> TokenInfo | None:
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     rows = graph.read(TOKEN_BY_HASH, hash=hash_token(token))
     return TokenInfo(rows[0]["name"], rows[0]["role"], scope=rows[0]["scope"]) if rows else None
 
 
-def list_tokens(graph: Graph) -> list[TokenInfo]:
+def list_tokens(graph: Connection) -> list[TokenInfo]:
     return [TokenInfo(**r) for r in graph.read(LIST_TOKENS)]
 
 
-def revoke_token(graph: Graph, name: str) -> None:
+def revoke_token(graph: Connection, name: str) -> None:
     at = utc_now()
 
     def work(tx: ManagedTransaction) -> bool:
@@ -111,7 +110,7 @@ def revoke_token(graph: Graph, name: str) -> None:
         raise NotFound(f"No active token named {name!r}", {"name": name})
 
 
-def free_token_name(graph: Graph, wanted: str) -> str:
+def free_token_name(graph: Connection, wanted: str) -> str:
     """``wanted``, or ``wanted-2``, ``wanted-3``, … : a name no token has (revoked ones included)."""
     taken = {r["name"] for r in graph.read(LIST_TOKENS)}
     name, n = wanted, 1
@@ -121,5 +120,5 @@ def free_token_name(graph: Graph, wanted: str) -> str:
     return name
 
 
-def has_admin_token(graph: Graph) -> bool:
+def has_admin_token(graph: Connection) -> bool:
     return graph.read(COUNT_ACTIVE_ADMINS)[0]["n"] > 0

@@ -12,6 +12,13 @@ from cmdb.cli_support import (
     JSON_OPTION, console, open_graph, parse_assignments, print_json, print_table,
     reports_errors,
 )
+from cmdb.i18n import _, pgettext
+from cmdb.i18n.names import (
+    check_result_name, criticality_name, impact_state_name, kind_name, property_label,
+)
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 STATE_STYLE = {"down": "bold red", "degraded": "yellow", "changed": "magenta"}
 VERDICT_STYLE = {"pass": "green", "fail": "bold red", "unknown": "yellow", "not_required": "dim"}
@@ -47,47 +54,55 @@ def _print_impact(result: dict[str, Any], limit: int) -> None:
     from cmdb.impact.service import path_text
 
     summary = result["summary"]
-    changed = ", ".join(f"{c['kind']} {c['key']}" for c in result["changed"])
-    console.print(_t(f"Change to {changed}: {summary['total']} CI(s) affected — "
-                     f"{summary['by_state']['down']} down, {summary['by_state']['degraded']} degraded"
-                     + (f" (depth limited to {result['depth']})" if result["depth"] else ""), "bold"))
+    changed = ", ".join(f"{kind_name(c['kind'])} {c['key']}" for c in result["changed"])
+    console.print(_t(_("Change to %(changed)s: %(total)s CI(s) affected — %(down)s down, "
+                       "%(degraded)s degraded", changed=changed, total=summary["total"],
+                       down=summary["by_state"]["down"], degraded=summary["by_state"]["degraded"])
+                     + (_(" (depth limited to %(depth)s)", depth=result["depth"]) if result["depth"] else ""),
+                     "bold"))
     for fault in result.get("open_faults", []):
-        console.print(_t(f"{fault['key']} already has an open {fault['severity']} fault: "
-                         f"{fault['id']} {fault['title']} ({fault['status']})", "yellow"))
+        console.print(_t(_("%(key)s already has an open %(severity)s fault: %(id)s %(title)s (%(status)s)",
+                           key=fault["key"], severity=fault["severity"], id=fault["id"],
+                           title=fault["title"], status=fault["status"]), "yellow"))
     if not result["affected"]:
-        console.print(_t("Nothing else needs these CIs."))
+        console.print(_t(_("Nothing else needs these CIs.")))
         return
 
     apps = summary["applications"]
     if apps:
         by_key = {a["key"]: a for a in result["affected"]}
-        table = Table("criticality", "state", "application", "name", "why", title="Applications affected")
+        table = Table(pgettext("heading", "criticality"), pgettext("heading", "state"), pgettext("heading", "application"), pgettext("heading", "name"), pgettext("heading", "why"),
+                      title=_("Applications affected"))
         for a in apps[:limit]:
-            table.add_row(_t(a["criticality"] or "unset"), _t(a["state"], STATE_STYLE[a["state"]]),
+            table.add_row(_t(criticality_name(a["criticality"] or "unset")),
+                          _t(impact_state_name(a["state"]), STATE_STYLE[a["state"]]),
                           _t(a["key"]), _t(a["name"]), _t(path_text(by_key[a["key"]]["path"])))
         print_table(table)
         if len(apps) > limit:
-            console.print(_t(f"… {len(apps) - limit} more applications (--limit or --json)"))
+            console.print(_t(_("… %(n)s more applications (--limit or --json)", n=len(apps) - limit)))
 
     for state in ("down", "degraded"):
         rows = [a for a in result["affected"] if a["state"] == state and a["kind"] != "Application"]
         if not rows:
             continue
-        table = Table("distance", "kind", "key", "name", "why", title=f"Other CIs {state}",
+        title = _("Other CIs down") if state == "down" else _("Other CIs degraded")
+        table = Table(pgettext("heading", "distance"), pgettext("heading", "kind"), pgettext("heading", "key"), pgettext("heading", "name"), pgettext("heading", "why"), title=title,
                       title_style=STATE_STYLE[state])
         for a in rows[:limit]:
-            table.add_row(_t(a["distance"]), _t(a["kind"]), _t(a["key"]), _t(a["name"]),
+            table.add_row(_t(a["distance"]), _t(kind_name(a["kind"])), _t(a["key"]), _t(a["name"]),
                           _t(path_text(a["path"])))
         print_table(table)
         if len(rows) > limit:
-            console.print(_t(f"… {len(rows) - limit} more {state} (--limit or --json)"))
+            console.print(_t(_("… %(n)s more %(state)s (--limit or --json)", n=len(rows) - limit,
+                               state=impact_state_name(state))))
 
-    counts = Table("kind", "count", title="By kind")
+    counts = Table(pgettext("heading", "kind"), pgettext("heading", "count"), title=_("By kind"))
     for kind, n in summary["by_kind"].items():
-        counts.add_row(_t(kind), _t(n))
+        counts.add_row(_t(kind_name(kind)), _t(n))
     print_table(counts)
     if summary["by_location"]:
-        places = Table("site", "building", "affected", "down", "degraded", title="By location")
+        places = Table(pgettext("heading", "site"), pgettext("heading", "building"), pgettext("heading", "affected"), impact_state_name("down"),
+                       impact_state_name("degraded"), title=_("By location"))
         for g in summary["by_location"]:
             places.add_row(_t(_place(g["site"])), _t(_place(g["building"])), _t(g["count"]),
                            _t(g["down"]), _t(g["degraded"]))
@@ -117,15 +132,17 @@ def check_image_command(
         return
     target = result["new_image"] or result["image"]
     s = result["summary"]
-    console.print(_t(f"{s['devices']} device(s) built from {result['image']['key']} checked against "
-                     f"{target['key']}: {s['pass']} pass, {s['fail']} fail, {s['unknown']} unknown",
+    console.print(_t(_("%(n)s device(s) built from %(image)s checked against %(target)s: %(pass)s pass, "
+                       "%(fail)s fail, %(unknown)s unknown", n=s["devices"], image=result["image"]["key"],
+                       target=target["key"], **{"pass": s["pass"]}, fail=s["fail"], unknown=s["unknown"]),
                      "bold"))
-    console.print(_t("requirements: " + ", ".join(f"{k}={v}" for k, v in result["requirements"].items()
-                                                  if v not in (None, []))))
-    table = Table("verdict", "device", "name", "model", "cpu", "ram", "disk", "model ok", "applications")
+    console.print(_t(_("requirements: ") + ", ".join(
+        f"{property_label(k)}={v}" for k, v in result["requirements"].items() if v not in (None, []))))
+    table = Table(pgettext("heading", "verdict"), pgettext("heading", "device"), pgettext("heading", "name"), pgettext("heading", "model"), pgettext("heading", "cpu"), pgettext("heading", "ram"),
+                  pgettext("heading", "disk"), pgettext("heading", "model ok"), pgettext("heading", "applications"))
     for d in result["devices"]:
         checks = {c["requirement"]: c for c in d["checks"]}
-        table.add_row(_t(d["verdict"], VERDICT_STYLE[d["verdict"]]), _t(d["key"]), _t(d["name"]),
+        table.add_row(_t(check_result_name(d["verdict"]), VERDICT_STYLE[d["verdict"]]), _t(d["key"]), _t(d["name"]),
                       _t(d["model"]), *(_check_cell(checks[r]) for r in
                                        ("min_cpu_cores", "min_ram_gb", "min_disk_gb", "supported_models")),
                       _t(", ".join(d["applications"])))
@@ -136,9 +153,9 @@ def _check_cell(c: dict[str, Any]) -> Text:
     if c["result"] == "not_required":
         return _t("—", "dim")
     if c["requirement"] == "supported_models":
-        return _t(c["result"], VERDICT_STYLE[c["result"]])
+        return _t(check_result_name(c["result"]), VERDICT_STYLE[c["result"]])
     actual = "?" if c["actual"] is None else c["actual"]
-    return _t(f"{actual} ≥ {c['required']}: {c['result']}", VERDICT_STYLE[c["result"]])
+    return _t(f"{actual} ≥ {c['required']}: {check_result_name(c['result'])}", VERDICT_STYLE[c["result"]])
 
 
 def check_hardware_command(
@@ -157,23 +174,27 @@ def check_hardware_command(
         return
     s = result["summary"]
     changes = ", ".join(f"{k}={v}" for k, v in result["changes"].items())
-    console.print(_t(f"{result['hardware']['key']} with {changes}: {s['verdict']}", "bold"))
+    console.print(_t(_("%(key)s with %(changes)s: %(verdict)s", key=result["hardware"]["key"],
+                       changes=changes, verdict=check_result_name(s["verdict"])), "bold"))
     if not result["images"]:
-        console.print(_t("No image is recorded on this hardware (nothing to check)."))
-    table = Table("image", "name", "before", "after", "cpu", "ram", "disk", "model ok", title="Images")
+        console.print(_t(_("No image is recorded on this hardware (nothing to check).")))
+    table = Table(pgettext("heading", "image"), pgettext("heading", "name"), pgettext("heading", "before"), pgettext("heading", "after"), pgettext("heading", "cpu"), pgettext("heading", "ram"),
+                  pgettext("heading", "disk"), pgettext("heading", "model ok"), title=_("Images"))
     for i in result["images"]:
         checks = {c["requirement"]: c for c in i["checks"]}
-        table.add_row(_t(i["key"]), _t(i["name"]), _t(i["verdict_before"], VERDICT_STYLE[i["verdict_before"]]),
-                      _t(i["verdict"], VERDICT_STYLE[i["verdict"]]),
+        table.add_row(_t(i["key"]), _t(i["name"]),
+                      _t(check_result_name(i["verdict_before"]), VERDICT_STYLE[i["verdict_before"]]),
+                      _t(check_result_name(i["verdict"]), VERDICT_STYLE[i["verdict"]]),
                       *(_check_cell(checks[r]) for r in
                         ("min_cpu_cores", "min_ram_gb", "min_disk_gb", "supported_models")))
     if result["images"]:
         print_table(table)
     if result["applications"]:
-        apps = Table("application", "name", "criticality", "verdict", title="Applications on it")
+        apps = Table(pgettext("heading", "application"), pgettext("heading", "name"), pgettext("heading", "criticality"), pgettext("heading", "verdict"),
+                     title=_("Applications on it"))
         for a in result["applications"]:
-            apps.add_row(_t(a["key"]), _t(a["name"]), _t(a["criticality"] or "unset"),
-                         _t(a["verdict"], VERDICT_STYLE[a["verdict"]]))
+            apps.add_row(_t(a["key"]), _t(a["name"]), _t(criticality_name(a["criticality"] or "unset")),
+                         _t(check_result_name(a["verdict"]), VERDICT_STYLE[a["verdict"]]))
         print_table(apps)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from cmdb.errors import InvalidInput, WrongKind
-from cmdb.graph import CI, Graph, impact_queries
+from cmdb.graph import CI, Graph
+from cmdb.graph import impact as graph_impact
 from cmdb.graph.schema import KINDS, validate_properties
 
 PASS, FAIL, UNKNOWN, NOT_REQUIRED = "pass", "fail", "unknown", "not_required"
@@ -94,7 +95,7 @@ def check_image_change(graph: Graph, image_key: str, new_image_key: str | None =
     requirements.update(overrides)
 
     devices = []
-    for device in impact_queries.devices_built_from(graph, image.key):
+    for device in graph_impact.devices_built_from(graph, image.key):
         result = check(requirements, device)
         devices.append({"key": device["key"], "name": device["name"], "category": device["category"],
                         "status": device["status"], "model": device["model"],
@@ -136,7 +137,7 @@ def check_hardware_change(graph: Graph, hw_key: str, new_properties: Mapping[str
     after.update({k: v for k, v in changes.items() if k in HARDWARE_FACTS})
 
     images = []
-    for row in impact_queries.images_on(graph, hardware.key):
+    for row in graph_impact.images_on(graph, hardware.key):
         requirements = requirements_of(row["props"])
         now, then = check(requirements, before), check(requirements, after)
         images.append({"key": row["key"], "name": row["props"].get("name"),
@@ -148,7 +149,7 @@ def check_hardware_change(graph: Graph, hw_key: str, new_properties: Mapping[str
     broken = [i["key"] for i in images if i["verdict"] == FAIL]
     applications = [{"key": a["key"], "name": a["name"], "criticality": a["criticality"],
                      "verdict": worst, "images": broken}
-                    for a in impact_queries.applications_on(graph, hardware.key)]
+                    for a in graph_impact.applications_on(graph, hardware.key)]
     return {
         "hardware": {"key": hardware.key, "name": hardware.name},
         "before": before,

@@ -14,6 +14,8 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from cmdb.impact.text_width import FONT_FAMILY, fit, text_width
+from cmdb.i18n import _
+from cmdb.i18n.names import impact_state_name, kind_name, relationship_name
 
 MAX_NODES = 300
 PER_COLUMN = 40
@@ -24,11 +26,15 @@ MARGIN, HEADER = 20, 88
 LABEL_SIZE, DETAIL_SIZE, TITLE_SIZE, LEGEND_SIZE = 11, 10, 14, 11
 
 FILL = {"changed": "#5b3fa8", "down": "#c62828", "degraded": "#ef8f00"}
-STATE_WORDS = {"changed": "changed", "down": "down", "degraded": "degraded (redundant)"}
 REL_COLOUR = {"RUNS_ON": "#1565c0", "DEPENDS_ON": "#6a1b9a", "LOCATED_IN": "#546e7a",
               "RUNS_IMAGE": "#2e7d32", "CONNECTED_TO": "#ad1457"}
-REL_WORDS = {"RUNS_ON": "runs on", "DEPENDS_ON": "depends on", "LOCATED_IN": "located in",
-             "RUNS_IMAGE": "runs image", "CONNECTED_TO": "connected to"}
+
+
+
+def _state_words() -> dict[str, str]:
+    """The legend's words for the states, in the current language."""
+    return {"changed": impact_state_name("changed"), "down": impact_state_name("down"),
+            "degraded": _("degraded (redundant)")}
 _STATE_ORDER = {"changed": 0, "down": 1, "degraded": 2}
 
 
@@ -42,7 +48,7 @@ def _box_lines(node: dict[str, Any]) -> tuple[str, str]:
     label = node["key"] + (f" · {node['name']}" if node.get("name") else "")
     room = MAX_BOX_W - 2 * BOX_PAD
     return (fit(label, LABEL_SIZE, room, bold=True),
-            fit(f"{node['kind']} · {node['state']}", DETAIL_SIZE, room))
+            fit(f"{kind_name(node['kind'])} · {impact_state_name(node['state'])}", DETAIL_SIZE, room))
 
 
 def _box_width(lines: tuple[str, str]) -> float:
@@ -85,11 +91,11 @@ def render_svg(result: dict[str, Any], max_nodes: int = MAX_NODES) -> str:
 
     changed_keys = ", ".join(c["key"] for c in result["changed"])
     summary = result.get("summary", {}).get("by_state", {})
-    title = (f"Impact of a change to {fit(changed_keys, TITLE_SIZE, 600, bold=True)}: "
-             f"{len(affected)} affected ({summary.get('down', 0)} down, "
-             f"{summary.get('degraded', 0)} degraded)")
+    title = _("Impact of a change to %(keys)s: %(n)s affected (%(down)s down, %(degraded)s degraded)",
+              keys=fit(changed_keys, TITLE_SIZE, 600, bold=True), n=len(affected),
+              down=summary.get("down", 0), degraded=summary.get("degraded", 0))
     if hidden:
-        title += f"; {hidden} further CIs not drawn"
+        title += _("; %(n)s further CIs not drawn", n=hidden)
     legend, legend_w = _legend(MARGIN, 46)
     width = math.ceil(max(x - COL_GAP + MARGIN, MARGIN * 2 + text_width(title, TITLE_SIZE, bold=True),
                           MARGIN * 2 + legend_w))
@@ -128,8 +134,9 @@ def render_svg(result: dict[str, Any], max_nodes: int = MAX_NODES) -> str:
     for node in nodes:
         x, y = position[node["key"]]
         label, detail = lines[node["key"]]
-        tooltip = (f"{node['kind']} {node['key']}" + (f" ({node['name']})" if node.get("name") else "")
-                   + f": {node['state']}, distance {node['distance']}")
+        tooltip = (f"{kind_name(node['kind'])} {node['key']}" + (f" ({node['name']})" if node.get("name") else "")
+                   + _(": %(state)s, distance %(distance)s", state=impact_state_name(node["state"]),
+                       distance=node["distance"]))
         out.append(f'<g><title>{escape(tooltip)}</title>'
                    f'<rect x="{x:.0f}" y="{y:.0f}" width="{box_w[node["key"]]:.0f}" height="{BOX_H}" '
                    f'rx="5" fill="{FILL[node["state"]]}"/>')
@@ -151,15 +158,16 @@ def _legend(x: float, y: float) -> tuple[str, float]:
     """The states on one line, the relationship types under it; and the wider line's width."""
     parts = []
     left, widest = x, 0.0
+    state_words = _state_words()
     for state, colour in FILL.items():
         parts.append(f'<rect x="{x:.0f}" y="{y - 10:.0f}" width="12" height="12" rx="2" fill="{colour}"/>')
-        parts.append(_text(x + 16, y, STATE_WORDS[state], font_size=LEGEND_SIZE))
-        x += 16 + text_width(STATE_WORDS[state], LEGEND_SIZE) + 22
+        parts.append(_text(x + 16, y, state_words[state], font_size=LEGEND_SIZE))
+        x += 16 + text_width(state_words[state], LEGEND_SIZE) + 22
     widest = x - left
     x, y = left, y + 20
     for rel, colour in REL_COLOUR.items():
         parts.append(f'<line x1="{x:.0f}" y1="{y - 4:.0f}" x2="{x + 22:.0f}" y2="{y - 4:.0f}" '
                      f'stroke="{colour}" stroke-width="2"/>')
-        parts.append(_text(x + 26, y, REL_WORDS[rel], font_size=LEGEND_SIZE))
-        x += 26 + text_width(REL_WORDS[rel], LEGEND_SIZE) + 22
+        parts.append(_text(x + 26, y, relationship_name(rel), font_size=LEGEND_SIZE))
+        x += 26 + text_width(relationship_name(rel), LEGEND_SIZE) + 22
     return "".join(parts), max(widest, x - left) - 22

@@ -2,7 +2,7 @@
 
 Relationships read "A needs B", so the CIs affected by a change are those that reach a
 changed CI by following relationships forwards. The affected subgraph is fetched by a
-bounded backwards traversal (``cmdb.graph.impact_queries``, a few rounds for a deep impact);
+bounded backwards traversal (``cmdb.graph.graph_impact``, a few rounds for a deep impact);
 distances (breadth-first), states and explanation paths are then computed here:
 
 - ``down``: the CI needs an affected CI and has no redundancy left;
@@ -25,7 +25,8 @@ from typing import Any, Iterable, Sequence
 
 from cmdb.errors import InvalidInput
 from cmdb.faults.service import open_faults_of
-from cmdb.graph import Graph, impact_queries
+from cmdb.graph import Graph
+from cmdb.graph import impact as graph_impact
 from cmdb.graph.schema import CRITICALITIES, CRITICALITY_RANK, kind_of, validate_key
 
 DOWN, DEGRADED = "down", "degraded"
@@ -132,8 +133,8 @@ def _fetch(graph: Graph, changed: list[str], depth: int | None) -> tuple[dict[st
     distance: dict[str, int] = {k: 0 for k in changed}
     frontier, reached = list(changed), 0
     while frontier and (depth is None or reached < depth):
-        steps = impact_queries.REACH_STEPS if depth is None else min(impact_queries.REACH_STEPS, depth - reached)
-        for row in impact_queries.reach(graph, frontier, steps):
+        steps = graph_impact.REACH_STEPS if depth is None else min(graph_impact.REACH_STEPS, depth - reached)
+        for row in graph_impact.reach(graph, frontier, steps):
             node = nodes.get(row["key"])
             if node is None:
                 node = nodes[row["key"]] = _Node(

@@ -8,6 +8,12 @@ from typing import Optional
 import typer
 
 from cmdb.cli_support import JSON_OPTION, cli_actor, console, open_graph, print_json, reports_errors
+from cmdb.errors import InvalidInput
+from cmdb.i18n import _
+from cmdb.settings import get_settings
+
+# Each command imports the modules it needs when it runs, so that every `cmdb` command (and
+# --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 
 def labels_command(
@@ -39,20 +45,18 @@ def labels_command(
     as_json: bool = JSON_OPTION,
 ):
     """Print QR asset labels; records label_printed_at on each CI printed."""
-    from cmdb.errors import InvalidInput
     from cmdb.labels.printer import parse_printer_url, send_zpl
     from cmdb.labels.service import (
         LabelJob, Selection, mark_printed, render, render_each_png, select,
     )
-    from cmdb.settings import get_settings
 
     if printer:
         parse_printer_url(printer)
         if fmt.lower() != "zpl":
-            raise InvalidInput("--print sends ZPL: use it with --format zpl", field="format",
+            raise InvalidInput(_("--print sends ZPL: use it with --format zpl"), field="format",
                                value=fmt, allowed=["zpl"])
     elif output is None:
-        raise InvalidInput("Say where the labels go: -o FILE or --print tcp://HOST:9100",
+        raise InvalidInput(_("Say where the labels go: -o FILE or --print tcp://HOST:9100"),
                            field="output")
     selection = Selection(tuple(keys or ()), location, kind, category, unlabelled)
     job = LabelJob(format=fmt, template=template, skip=skip, dpi=dpi, size=size,
@@ -82,12 +86,12 @@ def labels_command(
     if as_json:
         print_json(summary)
     else:
-        where = " and ".join(x for x in (str(output) if len(written) == 1 else "", printer or "")
-                             if x)
+        where = _(" and ").join(x for x in (str(output) if len(written) == 1 else "", printer or "")
+                                if x)
         if len(written) > 1:
-            where = f"{len(written)} files: " + ", ".join(str(path) for path in written)
-        console.print(f"{len(keys)} label(s) as {extension.upper()} to {where}",
-                      markup=False, highlight=False)
+            where = _("%(n)s files: ", n=len(written)) + ", ".join(str(path) for path in written)
+        console.print(_("%(n)s label(s) as %(format)s to %(where)s", n=len(keys),
+                        format=extension.upper(), where=where), markup=False, highlight=False)
 
 
 def png_files(output: Path, keys: list[str]) -> list[Path]:

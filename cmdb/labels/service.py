@@ -8,6 +8,8 @@ from typing import Sequence
 
 from cmdb.errors import InvalidInput, NotFound
 from cmdb.graph import schema
+from cmdb.graph.labels import label_rows
+from cmdb.graph.values import path_text
 from cmdb.labels.content import LabelContent
 from cmdb.labels.render import DEFAULT_DPI, render_pdf, render_png
 from cmdb.labels.templates import SheetTemplate, load_template
@@ -63,8 +65,6 @@ def parse_size(text: str) -> tuple[float, float]:
 
 def select(graph, selection: Selection) -> list[LabelContent]:
     """The labels of the selected CIs, sorted by key; unknown keys and empty selections fail."""
-    from cmdb.graph.labels_queries import label_rows
-
     keys = [schema.validate_key(k) for k in selection.keys]
     if keys:
         graph.require_cis(keys)  # UnknownKey lists every missing key
@@ -94,7 +94,7 @@ def select(graph, selection: Selection) -> list[LabelContent]:
 
 def _second_line(path: list[dict] | None, department: str | None) -> str:
     if path:
-        return " / ".join(str(p.get("name") or p.get("key")) for p in path)
+        return path_text(path)
     return department or ""
 
 

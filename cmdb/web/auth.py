@@ -10,13 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
+from cmdb.auth import SESSION_COOKIE, GraphDep, SettingsDep, Viewer, public
+from cmdb.graph.sessions import MAX_AGE_SECONDS, close_session, open_session
 from cmdb.graph.tokens import authenticate, hash_token
-from cmdb.graph.web_sessions import MAX_AGE_SECONDS, close_session, open_session
+from cmdb.i18n import _
 from cmdb.settings import Settings
 from cmdb.web.forms import CheckedForm, CsrfRejected
 from cmdb.web.render import PageRoute, redirect, render
-from cmdb.web.security import CSRF_FIELD, SESSION_COOKIE, SIGNIN_COOKIE, safe_next
+from cmdb.web.security import CSRF_FIELD, SIGNIN_COOKIE, safe_next
 from cmdb.web.throttle import FailureThrottle
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=Fals
 def _signin_page(request: Request, secure: bool, next_path: str, error: str | None = None,
                  status: int = 200, headers: dict[str, str] | None = None) -> Response:
     nonce = secrets.token_urlsafe(24)
-    response = render(request, "signin.html", status=status, title="Sign in",
+    response = render(request, "signin.html", status=status, title=_("Sign in"),
                       signin_token=nonce, next_path=next_path, error=error)
     response.set_cookie(SIGNIN_COOKIE, nonce, max_age=3600, path="/signin", httponly=True,
                         samesite="strict", secure=secure)
@@ -72,8 +73,8 @@ def signin(request: Request, graph: GraphDep, settings: SettingsDep,
     if wait:
         log.warning("sign-in refused for %s: too many failed attempts, %d s to wait", client, wait)
         return _signin_page(request, settings.cookies_secure, next_path,
-                            f"Too many failed sign-ins from your address. Try again in {wait} "
-                            "seconds.", status=429, headers={"Retry-After": str(wait)})
+                            _("Too many failed sign-ins from your address. Try again in %(n)s "
+                              "seconds.", n=wait), status=429, headers={"Retry-After": str(wait)})
     info = authenticate(graph, token) if token else None
     if info is None:
         if token:
@@ -81,12 +82,12 @@ def signin(request: Request, graph: GraphDep, settings: SettingsDep,
             log.warning("sign-in failed from %s: unknown or revoked token (%d of %d allowed in "
                         "%d s)", client, failures, settings.signin_failures_allowed,
                         settings.signin_failure_window_seconds)
-        message = ("Enter your API token." if not token else
-                   "That token is unknown or revoked. Ask an admin for a new one "
-                   "(cmdb token create).")
+        message = (_("Enter your API token.") if not token else
+                   _("That token is unknown or revoked. Ask an admin for a new one "
+                     "(cmdb token create)."))
         return _signin_page(request, settings.cookies_secure, next_path, message, status=401)
     throttle.succeeded(client)
-    session_id, _ = open_session(graph, hash_token(token), settings.max_sessions_per_token)
+    session_id, _session = open_session(graph, hash_token(token), settings.max_sessions_per_token)
     response = redirect(next_path)
     response.set_cookie(SESSION_COOKIE, session_id, max_age=MAX_AGE_SECONDS, path="/",
                         httponly=True, samesite="lax", secure=settings.cookies_secure)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer
+from cmdb.auth import GraphDep, SettingsDep, Viewer
 from cmdb.graph import schema
 from cmdb.graph.schema import validate_key
 from cmdb.web.faults import ci_service_panel
+from cmdb.i18n import _
 from cmdb.web.render import PageRoute, render
 from cmdb.web.views import ci_view, ci_views
 
@@ -28,7 +29,7 @@ def browse(request: Request, user: Viewer, graph: GraphDep, settings: SettingsDe
     result = graph.list_cis(kind=kind_label, q=q or None, location=inside.key if inside else None,
                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     last_page = max(1, (result.total + PAGE_SIZE - 1) // PAGE_SIZE)
-    return render(request, "cis.html", user=user, title="Configuration items",
+    return render(request, "cis.html", user=user, title=_("Configuration items"),
                   items=ci_views(graph, result.items), total=result.total, q=q,
                   kind=kind_label or "", kinds=list(schema.KINDS), page=page, last_page=last_page,
                   inside=inside)

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from cmdb.auth import CSRF_HEADER, csrf_ok, current_session
 from cmdb.errors import InvalidInput, PermissionDenied
-from cmdb.web.security import CSRF_FIELD, CSRF_HEADER, csrf_ok, current_session
+from cmdb.i18n import _
+from cmdb.web.security import CSRF_FIELD
 
 MAX_FIELD_LENGTH = 4000
 
@@ -17,8 +19,8 @@ class CsrfRejected(PermissionDenied):
     code = "csrf_rejected"
 
     def __init__(self) -> None:
-        super().__init__("The form's security token is missing or out of date; "
-                         "reload the page and try again")
+        super().__init__(_("The form's security token is missing or out of date; "
+                           "reload the page and try again"))
 
 
 async def checked_form(request: Request) -> dict[str, str]:
@@ -38,8 +40,9 @@ async def read_checked_form(request: Request,
     for name, value in values.items():
         limit = (longer or {}).get(name, MAX_FIELD_LENGTH)
         if len(value) > limit:
-            raise InvalidInput(f"The field {name!r} is {len(value)} characters long; "
-                               f"at most {limit} allowed", field=name)
+            raise InvalidInput(_("The field %(name)s is %(n)s characters long; at most %(max)s "
+                                 "allowed", name=repr(name), n=len(value), max=limit),
+                               field=name)
     return values
 
 
@@ -50,9 +53,9 @@ async def checked_json(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("The request body is not valid JSON") from None
+        raise InvalidInput(_("The request body is not valid JSON")) from None
     if not isinstance(body, dict):
-        raise InvalidInput("The request body must be a JSON object")
+        raise InvalidInput(_("The request body must be a JSON object"))
     return body
 
 

@@ -8,8 +8,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
-from cmdb.api.deps import GraphDep, SettingsDep, Viewer, public
-from cmdb.web import audits_bridge
+from cmdb.audit import service
+from cmdb.i18n import _
+from cmdb.auth import GraphDep, SettingsDep, Viewer, public
 from cmdb.web.render import JsonRoute, PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES
 from cmdb.web.views import location_choices
@@ -26,8 +27,8 @@ MEDIA_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; chars
 def home(request: Request, user: Viewer, graph: GraphDep, tag: str | None = None) -> Response:
     if tag and tag.strip():
         return redirect("/s/" + quote(tag.strip()[:200], safe=""))
-    campaigns = audits_bridge.open_campaigns(graph) if user.role in RECORDING_ROLES else []
-    return render(request, "home.html", user=user, title="Home", campaigns=campaigns,
+    campaigns = service.open_campaigns(graph) if user.role in RECORDING_ROLES else []
+    return render(request, "home.html", user=user, title=_("Home"), campaigns=campaigns,
                   can_record=user.role in RECORDING_ROLES)
 
 

@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, Reviewer, SettingsDep, Viewer
+from cmdb.auth import GraphDep, Reviewer, SettingsDep, Viewer
 from cmdb.errors import CMDBError, InvalidInput, UnknownKey
 from cmdb.impact.service import impact
+from cmdb.i18n import _
+from cmdb.i18n.names import kind_name
 from cmdb.web.render import JsonRoute, PageRoute, render
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
@@ -28,7 +30,7 @@ def _keys(values: list[str]) -> list[str]:
                 keys.append(part.strip())
     keys = list(dict.fromkeys(keys))
     if len(keys) > MAX_KEYS:
-        raise InvalidInput(f"Choose at most {MAX_KEYS} CIs at once ({len(keys)} given)",
+        raise InvalidInput(_("Choose at most %(max)s CIs at once (%(n)s given)", max=MAX_KEYS, n=len(keys)),
                            field="keys")
     return keys
 
@@ -38,7 +40,7 @@ def _depth(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or not 1 <= int(text) <= 32:
-        raise InvalidInput(f"Steps must be a whole number from 1 to 32, not {text[:10]!r}",
+        raise InvalidInput(_("Steps must be a whole number from 1 to 32, not %(value)s", value=repr(text[:10])),
                            field="depth", value=text[:10])
     return int(text)
 
@@ -66,7 +68,7 @@ def impact_page(request: Request, user: Reviewer, graph: GraphDep,
         query = [("keys", k) for k in chosen] + ([("depth", str(steps))] if steps else [])
         picture_url = "/api/v1/impact/graph.svg?" + urlencode(query)
         rows = _table_order(result)[:TABLE_LIMIT]
-    return render(request, "impact.html", status=status, user=user, title="Impact", wide=True,
+    return render(request, "impact.html", status=status, user=user, title=_("Impact"), wide=True,
                   keys_text=", ".join(chosen), depth=depth.strip()[:10], error=error, result=result,
                   rows=rows, picture_url=picture_url, table_limit=TABLE_LIMIT)
 
@@ -83,5 +85,5 @@ def ci_choices(user: Viewer, graph: GraphDep, settings: SettingsDep, q: str = ""
     """CIs matching ``q``, for the impact page's picker."""
     q = q.strip()[: settings.max_query_length]
     page = graph.list_cis(q=q or None, limit=20)
-    return {"items": [{"key": c.key, "name": c.name or "", "path": f"{c.kind}: {c.name or c.key}"}
+    return {"items": [{"key": c.key, "name": c.name or "", "path": f"{kind_name(c.kind)}: {c.name or c.key}"}
                       for c in page.items]}

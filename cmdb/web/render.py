@@ -16,9 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cmdb.api.errors import Unauthenticated
-from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, UnknownKey
-from cmdb.web.security import PAGE_HEADERS, current_session, safe_next
+from cmdb import i18n
+from cmdb.auth import current_session
+from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, Unauthenticated, UnknownKey
+from cmdb.graph.schema import DATE, DATETIME, KINDS
+from cmdb.i18n import _, formats, names
+from cmdb.web.security import PAGE_HEADERS, safe_next
 
 HERE = Path(__file__).parent
 TEMPLATES = Environment(
@@ -26,6 +29,25 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html", "svg"], default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+# The current request's language (set by the language middleware) at each call.
+TEMPLATES.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True,
+                                    pgettext=i18n.translate_in_context,
+                                    npgettext=i18n.translate_plural_in_context)
+TEMPLATES.globals.update(
+    status_name=names.status_name, campaign_status_name=names.campaign_status_name,
+    kind_name=names.kind_name, category_name=names.category_name,
+    location_type_name=names.location_type_name, criticality_name=names.criticality_name,
+    relationship_name=names.relationship_name, finding_name=names.finding_name,
+    impact_state_name=names.impact_state_name, property_label=names.property_label,
+    value_text=names.value_text, format_date=formats.format_date,
+    history_action_name=names.history_action_name,
+    # Properties shown as dates, and as moments (in UTC), in the locale's form.
+    date_props=frozenset(p.name for k in KINDS.values() for p in k.properties if p.type == DATE),
+    time_props=frozenset(p.name for k in KINDS.values() for p in k.properties if p.type == DATETIME),
+    current_language=i18n.current_language, html_lang=i18n.html_lang,
+    LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
 )
 
 
@@ -35,18 +57,9 @@ def _percent(value: float | int | None) -> str:
     return f"{float(value):.0f}%" if float(value) in (0.0, 100.0) else f"{float(value):.1f}%"
 
 
-def _when(value: str | None) -> str:
-    """ISO timestamps shown as 'YYYY-MM-DD HH:MM UTC'."""
-    if not value:
-        return "never"
-    text = str(value).replace("T", " ")
-    if text.endswith("Z"):
-        text = text[:-1]
-    return text[:16] + " UTC" if len(text) >= 16 else text
-
-
 TEMPLATES.filters["percent"] = _percent
-TEMPLATES.filters["when"] = _when
+TEMPLATES.filters["when"] = formats.format_datetime   # timestamps: '2026年11月29日 04:30 UTC'
+TEMPLATES.filters["date"] = formats.format_date        # dates: '2027年4月30日'
 TEMPLATES.filters["urlpart"] = lambda v: quote(str(v), safe="")
 
 
@@ -56,7 +69,7 @@ def render(request: Request, template: str, status: int = 200, user: Any = None,
     session = current_session(request)
     principal = user if user is not None else request.scope.get("cmdb.web_principal")
     html = TEMPLATES.get_template(template).render(
-        request_path=request.url.path, session=session, principal=principal,
+        request_path=request.url.path, request_query=request.url.query, session=session, principal=principal,
         csrf_token=session.csrf if session else "", **context)
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
@@ -91,13 +104,13 @@ class PageRoute(APIRoute):
             except Unauthenticated:
                 return sign_in_redirect(request)
             except PermissionDenied as exc:
-                return error_page(request, 403, "Not allowed", exc.message)
+                return error_page(request, 403, _("Not allowed"), exc.message)
             except (UnknownKey, NotFound) as exc:
-                return error_page(request, 404, "Not found", exc.message)
+                return error_page(request, 404, _("Not found"), exc.message)
             except InvalidInput as exc:
-                return error_page(request, 422, "Check what you entered", exc.message)
+                return error_page(request, 422, _("Check what you entered"), exc.message)
             except CMDBError as exc:
-                return error_page(request, 400, "That did not work", exc.message)
+                return error_page(request, 400, _("That did not work"), exc.message)
         return page_handler
 
 

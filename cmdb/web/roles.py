@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from cmdb.api.deps import Principal, allowed_to
+from cmdb.auth import Principal, allowed_to
 from cmdb.policy import roles_for
 
 # Recording scans: asset staff walk the sites, auditors run campaigns (admins always may).

@@ -14,11 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb import policy
-from cmdb.api.deps import GraphDep, Viewer
+from cmdb.audit import service
+from cmdb.auth import GraphDep, Viewer
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
-from cmdb.graph.schema import utc_now, validate_key
-from cmdb.web import audits_bridge
+from cmdb.graph.schema import validate_key
+from cmdb.i18n import N_, _
+from cmdb.i18n.names import kind_name
 from cmdb.web.faults import REPORTING_ROLES, ci_service_panel
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
@@ -28,10 +30,11 @@ from cmdb.web.views import ci_view, path_text
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
 
+# Stored in English (scan records, history); shown in the reader's language.
 PROBLEMS = {
-    "wrong_location": "Wrong location",
-    "damaged": "Damaged",
-    "label_missing": "Label missing or unreadable",
+    "wrong_location": N_("Wrong location"),
+    "damaged": N_("Damaged"),
+    "label_missing": N_("Label missing or unreadable"),
 }
 NOTE_MAX = 1000
 RESTORED_STATUS = "in_use"
@@ -43,6 +46,11 @@ def _scan_url(key: str, **query: Any) -> str:
     return url + ("?" + urlencode(query) if query else "")
 
 
+def _chosen(form: dict[str, str]) -> str | None:
+    """The location picked on the form, or None when the picker was left empty."""
+    return (form.get("location") or "").strip() or None
+
+
 def _location(graph: Graph, key: str | None) -> dict[str, Any] | None:
     """The chosen location as {key, text}, or None; refuses keys that are not locations."""
     key = (key or "").strip()
@@ -50,7 +58,7 @@ def _location(graph: Graph, key: str | None) -> dict[str, Any] | None:
         return None
     found = graph.get_cis([key]).get(key)
     if found is None or found.kind != "Location":
-        raise InvalidInput(f"{key!r} is not a registered location; pick one from the list",
+        raise InvalidInput(_("%(key)s is not a registered location; pick one from the list", key=repr(key)),
                            field="location", value=key)
     path = graph.location_path(key)
     return {"key": key, "text": path_text(path + [{"key": key, "name": found.name}])}
@@ -64,43 +72,20 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     can_record = user.role in RECORDING_ROLES
     if ci is None:
         return render(request, "scan_unknown.html", status=404, user=user,
-                      title=f"Unknown tag {key}", key=key, can_record=can_record,
-                      campaigns=audits_bridge.open_campaigns(graph), done=done)
+                      title=_("Unknown tag %(key)s", key=key), key=key, can_record=can_record,
+                      campaigns=service.open_campaigns(graph), done=done)
     view = ci_view(ci, graph.location_path(key))
     applications = [r for r in graph.relationships(key)
                     if r["direction"] == "in" and r["type"] == "RUNS_ON"]
-    covering = audits_bridge.campaigns_covering(graph, key) if ci.kind == "Hardware" else []
+    covering = service.open_campaigns_covering(graph, key) if ci.kind == "Hardware" else []
     registered = None
     if view.location_key:
         registered = {"key": view.location_key, "text": view.location_text}
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
                   applications=applications, covering=covering, can_record=can_record,
-                  registered=registered, problems=PROBLEMS, done=done, recorded_in=campaigns,
+                  registered=registered, problems={k: _(v) for k, v in PROBLEMS.items()}, done=done, recorded_in=campaigns,
                   can_set_status=user.role in STATUS_ROLES,
                   can_report_fault=user.role in REPORTING_ROLES, **ci_service_panel(graph, key))
-
-
-def _record(graph: Graph, key: str, user, location: dict[str, Any] | None, *,
-            problem: str | None = None, note: str | None = None) -> int:
-    """Scan in each covering open campaign, then refresh last_seen_at (with the problem, if
-    any, in the history entry's source). Returns the number of campaigns recorded in."""
-    if location is None:  # the picker was cleared: where it is registered
-        path = graph.location_path(key)
-        if not path:
-            raise InvalidInput("Pick the location where the asset is", field="location")
-        location = {"key": path[-1]["key"], "text": path_text(path)}
-    policy.require_in_scope(graph, user, [key, location["key"]])
-    campaigns = audits_bridge.campaigns_covering(graph, key, location["key"])
-    for campaign in campaigns:
-        audits_bridge.record_scan(graph, campaign.id, key, location["key"], actor=user.actor,
-                                  note=note, problem=PROBLEMS.get(problem or ""))
-    source = f"scan page: found at {location['key']}"
-    if problem:
-        source = (f"problem reported: {PROBLEMS[problem]}" + (f" — {note}" if note else "")
-                  + f" (at {location['key']})")
-    graph.set_system_properties([(key, {"last_seen_at": utc_now()})], actor=user.actor,
-                                source=source[:NOTE_MAX + 100])
-    return len(campaigns)
 
 
 def _scanned_hardware(graph: Graph, key: str) -> str:
@@ -108,33 +93,35 @@ def _scanned_hardware(graph: Graph, key: str) -> str:
     key = validate_key(key)
     ci = graph.get_ci(key)
     if ci.kind != "Hardware":
-        raise InvalidInput(f"{key!r} is a {ci.kind}; only hardware is scanned", field="key", value=key)
+        raise InvalidInput(_("%(key)s is a %(kind)s; only hardware is scanned", key=repr(key),
+                             kind=kind_name(ci.kind)), field="key", value=key)
     return key
 
 
 @router.post("/s/{key}/found")
 def found_here(request: Request, key: str, user: Recorder, graph: GraphDep,
                form: CheckedForm) -> Response:
-    key = _scanned_hardware(graph, key)
-    location = _location(graph, form.get("location"))
-    n = _record(graph, key, user, location)
-    return redirect(_scan_url(key, done="found", campaigns=n))
+    key = validate_key(key)
+    recorded = service.record_found_here(graph, key, _chosen(form), actor=user.actor, caller=user)
+    return redirect(_scan_url(key, done="found", campaigns=len(recorded)))
 
 
 @router.post("/s/{key}/problem")
 def report_problem(request: Request, key: str, user: Recorder, graph: GraphDep,
                    form: CheckedForm) -> Response:
-    key = _scanned_hardware(graph, key)
+    key = validate_key(key)
     problem = form.get("problem", "")
     if problem not in PROBLEMS:
-        raise InvalidInput(f"Choose what is wrong: {', '.join(PROBLEMS.values())}",
+        raise InvalidInput(_("Choose what is wrong: %(choices)s",
+                             choices=", ".join(_(v) for v in PROBLEMS.values())),
                            field="problem", value=problem, allowed=list(PROBLEMS))
     note = " ".join(form.get("note", "").split())[:NOTE_MAX] or None
-    location = _location(graph, form.get("location"))
+    location = _chosen(form)
     if problem == "wrong_location" and location is None:
-        raise InvalidInput("Pick the location where the asset actually is", field="location")
-    n = _record(graph, key, user, location, problem=problem, note=note)
-    return redirect(_scan_url(key, done="problem", campaigns=n))
+        raise InvalidInput(_("Pick the location where the asset actually is"), field="location")
+    recorded = service.record_found_here(graph, key, location, actor=user.actor, caller=user,
+                                         condition=PROBLEMS[problem], note=note)
+    return redirect(_scan_url(key, done="problem", campaigns=len(recorded)))
 
 
 @router.post("/s/{key}/status")
@@ -165,15 +152,16 @@ def record_unexpected(request: Request, key: str, user: Recorder, graph: GraphDe
     if graph.get_cis([key]):
         return redirect(_scan_url(key))
     campaign_id = form.get("campaign", "")
-    open_ids = {c.id for c in audits_bridge.open_campaigns(graph)}
+    open_ids = {c.id for c in service.open_campaigns(graph)}
     if campaign_id not in open_ids:
-        raise InvalidInput("Choose one of the open campaigns", field="campaign", value=campaign_id,
+        raise InvalidInput(_("Choose one of the open campaigns"), field="campaign", value=campaign_id,
                            allowed=sorted(open_ids))
     location = _location(graph, form.get("location"))
     if location is None:
-        raise InvalidInput("Pick the location where you found it", field="location")
+        raise InvalidInput(_("Pick the location where you found it"), field="location")
     note = " ".join(form.get("note", "").split())[:NOTE_MAX] or None
     policy.require_in_scope(graph, user, [location["key"]])
-    audits_bridge.record_scan(graph, campaign_id, key, location["key"], actor=user.actor, note=note)
+    service.record_scan(graph, campaign_id, key, location["key"], actor=user.actor, note=note,
+                        source="scan_page")
     return redirect(_scan_url(key, done="unexpected", campaigns=1))
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.graph import CI, Graph
+from cmdb.i18n import _
+from cmdb.i18n.formats import sort_by_name
+from cmdb.graph.values import path_text as location_path_text
 
 CARD_FIELDS = ("name", "category", "type", "model", "serial", "status", "vendor", "hostname",
                "criticality", "version", "os")
@@ -29,7 +32,7 @@ class CIView:
 
 
 def path_text(path: list[dict[str, Any]]) -> str:
-    return " › ".join(str(p.get("name") or p.get("key")) for p in path) if path else "not registered"
+    return location_path_text(path, " › ") if path else _("not registered")
 
 
 def ci_view(ci: CI, path: list[dict[str, Any]] | None = None) -> CIView:
@@ -42,9 +45,11 @@ def ci_views(graph: Graph, cis: list[CI], *, with_paths: bool = True) -> list[CI
 
 
 def location_choices(graph: Graph, q: str | None, limit: int = 20) -> list[dict[str, Any]]:
-    """Locations matching ``q`` with their containment path, for the location picker."""
+    """Locations matching ``q`` with their containment path, for the location picker, in the
+    reader's name order (pinyin in Simplified Chinese, strokes in Traditional)."""
     page = graph.list_cis(kind="Location", q=q, limit=limit)
     paths = graph.location_paths([c.key for c in page.items]) if page.items else {}
-    return [{"key": c.key, "name": c.name or c.key, "type": c.properties.get("type"),
-             "path": path_text(paths.get(c.key, []) + [{"key": c.key, "name": c.name}])}
-            for c in page.items]
+    choices = [{"key": c.key, "name": c.name or c.key, "type": c.properties.get("type"),
+                "path": path_text(paths.get(c.key, []) + [{"key": c.key, "name": c.name}])}
+               for c in page.items]
+    return sort_by_name(choices, lambda choice: choice["path"])

@@ -9,10 +9,13 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from cmdb import policy
-from cmdb.api.deps import Auditor, GraphDep, Scanner, SettingsDep
+from cmdb.auth import Auditor, GraphDep, Scanner, SettingsDep
 from cmdb.api.models import PATTERN_HELP, DateText, Key, Limit, Offset, RequestModel, check_page, text_without
 from cmdb.audit import campaigns, scans, service
 from cmdb.audit.reconcile import CATEGORIES
+from cmdb.audit.reports import render
+from cmdb.graph import audit as graph_audit
+from cmdb.i18n import current_language, use_language
 
 router = APIRouter(prefix="/audits", tags=["audits"])
 
@@ -163,11 +166,9 @@ def add_scan(audit_id: AuditId, body: ScanIn, graph: GraphDep, user: Scanner,
 @router.get("/{audit_id}/scans", response_model=ScanPage)
 def list_scans(audit_id: AuditId, graph: GraphDep, settings: SettingsDep, _: Auditor,
                offset: Offset = 0, limit: Limit = 100) -> dict[str, Any]:
-    from cmdb.graph import audit_store
-
     check_page(settings, limit)
     campaign = service.get_campaign(graph, audit_id)
-    return {"items": audit_store.scans_page(graph, audit_id, offset, limit), "offset": offset,
+    return {"items": graph_audit.scans_page(graph, audit_id, offset, limit), "offset": offset,
             "limit": limit, "total": campaign.scans}
 
 
@@ -178,12 +179,14 @@ def reconciliation(audit_id: AuditId, graph: GraphDep, _: Auditor) -> dict[str, 
 
 @router.get("/{audit_id}/report", response_class=Response,
             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
-def report(audit_id: AuditId, graph: GraphDep, _: Auditor,
-           format: Literal["xlsx", "html", "csv"] = Query("xlsx")) -> Response:
-    from cmdb.audit.reports import render
-
+def report(audit_id: AuditId, graph: GraphDep, _: Auditor, settings: SettingsDep,
+           format: Literal["xlsx", "html", "csv"] = Query("xlsx"),
+           language: Literal["en", "zh_CN", "zh_TW"] | None = Query(
+               None, description="The report's language; default CMDB_LANGUAGE, else the "
+                                 "request's Accept-Language")) -> Response:
     campaign = service.get_campaign(graph, audit_id)
-    body = render(service.reconcile(graph, campaign), format)
+    with use_language(language or settings.language or current_language()):
+        body = render(service.reconcile(graph, campaign), format)
     return Response(body, media_type=MEDIA_TYPES[format], headers={
         "Content-Disposition": f'attachment; filename="{campaign.id}.{format}"',
         "X-Content-Type-Options": "nosniff"})

@@ -9,7 +9,8 @@ from typing import Iterator
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from cmdb.api.deps import GraphDep, allowed_to
+from cmdb.auth import GraphDep, allowed_to
+from cmdb.backup.service import iter_backup
 from cmdb.graph.schema import utc_now
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ def _logged(chunks: Iterator[bytes]) -> Iterator[bytes]:
                              "description": "gzip-compressed JSON Lines backup of the register"}})
 def download_backup(graph: GraphDep) -> StreamingResponse:
     """Download a backup of the whole register (admin only); restore it with `cmdb restore`."""
-    from cmdb.graph.backup import iter_backup
-
     chunks = iter_backup(graph)
     # The first chunk needs the register's counts: failures to reach the engine surface here,
     # as a proper error response, before the download starts.

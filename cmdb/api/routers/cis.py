@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Response
 
 from cmdb import policy
-from cmdb.api.deps import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
+from cmdb.auth import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
 from cmdb.api.errors import PreconditionFailed
 from cmdb.api.models import (
     COMMON_ERRORS, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut,

@@ -7,9 +7,12 @@ from typing import Any, Literal, Optional
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cmdb.api.deps import GraphDep, allowed_to
+from cmdb.auth import GraphDep, allowed_to
 from cmdb.api.models import PROPERTIES_MODELS, Key, KindName, RequestModel, property_values
+from cmdb.impact.compatibility import check_hardware_change, check_image_change
+from cmdb.impact.picture import render_svg
 from cmdb.impact.service import MAX_DEPTH, MAX_KEYS
+from cmdb.impact.service import impact as run
 
 # Even at 128 four-byte characters each, this many keys fit the HTTP server's request line
 # (about 64 KB); POST /impact takes more.
@@ -17,20 +20,18 @@ PICTURE_MAX_KEYS = 32
 router = APIRouter(prefix="/impact", tags=["impact"], dependencies=[Depends(allowed_to("impact"))])
 
 
-_Request = RequestModel
 HardwareProperties = PROPERTIES_MODELS["Hardware"]
 
 
 class ImageRequirements(RequestModel):
     """Requirements to check instead of the image's own."""
-
     min_cpu_cores: PROPERTIES_MODELS["SoftwareImage"].model_fields["min_cpu_cores"].annotation = None  # type: ignore
     min_ram_gb: PROPERTIES_MODELS["SoftwareImage"].model_fields["min_ram_gb"].annotation = None  # type: ignore
     min_disk_gb: PROPERTIES_MODELS["SoftwareImage"].model_fields["min_disk_gb"].annotation = None  # type: ignore
     supported_models: PROPERTIES_MODELS["SoftwareImage"].model_fields["supported_models"].annotation = None  # type: ignore
 
 
-class ImpactRequest(_Request):
+class ImpactRequest(RequestModel):
     keys: list[Key] = Field(..., min_length=1, max_length=MAX_KEYS,
                             description="The CIs that change or go away")
     depth: Optional[int] = Field(None, ge=1, le=MAX_DEPTH, description="Follow at most this many steps")
@@ -104,7 +105,7 @@ class ImpactResponse(BaseModel):
                                          "closed on the changed and affected CIs, grade A first")
 
 
-class ImageChangeRequest(_Request):
+class ImageChangeRequest(RequestModel):
     image: Key = Field(..., description="The SoftwareImage the devices run now")
     new_image: Optional[Key] = Field(None, description="The SoftwareImage to roll out instead")
     requirements: Optional[ImageRequirements] = Field(
@@ -154,7 +155,7 @@ class ImageChangeResponse(BaseModel):
     summary: ImageChangeSummary
 
 
-class HardwareChangeRequest(_Request):
+class HardwareChangeRequest(RequestModel):
     key: Key = Field(..., description="The Hardware that changes")
     properties: HardwareProperties = Field(  # type: ignore[valid-type]
         ..., description="The new configuration, e.g. {\"ram_gb\": 8}",
@@ -209,16 +210,12 @@ class HardwareChangeResponse(BaseModel):
 def impact(request: ImpactRequest, graph: GraphDep) -> dict[str, Any]:
     """Everything that needs the given CIs, directly or through others, with its state
     (down / degraded), its distance and one shortest path explaining it."""
-    from cmdb.impact.service import impact as run
-
     return run(graph, request.keys, depth=request.depth, kinds=request.kinds)
 
 
 @router.post("/image-change", response_model=ImageChangeResponse)
 def image_change(request: ImageChangeRequest, graph: GraphDep) -> dict[str, Any]:
     """Can every device built from `image` carry `new_image` (or the given requirements)?"""
-    from cmdb.impact.compatibility import check_image_change
-
     requirements = None if request.requirements is None else property_values(request.requirements)
     return check_image_change(graph, request.image, request.new_image, requirements)
 
@@ -226,8 +223,6 @@ def image_change(request: ImageChangeRequest, graph: GraphDep) -> dict[str, Any]
 @router.post("/hardware-change", response_model=HardwareChangeResponse)
 def hardware_change(request: HardwareChangeRequest, graph: GraphDep) -> dict[str, Any]:
     """Which images and applications on the hardware would the new configuration no longer fit?"""
-    from cmdb.impact.compatibility import check_hardware_change
-
     return check_hardware_change(graph, request.key, property_values(request.properties))
 
 
@@ -240,9 +235,6 @@ def impact_graph(graph: GraphDep,
                  depth: Optional[int] = Query(None, ge=1, le=MAX_DEPTH)) -> Response:
     """A picture of the impact: the changed CIs, the affected CIs coloured by state, and the
     explanation paths between them (the nearest ~300 CIs)."""
-    from cmdb.impact.picture import render_svg
-    from cmdb.impact.service import impact as run
-
     svg = render_svg(run(graph, _split_keys(graph, keys), depth=depth))
     return Response(svg, media_type="image/svg+xml", headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",

@@ -7,13 +7,18 @@ from typing import Annotated, Any, Literal, Optional
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from cmdb.api.deps import GraphDep, Importer, SettingsDep
+from cmdb.auth import GraphDep, Importer, SettingsDep
 from cmdb.api.errors import error_response
 from cmdb.api.models import COMMON_ERRORS, error_responses
 from cmdb.errors import InvalidInput, TooLarge
 from cmdb.graph.schema import KINDS
-from importers.mapping import PRESETS, SHEET_KINDS
+from importers.export import export_xlsx_bytes
+from importers.headings import RELATIONSHIPS_SHEET, SHEET_KINDS
+from importers.mapping import Mapping, parse_kind, parse_mapping
+from importers.plan import Options
+from importers.presets import PRESETS, load_mapping
 from importers.readers import ENCODING_NAMES
+from importers.service import run_import
 
 router = APIRouter(tags=["imports"], responses=COMMON_ERRORS)
 
@@ -62,10 +67,6 @@ async def import_spreadsheet(
     every problem naming its sheet, row, column and value, in `error.details`."""
     from fastapi.concurrency import run_in_threadpool
 
-    from importers.mapping import PRESETS, Mapping, load_mapping, parse_kind, parse_mapping
-    from importers.plan import Options
-    from importers.service import run_import
-
     data = await _read_bounded(file, settings.max_upload_bytes)
     chosen: Mapping = Mapping()
     if mapping:
@@ -108,9 +109,6 @@ async def import_spreadsheet(
 def export_register(graph: GraphDep, principal: Importer, kind: Optional[ExportKind] = None) -> Response:
     """One sheet per kind plus Relationships, readable back by `POST /imports` with nothing
     changed. Text starting with = + - @ tab CR LF is prefixed with an apostrophe."""
-    from importers.export import export_xlsx_bytes
-    from importers.mapping import RELATIONSHIPS_SHEET, parse_kind
-
     chosen = parse_kind(kind) if kind else None
     if chosen == RELATIONSHIPS_SHEET:
         raise InvalidInput("kind takes a CI kind; relationships come with their CIs", field="kind",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cmdb import policy
-from cmdb.api.deps import GraphDep, LabelPrinter, SettingsDep
+from cmdb.auth import GraphDep, LabelPrinter, SettingsDep
 from cmdb.api.models import PATTERN_HELP, Key, KeyPath, KindName, RequestModel
 from cmdb.errors import InvalidInput
 from cmdb.labels.render import MAX_DPI, MIN_DPI

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cmdb import policy
-from cmdb.api.deps import GraphDep, RelationshipEditor
+from cmdb.auth import GraphDep, RelationshipEditor
 from cmdb.api.models import (
     COMMON_ERRORS, LinkOut, Relationship, RelationshipIn, UnlinkOut, error_responses,
 )

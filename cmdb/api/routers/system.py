@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from cmdb import __version__
-from cmdb.api.deps import GraphDep, public
+from cmdb.auth import GraphDep, public
 from cmdb.errors import EngineUnavailable
 
 router = APIRouter(tags=["system"], dependencies=[Depends(public)])

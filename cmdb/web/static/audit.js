@@ -9,6 +9,16 @@
   var csrf = root.getAttribute("data-csrf");
   var base = "/audits/" + encodeURIComponent(campaign);
   var POLL_MS = 3000;
+  // The page's words in its language (base.html), with {name} placeholders filled in.
+  var MESSAGES = (function () {
+    var node = document.getElementById("page-messages");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(id, values) {
+    return (MESSAGES[id] || id).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined ? String(values[name]) : all;
+    });
+  }
 
   function percent(v) {
     if (v === null || v === undefined) return "–";
@@ -29,7 +39,7 @@
       bar.max = 100;
       bar.value = g.percent || 0;
       bar.setAttribute("aria-label", g.label);
-      var value = el("span", percent(g.percent) + " · " + g.verified + " of " + g.expected);
+      var value = el("span", percent(g.percent) + " · " + t("of", { verified: g.verified, expected: g.expected }));
       value.className = "bar-value";
       row.appendChild(bar);
       row.appendChild(document.createTextNode(" "));
@@ -58,18 +68,18 @@
       li.appendChild(key);
       li.appendChild(document.createTextNode(" " + e.name));
       function line(text) { li.appendChild(el("br")); li.appendChild(el("small", text)); }
-      if (showExpected && e.expected) line("registered: " + e.expected);
-      if (showFound && e.found) line("found: " + e.found);
+      if (showExpected && e.expected) line(t("registered", { place: e.expected }));
+      if (showFound && e.found) line(t("found", { place: e.found }));
       if (showReason && e.reason) line(e.reason);
-      if (e.note) line("note: " + e.note);
+      if (e.note) line(t("note", { note: e.note }));
       list.appendChild(li);
     });
   }
 
   function draw(p) {
     document.getElementById("percent").textContent = percent(p.percent);
-    document.getElementById("verified-text").textContent = p.verified + " of " + p.expected + " expected assets";
-    document.getElementById("scans-text").textContent = p.scans + (p.scans === 1 ? " scan" : " scans");
+    document.getElementById("verified-text").textContent = t("of_expected", { verified: p.verified, expected: p.expected });
+    document.getElementById("scans-text").textContent = t(p.scans === 1 ? "scan" : "scans", { n: p.scans });
     drawChart(p.groups);
     Object.keys(p.lists).forEach(function (name) { drawList(name, p.lists[name]); });
     var updated = document.getElementById("updated");
@@ -77,7 +87,7 @@
       stopPolling();
       updated.textContent = updated.getAttribute("data-closed-text");
     } else {
-      updated.textContent = "Updated " + new Date().toLocaleTimeString();
+      updated.textContent = t("updated", { time: new Date().toLocaleTimeString(document.documentElement.lang || undefined) });
     }
   }
 
@@ -154,9 +164,9 @@
       return r.json().then(function (body) { return { ok: r.ok, body: body }; });
     }).then(function (res) {
       if (res.ok) acknowledge(res.body.known, res.body.message, res.body.registered_elsewhere);
-      else acknowledge(false, item.tag + ": not recorded — " + ((res.body.error && res.body.error.message) || "error"));
+      else acknowledge(false, t("not_recorded", { tag: item.tag, reason: (res.body.error && res.body.error.message) || t("error") }));
     }).catch(function () {
-      acknowledge(false, item.tag + ": not recorded — no connection");
+      acknowledge(false, t("not_recorded", { tag: item.tag, reason: t("no_connection") }));
     }).then(function () { busy = false; poll(); next(); });
   }
   form.addEventListener("submit", function (ev) {
@@ -166,14 +176,14 @@
     input.focus();
     if (!tag) return;
     if (!locationValue.value) {
-      acknowledge(false, "Choose the location first: " + tag + " was not recorded");
+      acknowledge(false, t("choose_location_first", { tag: tag }));
       return;
     }
     queue.push({ tag: tag, location: locationValue.value });
     next();
   });
   root.addEventListener("picked", function (ev) {
-    status.textContent = "Scanning in " + ev.detail.path + ". Scan a label.";
+    status.textContent = t("scanning_in", { place: ev.detail.path });
     input.focus();
   });
 })();

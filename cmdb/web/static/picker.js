@@ -1,6 +1,16 @@
 // Search-as-you-type location picker. Results are built with textContent: no HTML from data.
 (function () {
   "use strict";
+  // The page's words in its language (base.html), with {name} placeholders filled in.
+  var MESSAGES = (function () {
+    var node = document.getElementById("page-messages");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(id, values) {
+    return (MESSAGES[id] || id).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined ? String(values[name]) : all;
+    });
+  }
   function setup(root) {
     var value = root.querySelector("[data-picker-value]");
     var input = root.querySelector("[data-picker-input]");
@@ -18,13 +28,13 @@
         if (keys.indexOf(item.key) < 0) keys.push(item.key);
         target.value = keys.join(", ");
         input.value = "";
-        chosen.textContent = "Added " + item.key;
+        chosen.textContent = t("added", { key: item.key });
         close();
         return;
       }
       value.value = item.key;
       input.value = item.path;
-      chosen.textContent = "Selected: " + item.path + " (" + item.key + ")";
+      chosen.textContent = t("selected", { place: item.path, key: item.key });
       close();
       root.dispatchEvent(new CustomEvent("picked", { detail: item, bubbles: true }));
     }
@@ -48,7 +58,7 @@
       if (!items.length) {
         var li = document.createElement("li");
         li.className = "hint";
-        li.textContent = "Nothing matches";
+        li.textContent = t("nothing_matches");
         list.appendChild(li);
       }
       list.hidden = false;
@@ -62,7 +72,7 @@
         .catch(function () {});
     }
     input.addEventListener("input", function () {
-      if (value) { value.value = ""; chosen.textContent = "No location chosen"; }
+      if (value) { value.value = ""; chosen.textContent = t("no_location"); }
       clearTimeout(timer);
       timer = setTimeout(search, 150);
     });

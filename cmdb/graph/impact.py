@@ -16,12 +16,12 @@ Traversals start at a CI looked up through the indexed ``CI`` label and are writ
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-from neo4j import ManagedTransaction
-
+from cmdb.graph.batching import chunks
+from cmdb.graph.connection import Connection
 from cmdb.graph.schema import RELATIONSHIPS
-from cmdb.graph.store import Graph, kind_from_labels
+from cmdb.graph.values import kind_from_labels
 
 REACH_STEPS = 8
 FRONTIER_BATCH = 5000
@@ -71,21 +71,16 @@ ORDER BY key
 """
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])
-
-
-def reach(graph: Graph, keys: Sequence[str], steps: int) -> list[dict[str, Any]]:
+def reach(graph: Connection, keys: Sequence[str], steps: int) -> list[dict[str, Any]]:
     """Every CI within ``steps`` relationships of ``keys`` (following them backwards): key,
     kind, name, type (of a location), criticality, min_hosts, hosts (how many it RUNS_ON),
     location (what it is directly LOCATED_IN, or None) and needs, the (type, key) pairs of the
     relationships it has to CIs within ``steps - 1`` of ``keys``."""
     query = reach_query(steps)
     found: list[dict[str, Any]] = []
-    for batch in _chunks(keys, FRONTIER_BATCH):
+    for batch in chunks(list(keys), FRONTIER_BATCH):
         for (key, labels, name, type_, criticality, min_hosts, hosts,
-             loc_key, loc_name, loc_type, needs) in _collected(graph, query, keys=batch):
+             loc_key, loc_name, loc_type, needs) in graph.read_list(query, keys=batch):
             found.append({
                 "key": key, "kind": kind_from_labels(labels), "name": name, "type": type_,
                 "criticality": criticality, "min_hosts": min_hosts, "hosts": hosts,
@@ -94,26 +89,17 @@ def reach(graph: Graph, keys: Sequence[str], steps: int) -> list[dict[str, Any]]
     return found
 
 
-def _collected(graph: Graph, query: str, **params: Any) -> list[list[Any]]:
-    """The list a query returns in its single ``rows`` column, taken as the driver decoded it
-    (``Record.data()`` would walk every nested value again: ~15% of a large impact)."""
-    def work(tx: ManagedTransaction) -> list[list[Any]]:
-        record = tx.run(query, **params).single()
-        return record["rows"] if record is not None else []
-    return graph.read_tx(work)
-
-
-def devices_built_from(graph: Graph, image_key: str) -> list[dict[str, Any]]:
+def devices_built_from(graph: Connection, image_key: str) -> list[dict[str, Any]]:
     """The hardware that RUNS_IMAGE the image, with its capacity and the applications on it."""
-    rows = [dict(zip(_DEVICE_FIELDS, values)) for values in _collected(graph, DEVICES_BUILT_FROM, key=image_key)]
+    rows = [dict(zip(_DEVICE_FIELDS, values)) for values in graph.read_list(DEVICES_BUILT_FROM, key=image_key)]
     for row in rows:
         row["applications"] = sorted(a for a in row["applications"] if a is not None)
     return rows
 
 
-def images_on(graph: Graph, hardware_key: str) -> list[dict[str, Any]]:
+def images_on(graph: Connection, hardware_key: str) -> list[dict[str, Any]]:
     return graph.read(IMAGES_ON, key=hardware_key)
 
 
-def applications_on(graph: Graph, hardware_key: str) -> list[dict[str, Any]]:
+def applications_on(graph: Connection, hardware_key: str) -> list[dict[str, Any]]:
     return graph.read(APPLICATIONS_ON, key=hardware_key)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from neo4j import ManagedTransaction
 
 from cmdb.graph.schema import SESSION_LABEL
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection
 from cmdb.graph.tokens import hash_token
 
 IDLE_SECONDS = 24 * 3600
@@ -67,7 +67,7 @@ def _expired(created: float, last_used: float, now: float) -> bool:
     return now - last_used > IDLE_SECONDS or now - created > MAX_AGE_SECONDS
 
 
-def open_session(graph: Graph, token_hash: str, max_per_token: int = 10) -> tuple[str, str]:
+def open_session(graph: Connection, token_hash: str, max_per_token: int = 10) -> tuple[str, str]:
     """A new session for the token with this hash: ``(session id, CSRF token)``.
 
     Expired sessions go in the same transaction; so do the token's oldest sessions beyond
@@ -91,7 +91,7 @@ def open_session(graph: Graph, token_hash: str, max_per_token: int = 10) -> tupl
     return session_id, csrf
 
 
-def find_session(graph: Graph, session_id: str | None) -> WebSession | None:
+def find_session(graph: Connection, session_id: str | None) -> WebSession | None:
     """The live session with this id; ``None`` (and the session gone) once expired or once
     its token was revoked."""
     if not session_id or len(session_id) > SESSION_ID_MAX_LENGTH:
@@ -109,6 +109,6 @@ def find_session(graph: Graph, session_id: str | None) -> WebSession | None:
     return WebSession(row["csrf"], row["name"], row["role"], row["scope"])
 
 
-def close_session(graph: Graph, session_id: str | None) -> None:
+def close_session(graph: Connection, session_id: str | None) -> None:
     if session_id and len(session_id) <= SESSION_ID_MAX_LENGTH:
         graph.write(lambda tx: tx.run(DROP_SESSION, id_hash=hash_token(session_id)).consume())

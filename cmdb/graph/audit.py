@@ -18,10 +18,13 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, NotFound
-from cmdb.graph.store import Graph, _chunks
+from cmdb.graph import writer
+from cmdb.graph.batching import chunks
+from cmdb.graph.connection import Connection
+from cmdb.graph.history import ChangeLog
+from cmdb.graph.values import CIInput, kind_from_labels
+from cmdb.graph.writer import Changes
 
-CAMPAIGN_LABEL = "AuditCampaign"
-SCAN_LABEL = "AuditScan"
 SCAN_BATCH = 10_000
 
 # Every campaign property except the (large) snapshot.
@@ -82,14 +85,6 @@ RETURN properties(s) AS scan
 ORDER BY s.at, s.id SKIP $offset LIMIT $limit
 """
 
-# The location tree is small (thousands of rooms and racks); it is read whole and walked
-# in Python.
-LOCATION_TREE = """
-MATCH (n:Location)
-OPTIONAL MATCH (n)-[:LOCATED_IN]->(p:CI)
-RETURN collect([n.key, n.name, n.type, p.key]) AS rows
-"""
-LOCATION_FIELDS = ("key", "name", "type", "parent")
 
 HARDWARE_IN_LOCATIONS = """
 UNWIND $locations AS lk
@@ -141,15 +136,26 @@ RETURN collect([h.key, h.name, h.status, h.created_at, h.last_audited_at, h.next
 DUE_FIELDS = ("key", "name", "status", "created_at", "last_audited_at", "next_audit_due", "location")
 
 
-def _collected(graph: Graph, query: str, fields: Sequence[str], **params: Any) -> list[dict[str, Any]]:
-    """Run a query that returns one collected list of rows; the rows as dicts."""
-    return [dict(zip(fields, values)) for values in graph.read_list(query, **params)]
+# The scan page's "Found here": the asset and the place in one lookup, then the locations
+# around each, then one write of the scans and the asset's last_seen_at.
+SCANNED_PLACES = """
+UNWIND $keys AS k
+MATCH (n:CI {key: k})
+OPTIONAL MATCH (n)-[:LOCATED_IN]->(r:CI)
+RETURN collect([n.key, labels(n), r.key]) AS rows
+"""
+
+CONTAINMENT_CHAINS = """
+UNWIND $keys AS k
+MATCH (:CI {key: k})-[:LOCATED_IN*0..32]->(up:CI)
+RETURN collect([k, up.key]) AS rows
+"""
 
 
 # --- campaigns ----------------------------------------------------------------------------
 
 
-def create_campaign(graph: Graph, props: dict[str, Any]) -> None:
+def create_campaign(graph: Connection, props: dict[str, Any]) -> None:
     def work(tx: ManagedTransaction) -> None:
         tx.run(CREATE_CAMPAIGN, props=props).consume()
     try:
@@ -159,27 +165,27 @@ def create_campaign(graph: Graph, props: dict[str, Any]) -> None:
                        {"id": props["id"]}) from exc
 
 
-def campaign(graph: Graph, campaign_id: str) -> dict[str, Any] | None:
+def campaign(graph: Connection, campaign_id: str) -> dict[str, Any] | None:
     rows = graph.read(CAMPAIGN_BY_ID, id=campaign_id)
     return rows[0] if rows else None
 
 
-def campaigns(graph: Graph) -> list[dict[str, Any]]:
+def campaigns(graph: Connection) -> list[dict[str, Any]]:
     return graph.read(CAMPAIGNS)
 
 
-def snapshot_parts(graph: Graph, campaign_id: str) -> list[str]:
+def snapshot_parts(graph: Connection, campaign_id: str) -> list[str]:
     rows = graph.read(CAMPAIGN_SNAPSHOT, id=campaign_id)
     if not rows:
         raise NotFound(f"No audit campaign {campaign_id!r}", {"id": campaign_id})
     return list(rows[0]["parts"] or [])
 
 
-def scan_counts(graph: Graph, campaign_ids: Sequence[str]) -> dict[str, int]:
+def scan_counts(graph: Connection, campaign_ids: Sequence[str]) -> dict[str, int]:
     return {r["id"]: r["scans"] for r in graph.read(SCAN_COUNTS, ids=list(campaign_ids))}
 
 
-def update_campaign(graph: Graph, campaign_id: str, props: dict[str, Any], *,
+def update_campaign(graph: Connection, campaign_id: str, props: dict[str, Any], *,
                     expect_status: Sequence[str] | None = None) -> None:
     """Set campaign properties; with ``expect_status``, only from one of those states."""
     def work(tx: ManagedTransaction) -> None:
@@ -206,7 +212,7 @@ def _refuse_unless_open(tx: ManagedTransaction, campaign_id: str) -> None:
                        {"id": campaign_id, "status": row["status"]})
 
 
-def add_scans(graph: Graph, campaign_id: str, rows: Sequence[dict[str, Any]],
+def add_scans(graph: Connection, campaign_id: str, rows: Sequence[dict[str, Any]],
               batch_size: int = SCAN_BATCH) -> tuple[list[str], list[str]]:
     """Store scans (each a dict with an ``id``) that are not stored yet.
 
@@ -223,7 +229,7 @@ def add_scans(graph: Graph, campaign_id: str, rows: Sequence[dict[str, Any]],
     present = [r["id"] for r in rows if r["id"] in known]
     fresh = [r for r in rows if r["id"] not in known]
     added: list[str] = []
-    for batch in _chunks(fresh, batch_size):
+    for batch in chunks(fresh, batch_size):
         def work(tx: ManagedTransaction, batch=batch, check: bool = False) -> tuple[list[str], list[str]]:
             _refuse_unless_open(tx, campaign_id)
             existing: set[str] = set()
@@ -246,11 +252,11 @@ def _scan_props(row: dict[str, Any]) -> dict[str, Any]:
     return {f: row.get(f) for f in SCAN_PROPERTIES}
 
 
-def scans(graph: Graph, campaign_id: str) -> list[dict[str, Any]]:
-    return _collected(graph, CAMPAIGN_SCANS, SCAN_FIELDS, id=campaign_id)
+def scans(graph: Connection, campaign_id: str) -> list[dict[str, Any]]:
+    return graph.read_rows(CAMPAIGN_SCANS, SCAN_FIELDS, id=campaign_id)
 
 
-def scans_page(graph: Graph, campaign_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
+def scans_page(graph: Connection, campaign_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
     return [r["scan"] for r in graph.read(CAMPAIGN_SCANS_PAGE, id=campaign_id,
                                           offset=offset, limit=limit)]
 
@@ -258,31 +264,27 @@ def scans_page(graph: Graph, campaign_id: str, offset: int, limit: int) -> list[
 # --- the register, read in bulk ------------------------------------------------------------
 
 
-def location_tree(graph: Graph) -> list[dict[str, Any]]:
-    return _collected(graph, LOCATION_TREE, LOCATION_FIELDS)
-
-
-def hardware_in_locations(graph: Graph, locations: Sequence[str],
+def hardware_in_locations(graph: Connection, locations: Sequence[str],
                           statuses: Sequence[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for batch in _chunks(list(locations), 2000):
-        found += _collected(graph, HARDWARE_IN_LOCATIONS, EXPECTED_FIELDS, locations=list(batch),
+    for batch in chunks(list(locations), 2000):
+        found += graph.read_rows(HARDWARE_IN_LOCATIONS, EXPECTED_FIELDS, locations=list(batch),
                             statuses=list(statuses))
     return found
 
 
-def all_hardware_with_status(graph: Graph, statuses: Sequence[str]) -> list[dict[str, Any]]:
-    return _collected(graph, ALL_HARDWARE_WITH_STATUS, EXPECTED_FIELDS, statuses=list(statuses))
+def all_hardware_with_status(graph: Connection, statuses: Sequence[str]) -> list[dict[str, Any]]:
+    return graph.read_rows(ALL_HARDWARE_WITH_STATUS, EXPECTED_FIELDS, statuses=list(statuses))
 
 
-def register_by_key(graph: Graph, keys: Sequence[str], batch_size: int = 20_000) -> list[dict[str, Any]]:
+def register_by_key(graph: Connection, keys: Sequence[str], batch_size: int = 20_000) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for batch in _chunks(list(dict.fromkeys(keys)), batch_size):
-        found += _collected(graph, REGISTER_BY_KEY, REGISTER_FIELDS, keys=list(batch))
+    for batch in chunks(list(dict.fromkeys(keys)), batch_size):
+        found += graph.read_rows(REGISTER_BY_KEY, REGISTER_FIELDS, keys=list(batch))
     return found
 
 
-def existing_hardware(graph: Graph, keys: Sequence[str]) -> set[str]:
+def existing_hardware(graph: Connection, keys: Sequence[str]) -> set[str]:
     """Which of ``keys`` are Hardware in the register now. For a large share of the
     register one pass over all Hardware is cheaper than as many index lookups."""
     keys = list(dict.fromkeys(keys))
@@ -292,17 +294,48 @@ def existing_hardware(graph: Graph, keys: Sequence[str]) -> set[str]:
     if len(keys) * 4 >= total:
         return set(graph.read_list(ALL_HARDWARE_KEYS)).intersection(keys)
     found: set[str] = set()
-    for batch in _chunks(keys, 20_000):
+    for batch in chunks(keys, 20_000):
         found.update(graph.read_list(HARDWARE_KEYS_AMONG, keys=list(batch)))
     return found
 
 
-def register_by_serial(graph: Graph, serials: Sequence[str]) -> list[dict[str, Any]]:
+def register_by_serial(graph: Connection, serials: Sequence[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for batch in _chunks(list(dict.fromkeys(serials)), 5000):
-        found += _collected(graph, REGISTER_BY_SERIAL, SERIAL_FIELDS, serials=list(batch))
+    for batch in chunks(list(dict.fromkeys(serials)), 5000):
+        found += graph.read_rows(REGISTER_BY_SERIAL, SERIAL_FIELDS, serials=list(batch))
     return found
 
 
-def audit_due_candidates(graph: Graph, ended: Sequence[str]) -> list[dict[str, Any]]:
-    return _collected(graph, AUDIT_DUE_CANDIDATES, DUE_FIELDS, ended=list(ended))
+def audit_due_candidates(graph: Connection, ended: Sequence[str]) -> list[dict[str, Any]]:
+    return graph.read_rows(AUDIT_DUE_CANDIDATES, DUE_FIELDS, ended=list(ended))
+
+
+# --- "Found here" -------------------------------------------------------------------------
+
+
+def scanned_places(graph: Connection, keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """The kind and the registered location (or None) of those of ``keys`` that exist."""
+    return {key: (kind_from_labels(labels), registered)
+            for key, labels, registered in graph.read_list(SCANNED_PLACES, keys=list(keys))}
+
+
+def containment_chains(graph: Connection, keys: Sequence[str]) -> dict[str, set[str]]:
+    """Each key with every location around it (and itself)."""
+    chains: dict[str, set[str]] = {key: {key} for key in keys}
+    for key, up in graph.read_list(CONTAINMENT_CHAINS, keys=list(keys)):
+        chains[key].add(up)
+    return chains
+
+
+def record_found(graph: Connection, key: str, kind: str, scans: Sequence[dict[str, Any]],
+                 seen_at: str, *, actor: str, source: str) -> None:
+    """One transaction: the scans (each campaign still open) and the asset's ``last_seen_at``
+    with its history entry."""
+    def work(tx: ManagedTransaction) -> None:
+        for campaign_id in sorted({row["campaign_id"] for row in scans}):
+            _refuse_unless_open(tx, campaign_id)
+        if scans:
+            tx.run(CREATE_SCANS, rows=[_scan_props(row) for row in scans]).consume()
+        writer.apply(tx, Changes(updates=[CIInput(key, kind, {"last_seen_at": seen_at})]),
+                     ChangeLog(actor, source))
+    graph.write(work)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection
 
 _FILTERS = """
 WHERE ($kind IS NULL OR $kind IN labels(n))
@@ -29,7 +29,7 @@ WITH DISTINCT n
 LABEL_ROWS_ALL = "MATCH (n:CI)" + _FILTERS
 
 
-def label_rows(graph: Graph, *, keys: Sequence[str] | None, location: str | None,
+def label_rows(graph: Connection, *, keys: Sequence[str] | None, location: str | None,
                kind: str | None, category: str | None, unlabelled: bool) -> list[dict[str, Any]]:
     params = {"kind": kind, "category": category, "unlabelled": bool(unlabelled)}
     if keys:

@@ -1,19 +1,29 @@
-"""Dependencies every router uses: the graph, the caller, and the role an endpoint needs."""
+"""Who is calling: the one sign-in check under both the API and the pages.
+
+A caller signs in with an API token (``Authorization: Bearer …``) or, on the pages, with a
+session cookie opened from a token (``cmdb.graph.sessions``); either way it becomes a
+``Principal`` (``cmdb.policy.Caller``) and the role an endpoint needs is checked here.
+"""
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from typing import Annotated, Callable
 
 from fastapi import Depends, Request
 
-from cmdb.api.errors import Forbidden, Unauthenticated
+from cmdb.errors import Forbidden, Unauthenticated
 from cmdb.graph import Graph
+from cmdb.graph.sessions import WebSession, find_session
 from cmdb.graph.tokens import ROLES, TokenInfo, authenticate, hash_token
 from cmdb.policy import Caller, roles_for
 from cmdb.settings import Settings
 
+SESSION_COOKIE = "cmdb_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # The authenticated caller: name, role and location scope (``cmdb.policy`` decides what it may do).
 Principal = Caller
@@ -32,11 +42,6 @@ async def get_app_settings(request: Request) -> Settings:
 GraphDep = Annotated[Graph, Depends(get_graph)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
-# Other ways of signing in (the pages' session cookie) add themselves here; each returns a
-# Principal or None.
-PRINCIPAL_SOURCES: list[Callable[[Request, Graph], Principal | None]] = []
-
-
 def bearer_principal(request: Request, graph: Graph) -> Principal | None:
     header = request.headers.get("authorization")
     if not header:
@@ -50,8 +55,6 @@ def bearer_principal(request: Request, graph: Graph) -> Principal | None:
                               "(`cmdb token create`)")
     return Principal(info.name, info.role, info.scope)
 
-
-PRINCIPAL_SOURCES.append(bearer_principal)
 
 # Every API call is authenticated; remembering a valid token briefly saves a graph round trip
 # per request. A revoked token (`cmdb token revoke`, possibly from another process) is
@@ -87,10 +90,10 @@ def forget_cached_tokens() -> None:
 
 
 def current_principal(request: Request, graph: GraphDep) -> Principal:
-    for source in PRINCIPAL_SOURCES:
-        principal = source(request, graph)
-        if principal is not None:
-            return principal
+    """The caller: a bearer token, else the pages' session cookie."""
+    principal = bearer_principal(request, graph) or session_principal(request, graph)
+    if principal is not None:
+        return principal
     raise Unauthenticated("Sign in: send 'Authorization: Bearer <token>' "
                           "(create tokens with `cmdb token create`)")
 
@@ -141,3 +144,34 @@ Registrar = Annotated[Principal, Depends(allowed_to("ci.create"))]
 CIEditor = Annotated[Principal, Depends(allowed_to("ci.update"))]
 RelationshipEditor = Annotated[Principal, Depends(allowed_to("relationship.change"))]
 LabelPrinter = Annotated[Principal, Depends(allowed_to("labels"))]
+
+
+# --- the pages' session cookie ------------------------------------------------------------
+
+def current_session(request: Request) -> WebSession | None:
+    """The request's live session, looked up once per request."""
+    cached = request.scope.get("cmdb.web_session", False)
+    if cached is not False:
+        return cached
+    session = find_session(request.app.state.graph, request.cookies.get(SESSION_COOKIE))
+    request.scope["cmdb.web_session"] = session
+    return session
+
+
+def csrf_ok(session: WebSession | None, supplied: str | None) -> bool:
+    return bool(session and supplied and hmac.compare_digest(session.csrf.encode(), supplied.encode()))
+
+
+def session_principal(request: Request, graph: Graph) -> Principal | None:
+    """The pages' principal source: the session cookie.
+
+    Under /api/ the cookie counts only for reads (the impact picture in an <img>) or with
+    the session's CSRF token in a header, so a cross-site form cannot write through the API.
+    """
+    session = current_session(request)
+    if session is None:
+        return None
+    if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS:
+        if not csrf_ok(session, request.headers.get(CSRF_HEADER)):
+            return None
+    return Principal(session.name, session.role, session.scope)

@@ -1,0 +1,109 @@
+"""The connection to the graph engine: one driver, one database, managed transactions.
+
+Every write runs in a managed transaction (retried on transient errors); bulk reads return
+one collected list, which the embedded engine streams far faster than a record per row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Sequence, TypeVar
+
+from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+from cmdb.errors import EngineUnavailable
+from cmdb.graph import schema
+from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
+from cmdb.settings import Settings
+
+T = TypeVar("T")
+C = TypeVar("C", bound="Connection")
+
+PING = "RETURN 1 AS ok"
+WIPE_SOME = "MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c"
+
+
+class Connection:
+    """One driver and the database it works in."""
+
+    def __init__(self, driver: Driver, database: str, description: str = ""):
+        self.driver = driver
+        self.database = database
+        self.description = description
+
+    @classmethod
+    def connect(cls: type[C], settings: Settings, *, bootstrap: bool = True,
+                background: bool = False) -> C:
+        """``background``: with no engine running, start one in a process of its own that the
+        next commands reuse (see ``cmdb.graph.engine``), rather than in this process."""
+        endpoint: Endpoint = endpoint_for(settings, background=background)
+        graph = cls(open_driver(endpoint), endpoint.database, endpoint.description)
+        if bootstrap:
+            graph.bootstrap_schema()
+        return graph
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _session(self):
+        try:
+            with self.driver.session(database=self.database) as session:
+                yield session
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise EngineUnavailable(f"The graph engine ({self.description}) is unreachable: {exc}",
+                                    {"engine": self.description}) from exc
+
+    def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """Run a read query and return its records as dicts."""
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(query, **params)]
+        with self._session() as session:
+            return session.execute_read(work)
+
+    def read_list(self, query: str, **params: Any) -> list[Any]:
+        """The one collected list a query returns (its only column).
+
+        One record holding a list streams far faster from the embedded engine than a record
+        per row, and the list is taken as decoded: ``record.data()``'s recursive conversion
+        costs more than the query itself on 100,000 rows.
+        """
+        def work(tx: ManagedTransaction) -> list[Any]:
+            record = tx.run(query, **params).single()
+            return record[0] if record is not None else []
+        return self.read_tx(work)
+
+    def read_tx(self, work: Callable[..., T], *args: Any) -> T:
+        with self._session() as session:
+            return session.execute_read(work, *args)
+
+    def write(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(tx, *args)`` in one managed write transaction."""
+        with self._session() as session:
+            return session.execute_write(work, *args)
+
+    def bootstrap_schema(self) -> None:
+        with self._session() as session:
+            for statement in schema.schema_statements():
+                session.run(statement).consume()
+
+    def ping(self) -> bool:
+        return self.read(PING)[0]["ok"] == 1
+
+    def wipe(self) -> None:
+        """Delete every node and relationship (tests, restores into an empty target)."""
+        def work(tx: ManagedTransaction) -> int:
+            return tx.run(WIPE_SOME).single()["c"]
+        while self.write(work):
+            pass
+
+    def read_rows(self, query: str, fields: Sequence[str], **params: Any) -> list[dict[str, Any]]:
+        """The rows of the one collected list a query returns, as dicts of ``fields``."""
+        return [dict(zip(fields, values)) for values in self.read_list(query, **params)]
