@@ -13,7 +13,7 @@ from PIL import Image
 
 from cmdb.backup.fileformat import FORMAT_VERSION
 from cmdb.faults import service as faults
-from cmdb.graph.backup import restore_backup, write_backup
+from cmdb.backup.service import restore_backup, write_backup
 from cmdb.levels import service as levels
 from cmdb.levels.hours import CHINA
 from cmdb.maintenance import service as rounds
