@@ -12,7 +12,7 @@ from neo4j import ManagedTransaction
 
 from cmdb.errors import Conflict, NotFound
 from cmdb.graph.history import ChangeLog
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 ROUND_KIND, CHECK_KIND, SCHEDULE_KIND = "MaintenanceRound", "MaintenanceCheck", "MaintenanceSchedule"
 

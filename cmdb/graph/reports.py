@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 CHANGES_BETWEEN = """
 MATCH (c:Change)

@@ -13,7 +13,7 @@ from neo4j import ManagedTransaction
 
 from cmdb.errors import NotFound, UnknownKey
 from cmdb.graph.history import ChangeLog
-from cmdb.graph.store import Graph
+from cmdb.graph.connection import Connection as Graph
 
 KIND = "ServiceLevel"
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cmdb.api.deps import GraphDep, Principal, Viewer, allowed_to
+from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.errors import InvalidInput, NotFound
 from cmdb.faults import service
 from cmdb.graph.schema import validate_key

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field, StrictStr
 
-from cmdb.api.deps import GraphDep, Principal, Viewer, allowed_to
+from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.api.models import PATTERN_HELP, Key, KeyQuery, RequestModel, text_without
 from cmdb.errors import InvalidInput, NotFound
 from cmdb.faults import service

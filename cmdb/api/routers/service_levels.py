@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field
 
-from cmdb.api.deps import GraphDep, Principal, Viewer, allowed_to
+from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.api.models import PATTERN_HELP, Key, KeyPath, RequestModel, text_without
 from cmdb.graph.schema import CRITICALITIES
 from cmdb.levels import service
