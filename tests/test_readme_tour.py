@@ -100,11 +100,11 @@ TOUR = {
     "cmdb fault list": Expect(says=("F-202610-0001\tB\tclosed\tSRV-010\tRAID degraded\tVIP",)),
     'cmdb round start "October cleaning" --scope A-201': Expect(says=("October cleaning (open, A-201)",)),
     "cmdb round overdue": Expect(says=("overdue rounds",)),
-    "cmdb report demo-month --month 2026-09": Expect(says=("2026-09: 11 fault records",)),
+    "cmdb report demo-month --month 2026-09": Expect(says=("fault records and 1 maintenance round",)),
     "cmdb report monthly --month 2026-09 --scope SH-HQ -o 2026-09.xlsx": Expect(
         says=("written to 2026-09.xlsx",), writes=(("2026-09.xlsx", XLSX),)),
     "cmdb report monthly --month 2026-09 --language zh-CN -o 2026-09.pdf": Expect(
-        says=("2026-09: 11 fault record(s)",), writes=(("2026-09.pdf", PDF),)),
+        says=("written to 2026-09.pdf",), writes=(("2026-09.pdf", PDF),)),
     "cmdb backup cmdb-2026-11-22.jsonl.gz": Expect(writes=(("cmdb-2026-11-22.jsonl.gz", GZIP),)),
     "cmdb restore cmdb-2026-11-22.jsonl.gz": Expect(says=("verified",), empty_register=True),
     "cmdb restore cmdb-2026-11-22.jsonl.gz --merge": Expect(says=("verified",)),
