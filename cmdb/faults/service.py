@@ -36,6 +36,7 @@ STATUSES = ("open", "assigned", "on_site", "resolved", "closed")
 DEFAULT_OBSERVATION_HOURS = 24
 MAX_OBSERVATION_HOURS = 24 * 30
 MAX_KEYS = 50
+MAX_ACTIONS = 200
 MAX_TEXT = 2000
 SIGNATURE_MAX_BYTES = 200_000
 SIGNATURE_MAX_PIXELS = (2000, 1200)
@@ -44,8 +45,8 @@ MIN_YEAR, MAX_YEAR = 2000, 2099
 TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NUL = re.compile(r"[\x00]")
 # ISO 8601 date and time with a zone, years 2000-2099 (what ``parse_time`` accepts).
-TIME_PATTERN = (r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
-                r"(Z|[+-][01][0-9]:[0-5][0-9])$")
+TIME_PATTERN = (r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
+                r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$")
 
 
 def _text(value: Any, name: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
@@ -164,7 +165,7 @@ def open_fault(graph: Graph, caller: Caller, *, keys: Sequence[str], title: str,
         "actions": "[]", "has_signature": False,
     }
     if repair_order:
-        props["repair_order"] = _text(repair_order, "repair_order", limit=100)
+        props["repair_order"] = _text(repair_order, "repair_order", limit=200)
     if with_level:
         key, best = min(with_level, key=lambda ka: ServiceLevel.strictness(ka[1].level))
         level = best.level
@@ -228,8 +229,9 @@ def add_action(graph: Graph, caller: Caller, fault_id: str, *, text: str,
     def step(record):
         _require_status(record, ("open", "assigned", "on_site", "resolved"), "noted")
         actions = json.loads(record.get("actions") or "[]")
-        if len(actions) >= 200:
-            raise InvalidInput("a fault record holds at most 200 actions", field="text")
+        if len(actions) >= MAX_ACTIONS:
+            raise Conflict(f"Fault {record['id']} already holds {MAX_ACTIONS} actions, the most a "
+                           "record keeps", {"id": record["id"], "actions": len(actions)})
         actions.append({"at": iso_datetime(at), "by": caller.actor, "text": note})
         return {"actions": json.dumps(actions, ensure_ascii=False)}
     return _fault(store.update_fault(graph, fault_id, step, actor=caller.actor), at)
