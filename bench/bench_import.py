@@ -36,7 +36,11 @@ STATUSES = ["在用", "库存", "维修", "in_use", "报废"]
 VENDORS = ["Dell", "HP", "Lenovo", "华为", "H3C", "Hikvision"]
 
 
-def make_workbook(path: Path, rows: int, relationships: int, racks: int = 500) -> None:
+CUSTOM_HEADINGS = ["资产负责人电话", "机柜U数"]  # --custom-fields: a text and an integer custom field
+
+
+def make_workbook(path: Path, rows: int, relationships: int, racks: int = 500,
+                  custom_fields: bool = False) -> None:
     rng = random.Random(7)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
     loc = wb.add_worksheet("位置")
@@ -44,7 +48,7 @@ def make_workbook(path: Path, rows: int, relationships: int, racks: int = 500) -
     for r in range(racks):
         loc.write_row(r + 1, 0, [f"RACK-{r:04d}", f"机柜 {r}", "机柜"])
     hw = wb.add_worksheet("硬件")
-    hw.write_row(0, 0, HEADINGS)
+    hw.write_row(0, 0, HEADINGS + (CUSTOM_HEADINGS if custom_fields else []))
     for i in range(rows):
         hw.write_string(i + 1, 0, f"{i:07d}")
         hw.write_string(i + 1, 1, f"设备 {i}")
@@ -59,6 +63,9 @@ def make_workbook(path: Path, rows: int, relationships: int, racks: int = 500) -
         hw.write_number(i + 1, 10, 256 * (1 + i % 4))
         hw.write_string(i + 1, 11, f"部门{i % 40}")
         hw.write_string(i + 1, 12, f"RACK-{i % racks:04d}")
+        if custom_fields:
+            hw.write_string(i + 1, 13, f"1380013{i % 10000:04d}")
+            hw.write_number(i + 1, 14, 1 + i % 4)
     rel = wb.add_worksheet("关系")
     rel.write_row(0, 0, ["from", "type", "to"])
     for j in range(relationships):
@@ -84,11 +91,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--relationships", type=int, default=20_000)
     parser.add_argument("--heap", default=None, help="engine JVM heap, e.g. 1g (default CMDB_ENGINE_HEAP)")
+    parser.add_argument("--custom-fields", action="store_true",
+                        help="two more columns, imported as new custom fields (--new-fields)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cmdb-bench-import-") as tmp:
         book = Path(tmp) / "register.xlsx"
         t = time.perf_counter()
-        make_workbook(book, args.rows, args.relationships)
+        make_workbook(book, args.rows, args.relationships, custom_fields=args.custom_fields)
         print(f"workbook: {args.rows:,} hardware rows, 500 racks, {args.relationships:,} relationships, "
               f"{book.stat().st_size / 1e6:.1f} MB, written in {time.perf_counter() - t:.1f} s")
         settings = Settings(data_dir=Path(tmp) / "data", neo4j_uri=None,
@@ -110,7 +119,7 @@ def main() -> None:
                         phases[phase] = now - last[0]
                     last[0] = now
 
-                result = run_import(graph, [(book.name, book)], options=Options(), settings=settings,
+                result = run_import(graph, [(book.name, book)], options=Options(new_fields=args.custom_fields), settings=settings,
                                     actor="bench", progress=progress)
                 elapsed = time.perf_counter() - t
                 cpu = cpu_seconds() - cpu

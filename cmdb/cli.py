@@ -121,13 +121,16 @@ def ci_list(kind: Optional[str] = typer.Option(None, help="Location, Hardware, S
             category: Optional[str] = typer.Option(None),
             location: Optional[str] = typer.Option(None, help="Only CIs inside this location's subtree"),
             q: Optional[str] = typer.Option(None, help="Text in key, name, serial or model"),
+            fields: list[str] = typer.Option([], "--field", help="NAME=VALUE: a custom field's "
+                                             "value, repeatable"),
             limit: int = typer.Option(50, min=1, max=100_000),
             offset: int = typer.Option(0, min=0),
             as_json: bool = JSON_OPTION):
     """List CIs, filtered and paginated."""
     with open_graph() as graph:
         page = graph.list_cis(kind=kind, status=status, category=category, location=location,
-                              q=q, offset=offset, limit=limit)
+                              q=q, offset=offset, limit=limit,
+                              fields=parse_assignments(fields) if fields else None)
     if as_json:
         print_json({"total": page.total, "offset": page.offset, "limit": page.limit,
                     "items": [_ci_row(ci) for ci in page.items]})
@@ -319,6 +322,14 @@ from cmdb.backup.cli import register as _register_backup  # noqa: E402
 _register_backup(app)
 from cmdb.labels.cli import register as _register_labels  # noqa: E402
 _register_labels(app)
+from cmdb.vocabulary.cli import register as _register_vocabulary  # noqa: E402
+_register_vocabulary(app)
+from cmdb.baselines.cli import register as _register_baselines  # noqa: E402
+_register_baselines(app)
+from cmdb.images.cli import register as _register_images  # noqa: E402
+_register_images(app)
+from cmdb.documents.cli import register as _register_documents  # noqa: E402
+_register_documents(app)
 from cmdb.levels.cli import register as _register_levels  # noqa: E402
 _register_levels(app)
 from cmdb.faults.cli import register as _register_faults  # noqa: E402

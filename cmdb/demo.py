@@ -79,6 +79,7 @@ def demo_estate() -> tuple[list[CIInput], list[Link]]:
     }
     for key, props in images.items():
         ci("SoftwareImage", key, **props)
+    link("W11-2026", "SUPERSEDES", "W10-2026")
 
     def serial() -> str:
         return "".join(rnd.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(10))

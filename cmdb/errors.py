@@ -73,6 +73,10 @@ class InvalidProperty(InvalidInput):
     code = "invalid_property"
 
 
+class UnknownProperty(InvalidProperty):
+    """A property (or custom field) the CI's kind does not have."""
+
+
 class ForbiddenRelationship(InvalidInput):
     code = "forbidden_relationship"
 

@@ -30,6 +30,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "labels": frozenset({"asset_staff", "registrar"}),
     "scan": frozenset({"asset_staff", "auditor"}),
     "audit": frozenset({"auditor"}),
+    "vocabulary": frozenset({"registrar"}),   # categories, status words, custom fields
+    "baseline.create": frozenset({"registrar", "auditor"}),
+    "document.change": frozenset({"registrar"}),
     # Service records: levels are contract terms; anyone but a viewer may report a fault;
     # service engineers handle faults and run maintenance rounds.
     "service_level.change": frozenset({"registrar"}),

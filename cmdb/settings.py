@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     # A never audited asset is due this many days after it entered the register.
     audit_first_due_days: int = 0
 
+    # Documents (files attached to CIs, models, categories) and baseline snapshots are kept
+    # under ``files_dir`` (default: ``files/`` in the data directory).
+    files_dir: Path | None = None
+    max_document_bytes: int = 25 * 1024 * 1024
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str | None) -> str | None:
@@ -112,6 +117,11 @@ class Settings(BaseSettings):
     def register_dir(self) -> Path:
         """``data_dir`` as an absolute path: the one name of this register's folder."""
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def file_store_dir(self) -> Path:
+        """Where stored files (documents, baseline snapshots) are kept."""
+        return (self.files_dir or self.register_dir / "files").expanduser().resolve()
 
     @property
     def embedded(self) -> bool:

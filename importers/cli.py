@@ -43,6 +43,13 @@ def import_command(
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of CSV files: "
                                            "utf-8, gbk, gb18030, big5, utf-16, windows-1252, "
                                            "mac-roman (default: detected)"),
+    new_categories: Optional[bool] = typer.Option(
+        None, "--new-categories/--no-new-categories", show_default=False,
+        help="Create the categories the file names that the register lacks (default: only with "
+             "a preset, snipeit or netbox; otherwise they are refused with the close matches)"),
+    new_fields: bool = typer.Option(False, "--new-fields", help="Keep columns no field matches as "
+                                    "new custom fields, their type read from the column "
+                                    "(default: they are listed as ignored)"),
     as_json: bool = JSON_OPTION,
 ):
     """Import CIs and relationships from spreadsheets (Chinese or English headings)."""
@@ -56,7 +63,8 @@ def import_command(
     if encoding:
         codec_for(encoding)  # refuse an unknown name before reading anything
     options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
-                      clear_empty=clear_empty, skip_invalid=skip_invalid, encoding=encoding)
+                      clear_empty=clear_empty, skip_invalid=skip_invalid, encoding=encoding,
+                      new_categories=new_categories, new_fields=new_fields)
     chosen = load_mapping(mapping)
     sources = [(str(f), f) for f in files]
     big = sum(f.stat().st_size for f in files if f.is_file()) >= PROGRESS_FROM_BYTES
@@ -102,8 +110,20 @@ def _print_result(result, failed: bool) -> None:
                       markup=False)
     for s in result.plan.sheets:
         if s.ignored_columns:
-            console.print(f"sheet {s.name!r}: ignored columns: {', '.join(s.ignored_columns)}",
-                          markup=False)
+            console.print(f"sheet {s.name!r}: ignored columns: {', '.join(s.ignored_columns)} "
+                          "(--new-fields keeps them as custom fields)", markup=False)
+    for s in result.plan.sheets:
+        if s.untagged_rows:
+            console.print(f"sheet {s.name!r}: {len(s.untagged_rows)} row(s) without an asset tag "
+                          f"skipped (rows {', '.join(map(str, s.untagged_rows[:20]))}"
+                          f"{' …' if len(s.untagged_rows) > 20 else ''})", markup=False)
+    verb = "would create" if result.dry_run or failed else "created"
+    if result.plan.new_categories:
+        console.print(f"categories {verb}: " + ", ".join(
+            f"{t.key} ({t.name()})" for t in result.plan.new_categories), markup=False)
+    if result.plan.new_fields:
+        console.print(f"custom fields {verb}: " + ", ".join(
+            f"{f.kind}.{f.name} ({f.type})" for f in result.plan.new_fields), markup=False)
     if result.plan.ignored_sheets:
         console.print("empty sheets ignored: " + ", ".join(result.plan.ignored_sheets), markup=False)
     for warning in result.plan.warnings:

@@ -1,6 +1,7 @@
 """Export the register as a workbook (or CSV files) that ``cmdb import`` reads back unchanged.
 
-One sheet per kind with the key, every user property and the single-valued relationships
+One sheet per kind with the key, every user property (custom fields included, headed by their
+names; categories by their keys) and the single-valued relationships
 as columns (``location``, ``image``), plus a ``Relationships`` sheet (from, type, to) with
 the many-valued ones. Text that a spreadsheet program would run as a formula (starting with
 = + - @ tab CR LF) is prefixed with an apostrophe; the importer removes that prefix again.
@@ -47,9 +48,11 @@ def collect(graph: Graph, kind: str | None = None) -> list[Sheet]:
             others.append((a, t, b))
     sheets: list[Sheet] = []
     exported: set[str] = set()
+    words = graph.vocabulary()
     for label in kinds:
         node_kind = KINDS[label]
         props = [p for p in node_kind.properties if not p.system]
+        props += [f.prop() for f in words.fields.get(label, {}).values()]
         rel_columns = KIND_COLUMNS.get(label, ())
         headers = ["key", *(p.name for p in props), *rel_columns]
         rows = []
@@ -64,6 +67,8 @@ def collect(graph: Graph, kind: str | None = None) -> list[Sheet]:
                     row.append("; ".join(str(x) for x in v))
                 elif p.type in (INT, NUMBER) and isinstance(v, (int, float)) and not isinstance(v, bool):
                     row.append(v)
+                elif isinstance(v, bool):
+                    row.append("true" if v else "false")
                 else:
                     row.append(str(v))
             row.extend(single.get((key, c), "") for c in rel_columns)

@@ -36,6 +36,7 @@ class Mapping:
     kind: str | None = None
     dayfirst: bool | None = None
     create_locations: bool = False
+    new_categories: bool = False   # categories the file names that the register lacks are created
     preset: str | None = None
 
     def field_for(self, heading: str, kind: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Protocol
 from cmdb.errors import InvalidInput
 from cmdb.graph import schema
 from cmdb.graph.schema import KINDS, RELATIONSHIPS
+from cmdb.graph.vocabulary import CustomField, Term, Vocabulary, check_field, key_from_text
 from importers import values as value_parsing
 from importers.headings import REL_COLUMNS, RELATIONSHIPS_SHEET, SYNONYMS, norm
 from importers.mapping import Mapping
@@ -59,10 +60,15 @@ class Register(Protocol):
         """Every Location as (key, name, parent key)."""
         ...
 
+    def vocabulary(self) -> Vocabulary: ...
+
 
 class EmptyRegister:
     def kinds_of(self, keys: Iterable[str]) -> dict[str, str]:
         return {}
+
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary.shipped()
 
     def locations(self) -> list[tuple[str, str | None, str | None]]:
         return []
@@ -128,6 +134,7 @@ class SheetReport:
     unchanged: int = 0
     columns: dict[str, str] = field(default_factory=dict)     # heading -> field
     ignored_columns: list[str] = field(default_factory=list)
+    untagged_rows: list[int] = field(default_factory=list)   # a preset's rows with no asset tag
 
     @property
     def rejected(self) -> int:
@@ -138,7 +145,7 @@ class SheetReport:
                 "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "rejected": self.rejected, "skipped": self.skipped,
                 "adds_up": self.adds_up(), "columns": self.columns,
-                "ignored_columns": self.ignored_columns}
+                "ignored_columns": self.ignored_columns, "untagged_rows": self.untagged_rows}
 
     def adds_up(self) -> bool:
         return self.rows_read == (self.created + self.updated + self.unchanged
@@ -152,6 +159,13 @@ class Options:
     clear_empty: bool = False
     skip_invalid: bool = False
     encoding: str | None = None    # of CSV files; None: detected
+    new_categories: bool | None = None  # None: as the mapping or preset says (presets: yes)
+    new_fields: bool = False       # unknown headings become custom fields (else: ignored)
+
+    def new_categories_with(self, mapping: Mapping) -> bool:
+        if self.new_categories is not None:
+            return self.new_categories
+        return bool(mapping.new_categories)
 
     def dayfirst_with(self, mapping: Mapping) -> bool:
         if self.dayfirst is not None:
@@ -170,6 +184,9 @@ class Plan:
     sheets: list[SheetReport] = field(default_factory=list)
     ignored_sheets: list[str] = field(default_factory=list)
     register_kinds: dict[str, str] = field(default_factory=dict)
+    # The vocabulary the import adds: categories met in the file, columns kept as custom fields.
+    new_categories: list[Term] = field(default_factory=list)
+    new_fields: list[CustomField] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -216,6 +233,8 @@ class _Planner:
         self.row_problems: dict[tuple[str, int], list[Problem]] = {}
         self.number_keys: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self.dayfirst = options.dayfirst_with(mapping)
+        self.words = register.vocabulary()
+        self.create_categories = options.new_categories_with(mapping)
 
     # -- driver
 
@@ -264,7 +283,10 @@ class _Planner:
         for i, heading in enumerate(headings):
             if not heading:
                 continue
-            f = self.mapping.field_for(heading, kind)
+            f = self._field_for(heading, kind)
+            if f is None and kind in KINDS and self.options.new_fields \
+                    and not self.mapping.ignores(heading):
+                f = self._new_field(report, kind, heading, i, raw.rows[header_index + 1:])
             if f is not None and f in used:
                 self._same_field(report, header_index + 1, headings, used[f], i, f)
             if f is None or f in used:
@@ -290,7 +312,7 @@ class _Planner:
         first_col = columns[0][0]
         first_norm = header_norm[first_col]
         self.cache: dict[tuple[str, str], Any] = {}
-        self.props_by_name = KINDS[kind].by_name if kind in KINDS else {}
+        self.props_by_name = self.words.properties(kind) if kind in KINDS else {}
         # Free text rarely repeats: caching it would only cost memory.
         self.uncached = {f for f, p in self.props_by_name.items() if p.type in (schema.STR, schema.TEXT)}
         for index in range(header_index + 1, len(raw.rows)):
@@ -304,6 +326,53 @@ class _Planner:
                 self._relationship_row(report, row_number, cells, columns)
             else:
                 self._ci_row(report, kind, row_number, cells, columns)
+
+    def _field_for(self, heading: str, kind: str) -> str | None:
+        """What a heading means: the mapping's own columns first, then the register's custom
+        fields (by name or display name), then the built-in headings."""
+        if kind in KINDS and norm(heading) not in self.mapping.columns:
+            custom = self.words.field_for_heading(kind, heading)
+            if custom is not None:
+                return custom
+        return self.mapping.field_for(heading, kind)
+
+    def _new_field(self, report: SheetReport, kind: str, heading: str, column: int,
+                   rows: list[list[str]]) -> str | None:
+        """--new-fields: a custom field for an unknown heading, its type read from the column."""
+        cells = [str(r[column]) for r in rows if column < len(r)]
+        field_type = value_parsing.infer_field_type(cells, dayfirst=self.dayfirst)
+        try:
+            declared = check_field(kind, key_from_text(heading), field_type,
+                                   {lang: heading for lang in ("en", "zh-CN", "zh-TW")})
+        except InvalidInput as e:
+            self.plan.warnings.append(Problem(report.name, report.header_row, heading, heading,
+                                              f"Column kept out: it cannot be a custom field "
+                                              f"({e.message})"))
+            return None
+        if self.words.field(kind, declared.name) is not None:
+            return declared.name
+        self.plan.new_fields.append(declared)
+        self.words = self.words.with_fields([declared])
+        return declared.name
+
+    def _category(self, text: str):
+        """(category key,) for a category cell, creating the category when the import may."""
+        words = self.mapping.values.get("category")
+        if words and norm(text) in words:
+            text = words[norm(text)]
+        found = self.words.category_key(text)
+        if found is not None:
+            return (found,)
+        if self.create_categories:
+            key = key_from_text(text)
+            if key and not key[0].isdigit() and key not in self.words.categories:
+                term = Term(key, {"en": text.strip()}, (), {})
+                self.plan.new_categories.append(term)
+                self.words = self.words.with_categories([term])
+                return (key,)
+        e = self.words.unknown_category(text)
+        return InvalidInput(_plain(e.message, "Hardware"), field="category", value=text,
+                            allowed=e.allowed)
 
     def _same_field(self, report: SheetReport, header_row: int, headings: list[str], first: int,
                     other: int, f: str) -> None:
@@ -323,6 +392,15 @@ class _Planner:
     def _ci_row(self, report: SheetReport, kind: str, row: int, cells: list[str],
                 columns: list[tuple[int, str, str]]) -> None:
         node_kind = KINDS[kind]
+        if self.mapping.preset:
+            # Another tool's export holds items without an asset tag (accessories, stock):
+            # they have no key here, so they are skipped and counted, not refused.
+            key_column = next((i for i, _, f in columns if f == "key"), None)
+            if key_column is not None and not (str(cells[key_column]).strip()
+                                               if key_column < len(cells) else ""):
+                report.skipped += 1
+                report.untagged_rows.append(row)
+                return
         props: dict[str, Any] = {}
         refs: list[tuple[str, str, str]] = []
         key = None
@@ -383,10 +461,14 @@ class _Planner:
 
     def _convert(self, node_kind, f: str, text: str):
         """(value,) or the InvalidInput saying why the text is not valid."""
+        if f == "category" and node_kind.label == "Hardware":
+            return self._category(text)
         prop = self.props_by_name[f]
         words = self.mapping.values.get(f)
         if words and norm(text) in words:
             text = words[norm(text)]
+        elif f == "status" and node_kind.label == "Hardware":
+            text = self.words.status_key(text) or text
         try:
             return (value_parsing.convert(node_kind, prop, text, dayfirst=self.dayfirst),)
         except InvalidInput as e:

@@ -114,6 +114,7 @@ def mapping_for(name: str) -> Mapping:
     else:
         m = Mapping(kind=None)
     m.preset = name
+    m.new_categories = True  # a migration brings the user's own categories
     return m
 
 
@@ -229,7 +230,7 @@ def _category(role: str) -> str:
                            ("camera", "camera"), ("printer", "printer")):
         if word in r:
             return category
-    return "other"
+    return role.strip() or "other"  # NetBox's own role becomes a category of the register
 
 
 def netbox_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
@@ -263,7 +264,9 @@ def netbox_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
             out.append(sheet)
             continue
         target = "Hardware" if kind in ("devices", "virtualmachines") else "Location"
-        header = HEADER[target]
+        # NetBox's custom fields (cf_<name>) keep their name: custom fields of the register.
+        custom = sorted({n for _, r in records for n in r if n.startswith("cf_") and len(n) > 3})
+        header = HEADER[target] + [n[3:] for n in custom]
         rows: list[list[str]] = [[] for _ in range(header_index)] + [list(header)]
         for index, r in records:
             while len(rows) < index:
@@ -272,6 +275,7 @@ def netbox_sheets(sheets: list[RawSheet]) -> list[RawSheet]:
                 rows.append([""] * len(header))
                 continue
             v = {h: "" for h in header}
+            v.update({n[3:]: r.get(n, "") for n in custom})
             site = r.get("site", "")
             if kind == "sites":
                 v.update(key=r.get("name", ""), name=r.get("name", ""), type="site",

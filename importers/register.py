@@ -8,6 +8,7 @@ from typing import Iterable
 
 from cmdb.graph import Graph
 from cmdb.graph import imports as graph_imports
+from cmdb.graph.vocabulary import Vocabulary
 
 
 class GraphRegister:
@@ -38,6 +39,9 @@ class GraphRegister:
                      next((to for t, to in ci.out if t == "LOCATED_IN"), None))
                     for k, ci in self._everything.result().items() if ci.kind == "Location"]
         return graph_imports.location_tree(self.graph)
+
+    def vocabulary(self) -> Vocabulary:
+        return self.graph.vocabulary()
 
     def close(self) -> None:
         if self._everything is not None:

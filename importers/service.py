@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from cmdb.errors import TooLarge
+from cmdb.errors import PermissionDenied
+from cmdb.policy import Caller, may, roles_for
 from cmdb.graph import CIInput, Graph
 from cmdb.graph import imports as graph_imports
 from cmdb.policy import Caller
@@ -76,6 +78,8 @@ class ImportResult:
             "warnings": [p.as_dict() for p in self.plan.warnings],
             "sheets": [s.as_dict() for s in self.plan.sheets],
             "ignored_sheets": self.plan.ignored_sheets,
+            "new_categories": [t.as_dict() for t in self.plan.new_categories],
+            "new_fields": [f.as_dict() for f in self.plan.new_fields],
             "refused": self.refused,
         }
 
@@ -130,6 +134,14 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     tick("comparing", 0, 1)
     changes, new_links = _compare(plan, register)
     tick("comparing", 1, 1)
+    if caller is not None and (plan.new_categories or plan.new_fields) \
+            and not may(caller, "vocabulary"):
+        raise PermissionDenied(
+            f"This import would add to the register's vocabulary ({_vocabulary_text(plan)}), "
+            f"which the role {caller.role!r} may not do; it needs one of: "
+            f"{', '.join(sorted(roles_for('vocabulary')))}. Add them first, or import without "
+            "--new-categories / --new-fields", {"role": caller.role,
+                                                 "allowed_roles": sorted(roles_for("vocabulary"))})
     if caller is not None:
         refused = authorize.refusals(graph, caller, plan, changes, new_links, register)
         if refused:
@@ -142,7 +154,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     creates = [c for c, status in changes if status == "created"]
     updates = [c for c, status in changes if status == "updated"]
     links = sorted(new_links)
-    if creates or updates or links:
+    if creates or updates or links or plan.new_categories or plan.new_fields:
         total = len(creates) + len(updates) + len(links)
         if total > settings.max_import_changes:
             raise TooLarge(
@@ -155,8 +167,9 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         tick("writing", 0, total)
         kinds = {k: ci.kind for k, ci in register.cis.items()}
         kinds.update({c.key: c.kind for c, _ in changes})
-        upserted, linked = graph_imports.write_import(graph, creates, updates, links, kinds,
-                                                       actor=actor, source=result.source)
+        upserted, linked = graph_imports.write_import(
+            graph, creates, updates, links, kinds, actor=actor, source=result.source,
+            categories=plan.new_categories, fields=plan.new_fields)
         tick("writing", total, total)
         if upserted.unchanged:  # someone else made the same change meanwhile
             statuses = {c.key: s for c, s in changes}
@@ -165,6 +178,15 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
             _count(result, changes, new_links)
     result.written = True
     return result
+
+
+def _vocabulary_text(plan: Plan) -> str:
+    parts = []
+    if plan.new_categories:
+        parts.append("categories " + ", ".join(t.key for t in plan.new_categories))
+    if plan.new_fields:
+        parts.append("custom fields " + ", ".join(f"{f.kind}.{f.name}" for f in plan.new_fields))
+    return "; ".join(parts)
 
 
 def _reject(plan: Plan, problems: list[Problem]) -> None:

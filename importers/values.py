@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 from cmdb.graph import schema
-from cmdb.graph.schema import DATE, ENUM, INT, NUMBER, Prop
+from cmdb.graph.schema import BOOL, DATE, ENUM, INT, NUMBER, Prop
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Excel serials for 1950-01-01 .. 2199-12-31: a bare number in a date column outside this
@@ -148,7 +148,8 @@ def parse_count(text: str) -> str:
     return m[1] if m else text
 
 
-# Words people write in status/category/type/criticality columns, keyed by the
+# Words people write in status/type/criticality columns (a category's words are its record's
+# synonyms, in the register), keyed by the
 # normalised text (NFKC, lower case, spaces and dashes removed).
 ENUM_WORDS: dict[str, dict[str, str]] = {
     "status": {
@@ -173,21 +174,6 @@ ENUM_WORDS: dict[str, dict[str, str]] = {
         "inrepair": "in_repair", "repair": "in_repair", "failed": "in_repair", "broken": "in_repair",
         "decommissioning": "retired", "archived": "retired",
         "lost": "missing", "stolen": "missing", "lost/stolen": "missing",
-    },
-    "category": {
-        "服务器": "server", "伺服器": "server", "主机": "server", "主機": "server",
-        "虚拟机": "virtual_machine", "虛擬機": "virtual_machine", "vm": "virtual_machine",
-        "交换机": "switch", "交換機": "switch", "路由器": "router", "防火墙": "firewall",
-        "防火牆": "firewall", "存储": "storage", "儲存": "storage", "存儲": "storage",
-        "台式机": "pc", "台式電腦": "pc", "桌上型電腦": "pc", "电脑": "pc", "電腦": "pc",
-        "desktop": "pc", "workstation": "pc", "笔记本": "laptop", "筆記本": "laptop",
-        "笔记本电脑": "laptop", "筆記型電腦": "laptop", "notebook": "laptop",
-        "瘦客户机": "thin_client", "打印机": "printer", "印表機": "printer", "扫描仪": "scanner",
-        "掃描器": "scanner", "摄像头": "camera", "摄像机": "camera", "攝影機": "camera",
-        "監視器": "camera", "ipcamera": "camera", "录像机": "nvr", "錄影機": "nvr",
-        "硬盘录像机": "nvr", "无线ap": "access_point", "无线接入点": "access_point", "ap": "access_point",
-        "不间断电源": "ups", "不斷電系統": "ups", "配电单元": "pdu", "电话": "phone", "電話": "phone",
-        "显示器": "monitor", "顯示器": "monitor", "平板": "tablet", "其他": "other", "其它": "other",
     },
     "type": {
         "区域": "region", "區域": "region", "地区": "region", "站点": "site", "站點": "site",
@@ -237,6 +223,8 @@ def prepare(prop: Prop, text: str, *, dayfirst: bool = False):
         return parse_capacity_gb(text)
     if prop.type == INT:
         return parse_count(text)
+    if prop.type == BOOL:
+        return parse_yes_no(text)
     if prop.type == NUMBER:
         return unicodedata.normalize("NFKC", text).strip()
     return text
@@ -269,3 +257,38 @@ def unneutralise(text: str) -> str:
     if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_LEADS):
         return text[1:]
     return text
+
+
+_YES = {"true", "yes", "y", "1", "是", "有", "✓"}
+_NO = {"false", "no", "n", "0", "否", "无", "無"}
+
+
+def parse_yes_no(text: str) -> str:
+    w = unicodedata.normalize("NFKC", text).strip().lower()
+    return "true" if w in _YES else "false" if w in _NO else text
+
+
+def infer_field_type(texts: list[str], *, dayfirst: bool = False) -> str:
+    """The custom field type a column's cells suggest: boolean, integer, decimal, date, else
+    text. Digits with a leading zero or more than 9 of them (phone numbers, codes) stay text."""
+    cells = [t.strip() for t in texts if t and t.strip()]
+    if not cells:
+        return "text"
+    if all(unicodedata.normalize("NFKC", c).strip().lower() in _YES | _NO for c in cells) and \
+            not all(c in ("0", "1") for c in cells):
+        return "boolean"
+    if all(re.fullmatch(r"[+-]?[1-9]\d{0,8}|0", c) for c in cells):
+        return "integer"
+    if all(re.fullmatch(r"[+-]?(\d{1,3}(,\d{3})+|\d{1,9})\.\d+", c) for c in cells):
+        return "decimal"
+    if all(re.search(r"\d[/.\-年]\d", c) and _is_date(c, dayfirst) for c in cells):
+        return "date"
+    return "text"
+
+
+def _is_date(text: str, dayfirst: bool) -> bool:
+    try:
+        dt.date.fromisoformat(parse_date(text, dayfirst=dayfirst))
+        return True
+    except (ValueError, TypeError):
+        return False

@@ -117,8 +117,16 @@ def rewrite(src: Path, dst: Path, change) -> Path:
 
 
 def is_empty(graph: Graph) -> bool:
+    """Nothing but the vocabulary every register starts with."""
+    from cmdb.graph.schema import VOCABULARY_LABELS
+    from cmdb.graph.vocabulary import Vocabulary
+
     counts = fingerprint(graph).counts
-    return not any(n for group in counts.values() for n in group.values())
+    vocabulary = {name: counts["nodes"].pop(name, 0) for name in VOCABULARY_LABELS}
+    shipped = Vocabulary.shipped()
+    return not any(n for group in counts.values() for n in group.values()) and vocabulary == {
+        "Category": len(shipped.categories), "StatusWord": len(shipped.statuses),
+        "CustomField": 0, "VocabularyDefaults": 1}
 
 
 @pytest.fixture
@@ -138,7 +146,7 @@ def test_round_trip_into_a_fresh_data_directory(embedded_graph, target, tmp_path
     first = write_backup(embedded_graph, tmp_path / "one.jsonl.gz")
     assert first.counts["cis"] == {"Location": 2, "Hardware": 2, "SoftwareImage": 1, "Application": 2}
     assert first.counts["relationships"] == {"LOCATED_IN": 3, "CONNECTED_TO": 1, "RUNS_IMAGE": 1,
-                                             "RUNS_ON": 2, "DEPENDS_ON": 1}
+                                             "RUNS_ON": 2, "DEPENDS_ON": 1, "SUPERSEDES": 0}
     assert first.counts["nodes"]["ApiToken"] == 2 and first.counts["nodes"]["AuditScan"] == 2
     assert first.counts["nodes"]["AuditCampaign"] == 1
     assert first.counts["nodes"]["Change"] == 7 + 8 + 1

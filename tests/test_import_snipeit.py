@@ -156,20 +156,27 @@ def test_day_first_sheets_are_read_day_first_when_asked(graph):
     assert (ci.properties["purchase_date"], ci.properties["warranty_end"]) == ("2023-01-23", "2026-01-23")
 
 
-def test_unknown_categories_and_status_labels_are_refused_listing_what_is_known(graph):
+def test_unknown_categories_are_refused_when_asked_and_status_labels_always(graph):
+    from importers.plan import Options
+
     rows = [IMPORT_ROWS[0][:4] + ["Ornamental Railings"] + IMPORT_ROWS[0][5:],
-            IMPORT_ROWS[1][:15] + ["Out on loan"] + IMPORT_ROWS[1][16:]]
-    result = snipeit(graph, "import.csv", snipeit_import_sheet_mac(rows))
+            IMPORT_ROWS[1][:4] + ["Laptps"] + IMPORT_ROWS[1][5:15] + ["Out on loan"]
+            + IMPORT_ROWS[1][16:]]
+    result = snipeit(graph, "import.csv", snipeit_import_sheet_mac(rows),
+                     options=Options(new_categories=False))
     assert [(p.row, p.column, p.value) for p in result.plan.problems] == [
-        (2, "Category", "Ornamental Railings"), (3, "Status", "Out on loan")]
-    category, status = result.plan.problems
-    assert "Laptops" in category.message and "Desktops" in category.message
-    assert "server, virtual_machine, switch" in category.message
-    assert set(category.allowed) >= {"Laptops", "Servers", "laptop", "other"}
+        (2, "Category", "Ornamental Railings"), (3, "Category", "Laptps"), (3, "Status", "Out on loan")]
+    railings, typo, status = result.plan.problems
+    assert "not a category of this register" in railings.message
+    assert "cmdb category add ornamental_railings" in railings.message
+    assert "--new-categories" in railings.message
+    assert "did you mean laptop?" in typo.message
+    assert set(railings.allowed) >= {"laptop", "server", "other"}
     assert ("Ready to Deploy, Deployed, Pending, Undeployable, Archived, Lost/Stolen"
             in status.message)
     assert set(status.allowed) >= {"Ready to Deploy", "Deployed", "in_use", "missing"}
     assert graph.get_cis(["A-0001", "A-0002"]) == {}
+    assert "ornamental_railings" not in graph.vocabulary().categories
 
 
 def test_cli_dry_run_then_import_then_again(cli, embedded_graph, tmp_path):
@@ -180,6 +187,7 @@ def test_cli_dry_run_then_import_then_again(cli, embedded_graph, tmp_path):
     assert dry.exit_code == 0, dry.output
     assert "dry run, nothing written: would be 4 created, 0 updated, 0 unchanged, " \
            "3 relationships created" in dry.stdout
+    assert "categories would create" not in dry.stdout  # Laptops, Monitors, Switches: synonyms
     assert embedded_graph.get_cis(["A-0001", "A-0002", "A-0003"]) == {}
 
     done = cli("import", path, "--mapping", "snipeit", "--encoding", "mac-roman", "--json")

@@ -149,6 +149,10 @@ class FakeRegister:
     def locations(self):
         return self._locations
 
+    def vocabulary(self):
+        from cmdb.graph.vocabulary import Vocabulary
+        return Vocabulary.shipped()
+
 
 def test_references_to_the_register_and_kind_changes():
     register = FakeRegister({"R9": "Location", "IMG": "SoftwareImage", "APP": "Application"},

@@ -51,7 +51,9 @@ TOUR = {
     "cmdb impact SH-HQ-B": Expect(says=("40 CI(s) affected — 40 down, 0 degraded",
                                         "APP-VMS -RUNS_ON-> NVR-01 -LOCATED_IN-> B-101")),
     "cmdb check-image W10-2026 --to W11-2026": Expect(
-        says=("30 device(s) built from W10-2026 checked against W11-2026: 21 pass, 9 fail",)),
+        says=("30 device(s) built from W10-2026 checked against W11-2026: 21 pass, 9 fail",
+              "rollout W10-2026 → W11-2026: 0 moved, 21 can move, 9 cannot, 0 unknown",
+              "why not: ")),
     "cmdb check-image W10-2026 --set min_ram_gb=8": Expect(says=("verdict\tdevice",)),
     "cmdb check-hardware SRV-001 --set ram_gb=8": Expect(
         says=("SRV-001 with ram_gb=8: Fail", "RHEL9-2026\tRHEL 9 server baseline\tPass\tFail")),
@@ -69,6 +71,22 @@ TOUR = {
     "cmdb import sites.csv racks.csv devices.csv --mapping netbox": Expect(
         says=("imported: 4 created",)),
     "cmdb export register.xlsx": Expect(writes=(("register.xlsx", XLSX),)),
+    "cmdb category list": Expect(says=("20 categories", "server\tServer\t服务器\t伺服器")),
+    'cmdb category add railings --name-en "Ornamental railings" --name-zh-cn 装饰栏杆 '
+    "--name-zh-tw 裝飾欄杆 --synonym Railings": Expect(says=("added category railings",)),
+    "cmdb category rename nvr video_recorder": Expect(
+        says=("category video_recorder: 3 CI(s) changed",)),
+    "cmdb category merge thin_client pc": Expect(says=("merged thin_client into pc: 0 CI(s) changed",)),
+    "cmdb category delete railings": Expect(says=("deleted category railings",)),
+    'cmdb status add-word in_repair "Out for Calibration"': Expect(says=("Out for Calibration",)),
+    'cmdb field add Hardware 资产负责人电话 --name-en "Owner\'s phone"': Expect(
+        says=("added text field Hardware.资产负责人电话",)),
+    'cmdb ci set PC-0001 资产负责人电话="0755-8888 1234"': Expect(says=("updated Hardware PC-0001",)),
+    'cmdb ci list --field 资产负责人电话="0755-8888 1234"': Expect(says=("1 CI(s)", "PC-0001\tHardware")),
+    "cmdb import snipeit-assets.csv --mapping snipeit --new-fields --dry-run": Expect(
+        says=("categories would create: ornamental_railings (Ornamental Railings)",
+              "custom fields would create: Hardware.paint_colour (text)",
+              "dry run, nothing written: would be 3 created")),
     'cmdb audit start "Spring 2027" --scope SH-HQ --due 2027-04-30': Expect(
         says=("(Spring 2027): 119 expected, 2 away in repair",)),
     'cmdb audit import-scans "Spring 2027" scanner-export.csv': Expect(
@@ -84,6 +102,27 @@ TOUR = {
     'CMDB_LANGUAGE=zh_TW cmdb audit reconcile "Spring 2027"': Expect(
         says=("盤點結果\t數量", "找到\t", "缺少\t", "已關閉")),
     "cmdb audit overdue": Expect(says=("\tnever audited\n", " due or overdue (")),
+    'cmdb baseline create "Hand-over 2026" --note "agreed with the customer"': Expect(
+        says=("baseline 'Hand-over 2026': ", " of the whole register at ")),
+    "cmdb ci set SRV-002 --set ram_gb=512": Expect(says=("updated Hardware SRV-002",)),
+    'cmdb baseline diff "Hand-over 2026" -o since-hand-over.xlsx': Expect(
+        says=("Hand-over 2026 → now: 1 changed", "changed\tSRV-002\tHardware\tram_gb\t256\t512\tcli:"),
+        writes=(("since-hand-over.xlsx", XLSX),)),
+    'cmdb baseline report "Hand-over 2026" -o hand-over.html': Expect(
+        says=("previous: none",), writes=(("hand-over.html", b"<!doctype html>"),)),
+    "cmdb baseline list": Expect(says=("1 baseline(s)", "Hand-over 2026\t")),
+    "cmdb image lineage W10-2026": Expect(says=("superseded by: W11-2026", "supersedes: —")),
+    "cmdb image superseded --site SH-HQ --category pc": Expect(
+        says=("30 device(s) still on a superseded image: SH-HQ 30",)),
+    "cmdb image past-support --on 2027-02-01": Expect(
+        says=("30 device(s) on an image past its end of support on 2027-02-01",)),
+    'cmdb doc attach model "OptiPlex 7010" optiplex-7010-manual.pdf --title "OptiPlex 7010 service manual"':
+        Expect(says=("attached optiplex-7010-manual.pdf (application/pdf, ",
+                     " to model OptiPlex 7010 as DOC-")),
+    'cmdb doc note model "OptiPlex 7010" --title "Blue screen after docking" --solves "Blue screen after '
+    'docking" --body "Update the dock firmware before the BIOS."': Expect(
+        says=("for model OptiPlex 7010: Blue screen after docking",)),
+    "cmdb doc search docking": Expect(says=("1 found for 'docking'", "\tnote\tBlue screen after docking\t")),
     "cmdb level defaults": Expect(says=("vip\tVIP\tVIP\t7×24\t1 h\t1 h\t2 h",
                                         "standard\tStandard\t标准\t5×8\t2 h\t4 h\t4 h")),
     "cmdb level assign immediate B-101": Expect(says=("assigned immediate to B-101",)),
@@ -154,6 +193,13 @@ def _inputs(folder: Path) -> None:
         "tour-sw-01,Access Switch,Cisco,C9300-48P,active,Tour Site,Rack 1,40,FOC001\n"
         "tour-sw-02,Access Switch,Cisco,C9300-48P,active,Tour Site,Rack 1,41,FOC002\n",
         encoding="utf-8")
+    (folder / "snipeit-assets.csv").write_text(
+        "Asset Tag,Asset Name,Category,Status,Manufacturer,Location,Purchase Date,Warranty,"
+        "Paint Colour\r\n"
+        "R-001,Stair rail,Ornamental Railings,Ready to Deploy,Smith,Tour Office,12/31/22,24,"
+        "Matte Black\r\n"
+        "00042,Laptop 7,Laptops,Deployed,Dell,Tour Office,4/1/23,36,\r\n", encoding="utf-8")
+    (folder / "optiplex-7010-manual.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     (folder / "scanner-export.csv").write_text(
         "tag,location\nSRV-001,A-101\nPC-0001,A-301\nNO-SUCH-TAG,A-301\n", encoding="utf-8")
 

@@ -8,9 +8,10 @@ from cmdb.graph.ci import list_keys_query
 from cmdb.graph.writer import create_cis_query, create_links_query, existing_links_query
 
 
-def test_the_four_kinds_and_five_relationship_types_are_the_closed_sets():
+def test_the_four_kinds_and_six_relationship_types_are_the_closed_sets():
     assert set(schema.KINDS) == {"Location", "Hardware", "SoftwareImage", "Application"}
-    assert set(schema.RELATIONSHIPS) == {"LOCATED_IN", "RUNS_ON", "RUNS_IMAGE", "DEPENDS_ON", "CONNECTED_TO"}
+    assert set(schema.RELATIONSHIPS) == {"LOCATED_IN", "RUNS_ON", "RUNS_IMAGE", "DEPENDS_ON", "CONNECTED_TO",
+                                         "SUPERSEDES"}
 
 
 def test_relationship_pairs_follow_the_design():
@@ -21,6 +22,7 @@ def test_relationship_pairs_follow_the_design():
         "RUNS_IMAGE": {("Hardware", "SoftwareImage")},
         "DEPENDS_ON": {("Application", "Application")},
         "CONNECTED_TO": {("Hardware", "Hardware")},
+        "SUPERSEDES": {("SoftwareImage", "SoftwareImage")},
     }
 
 

@@ -59,6 +59,10 @@ PAGES = {
     "/cis/HW-1": None,
     "/s/HW-1": None,
     "/s/S1-B-101": None,
+    "/images?site=S1&category=pc": None,
+    "/baselines": None,
+    "/documents": None,
+    "/documents?q=manual": None,
 }
 
 
@@ -552,3 +556,17 @@ def test_the_way_back_is_escaped_on_the_sign_in_page(client):
     body = client.get("/signin", params={"next": '/s/x"><script>alert(1)</script>'}).text
     assert "<script>alert(1)" not in body
     assert 'value="/s/x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in body
+
+
+def test_pages_name_categories_and_custom_fields_as_the_register_does(app, estate, tokens):
+    from cmdb.graph import categories as vocab
+
+    vocab.rename_category(estate, "server", names={"en": "Database host"}, actor="test")
+    vocab.add_field(estate, "Hardware", "owner_phone", "text", names={"en": "Owner's phone"})
+    estate.update_ci("HW-1", {"owner_phone": "0755-8888"}, actor="test")
+    c = signed_in(app, tokens["viewer"])
+    page = c.get("/cis/HW-1").text
+    assert '<dd data-category="server">Database host</dd>' in page
+    assert '<dt data-property="owner_phone">Owner&#39;s phone</dt><dd>0755-8888</dd>' in page
+    scan = c.get("/s/HW-1").text
+    assert "<dd>Database host</dd>" in scan

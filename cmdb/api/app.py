@@ -17,7 +17,8 @@ from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_ha
 from cmdb.api.models import error_responses
 from cmdb.api.openapi import install_openapi, operation_id
 from cmdb.api.routers import (
-    audits, backup, cis, faults, impact, imports, labels, relationships, service_levels, system,
+    audits, backup, baselines, cis, documents, faults, images, impact, imports, labels,
+    relationships, service_levels, system, vocabulary,
 )
 from cmdb.auth import current_principal
 from cmdb.errors import CMDBError
@@ -43,6 +44,10 @@ def _routers():
         (imports.router, API_PREFIX),
         (backup.router, API_PREFIX),
         (labels.router, API_PREFIX),
+        (vocabulary.router, API_PREFIX),
+        (baselines.router, API_PREFIX),
+        (images.router, API_PREFIX),
+        (documents.router, API_PREFIX),
         (service_levels.router, API_PREFIX),
         (faults.router, API_PREFIX),
         (web_router, ""),
@@ -166,7 +171,8 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
     install_openapi(app, settings)
     app.add_middleware(BodySizeLimit, default_limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes,
-                       upload_routes={f"{API_PREFIX}/imports": "import"})
+                       upload_routes={f"{API_PREFIX}/imports": "import",
+                                      f"{API_PREFIX}/documents/files": "document.change"})
     # Outermost: everything the request runs, refusals of the body limit too, speaks its language.
     app.add_middleware(LanguageMiddleware, default=settings.language)
     return app

@@ -177,15 +177,33 @@ def _value_type(prop: schema.Prop) -> Any:
         schema.BOOL: StrictBool,
         schema.STR_LIST: Annotated[list[text], Field(max_length=schema.LIST_MAX_ITEMS)],
     }
+    if prop.name == "category":
+        # The register's own categories: its key, a display name or a synonym (the graph
+        # layer refuses an unknown one, naming the categories there are).
+        return Annotated[StrictStr, StringConstraints(min_length=1, max_length=128,
+                                                      pattern=NONBLANK_LINE_PATTERN)]
     if prop.type == schema.ENUM:
         return Literal[prop.choices]  # type: ignore[valid-type]
     return by_type[prop.type]
 
 
+# A custom field's value (cmdb.graph.vocabulary): text, number, true/false, or null to remove it.
+CustomValue = Union[
+    Annotated[StrictStr, StringConstraints(max_length=schema.TEXT_MAX_LENGTH, pattern=TEXT_PATTERN)],
+    StrictInt, Annotated[float, Strict(), Field(allow_inf_nan=False)], StrictBool, None]
+
+
+class PropertiesBase(RequestModel):
+    """Built-in properties by name; any other name is one of the kind's custom fields (the
+    graph layer refuses a name that is neither, listing what the kind takes)."""
+    model_config = ConfigDict(extra="allow", strict=True)
+    __pydantic_extra__: dict[str, CustomValue] = Field(init=False)  # type: ignore[assignment]
+
+
 def _properties_model(name: str, props: list[schema.Prop], doc: str) -> type[BaseModel]:
     fields = {p.name: (_value_type(p) | None, Field(None, description=p.description or None))
               for p in props}
-    model = create_model(name, __base__=RequestModel, __doc__=doc, **fields)  # type: ignore[call-overload]
+    model = create_model(name, __base__=PropertiesBase, __doc__=doc, **fields)  # type: ignore[call-overload]
     return model
 
 

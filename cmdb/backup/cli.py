@@ -13,6 +13,8 @@ from cmdb.cli_support import (
     JSON_OPTION, console, err_console, open_graph, print_json,
     print_table, reports_errors,
 )
+from cmdb.documents.store import file_store
+from cmdb.settings import get_settings
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
 # --help) starts without loading pandas, FastAPI and every domain (start-up time).
@@ -68,7 +70,8 @@ def backup_command(
 
     with open_graph() as graph:
         result = _run_with_progress(
-            functools.partial(write_backup, graph, file, overwrite=overwrite), quiet=as_json)
+            functools.partial(write_backup, graph, file, overwrite=overwrite,
+                              files=file_store(get_settings())), quiet=as_json)
     if as_json:
         print_json(result.as_dict())
         return
@@ -94,7 +97,8 @@ def restore_command(
         raise typer.BadParameter("choose one of --into-empty and --merge", param_hint="--merge")
     with open_graph() as graph:
         result = _run_with_progress(
-            functools.partial(restore_backup, graph, file, merge=merge), quiet=as_json)
+            functools.partial(restore_backup, graph, file, merge=merge,
+                              files=file_store(get_settings())), quiet=as_json)
     if as_json:
         print_json(result.as_dict())
         return

@@ -5,10 +5,12 @@
     {"type": "ci", "kind": "Hardware", "props": {"key": "000123", ...}}
     {"type": "node", "label": "Change", "props": {...}}
     {"type": "rel", "rel": "LOCATED_IN", "from": "000123", "to": "RACK-A1", "props": {...}}
+    {"type": "file", "props": {"sha256": "...", "data": "<base64>"}}
     {"type": "end", "counts": {...}, "records": 3, "sha256": "..."}
 
-Records come in sections, in this order: CIs, the CMDB's own nodes (history, tokens, audits),
-relationships. A relationship end is a CI key (text) or ``{"label": L, "id": v}`` for one of
+Records come in sections, in this order: CIs, the CMDB's own nodes (history, tokens, audits,
+documents, baselines), relationships, stored files (format version 2: the documents and
+baseline snapshots the nodes refer to by ``file_sha256``; version 1 files have none). A relationship end is a CI key (text) or ``{"label": L, "id": v}`` for one of
 the CMDB's own nodes, identified by the property that is unique for its label. The trailer
 repeats the counts and carries the SHA-256 of every record line (the header excluded, so two
 backups of the same register differ only in their header), which makes a truncated or
@@ -38,10 +40,11 @@ from cmdb.graph import schema
 from cmdb.graph.schema import identity_property, system_relationship_types
 
 FORMAT = "cmdb-backup"
-# 2: service records (service levels, fault records, maintenance rounds, checks, schedules)
-# and their SERVICE_LEVEL_OF and CONCERNS links. Files of version 1 restore as they are.
-FORMAT_VERSION = 2
-SECTIONS = ("ci", "node", "rel")
+# 2: stored files (documents, baseline snapshots) after the relationships.
+# 3: service records (service levels, fault records, maintenance rounds, checks, schedules)
+# and their SERVICE_LEVEL_OF and CONCERNS links. Older files restore as they are.
+FORMAT_VERSION = 3
+SECTIONS = ("ci", "node", "rel", "file")
 GZIP_LEVEL = 3  # level 6 (gzip's default) costs twice the time for a file 10 % smaller
 
 
@@ -61,7 +64,15 @@ def empty_counts() -> dict[str, dict[str, int]]:
     return {"cis": {k: 0 for k in schema.KINDS},
             "relationships": {r: 0 for r in schema.RELATIONSHIPS},
             "nodes": {label: 0 for label in schema.SYSTEM_LABELS},
-            "node_relationships": {}}
+            "node_relationships": {},
+            "files": {"files": 0}}
+
+
+def upgraded_counts(counts: Any) -> Any:
+    """Counts as this version groups them: a version 1 file has no ``files`` group."""
+    if isinstance(counts, dict) and "files" not in counts:
+        return {**counts, "files": {}}
+    return counts
 
 
 def total(counts: dict[str, dict[str, int]]) -> int:
@@ -251,7 +262,8 @@ def read_header(path: Path) -> dict[str, Any]:
                 f"{path} was written in backup format version {version}, newer than this CMDB "
                 f"reads (up to {FORMAT_VERSION}); restore it with a newer CMDB release",
                 field="format_version", value=version, allowed=f"1 to {FORMAT_VERSION}")
-        if not _valid_counts(header.get("counts")):
+        header["counts"] = upgraded_counts(header.get("counts"))
+        if not _valid_counts(header["counts"]):
             raise InvalidBackup(f"{path}: the header's counts are missing or malformed",
                                 field="counts")
         return header
@@ -316,6 +328,17 @@ def _check_record(path: Path, number: int, record: dict[str, Any]) -> tuple[str,
             raise bad(f"relationship type {rel!r} is not in the schema; allowed: "
                       f"{', '.join(sorted(system_relationship_types()))}", type=rel)
         return "rel", "node_relationships", rel
+    if kind == "file":
+        sha256, data = props.get("sha256"), props.get("data")
+        if not isinstance(sha256, str) or len(sha256) != 64 or not isinstance(data, str):
+            raise bad("a stored file record needs its sha256 and its data")
+        try:
+            content = base64.b64decode(data, validate=True)
+        except ValueError:
+            raise bad("a stored file's data is not base64") from None
+        if hashlib.sha256(content).hexdigest() != sha256:
+            raise bad(f"the stored file {sha256} does not hold the bytes named by its sha256")
+        return "file", "files", "files"
     raise bad(f"unknown record type {kind!r}", type=kind)
 
 
@@ -389,7 +412,9 @@ def validate(path: Path) -> BackupInfo:
     if trailer.get("sha256") != sha.hexdigest():
         raise InvalidBackup(f"{path} is corrupted: the checksum of its records does not match the "
                             "one written with them", field="sha256")
-    if trailer.get("records") != seen or trailer.get("counts") != counts:
+    announced = upgraded_counts(trailer.get("counts"))
+    if trailer.get("records") != seen or not _valid_counts(announced) \
+            or _normalised(announced) != _normalised(counts):
         raise InvalidBackup(f"{path} is corrupted: it holds {seen:,} records but its end record "
                             f"announces {trailer.get('records')!r}", field="records",
                             details={"found": counts, "announced": trailer.get("counts")})

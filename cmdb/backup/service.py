@@ -11,12 +11,19 @@ when they differ; ``write_backup`` then starts again.
 
 A restore validates the whole file first (``cmdb.backup.fileformat.validate``), then writes in
 batches of ``UNWIND $rows`` in managed transactions: CIs, then the CMDB's own nodes, then
-relationships. It writes no history of its own: the history is in the file. At the end it
-compares what was written, and what the target holds, with the file's counts.
+relationships, then the stored files into the file store. It writes no history of its own:
+the history is in the file. At the end it compares what was written, and what the target
+holds, with the file's counts.
+
+Stored files (documents, baseline snapshots) live outside the graph, in a file store
+(``cmdb.documents.store.FileStore``); nodes of the labels in ``schema.FILE_LABELS`` refer to
+them by ``file_sha256``. A backup given the store carries each file referred to, after the
+relationships; a restore given one puts them back.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import heapq
 import marshal
@@ -25,7 +32,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 from neo4j.exceptions import DriverError, Neo4jError
 
@@ -36,6 +43,7 @@ from cmdb.backup.fileformat import (
 from cmdb.errors import BackupIncomplete, Conflict, RestoreMismatch
 from cmdb.graph import Graph
 from cmdb.graph import backup as graph_backup
+from cmdb.graph import vocabulary
 from cmdb.graph.schema import CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, utc_now
 from cmdb.graph.values import kind_from_labels
 
@@ -43,6 +51,14 @@ BATCH_SIZE = 2000
 SNAPSHOT_ATTEMPTS = 3
 
 Progress = Callable[[str, int, int], None]
+
+
+class StoredFiles(Protocol):
+    """Where the files the graph refers to are kept (``cmdb.documents.store.FileStore``)."""
+
+    def exists(self, sha256: str) -> bool: ...
+    def read(self, sha256: str) -> bytes: ...
+    def put_verified(self, sha256: str, data: bytes) -> None: ...
 
 
 # --- fingerprint ----------------------------------------------------------------------------
@@ -197,11 +213,20 @@ def _sections(before: Fingerprint) -> list[tuple[str, str, Callable[[dict[str, A
     return sections
 
 
-def iter_backup(graph: Graph, *, progress: Progress | None = None,
-                run_size: int = 50_000) -> Iterator[bytes]:
-    """The backup as gzip chunks. Raises SnapshotChanged (before the end record, so the
-    output is detectably incomplete) if the register changed while it was read."""
+def iter_backup(graph: Graph, *, files: StoredFiles | None = None,
+                progress: Progress | None = None, run_size: int = 50_000) -> Iterator[bytes]:
+    """The backup as gzip chunks, with the stored files ``files`` holds for the graph's nodes.
+    Raises SnapshotChanged (before the end record, so the output is detectably incomplete) if
+    the register changed while it was read."""
     before = fingerprint(graph)
+    stored = graph_backup.referenced_files(graph) if files is not None else []
+    missing = [sha for sha in stored if not files.exists(sha)] if files is not None else []
+    if missing:
+        raise BackupIncomplete(
+            f"{len(missing)} stored file(s) the register refers to are missing from the file "
+            f"store: {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}",
+            {"missing": missing[:200]})
+    before.counts["files"]["files"] = len(stored)
     writer = Writer()
     expected = total(before.counts)
     done = 0
@@ -237,7 +262,14 @@ def iter_backup(graph: Graph, *, progress: Progress | None = None,
         finally:
             spill.close()
 
+    for sha256 in stored:
+        line = dumps({"type": "file", "props": {
+            "sha256": sha256, "data": base64.b64encode(files.read(sha256)).decode("ascii")}})
+        chunk = writer.record(line, "files", "files")
+        if chunk:
+            yield chunk
     after = fingerprint(graph)
+    after.counts["files"]["files"] = len(stored)
     if after.key() != before.key():
         raise SnapshotChanged("The register changed while the backup was being read, so the copy "
                               "would not be consistent", {"before": before.counts,
@@ -265,7 +297,8 @@ class BackupResult:
                 "durations": {"total_s": round(self.seconds, 3)}}
 
 
-def write_backup(graph: Graph, path: Path, *, overwrite: bool = False,
+def write_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None,
+                 overwrite: bool = False,
                  attempts: int = SNAPSHOT_ATTEMPTS, progress: Progress | None = None,
                  run_size: int = 50_000) -> BackupResult:
     """Write the backup to ``path`` (via a temporary file renamed at the end, so ``path`` is
@@ -282,7 +315,8 @@ def write_backup(graph: Graph, path: Path, *, overwrite: bool = False,
     for attempt in range(1, attempts + 1):
         try:
             with open(partial, "wb") as out:
-                for chunk in iter_backup(graph, progress=progress, run_size=run_size):
+                for chunk in iter_backup(graph, files=files, progress=progress,
+                                         run_size=run_size):
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
@@ -330,8 +364,9 @@ class RestoreResult:
                 "durations": {k: round(v, 3) for k, v in self.durations.items()}}
 
 
-def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
-                   batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> RestoreResult:
+def restore_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None,
+                   merge: bool = False, batch_size: int = BATCH_SIZE,
+                   progress: Progress | None = None) -> RestoreResult:
     """Validate ``path`` completely, then load it into ``graph``.
 
     Without ``merge`` the target must be empty. With ``merge`` CIs and nodes in the file
@@ -344,6 +379,9 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
     info = validate(path)
     validated = time.perf_counter()
     graph.bootstrap_schema()
+    if not merge:
+        # A register holding only the vocabulary a new one starts with takes the backup's.
+        graph.write(vocabulary.clear_if_nothing_else)
     present = fingerprint(graph).counts
     if not merge and (total(present) or graph_backup.has_any_node(graph)):
         raise Conflict(
@@ -352,9 +390,12 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
             {"target_counts": present})
     if merge:
         _refuse_kind_changes(graph, path, batch_size)
+    if info.counts["files"].get("files") and files is None:
+        raise Conflict(f"{path} holds {info.counts['files']['files']} stored file(s) and this "
+                       "restore was given no file store to put them in", {"file": str(path)})
     checked = time.perf_counter()
     try:
-        written = _load(graph, path, merge, batch_size, progress, total(info.counts))
+        written = _load(graph, path, merge, batch_size, progress, total(info.counts), files)
     except (Neo4jError, DriverError) as exc:
         raise RestoreMismatch(
             f"The graph engine failed during the restore ({_brief(exc)}); the target holds part of "
@@ -362,9 +403,12 @@ def restore_backup(graph: Graph, path: Path, *, merge: bool = False,
             "again with --merge", {"file": str(path)}) from None
     loaded = time.perf_counter()
     target = fingerprint(graph).counts
+    if files is not None:
+        target["files"]["files"] = sum(files.exists(sha) for sha in graph_backup.referenced_files(graph))
     result = RestoreResult(path, "merge" if merge else "into-empty", info.counts, written, target,
                            info.created_at, info.source_engine)
     _verify(result, merge)
+    graph.write(vocabulary.lay_down_defaults)  # a backup from before registers had a vocabulary
     result.durations = {"validate_s": validated - started, "prepare_s": checked - validated,
                         "write_s": loaded - checked, "verify_s": time.perf_counter() - loaded,
                         "total_s": time.perf_counter() - started}
@@ -409,7 +453,7 @@ def _refuse_kind_changes(graph: Graph, path: Path, batch_size: int) -> None:
 
 
 def _load(graph: Graph, path: Path, merge: bool, batch_size: int, progress: Progress | None,
-          expected: int) -> dict[str, dict[str, int]]:
+          expected: int, files: StoredFiles | None = None) -> dict[str, dict[str, int]]:
     written = empty_counts()
     buffers: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     done = 0
@@ -449,6 +493,12 @@ def _load(graph: Graph, path: Path, merge: bool, batch_size: int, progress: Prog
             for group in list(buffers):
                 flush(group)
             section = kind
+        if kind == "file":
+            assert files is not None  # checked before anything was written
+            files.put_verified(record["props"]["sha256"], base64.b64decode(record["props"]["data"]))
+            written["files"]["files"] += 1
+            done += 1
+            continue
         props = decode_props(record["props"])
         if kind == "ci":
             group: tuple[str, ...] = ("ci", record["kind"])

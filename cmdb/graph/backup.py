@@ -17,7 +17,8 @@ from cmdb.graph import writer
 from cmdb.graph.ci import COUNT_BY_KIND
 from cmdb.graph.connection import Connection
 from cmdb.graph.schema import (
-    CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, identity_property, system_relationship_types,
+    CI_LABEL, FILE_LABELS, FILE_PROPERTY, RELATIONSHIPS, SYSTEM_LABELS, identity_property,
+    system_relationship_types,
 )
 from cmdb.graph.values import CIInput, Link
 from cmdb.graph.writer import Changes
@@ -53,6 +54,19 @@ def _ident(label: str) -> str:
         raise BackupIncomplete(f"{label} nodes have no unique property, so they cannot be "
                                "identified in a backup", {"label": label})
     return prop
+
+
+def referenced_files_query(label: str) -> str:
+    return (f"MATCH (n:{_label(label)}) WHERE n.{FILE_PROPERTY} IS NOT NULL "
+            f"RETURN collect(DISTINCT n.{FILE_PROPERTY}) AS hashes")
+
+
+def referenced_files(conn: Connection) -> list[str]:
+    """The stored files (cmdb.documents.store) the graph's nodes refer to, sorted."""
+    found: set[str] = set()
+    for label in FILE_LABELS:
+        found.update(conn.read_list(referenced_files_query(label)))
+    return sorted(found)
 
 
 def count_nodes_query(label: str) -> str:

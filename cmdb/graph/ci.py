@@ -22,6 +22,7 @@ from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS
 from cmdb.graph.values import (
     CI, CIInput, Link, LinkResult, Page, UpsertResult, ci_from_row, kind_from_labels,
 )
+from cmdb.graph.vocabulary import Vocabulary, read_vocabulary
 from cmdb.graph.writer import FETCH_CIS, Changes
 from cmdb.text_search import query_variants
 
@@ -54,7 +55,8 @@ LIST_FILTERS = {
 }
 
 
-def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = ()) -> str:
+def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (),
+                    custom_fields: int = 0) -> str:
     """The keys of the CIs a list matches, unordered; only the filters given are in the query.
 
     The page is cut in Python: on the embedded engine ``ORDER BY … SKIP … LIMIT`` costs several
@@ -68,6 +70,8 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
     else:
         parts.append(f"MATCH (n:{label})")
     conditions = [LIST_FILTERS[name] for name in filters]  # closed set
+    # Custom fields: the property's name is a parameter too.
+    conditions += [f"n[$field_{i}] = $value_{i}" for i in range(custom_fields)]
     if conditions:
         parts.append("WHERE " + " AND ".join(conditions))
     parts.append(f"RETURN collect({'DISTINCT ' if location else ''}n.key) AS keys")
@@ -101,19 +105,31 @@ class Graph(Connection):
 
     def list_cis(self, *, kind: str | None = None, status: str | None = None,
                  category: str | None = None, location: str | None = None,
-                 q: str | None = None, offset: int = 0, limit: int = 50) -> Page:
+                 q: str | None = None, offset: int = 0, limit: int = 50,
+                 fields: dict[str, Any] | None = None) -> Page:
+        """``fields``: custom field name -> value the CIs must hold (converted to its type)."""
         if kind is not None:
             kind = schema.kind_of(kind).label
         if location is not None:
             self.get_ci(location)
+        if category is not None or fields:
+            words = self.vocabulary()
+            category = words.category_key(category) or category if category is not None else None
+            wanted = _custom_field_filters(words, kind, fields or {})
+        else:
+            wanted = {}
         filters = {"status": status, "category": category,
                    "q": query_variants(q) if q and q.strip() else None}
         filters = {name: value for name, value in filters.items() if value is not None}
-        query = list_keys_query(kind, location is not None, list(filters))
+        query = list_keys_query(kind, location is not None, list(filters), len(wanted))
+        field_params = {}
+        for i, (name, value) in enumerate(wanted.items()):
+            field_params[f"field_{i}"], field_params[f"value_{i}"] = name, value
         offset, limit = max(0, int(offset)), max(0, int(limit))
 
         def work(tx: ManagedTransaction) -> tuple[list[str], list]:
-            keys = sorted(tx.run(query, location=location, **filters).single()["keys"])
+            keys = sorted(tx.run(query, location=location, **filters, **field_params)
+                          .single()["keys"])
             page = keys[offset:offset + limit]
             rows = tx.run(FETCH_CIS, keys=page).single()["rows"] if page else []
             return keys, rows
@@ -188,7 +204,8 @@ class Graph(Connection):
         def work(tx: ManagedTransaction) -> None:
             current = self._lock(tx, key, expected_revision)
             values = schema.validate_properties(KINDS[current.kind], properties,
-                                                allow_system=allow_system)
+                                                allow_system=allow_system,
+                                                words=read_vocabulary(tx))
             history = ChangeLog(actor, source)
             done = writer.apply(tx, Changes(updates=[CIInput(key, current.kind, values)], links=move),
                                 history, existing={key: current})
@@ -302,6 +319,7 @@ class Graph(Connection):
     def _prepare(self, items: Sequence[CIInput]) -> list[CIInput]:
         prepared: list[CIInput] = []
         seen: set[str] = set()
+        words = self.vocabulary() if items else None
         for item in items:
             kind = schema.kind_of(item.kind)
             key = schema.validate_key(item.key)
@@ -310,7 +328,7 @@ class Graph(Connection):
                                    {"key": key})
             seen.add(key)
             try:
-                values = schema.validate_properties(kind, item.properties)
+                values = schema.validate_properties(kind, item.properties, words=words)
             except InvalidInput as exc:
                 exc.message = f"{key}: {exc.message}"
                 exc.args = (exc.message,)
@@ -354,3 +372,20 @@ def _checked_links(links: Sequence[Link]) -> list[Link]:
     """Links with their type in its schema spelling and keys checked (the edge of the writer)."""
     return [Link(schema.validate_key(link.from_key, "from"), schema.relationship_of(link.type).type,
                  schema.validate_key(link.to_key, "to")) for link in links]
+
+
+def _custom_field_filters(words: Vocabulary, kind: str | None,
+                          fields: dict[str, Any]) -> dict[str, Any]:
+    """Each custom field filter's value converted to the field's type; an unknown field is
+    refused naming the fields there are."""
+    kinds = [kind] if kind else list(KINDS)
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        found = next((f for k in kinds if (f := words.field(k, name)) is not None), None)
+        if found is None:
+            known = sorted({f for k in kinds for f in words.fields.get(k, {})})
+            raise InvalidInput(f"No custom field {name!r}" + (f" for {kind}" if kind else "")
+                               + f"; custom fields: {', '.join(known) or '(none declared)'}",
+                               field="field", value=name, allowed=known)
+        out[name] = schema.convert_value(found.prop(), value, found.kind)
+    return out

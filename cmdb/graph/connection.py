@@ -10,11 +10,12 @@ import contextlib
 from typing import Any, Callable, Sequence, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
 
 from cmdb.errors import EngineUnavailable
 from cmdb.graph import schema
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
+from cmdb.graph.vocabulary import Vocabulary, lay_down_defaults, read_vocabulary
 from cmdb.settings import Settings
 
 T = TypeVar("T")
@@ -93,6 +94,20 @@ class Connection:
         with self._session() as session:
             for statement in schema.schema_statements():
                 session.run(statement).consume()
+        self._lay_down_vocabulary()
+
+    def _lay_down_vocabulary(self) -> None:
+        for attempt in range(3):  # two processes bootstrapping a new register at once
+            try:
+                self.write(lay_down_defaults)
+                return
+            except ConstraintError:
+                if attempt == 2:
+                    raise
+
+    def vocabulary(self) -> Vocabulary:
+        """The register's categories, status words and custom fields."""
+        return self.read_tx(read_vocabulary)
 
     def ping(self) -> bool:
         return self.read(PING)[0]["ok"] == 1
@@ -103,6 +118,7 @@ class Connection:
             return tx.run(WIPE_SOME).single()["c"]
         while self.write(work):
             pass
+        self._lay_down_vocabulary()
 
     def read_rows(self, query: str, fields: Sequence[str], **params: Any) -> list[dict[str, Any]]:
         """The rows of the one collected list a query returns, as dicts of ``fields``."""

@@ -20,14 +20,14 @@ from typing import Any, Sequence
 
 from cmdb.graph.batching import chunks
 from cmdb.graph.connection import Connection
-from cmdb.graph.schema import RELATIONSHIPS
+from cmdb.graph.schema import NEEDS_RELATIONSHIPS
 from cmdb.graph.values import kind_from_labels
 
 REACH_STEPS = 8
 FRONTIER_BATCH = 5000
 
-# Every relationship type reads "A needs B": the types come from the schema's closed set.
-_NEEDS = "|".join(RELATIONSHIPS)
+# The relationship types that read "A needs B", from the schema's closed set.
+_NEEDS = "|".join(NEEDS_RELATIONSHIPS)
 
 
 def reach_query(steps: int) -> str:

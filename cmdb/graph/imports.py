@@ -21,6 +21,9 @@ from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
 from cmdb.graph.connection import Connection
 from cmdb.graph.values import CIInput, Link, LinkResult, UpsertResult, kind_from_labels
+from cmdb.graph.vocabulary import (
+    CustomField, Term, create_categories, create_fields, read_vocabulary,
+)
 from cmdb.graph.writer import FETCH_CIS, Changes
 
 
@@ -118,12 +121,23 @@ def snapshot_all(graph: Connection) -> dict[str, Existing]:
 
 def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequence[CIInput],
                  links: Sequence[tuple[str, str, str]], kinds: dict[str, str], *, actor: str,
-                 source: str | None) -> tuple[UpsertResult, LinkResult]:
+                 source: str | None, categories: Sequence[Term] = (),
+                 fields: Sequence[CustomField] = ()) -> tuple[UpsertResult, LinkResult]:
     """Create ``creates``, apply the differing properties of ``updates`` (compared inside the
     transaction), create ``links`` (replacing a CI's previous LOCATED_IN / RUNS_IMAGE), with
     a history entry for each change, all in one transaction. ``kinds``: the kinds of the CIs
-    the links join, as the import found them."""
+    the links join, as the import found them. ``categories`` and ``fields``: what the import
+    adds to the register's vocabulary, written in the same transaction."""
     def work(tx: ManagedTransaction) -> tuple[UpsertResult, LinkResult]:
+        if categories or fields:
+            words = read_vocabulary(tx)
+            taken = [t.key for t in categories if t.key in words.categories] + \
+                [f.id for f in fields if words.field(f.kind, f.name) is not None]
+            if taken:
+                raise Conflict(f"{', '.join(taken)} was added to the register's vocabulary while "
+                               "the import ran; import again", {"added": taken})
+            create_categories(tx, categories)
+            create_fields(tx, fields)
         done = writer.apply(tx, Changes(creates=creates, updates=updates,
                                         links=[Link(a, t, b) for a, t, b in links]),
                             ChangeLog(actor, source), kinds=kinds)

@@ -12,9 +12,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol
 
-from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty
+from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty, UnknownProperty
 
 CI_LABEL = "CI"
 KEY_MAX_LENGTH = 128
@@ -25,6 +25,9 @@ LIST_MAX_ITEMS = 500
 # Property types. "number" keeps integral values as int, so 16 stays 16 and 16.5 stays 16.5.
 STR, TEXT, INT, NUMBER, DATE, DATETIME, BOOL, ENUM, STR_LIST = (
     "str", "text", "int", "number", "date", "datetime", "bool", "enum", "str_list")
+# A user's own list of words (a custom field's choices): kept as the user wrote them, matched
+# regardless of case.
+CHOICE = "choice"
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Prop:
     description: str = ""
 
     def allowed(self) -> str:
-        if self.type == ENUM:
+        if self.type in (ENUM, CHOICE):
             return "one of: " + ", ".join(self.choices)
         bounds = ""
         if self.minimum is not None:
@@ -79,6 +82,8 @@ class RelKind:
     pairs: frozenset[tuple[str, str]]
     single: bool = False  # a CI has at most one of these outgoing (containment, build image)
     acyclic: bool = False
+    # "A needs B": impact follows it. Lineage (SUPERSEDES) joins CIs without one needing the other.
+    needs: bool = True
 
     def allows(self, from_kind: str, to_kind: str) -> bool:
         return (from_kind, to_kind) in self.pairs
@@ -180,8 +185,13 @@ RELATIONSHIPS: dict[str, RelKind] = {
                 frozenset({("Application", "Application")})),
         RelKind("CONNECTED_TO", "network uplink or power feed the first device needs",
                 frozenset({("Hardware", "Hardware")})),
+        RelKind("SUPERSEDES", "the newer standard image replaces the older one",
+                frozenset({("SoftwareImage", "SoftwareImage")}), needs=False),
     )
 }
+
+# The relationships impact follows: everything that reaches a changed CI through these needs it.
+NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items() if r.needs)
 
 # The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
 # what each may do.
@@ -206,6 +216,15 @@ TOKEN_LABEL = "ApiToken"
 SESSION_LABEL = "WebSession"
 CAMPAIGN_LABEL = "AuditCampaign"
 SCAN_LABEL = "AuditScan"
+# The register's vocabulary (cmdb.graph.vocabulary): categories, the words for the fixed
+# statuses, and custom fields; the marker says the shipped defaults were laid down once.
+CATEGORY_LABEL = "Category"
+STATUS_LABEL = "StatusWord"
+FIELD_LABEL = "CustomField"
+VOCABULARY_MARK_LABEL = "VocabularyDefaults"
+VOCABULARY_LABELS = (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)
+DOCUMENT_LABEL = "Document"
+BASELINE_LABEL = "Baseline"
 SERVICE_LEVEL_LABEL = "ServiceLevel"
 FAULT_LABEL = "FaultRecord"
 ROUND_LABEL = "MaintenanceRound"
@@ -222,6 +241,16 @@ SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(CAMPAIGN_LABEL, "an inventory audit campaign and what it expected to find", "id"),
     SystemKind(SCAN_LABEL, "one scan of a campaign: tag, place, time, person", "id",
                indexed=("campaign_id",)),
+    SystemKind(CATEGORY_LABEL, "a hardware category: key, names in three languages, synonyms, "
+               "flags", "key"),
+    SystemKind(STATUS_LABEL, "one of the fixed hardware statuses with its names and the words "
+               "that mean it", "key"),
+    SystemKind(FIELD_LABEL, "a custom field of a kind: name, type, names, choices", "id"),
+    SystemKind(VOCABULARY_MARK_LABEL, "marks that the shipped vocabulary was laid down", "id"),
+    SystemKind(DOCUMENT_LABEL, "a document or note attached to a CI, a hardware model or a category",
+               "id", indexed=("target",)),
+    SystemKind(BASELINE_LABEL, "a named record of the register at one moment (its snapshot is a "
+               "stored file)", "name"),
     # Service records: register records with an ``id``, linked to the CIs they concern.
     SystemKind(SERVICE_LEVEL_LABEL, "a service level: service hours, response, arrival and "
                "resolution targets, names in three languages", "id"),
@@ -233,6 +262,10 @@ SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(SCHEDULE_LABEL, "monthly or quarterly maintenance rounds for a location", "id"),
 )}
 SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
+# Nodes of these labels may refer to a stored file (cmdb.documents.store) by its SHA-256 in
+# FILE_PROPERTY; backups carry the files referred to.
+FILE_PROPERTY = "file_sha256"
+FILE_LABELS: tuple[str, ...] = (DOCUMENT_LABEL, BASELINE_LABEL)
 # Relationship types from the CMDB's own nodes to CIs (a closed set, like RELATIONSHIPS): a
 # service level assigned to a CI, a fault record about a CI. A backup and a restore allow these.
 LEVEL_OF = "SERVICE_LEVEL_OF"
@@ -368,23 +401,36 @@ def validate_key(value: Any, field_name: str = "key") -> str:
     return key
 
 
+class Words(Protocol):
+    """The register's own words (its vocabulary): properties it adds to a kind (custom
+    fields), and the value a word stands for (a category's synonym -> its key)."""
+
+    def properties(self, kind: str) -> dict[str, Prop]: ...
+
+    def value_for(self, kind: str, prop: str, value: Any) -> Any: ...
+
+
 def validate_properties(kind: NodeKind, props: Mapping[str, Any], *,
-                        allow_system: bool = False) -> dict[str, Any]:
+                        allow_system: bool = False, words: "Words | None" = None) -> dict[str, Any]:
     """Check and convert user-supplied properties of ``kind``.
 
     ``None`` means "remove this property" and is passed through. Unknown properties and
-    system properties (unless ``allow_system``) are refused.
+    system properties (unless ``allow_system``) are refused. ``words``: the register's
+    vocabulary (its categories and custom fields); without it, the shipped categories only.
     """
-    known = kind.by_name
+    known = words.properties(kind.label) if words is not None else kind.by_name
     out: dict[str, Any] = {}
     for name, value in props.items():
         if name == "key":
             continue
         prop = known.get(name)
         if prop is None or (prop.system and not allow_system):
-            raise InvalidProperty(
-                f"{kind.label} has no property {name!r}; allowed: {', '.join(kind.user_properties)}",
-                field=name, value=value, allowed=list(kind.user_properties))
+            allowed = [n for n, p in known.items() if not p.system]
+            raise UnknownProperty(
+                f"{kind.label} has no property {name!r}; allowed: {', '.join(allowed)}",
+                field=name, value=value, allowed=allowed)
+        if value is not None and words is not None:
+            value = words.value_for(kind.label, name, value)
         out[name] = None if value is None else convert_value(prop, value, kind.label)
     return out
 
@@ -422,6 +468,14 @@ def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
         if v not in prop.choices:
             raise bad()
         return v
+    if t == CHOICE:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise bad()
+        text = unicodedata.normalize("NFC", value if isinstance(value, str) else _number_text(value)).strip()
+        for choice in prop.choices:
+            if choice.casefold() == text.casefold():
+                return choice
+        raise bad()
     if t in (INT, NUMBER):
         number = _to_number(value)
         if number is None:

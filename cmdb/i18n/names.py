@@ -96,6 +96,7 @@ def _relationships() -> dict[str, str]:
         "RUNS_IMAGE": pgettext("relationship", "runs the image"),
         "DEPENDS_ON": pgettext("relationship", "depends on"),
         "CONNECTED_TO": pgettext("relationship", "is connected to"),
+        "SUPERSEDES": pgettext("relationship", "supersedes"),
     }
 
 

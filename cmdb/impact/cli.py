@@ -124,9 +124,14 @@ def check_image_command(
 ):
     """Can every device built from IMAGE carry the new image (or requirements)?"""
     from cmdb.impact.compatibility import check_image_change
+    from cmdb.impact.rollout import rollout
 
     with open_graph() as graph:
         result = check_image_change(graph, image, to, parse_assignments(values))
+        # The rollout view is about the new image as it is: with --set it would mix the two.
+        plan = rollout(graph, image, to) if to is not None and not values else None
+    if plan is not None:
+        result["rollout"] = plan
     if as_json:
         print_json(result)
         return
@@ -147,6 +152,22 @@ def check_image_command(
                                        ("min_cpu_cores", "min_ram_gb", "min_disk_gb", "supported_models")),
                       _t(", ".join(d["applications"])))
     print_table(table)
+    if plan is not None:
+        _print_rollout(plan)
+
+
+def _print_rollout(plan: dict[str, Any]) -> None:
+    s = plan["summary"]
+    old, new = plan["image"]["key"], plan["new_image"]["key"]
+    console.print(_t(f"rollout {old} → {new}: {s['moved']} moved, {s['can']} can move, "
+                     f"{s['cannot']} cannot, {s['unknown']} unknown", "bold"))
+    if s["reasons"]:
+        console.print(_t("why not: " + ", ".join(f"{why} ({n})" for why, n in s["reasons"].items())))
+    if plan["moved"]:
+        moved = Table("device", "name", "moved at", "by", title=f"Moved to {new}")
+        for d in plan["moved"]:
+            moved.add_row(_t(d["key"]), _t(d["name"]), _t(d["at"]), _t(d["actor"]))
+        print_table(moved)
 
 
 def _check_cell(c: dict[str, Any]) -> Text:

@@ -131,7 +131,7 @@ def check_hardware_change(graph: Graph, hw_key: str, new_properties: Mapping[str
     if not new_properties:
         raise InvalidInput("Give at least one new hardware property, e.g. ram_gb=8",
                            field="properties", value={}, allowed=", ".join(HARDWARE_FACTS))
-    changes = validate_properties(KINDS["Hardware"], new_properties)
+    changes = validate_properties(KINDS["Hardware"], new_properties, words=graph.vocabulary())
     before = {f: hardware.properties.get(f) for f in HARDWARE_FACTS}
     after = dict(before)
     after.update({k: v for k, v in changes.items() if k in HARDWARE_FACTS})

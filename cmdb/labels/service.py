@@ -73,8 +73,10 @@ def select(graph, selection: Selection) -> list[LabelContent]:
     kind = schema.kind_of(selection.kind).label if selection.kind else None
     category = None
     if selection.category:
-        prop = schema.KINDS["Hardware"].by_name["category"]
-        category = schema.convert_value(prop, selection.category, "Hardware")
+        words = graph.vocabulary()
+        category = words.category_key(selection.category)
+        if category is None:
+            raise words.unknown_category(selection.category)
     if not (keys or selection.location or kind or category or selection.unlabelled):
         raise InvalidInput("Say which labels to print: give keys, --location, --kind, "
                            "--category or --unlabelled", field="selection")

@@ -6,12 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb.auth import GraphDep, SettingsDep, Viewer
+from cmdb.documents import service as documents
+from cmdb.images import lineage as images
 from cmdb.graph import schema
 from cmdb.graph.schema import validate_key
 from cmdb.web.faults import ci_service_panel
 from cmdb.i18n import _
 from cmdb.web.render import PageRoute, render
-from cmdb.web.views import ci_view, ci_views
+from cmdb.web.views import ci_view, ci_views, property_labels, register_category_names
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
@@ -45,9 +47,14 @@ def detail(request: Request, key: str, user: Viewer, graph: GraphDep) -> Respons
     system = {p.name for p in schema.KINDS[ci.kind].properties if p.system}
     user_props = sorted((k, v) for k, v in ci.properties.items() if k not in system)
     system_props = sorted((k, v) for k, v in ci.properties.items() if k in system)
+    words = graph.vocabulary()
     return render(request, "ci.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
                   user_props=user_props, system_props=system_props,
+                  labels=property_labels(words, ci.kind),
+                  register_categories=register_category_names(words),
                   outgoing=[r for r in relationships if r["direction"] == "out"],
                   incoming=[r for r in relationships if r["direction"] == "in"],
                   history=[h.as_dict() for h in history], history_total=total,
-                  can_impact=user.role in ("reviewer", "admin"), **ci_service_panel(graph, key))
+                  can_impact=user.role in ("reviewer", "admin"),
+                  attached=documents.for_ci(graph, key),
+                  lineage=images.lineage(graph, key) if ci.kind == "SoftwareImage" else None, **ci_service_panel(graph, key))

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cmdb import i18n
 from cmdb.auth import current_session
+from cmdb.documents.markdown import render as render_markdown
 from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, Unauthenticated, UnknownKey
 from cmdb.graph.schema import DATE, DATETIME, KINDS
 from cmdb.i18n import _, formats, names
@@ -61,6 +62,7 @@ TEMPLATES.filters["percent"] = _percent
 TEMPLATES.filters["when"] = formats.format_datetime   # timestamps: '2026年11月29日 04:30 UTC'
 TEMPLATES.filters["date"] = formats.format_date        # dates: '2027年4月30日'
 TEMPLATES.filters["urlpart"] = lambda v: quote(str(v), safe="")
+TEMPLATES.filters["markdown"] = render_markdown
 
 
 def render(request: Request, template: str, status: int = 200, user: Any = None,

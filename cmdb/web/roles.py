@@ -16,3 +16,7 @@ RECORDING_ROLES = roles_for("scan")
 # Setting a status back (a "missing" asset found again): whoever may change a CI's status.
 StatusSetter = Annotated[Principal, Depends(allowed_to("ci.update"))]
 STATUS_ROLES = roles_for("ci.update")
+
+# Writing notes and attaching documents (the document library and knowledge base).
+DocumentEditor = Annotated[Principal, Depends(allowed_to("document.change"))]
+DOCUMENT_ROLES = roles_for("document.change")

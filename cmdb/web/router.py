@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cmdb.web import audits, auth, cis, faults, home, impact, language, maintenance, scan
+from cmdb.web import (
+    audits, auth, baselines, cis, faults, home, images, impact, language, library, maintenance, scan,
+)
 
 router = APIRouter()
 for _module_router in (auth.router, home.router, home.json_router, cis.router, scan.router,
                        audits.router, audits.json_router, impact.router, impact.json_router,
-                       language.router, faults.router, maintenance.router):
+                       language.router, baselines.router, images.router, library.router,
+                       faults.router, maintenance.router):
     router.include_router(_module_router)

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from cmdb import policy
 from cmdb.audit import service
 from cmdb.auth import GraphDep, Viewer
+from cmdb.documents import service as documents
 from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import validate_key
@@ -25,7 +26,7 @@ from cmdb.web.faults import REPORTING_ROLES, ci_service_panel
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES, STATUS_ROLES, Recorder, StatusSetter
-from cmdb.web.views import ci_view, path_text
+from cmdb.web.views import ci_view, path_text, register_category_names
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
@@ -82,9 +83,10 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
     if view.location_key:
         registered = {"key": view.location_key, "text": view.location_text}
     return render(request, "scan.html", user=user, title=f"{key} {view.name}".strip(), ci=view,
+                  register_categories=register_category_names(graph.vocabulary()),
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems={k: _(v) for k, v in PROBLEMS.items()}, done=done, recorded_in=campaigns,
-                  can_set_status=user.role in STATUS_ROLES,
+                  can_set_status=user.role in STATUS_ROLES, attached=documents.for_ci(graph, key),
                   can_report_fault=user.role in REPORTING_ROLES, **ci_service_panel(graph, key))
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.graph import CI, Graph
-from cmdb.i18n import _
+from cmdb.graph.vocabulary import Vocabulary
+from cmdb.i18n import _, current_language
 from cmdb.i18n.formats import sort_by_name
 from cmdb.graph.values import path_text as location_path_text
 
@@ -53,3 +54,23 @@ def location_choices(graph: Graph, q: str | None, limit: int = 20) -> list[dict[
                 "path": path_text(paths.get(c.key, []) + [{"key": c.key, "name": c.name}])}
                for c in page.items]
     return sort_by_name(choices, lambda choice: choice["path"])
+
+
+def _language() -> str:
+    """The current page language as the vocabulary's records name it (zh_CN -> zh-CN)."""
+    return current_language().replace("_", "-")
+
+
+def property_labels(words: Vocabulary, kind: str) -> dict[str, str]:
+    """What a page calls a kind's custom fields: their display names in the page's language."""
+    language = _language()
+    return {f.name: f.names.get(language) or f.names.get("en") or f.name
+            for f in words.fields.get(kind, {}).values()}
+
+
+def register_category_names(words: Vocabulary) -> dict[str, str]:
+    """The register's categories by their records' display names in the page's language (the
+    catalogue's name is the fallback, see ``cmdb.i18n.names.category_name``)."""
+    language = _language()
+    return {key: term.names.get(language) or term.names.get("en") or ""
+            for key, term in words.categories.items()}

@@ -9,8 +9,9 @@ from typing import Iterator
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from cmdb.auth import GraphDep, allowed_to
+from cmdb.auth import GraphDep, SettingsDep, allowed_to
 from cmdb.backup.service import iter_backup
+from cmdb.documents.store import file_store
 from cmdb.graph.schema import utc_now
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,9 @@ def _logged(chunks: Iterator[bytes]) -> Iterator[bytes]:
 @router.get("/backup", response_class=StreamingResponse,
             responses={200: {"content": {"application/gzip": {}},
                              "description": "gzip-compressed JSON Lines backup of the register"}})
-def download_backup(graph: GraphDep) -> StreamingResponse:
+def download_backup(graph: GraphDep, settings: SettingsDep) -> StreamingResponse:
     """Download a backup of the whole register (admin only); restore it with `cmdb restore`."""
-    chunks = iter_backup(graph)
+    chunks = iter_backup(graph, files=file_store(settings))
     # The first chunk needs the register's counts: failures to reach the engine surface here,
     # as a proper error response, before the download starts.
     first = next(chunks)

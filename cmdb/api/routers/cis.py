@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Response
+from pydantic import StringConstraints
 
 from cmdb import policy
 from cmdb.auth import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
@@ -20,7 +21,7 @@ from cmdb.api.models import (
     CIPatch, DeleteResult, HistoryPage, ChangeEntry, KeyPath, KeyQuery, KindName, Limit, Offset,
     Page, RelationshipOfCI, Status, check_page, error_responses, property_values,
 )
-from cmdb.errors import InvalidInput, InvalidProperty, PermissionDenied, UnknownKey, UnknownReference, WrongKind
+from cmdb.errors import InvalidInput, PermissionDenied, UnknownProperty, UnknownKey, UnknownReference, WrongKind
 from cmdb.graph import CI, Graph
 from cmdb.graph.schema import LINE_PATTERN, NONBLANK_LINE_PATTERN
 from cmdb.settings import Settings
@@ -92,6 +93,21 @@ def _paged(graph: Graph, settings: Settings, *, offset: int, limit: int, page: i
 
 PageNo = Annotated[int | None, Query(ge=1, le=MAX_OFFSET,
                                      description="1-based page number, counted from offset")]
+FieldFilter = Annotated[str, StringConstraints(
+    pattern=r"^[^=\x00-\x1f\x7f]{1,64}=[^\x00-\x1f\x7f]{0,2000}$")]
+FieldFilters = Annotated[list[FieldFilter] | None, Query(
+    max_length=20, description="A custom field's value, NAME=VALUE (repeatable; all must hold)",
+    examples=[["rack_units=2"]])]
+
+
+def field_filters(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name, value = pair.split("=", 1)
+        found[name.strip()] = value
+    return found
 
 
 @router.get("/cis", response_model=Page, summary="List CIs, filtered and paged",
@@ -102,11 +118,13 @@ def list_cis(graph: GraphDep, settings: SettingsDep, _: Viewer,
              category: CategoryQuery | None = None,
              location: KeyQuery | None = None,
              q: FilterText | None = None,
+             field: FieldFilters = None,
              offset: Offset = 0, limit: Limit = 50, page: PageNo = None) -> Page:
     q = check_query(settings, "q", q)
     location = check_query(settings, "location", location)
     return _paged(graph, settings, offset=offset, limit=limit, page=page, kind=kind,
-                  status=status, category=category, location=location, q=q)
+                  status=status, category=category, location=location, q=q,
+                  fields=field_filters(field))
 
 
 @router.get("/search", response_model=Page, summary="Find CIs by key, name, serial or model")
@@ -154,9 +172,8 @@ def patch_ci(key: KeyPath, body: CIPatch, graph: GraphDep, principal: CIEditor,
         if body.location is not None and key not in exc.keys:
             raise UnknownReference(exc.keys, "location") from None
         raise
-    except InvalidProperty as exc:
-        if exc.field in AnyProperties.model_fields and isinstance(exc.allowed, list) \
-                and exc.field not in exc.allowed:
+    except UnknownProperty as exc:
+        if exc.field in AnyProperties.model_fields:
             # A property of another kind: the body is well-formed, the CI's kind refuses it.
             raise WrongKind(exc.message, field=exc.field, value=exc.value, allowed=exc.allowed) from None
         raise

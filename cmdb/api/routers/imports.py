@@ -61,6 +61,12 @@ async def import_spreadsheet(
     sheet: Annotated[Optional[str], Form(max_length=200, description="Import only this sheet")] = None,
     mapping: Annotated[Optional[Preset], Form(description="A preset mapping")] = None,
     mapping_file: Annotated[Optional[UploadFile], File(description="Column mapping (YAML or JSON)")] = None,
+    new_categories: Annotated[Optional[bool], Form(
+        description="Create the categories the file names that the register lacks (default: "
+                    "only with a preset); needs the role registrar")] = None,
+    new_fields: Annotated[bool, Form(description="Keep unknown columns as new custom fields "
+                                                 "(default: reported as ignored); needs the role "
+                                                 "registrar")] = False,
 ) -> Any:
     """Same rules and summary as `cmdb import --json`. When problems stop the import (and
     `skip_invalid` is not set) nothing is written and the answer is 422 with the summary,
@@ -81,7 +87,8 @@ async def import_spreadsheet(
         chosen = await run_in_threadpool(parse_mapping, spec, mapping_file.filename or "mapping_file",
                                          settings.max_mapping_bytes)
     options = Options(kind=parse_kind(kind) if kind else None, dayfirst=dayfirst,
-                      clear_empty=clear_empty, skip_invalid=skip_invalid, encoding=encoding or None)
+                      clear_empty=clear_empty, skip_invalid=skip_invalid, encoding=encoding or None,
+                      new_categories=new_categories, new_fields=new_fields)
     name = file.filename or "upload"
     result = await run_in_threadpool(
         run_import, graph, [(name, data)], mapping=chosen, options=options, sheet=sheet,

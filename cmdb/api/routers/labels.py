@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cmdb import policy
 from cmdb.auth import GraphDep, LabelPrinter, SettingsDep
@@ -13,7 +13,7 @@ from cmdb.api.models import PATTERN_HELP, Key, KeyPath, KindName, RequestModel
 from cmdb.errors import InvalidInput
 from cmdb.labels.render import MAX_DPI, MIN_DPI
 from cmdb.labels.service import SIZE_PATTERN, FORMATS, LabelJob, Selection, mark_printed, render, select
-from cmdb.graph.schema import HARDWARE_CATEGORIES
+from cmdb.graph.schema import NONBLANK_LINE_PATTERN
 from cmdb.labels.templates import builtin_template_names, template_from_mapping
 from cmdb.labels.zpl import DOTS_PER_MM, _PRINTER_FONT
 
@@ -32,7 +32,8 @@ _TEMPLATE_HELP = "avery-l7651, avery-l7160 or avery-5160"
 
 Template = Literal[tuple(builtin_template_names())]  # type: ignore[valid-type]
 Format = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
-Category = Literal[tuple(HARDWARE_CATEGORIES)]  # type: ignore[valid-type]
+# The register's own categories (any text here; an unknown one is refused naming them).
+Category = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=NONBLANK_LINE_PATTERN)]
 
 
 # Which labels: not nothing (select() refuses an empty selection). Absent, null, [] and false
@@ -47,7 +48,8 @@ class LabelsRequest(RequestModel):
     keys: list[Key] = Field(default_factory=list, max_length=20_000, description="CIs to label")
     location: Optional[Key] = Field(None, description="Every CI in this location's subtree")
     kind: Optional[KindName] = None
-    category: Optional[Category] = Field(None, description="Hardware category")
+    category: Optional[Category] = Field(None, description="Hardware category: its key, a display "
+                                         "name or a synonym (server, 服务器, Servers)")
     unlabelled: bool = Field(False, description="Only CIs whose label was never printed")
     format: Format = Field("pdf", description="pdf, png (one label) or zpl")
     template: Template = Field("avery-l7651", description=_TEMPLATE_HELP)

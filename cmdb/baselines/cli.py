@@ -1,0 +1,132 @@
+"""``cmdb baseline …``: create, list, diff, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cmdb.cli_support import (
+    JSON_OPTION, cli_actor, console, open_graph, print_json, print_table, reports_errors,
+)
+from cmdb.documents.store import file_store
+from cmdb.settings import get_settings
+
+baseline_app = typer.Typer(no_args_is_help=True,
+                           help="Configuration baselines: record the register, compare it later.")
+
+
+def _row(table: Table, *cells: Any) -> None:
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+
+
+@baseline_app.command("create")
+@reports_errors
+def create_command(
+    name: str = typer.Argument(..., help="What to call it, e.g. 'Hand-over 2026'"),
+    scope: Optional[str] = typer.Option(None, "--scope", help="A location: only it and what is inside it"),
+    note: Optional[str] = typer.Option(None, "--note", help="Why it was taken"),
+    as_json: bool = JSON_OPTION,
+):
+    """Record the CIs, properties and relationships of the register (or a location) now."""
+    from cmdb.baselines.service import create
+
+    with open_graph() as graph:
+        result = create(graph, file_store(get_settings()), name, actor=cli_actor(), scope=scope, note=note)
+    if as_json:
+        print_json(result)
+        return
+    console.print(Text(f"baseline {result['name']!r}: {result['cis']:,} CI(s) and "
+                       f"{result['relationships']:,} relationship(s) of "
+                       f"{result['scope'] or 'the whole register'} at {result['created_at']}"))
+
+
+@baseline_app.command("list")
+@reports_errors
+def list_command(as_json: bool = JSON_OPTION):
+    """Every baseline, oldest first."""
+    from cmdb.baselines.service import list_all
+
+    with open_graph() as graph:
+        baselines = list_all(graph)
+    if as_json:
+        print_json(baselines)
+        return
+    if not baselines:
+        console.print("no baselines yet: `cmdb baseline create NAME`", markup=False)
+        return
+    table = Table("name", "created", "by", "scope", "CIs", "relationships", "note",
+                  title=f"{len(baselines)} baseline(s)")
+    for b in baselines:
+        _row(table, b["name"], b["created_at"][:19], b["created_by"], b["scope"] or "(all)",
+             f"{b['cis']:,}", f"{b['relationships']:,}", b["note"])
+    print_table(table)
+
+
+def _write(data: bytes, output: Path) -> None:
+    output.write_bytes(data)
+
+
+@baseline_app.command("diff")
+@reports_errors
+def diff_command(
+    name: str = typer.Argument(..., help="The baseline to compare from"),
+    to: str = typer.Option("now", "--to", help="Another (newer) baseline, or 'now'"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write it to .xlsx or .html",
+                                          dir_okay=False),
+    as_json: bool = JSON_OPTION,
+):
+    """What was added, removed, moved, re-imaged and changed since a baseline, by whom and when."""
+    from cmdb.baselines.reports import format_of, render_diff
+    from cmdb.baselines.service import diff
+
+    fmt = format_of(output) if output else None
+    with open_graph() as graph:
+        result = diff(graph, file_store(get_settings()), name, to)
+    if output:
+        _write(render_diff(result, fmt), output)
+    if as_json:
+        print_json(result)
+        return
+    counts = ", ".join(f"{n} {change}" for change, n in result["counts"].items() if n) or "no changes"
+    console.print(Text(f"{result['baseline']['name']} → {result['to']['name'] if result['to'] else 'now'}: "
+                       f"{counts}"))
+    if result["changes"]:
+        table = Table("change", "key", "kind", "what", "before", "after", "by", "at")
+        for c in result["changes"]:
+            _row(table, c["change"], c["key"], c["kind"], c["property"] or c["type"] or "",
+                 c["before"], c["after"], c["by"] or "?", (c["at"] or "")[:19])
+        print_table(table)
+    if output:
+        console.print(Text(f"wrote {output}"))
+
+
+@baseline_app.command("report")
+@reports_errors
+def report_command(
+    name: str = typer.Argument(..., help="The baseline to report on"),
+    output: Path = typer.Option(..., "--output", "-o", help="The report file: .xlsx or .html",
+                                dir_okay=False),
+    as_json: bool = JSON_OPTION,
+):
+    """Counts by site, kind and category, and the changes since the previous baseline."""
+    from cmdb.baselines.reports import format_of, render_report
+    from cmdb.baselines.service import report
+
+    fmt = format_of(output)
+    with open_graph() as graph:
+        result = report(graph, file_store(get_settings()), name)
+    _write(render_report(result, fmt), output)
+    if as_json:
+        print_json(result)
+        return
+    base = result["baseline"]
+    console.print(Text(f"baseline report {base['name']!r} ({base['cis']:,} CIs; previous: "
+                       f"{result['previous'] or 'none'}) written to {output}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(baseline_app, name="baseline")

@@ -1,0 +1,146 @@
+"""``cmdb doc …``: attach files, write notes, list, search, show, download. The command line is
+run by whoever owns the data directory, so it acts with every right (like ``cmdb import``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cmdb.cli_support import (
+    JSON_OPTION, cli_actor, console, open_graph, print_json, print_table, reports_errors,
+)
+from cmdb.documents.store import file_store
+from cmdb.policy import Caller
+from cmdb.settings import get_settings
+
+doc_app = typer.Typer(no_args_is_help=True,
+                      help="Document library and knowledge base: files and notes for CIs, models, categories.")
+
+TARGET_TYPE = typer.Argument(..., help="What it is for: ci, model or category")
+TARGET = typer.Argument(..., help="A CI's key, a hardware model (e.g. 'OptiPlex 7010') or a category")
+
+
+def _owner() -> Caller:
+    return Caller(cli_actor(), "admin")
+
+
+def _row(table: Table, *cells: Any) -> None:
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+
+
+def _table(docs: list[dict[str, Any]], title: str) -> None:
+    table = Table("id", "type", "title", "for", "solves", "by", "changed", title=title)
+    for d in docs:
+        _row(table, d["id"], d["type"], d["title"], f"{d['target_type']} {d['target']}", d["solves"],
+             d["created_by"], (d["updated_at"] or "")[:19])
+    print_table(table)
+
+
+@doc_app.command("attach")
+@reports_errors
+def attach_command(target_type: str = TARGET_TYPE, target: str = TARGET,
+                   file: Path = typer.Argument(..., exists=True, dir_okay=False, help="PDF, image, office document or text"),
+                   title: Optional[str] = typer.Option(None, "--title", help="Default: the file name"),
+                   as_json: bool = JSON_OPTION):
+    """Attach a file (checked by its content, at most CMDB_MAX_DOCUMENT_BYTES)."""
+    from cmdb.documents.service import add_file
+
+    settings = get_settings()
+    with open_graph() as graph, open(file, "rb") as stream:
+        doc = add_file(graph, file_store(settings), _owner(), target_type=target_type, target=target,
+                       title=title, filename=file.name, stream=stream, max_bytes=settings.max_document_bytes)
+    if as_json:
+        print_json(doc)
+        return
+    console.print(Text(f"attached {doc['filename']} ({doc['media_type']}, {doc['size']:,} bytes) to "
+                       f"{doc['target_type']} {doc['target']} as {doc['id']}"))
+
+
+@doc_app.command("note")
+@reports_errors
+def note_command(target_type: str = TARGET_TYPE, target: str = TARGET,
+                 title: str = typer.Option(..., "--title"),
+                 body: Optional[str] = typer.Option(None, "--body", help="The note (Markdown)"),
+                 from_file: Optional[Path] = typer.Option(None, "--from", exists=True, dir_okay=False,
+                                                          help="Read the note from a Markdown file"),
+                 solves: Optional[str] = typer.Option(None, "--solves", help="The symptom it is a solution to"),
+                 as_json: bool = JSON_OPTION):
+    """Write a note (Markdown), optionally marked as the solution to a symptom."""
+    from cmdb.documents.service import add_note
+    from cmdb.errors import InvalidInput
+
+    if (body is None) == (from_file is None):
+        raise InvalidInput("Give the note with --body or --from FILE (one of them)", field="body")
+    text = body if body is not None else from_file.read_text(encoding="utf-8")
+    with open_graph() as graph:
+        doc = add_note(graph, _owner(), target_type=target_type, target=target, title=title, body=text,
+                       solves=solves)
+    if as_json:
+        print_json(doc)
+        return
+    console.print(Text(f"note {doc['id']} for {doc['target_type']} {doc['target']}: {doc['title']}"))
+
+
+@doc_app.command("list")
+@reports_errors
+def list_command(target_type: str = TARGET_TYPE, target: str = TARGET, as_json: bool = JSON_OPTION):
+    """What is attached to one CI, model or category."""
+    from cmdb.documents.service import attached_to
+
+    with open_graph() as graph:
+        docs = attached_to(graph, target_type, target)
+    if as_json:
+        print_json(docs)
+        return
+    _table(docs, f"{len(docs)} note(s) and document(s) for {target_type} {target}")
+
+
+@doc_app.command("search")
+@reports_errors
+def search_command(q: str = typer.Argument(..., help="Words to look for"), as_json: bool = JSON_OPTION):
+    """Search titles, notes, symptoms, file names and targets; solutions first."""
+    from cmdb.documents.service import search
+
+    with open_graph() as graph:
+        docs = search(graph, q)
+    if as_json:
+        print_json(docs)
+        return
+    _table(docs, f"{len(docs)} found for {q!r}")
+
+
+@doc_app.command("show")
+@reports_errors
+def show_command(doc_id: str = typer.Argument(..., help="A document's id (DOC-…)"),
+                 output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
+                                                       help="Save a file's content here"),
+                 as_json: bool = JSON_OPTION):
+    """One note (its Markdown) or file (saved with -o)."""
+    from cmdb.documents.service import content, get
+
+    with open_graph() as graph:
+        doc = get(graph, doc_id)
+        if output is not None:
+            _, chunks = content(graph, file_store(get_settings()), doc_id)
+            with open(output, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+    if as_json:
+        print_json(doc)
+        return
+    console.print(Text(f"{doc['type']} {doc['id']}: {doc['title']} (for {doc['target_type']} {doc['target']}, "
+                       f"by {doc['created_by']})"))
+    if doc["solves"]:
+        console.print(Text(f"solves: {doc['solves']}"))
+    if doc["body"]:
+        console.print(Text(doc["body"]))
+    if output is not None:
+        console.print(Text(f"saved {doc['filename']} to {output}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(doc_app, name="doc")

@@ -1,0 +1,86 @@
+"""``cmdb image …``: lineage, devices still on a superseded image, devices past end of support."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cmdb.cli_support import JSON_OPTION, console, open_graph, print_json, print_table, reports_errors
+
+image_app = typer.Typer(no_args_is_help=True,
+                        help="Standard images: lineage, superseded images, end of support.")
+
+SITE_OPTION = typer.Option(None, "--site", help="Only devices in this site (a location key)")
+CATEGORY_OPTION = typer.Option(None, "--category", help="Only devices of this category, e.g. pc")
+
+
+def _row(table: Table, *cells: Any) -> None:
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+
+
+@image_app.command("lineage")
+@reports_errors
+def lineage_command(key: str = typer.Argument(..., help="A SoftwareImage key"), as_json: bool = JSON_OPTION):
+    """What an image supersedes and what supersedes it."""
+    from cmdb.images.lineage import lineage
+
+    with open_graph() as graph:
+        result = lineage(graph, key)
+    if as_json:
+        print_json(result)
+        return
+    image = result["image"]
+    console.print(Text(f"{image['key']} {image['name'] or ''} (end of support {image['end_of_support'] or '—'}"
+                       f"{', past' if result['past_end_of_support'] else ''}; {result['devices']} device(s))"))
+    console.print(Text(f"supersedes: {', '.join(result['supersedes']) or '—'}"))
+    console.print(Text(f"superseded by: {', '.join(result['superseded_by']) or '— (current)'}"))
+
+
+def _devices(result: dict[str, Any], title: str) -> None:
+    console.print(Text(f"{result['total']} device(s) {title}"
+                       + (": " + ", ".join(f"{s} {n}" for s, n in result["by_site"].items()) if result["total"] else "")))
+    if result["devices"]:
+        table = Table("device", "name", "category", "status", "site", "image", "end of support", "superseded by")
+        for d in result["devices"]:
+            _row(table, d["key"], d["name"], d["category"], d["status"], d["site"], d["image"],
+                 d["end_of_support"], ", ".join(d["superseded_by"]))
+        print_table(table)
+
+
+@image_app.command("superseded")
+@reports_errors
+def superseded_command(site: Optional[str] = SITE_OPTION, category: Optional[str] = CATEGORY_OPTION,
+                       as_json: bool = JSON_OPTION):
+    """Devices in service still on an image that another image supersedes."""
+    from cmdb.images.lineage import on_superseded_images
+
+    with open_graph() as graph:
+        result = on_superseded_images(graph, site=site, category=category)
+    if as_json:
+        print_json(result)
+        return
+    _devices(result, "still on a superseded image")
+
+
+@image_app.command("past-support")
+@reports_errors
+def past_support_command(on: Optional[str] = typer.Option(None, "--on", help="Compare with this day "
+                                                          "(YYYY-MM-DD; default today)"),
+                         site: Optional[str] = SITE_OPTION, category: Optional[str] = CATEGORY_OPTION,
+                         as_json: bool = JSON_OPTION):
+    """Devices in service on an image whose end of support is before a day."""
+    from cmdb.images.lineage import past_end_of_support
+
+    with open_graph() as graph:
+        result = past_end_of_support(graph, on=on, site=site, category=category)
+    if as_json:
+        print_json(result)
+        return
+    _devices(result, f"on an image past its end of support on {result['on']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(image_app, name="image")

@@ -1,0 +1,1 @@
+"""The register's vocabulary as users manage it: categories, status words, custom fields."""

@@ -1,0 +1,180 @@
+"""``cmdb category …``, ``cmdb status …`` and ``cmdb field …``."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from cmdb.cli_support import JSON_OPTION, cli_actor, emit, open_graph, print_json, print_table, reports_errors
+from cmdb.graph import categories as vocab
+from cmdb.graph.schema import kind_of
+from cmdb.graph.vocabulary import FLAGS, LANGUAGES
+
+category_app = typer.Typer(no_args_is_help=True, help="The register's hardware categories: list, "
+                           "add, rename, merge, delete.")
+status_app = typer.Typer(no_args_is_help=True, help="The fixed hardware statuses and the words "
+                         "other tools use for them.")
+field_app = typer.Typer(no_args_is_help=True, help="Custom fields of a kind: list, add.")
+
+NAME_EN = typer.Option(None, "--name-en", help="Display name in English")
+NAME_CN = typer.Option(None, "--name-zh-cn", help="Display name in Simplified Chinese")
+NAME_TW = typer.Option(None, "--name-zh-tw", help="Display name in Traditional Chinese")
+
+
+def _names(en, cn, tw) -> dict:
+    return {lang: text for lang, text in zip(LANGUAGES, (en, cn, tw)) if text is not None}
+
+
+def _flags(network_gear, takes_image) -> dict:
+    return {f: v for f, v in zip(FLAGS, (network_gear, takes_image)) if v is not None}
+
+
+def _term_table(title: str, terms, flags: bool) -> Table:
+    table = Table("key", *LANGUAGES, "synonyms", *(FLAGS if flags else ()), title=title)
+    for t in terms:
+        d = t.as_dict()
+        table.add_row(d["key"], *(d["names"][lang] for lang in LANGUAGES), ", ".join(d["synonyms"]),
+                      *(("yes" if d[f] else "") for f in (FLAGS if flags else ())))
+    return table
+
+
+@category_app.command("list")
+@reports_errors
+def category_list(as_json: bool = JSON_OPTION):
+    """Every category with its display names, synonyms and flags."""
+    with open_graph() as graph:
+        words = graph.vocabulary()
+    if as_json:
+        print_json([t.as_dict() for t in words.categories.values()])
+        return
+    print_table(_term_table(f"{len(words.categories)} categories", words.categories.values(), True))
+
+
+@category_app.command("add")
+@reports_errors
+def category_add(key: str = typer.Argument(..., help="The key CIs carry (e.g. ornamental_railings)"),
+                 name_en: Optional[str] = NAME_EN, name_zh_cn: Optional[str] = NAME_CN,
+                 name_zh_tw: Optional[str] = NAME_TW,
+                 synonyms: list[str] = typer.Option([], "--synonym", help="Another word for it, "
+                                                    "repeatable (Servers, 服务器, 伺服器)"),
+                 network_gear: Optional[bool] = typer.Option(None, "--network-gear/--not-network-gear",
+                                                             show_default=False),
+                 takes_image: Optional[bool] = typer.Option(None, "--takes-image/--no-image",
+                                                            show_default=False),
+                 as_json: bool = JSON_OPTION):
+    """Add a category."""
+    term = vocab.new_term(key, _names(name_en, name_zh_cn, name_zh_tw), synonyms,
+                          _flags(network_gear, takes_image))
+    with open_graph() as graph:
+        vocab.add_category(graph, term)
+    emit(as_json, term.as_dict(), f"added category {term.key}")
+
+
+@category_app.command("rename")
+@reports_errors
+def category_rename(key: str, new_key: Optional[str] = typer.Argument(None, help="The new key "
+                                                                       "(the old one stays a synonym)"),
+                    name_en: Optional[str] = NAME_EN, name_zh_cn: Optional[str] = NAME_CN,
+                    name_zh_tw: Optional[str] = NAME_TW,
+                    synonyms: Optional[list[str]] = typer.Option(None, "--synonym",
+                                                                 help="Replace the synonyms, repeatable"),
+                    network_gear: Optional[bool] = typer.Option(None, "--network-gear/--not-network-gear",
+                                                                show_default=False),
+                    takes_image: Optional[bool] = typer.Option(None, "--takes-image/--no-image",
+                                                               show_default=False),
+                    as_json: bool = JSON_OPTION):
+    """Rename a category (every CI that has it changes, with history) or change its names."""
+    with open_graph() as graph:
+        term, rewritten = vocab.rename_category(
+            graph, key, new_key, names=_names(name_en, name_zh_cn, name_zh_tw),
+            synonyms=synonyms or None, flags=_flags(network_gear, takes_image), actor=cli_actor())
+    emit(as_json, {"category": term.as_dict(), "cis_changed": rewritten},
+         f"category {term.key}: {len(rewritten)} CI(s) changed")
+
+
+@category_app.command("merge")
+@reports_errors
+def category_merge(source: str, into: str, as_json: bool = JSON_OPTION):
+    """Merge SOURCE into INTO: its CIs move over (with history), its words become synonyms."""
+    with open_graph() as graph:
+        term, rewritten = vocab.merge_categories(graph, source, into, actor=cli_actor())
+    emit(as_json, {"category": term.as_dict(), "cis_changed": rewritten},
+         f"merged {source} into {term.key}: {len(rewritten)} CI(s) changed")
+
+
+@category_app.command("delete")
+@reports_errors
+def category_delete(key: str, as_json: bool = JSON_OPTION):
+    """Delete a category no CI uses (one in use: merge it into another)."""
+    with open_graph() as graph:
+        term = vocab.remove_category(graph, key)
+    emit(as_json, {"deleted": term.key}, f"deleted category {term.key}")
+
+
+@status_app.command("list")
+@reports_errors
+def status_list(as_json: bool = JSON_OPTION):
+    """The hardware statuses with their display names and the words that mean them."""
+    with open_graph() as graph:
+        words = graph.vocabulary()
+    if as_json:
+        print_json([t.as_dict() for t in words.statuses.values()])
+        return
+    print_table(_term_table("hardware statuses", words.statuses.values(), False))
+
+
+@status_app.command("add-word")
+@reports_errors
+def status_add_word(state: str, words: list[str] = typer.Argument(..., help="Labels from another "
+                                                                  "tool that mean STATE"),
+                    as_json: bool = JSON_OPTION):
+    """Let another tool's status labels mean one of the fixed states."""
+    with open_graph() as graph:
+        term = vocab.add_status_words(graph, state, words)
+    emit(as_json, term.as_dict(), f"{term.key}: {', '.join(term.synonyms)}")
+
+
+@field_app.command("list")
+@reports_errors
+def field_list(kind: Optional[str] = typer.Option(None, help="Only this kind's fields"),
+               as_json: bool = JSON_OPTION):
+    """Custom fields with their types, display names and choices."""
+    with open_graph() as graph:
+        words = graph.vocabulary()
+    fields = [f for k, fs in sorted(words.fields.items()) if kind is None or k.lower() == kind.lower()
+              for f in fs.values()]
+    if as_json:
+        print_json([f.as_dict() for f in fields])
+        return
+    table = Table("kind", "name", "type", *LANGUAGES, "choices", title=f"{len(fields)} custom field(s)")
+    for f in fields:
+        d = f.as_dict()
+        table.add_row(d["kind"], d["name"], d["type"], *(d["names"][lang] for lang in LANGUAGES),
+                      ", ".join(d["choices"]))
+    print_table(table)
+
+
+@field_app.command("add")
+@reports_errors
+def field_add(kind: str = typer.Argument(..., help="Location, Hardware, SoftwareImage or Application"),
+              name: str = typer.Argument(..., help="The field's name (also its column heading)"),
+              type_: str = typer.Option("text", "--type", help="text, integer, decimal, date, "
+                                        "boolean or choice"),
+              name_en: Optional[str] = NAME_EN, name_zh_cn: Optional[str] = NAME_CN,
+              name_zh_tw: Optional[str] = NAME_TW,
+              choices: list[str] = typer.Option([], "--choice", help="An allowed value of a choice "
+                                                "field, repeatable"),
+              as_json: bool = JSON_OPTION):
+    """Declare a custom field of a kind."""
+    with open_graph() as graph:
+        declared = vocab.add_field(graph, kind_of(kind).label, name, type_,
+                                   names=_names(name_en, name_zh_cn, name_zh_tw), choices=choices)
+    emit(as_json, declared.as_dict(), f"added {declared.type} field {declared.kind}.{declared.name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(category_app, name="category")
+    app.add_typer(status_app, name="status")
+    app.add_typer(field_app, name="field")
