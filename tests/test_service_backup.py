@@ -67,7 +67,7 @@ def test_service_records_round_trip(embedded_graph, target, tmp_path):  # noqa: 
         "MaintenanceSchedule": 1}
     assert result.counts["node_relationships"] == {"SERVICE_LEVEL_OF": 1, "CONCERNS": 3}
     with gzip.open(result.path, "rt", encoding="utf-8") as fh:
-        assert json.loads(fh.readline())["format_version"] == FORMAT_VERSION == 2
+        assert json.loads(fh.readline())["format_version"] == FORMAT_VERSION == 3
 
     restored = restore_backup(target, result.path)
     assert restored.verified
