@@ -30,6 +30,11 @@ class ServiceHours:
     day_start: dt.time
     day_end: dt.time     # dt.time.max: to the end of the day
 
+    def minutes_per_day(self) -> int:
+        if self.day_end == dt.time.max:
+            return 24 * 60 - (self.day_start.hour * 60 + self.day_start.minute)
+        return (self.day_end.hour * 60 + self.day_end.minute) - (self.day_start.hour * 60 + self.day_start.minute)
+
     def window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
         """The service window on ``day`` (China time), or None on a day without service."""
         if self.working_days_only and not is_working_day(day):
@@ -56,14 +61,14 @@ def service_hours(code: str) -> ServiceHours:
             from None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=None)   # a century of days is 36,525 entries
 def is_working_day(day: dt.date) -> bool:
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # a year the calendar package has no holidays for yet
+    if not calendar_covers(day.year):   # a year the calendar package has no holidays for yet
         return day.weekday() < 5
+    return chinese_calendar.is_workday(day)
 
 
+@lru_cache(maxsize=None)
 def calendar_covers(year: int) -> bool:
     """Whether the public holidays of ``year`` are known (else weekends only are off)."""
     try:
@@ -85,15 +90,21 @@ def service_minutes(hours: ServiceHours, start: dt.datetime, end: dt.datetime) -
     if end <= start:
         return 0.0
     total = dt.timedelta()
-    day = start.date()
-    while day <= end.date():
+    for day in {start.date(), end.date()}:   # the partial first and last days
         window = hours.window(day)
         if window:
             lo, hi = max(window[0], start), min(window[1], end)
             if hi > lo:
                 total += hi - lo
+    # The whole days between: a full window each day with service (no datetimes needed).
+    full = hours.minutes_per_day()
+    minutes = 0
+    day = start.date() + dt.timedelta(days=1)
+    while day < end.date():
+        if not hours.working_days_only or is_working_day(day):
+            minutes += full
         day += dt.timedelta(days=1)
-    return total.total_seconds() / 60
+    return total.total_seconds() / 60 + minutes
 
 
 def add_service_minutes(hours: ServiceHours, start: dt.datetime, minutes: float) -> dt.datetime:
