@@ -3,6 +3,11 @@
 A caller signs in with an API token (``Authorization: Bearer …``) or, on the pages, with a
 session cookie opened from a token (``cmdb.graph.sessions``); either way it becomes a
 ``Principal`` (``cmdb.policy.Caller``) and the role an endpoint needs is checked here.
+
+A session is a random id in an HttpOnly, SameSite=Lax cookie; what it means (the token it
+was opened with, its CSRF token) is kept in the graph, so a restart keeps everyone signed
+in. Every request re-checks the token, so revoking an API token also ends the sessions
+opened with it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from cmdb.cli_support import (
     print_json, print_table, reports_errors,
 )
 from cmdb.errors import InvalidInput
-from cmdb.graph.values import path_text
 from cmdb.i18n import _, ngettext, pgettext, set_language
 from cmdb.i18n.names import (
     history_action_name, kind_name, property_label, relationship_name, value_text,
@@ -82,6 +81,8 @@ def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NA
 @reports_errors
 def ci_show(key: str, as_json: bool = JSON_OPTION):
     """Show a CI with its location and relationships."""
+    from cmdb.graph.values import path_text
+
     with open_graph() as graph:
         ci = graph.get_ci(key)
         rels = graph.relationships(key)

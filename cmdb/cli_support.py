@@ -10,7 +10,10 @@ import contextlib
 import functools
 import getpass
 import json
+import logging
 import sys
+import time
+import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -20,7 +23,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.errors import CMDBError, InvalidInput
+from cmdb.errors import (
+    CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, InvalidInput, RegisterLocked,
+)
 from cmdb.i18n import ENGLISH, _, from_locale, pgettext
 from cmdb.settings import REGISTER_FOLDER, REGISTER_MARKER, Settings, get_settings
 
@@ -47,6 +52,7 @@ def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting
 
     settings = get_settings()
     announce_register(settings)
+    log_to_register(settings)
     if settings.embedded and settings.engine_idle_seconds > 0 and not engine_running(settings):
         err_console.print(_("starting the engine (a few seconds); it stays up for the next "
                             "commands until %(n)s minute(s) pass without one",
@@ -57,6 +63,24 @@ def open_graph() -> Iterator["Graph"]:  # noqa: F821 - imported lazily: starting
         yield graph
     finally:
         graph.close()
+
+
+def log_to_register(settings: Settings) -> None:
+    """What the driver and the graph layer log (a dropped connection, a retried transaction)
+    goes to ``log/cmdb-cli.log`` of the register, not to the terminal: the command's own
+    sentence says what happened."""
+    root = logging.getLogger()
+    if any(getattr(h, "cmdb_cli", False) for h in root.handlers):
+        return
+    handler: logging.Handler = logging.NullHandler()
+    if settings.embedded:
+        with contextlib.suppress(OSError):
+            log_dir = settings.register_dir / "log"
+            log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            handler = logging.FileHandler(log_dir / CLI_LOG, encoding="utf-8", delay=True)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.cmdb_cli = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
 
 
 def announce_register(settings: Settings) -> None:
@@ -137,18 +161,68 @@ def _plain(cell: Any) -> str:
 
 
 def reports_errors(command: Callable) -> Callable:
-    """Turn domain errors into a message (or a JSON error document) and exit status 1."""
+    """Turn domain errors, and the engine's faults (disk, memory, gone, locked: see
+    ``cmdb.graph.faults``), into one sentence (or a JSON error document) and exit status 1.
+    A fault's traceback goes to the register's log folder, not to the terminal."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except CMDBError as exc:
+        except Exception as exc:
+            if not isinstance(exc, (CMDBError, *_driver_errors())):
+                raise
+            error = exc if isinstance(exc, CMDBError) else _recognised(exc)
+            if isinstance(error, FAULTS):
+                _log_fault(exc)
             if kwargs.get("as_json"):
-                print_json({"error": exc.as_dict()})
-            err_console.print(_("error: %(message)s", message=exc.message), style="red", markup=False,
+                print_json({"error": error.as_dict()})
+            err_console.print(_("error: %(message)s", message=error.message), style="red",
+                              markup=False,
                               highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper
+
+
+FAULTS = (DiskFull, EngineOutOfMemory, EngineUnavailable, RegisterLocked)
+CLI_LOG = "cmdb-cli.log"
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """The driver's exception classes, once a command has loaded the driver (the driver and
+    the graph layer are imported only by commands that use the engine: ``--help`` stays fast)."""
+    exceptions = sys.modules.get("neo4j.exceptions")
+    return (exceptions.Neo4jError, exceptions.DriverError) if exceptions else ()
+
+
+def _engine_facts() -> "EngineFacts":  # noqa: F821
+    from cmdb.graph.faults import EngineFacts
+
+    settings = get_settings()
+    if not settings.embedded:
+        return EngineFacts(f"Neo4j at {settings.neo4j_uri}")
+    return EngineFacts(f"embedded engine in {settings.register_dir}", settings.register_dir,
+                       settings.engine_heap)
+
+
+def _recognised(exc: Exception) -> CMDBError:
+    """A driver error that escaped the graph layer's own handling."""
+    from cmdb.graph.faults import classify, logs_hint
+
+    engine = _engine_facts()
+    return classify(exc, engine) or EngineUnavailable(
+        _("The graph engine failed (%(error)s); nothing was changed — %(logs)s.",
+          error=type(exc).__name__, logs=logs_hint(engine)))
+
+
+def _log_fault(exc: BaseException) -> None:
+    """The details of a fault, for whoever looks into it (the disk may be full: best effort)."""
+    log_dir = _engine_facts().log_dir
+    if log_dir is None:
+        return
+    with contextlib.suppress(OSError):
+        with open(log_dir / CLI_LOG, "a", encoding="utf-8") as f:
+            f.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} cmdb {' '.join(sys.argv[1:])}\n")
+            f.write("".join(traceback.format_exception(exc)))
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, Any]:

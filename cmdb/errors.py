@@ -13,6 +13,10 @@ from cmdb.i18n import _, ngettext
 
 class CMDBError(Exception):
     code = "error"
+    # What a remote client (API, pages) is told instead, when ``message`` names things only the
+    # server's operator should see (folders, the engine's address).
+    public_message: str | None = None
+    public_details: Any = None
 
     def __init__(self, message: str, details: Any = None):
         super().__init__(message)
@@ -110,7 +114,33 @@ class Conflict(CMDBError):
 
 
 class EngineUnavailable(CMDBError):
+    """The engine cannot be reached (stopped, restarting, not started). ``retry_after``: the
+    seconds after which trying again is worth it, when that is known."""
+
     code = "engine_unavailable"
+
+    def __init__(self, message: str, details: Any = None, *, retry_after: int | None = None):
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
+class DiskFull(CMDBError):
+    """The register's disk has too little room (or cannot be written at all) for an operation:
+    refused before it started, or failed while it ran and was rolled back."""
+
+    code = "disk_full"
+
+
+class EngineOutOfMemory(CMDBError):
+    """The engine ran out of memory during an operation, which was rolled back."""
+
+    code = "engine_out_of_memory"
+
+
+class RegisterLocked(CMDBError):
+    """Another process holds the register's files and does not serve them to this one."""
+
+    code = "register_locked"
 
 
 class PermissionDenied(CMDBError):

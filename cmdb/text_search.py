@@ -46,9 +46,9 @@ def fold(text: str) -> str:
 
 
 def query_variants(q: str) -> list[str]:
-    """The spellings of ``q`` to look for in stored text: as typed, in Simplified and in
-    Traditional Chinese (characters and Taiwan phrases), normalised; sorted, no repeats."""
-    typed = normalise(q)
+    """The spellings of ``q`` to look for in stored text: as typed (trimmed, lower case), in
+    Simplified and in Traditional Chinese (characters and Taiwan phrases); sorted, no repeats."""
+    typed = q.strip().lower()
     if not typed:
         return []
     if not has_han(typed):

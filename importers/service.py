@@ -15,7 +15,9 @@ from cmdb.errors import TooLarge
 from cmdb.errors import PermissionDenied
 from cmdb.policy import Caller, may, roles_for
 from cmdb.graph import CIInput, Graph
+from cmdb.graph import faults
 from cmdb.graph import imports as graph_imports
+from cmdb.i18n import _
 from cmdb.policy import Caller
 from cmdb.settings import Settings, get_settings
 from importers import authorize, presets
@@ -156,14 +158,9 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     links = sorted(new_links)
     if creates or updates or links or plan.new_categories or plan.new_fields:
         total = len(creates) + len(updates) + len(links)
-        if total > settings.max_import_changes:
-            raise TooLarge(
-                f"This import would make {total:,} changes ({len(creates):,} new CIs, "
-                f"{len(updates):,} updated, {len(links):,} new relationships) in one transaction; "
-                f"at most {settings.max_import_changes:,} are allowed (CMDB_MAX_IMPORT_CHANGES). "
-                "Nothing was written. Split the file, or raise the limit together with the "
-                "engine's memory (CMDB_ENGINE_HEAP).",
-                {"field": "file", "value": total, "allowed": settings.max_import_changes})
+        _check_size(graph, settings, total, len(creates), len(updates), len(links))
+        faults.check_disk(graph.engine, faults.import_bytes(len(creates) + len(updates), len(links)),
+                          "the import")
         tick("writing", 0, total)
         kinds = {k: ci.kind for k, ci in register.cis.items()}
         kinds.update({c.key: c.kind for c, _ in changes})
@@ -178,6 +175,30 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
             _count(result, changes, new_links)
     result.written = True
     return result
+
+
+def _check_size(graph: Graph, settings: Settings, total: int, creates: int, updates: int,
+                links: int) -> None:
+    """An import is one transaction, held in the engine's memory until it commits: refuse one
+    larger than the limit, or than the embedded engine's heap holds (unless the limit was
+    set explicitly, which says the heap was sized for it)."""
+    limit, setting = settings.max_import_changes, "CMDB_MAX_IMPORT_CHANGES"
+    fitting = faults.changes_fitting_heap(graph.engine.heap)
+    if "max_import_changes" not in settings.model_fields_set and fitting is not None \
+            and fitting < limit:
+        limit = fitting
+        setting = _("with CMDB_ENGINE_HEAP=%(heap)s", heap=graph.engine.heap)
+    if total <= limit:
+        return
+    numbers = {name: format(n, ",") for name, n in
+               (("total", total), ("creates", creates), ("updates", updates), ("links", links),
+                ("limit", limit))}
+    raise TooLarge(
+        _("This import would make %(total)s changes (%(creates)s new CIs, %(updates)s updated, "
+          "%(links)s new relationships) in one transaction; at most %(limit)s are allowed "
+          "(%(setting)s). Nothing was written. Split the file, or raise the engine's memory "
+          "(CMDB_ENGINE_HEAP) and with it CMDB_MAX_IMPORT_CHANGES.", **numbers, setting=setting),
+        {"field": "file", "value": total, "allowed": limit})
 
 
 def _vocabulary_text(plan: Plan) -> str:

@@ -11,7 +11,7 @@ import pytest
 from cmdb.baselines import service
 from cmdb.demo import demo_estate, load_demo
 from cmdb.documents.store import file_store
-from cmdb.errors import DuplicateKey, InvalidInput, NotFound
+from cmdb.errors import Conflict, DuplicateKey, InvalidInput, NotFound
 from tests.test_api import API, Api
 
 
@@ -113,8 +113,10 @@ def test_roles_names_and_scope(demo_api, embedded_graph, embedded_settings):
     assert scoped["cis"] == len(inside) and scoped["scope"] == "SZ-DC"
     with pytest.raises(DuplicateKey):
         service.create(embedded_graph, store, "Shenzhen", actor="t")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict):
         service.create(embedded_graph, store, "now", actor="t")
+    with pytest.raises(InvalidInput):
+        service.create(embedded_graph, store, "a/b", actor="t")
     with pytest.raises(NotFound):
         service.diff(embedded_graph, store, "No such baseline")
     # Moving a server into the scope adds it and every relationship touching it; only the

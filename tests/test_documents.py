@@ -106,9 +106,9 @@ def test_files_are_checked_by_content_size_and_role(demo_api, embedded_settings)
                               raise_server_exceptions=False)
     assert_error(upload("big.pdf", PDF + b"x" * 200, client=small_client), 413)
     assert_error(registrar.post(f"{API}/documents/notes", json={
-        "target_type": "category", "target": "spaceship", "title": "t", "body": "b"}), 422)
+        "target_type": "category", "target": "spaceship", "title": "t", "body": "b"}), 409, "unknown_category")
     assert_error(registrar.post(f"{API}/documents/notes", json={
-        "target_type": "ci", "target": "NO-SUCH", "title": "t", "body": "b"}), 404)
+        "target_type": "ci", "target": "NO-SUCH", "title": "t", "body": "b"}), 409, "unknown_reference")
 
 
 def test_notes_have_history_and_authors(demo_api):

@@ -225,6 +225,7 @@ def test_simplified_and_traditional_forms_fold_together():
     assert set(query_variants("服务器")) >= {"伺服器", "服务器", "服務器"}
     assert set(query_variants("硬碟")) >= {"硬盘", "硬碟"}
     assert query_variants("  SRV-01 ") == ["srv-01"]
+    assert query_variants("a b  c") == ["a b  c"]  # stored text is matched as typed
     assert query_variants("   ") == []
     assert fold("伺服器") == fold("服务器") == fold("服務器") == "服务器"
     assert fold("ＳＲＶ") == "srv"

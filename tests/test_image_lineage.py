@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from cmdb.api.app import create_app
 from cmdb.demo import demo_estate, load_demo
-from cmdb.errors import InvalidInput, WrongKind
+from cmdb.errors import Conflict, InvalidInput, WrongKind
 from cmdb.graph.tokens import create_token
 from cmdb.images.lineage import lineage, on_superseded_images, past_end_of_support
 from cmdb.impact.compatibility import check_image_change
@@ -110,7 +110,7 @@ def test_rollout_view_matches_the_compatibility_checks(demo):
 
 
 def test_rollout_to_itself_is_refused(demo):
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict):
         rollout(demo, "W10-2026", "W10-2026")
 
 

@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None) -> 
 
     # Every /api/v1 operation can answer with these (sign-in, roles, limits, unknown keys,
     # versions, the engine); documenting them once keeps the OpenAPI truthful for clients.
-    api_errors = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 503)
+    api_errors = error_responses(400, 401, 403, 404, 409, 412, 413, 422, 503, 507)
     for router, prefix in _routers():
         app.include_router(router, prefix=prefix,
                            responses=api_errors if prefix == API_PREFIX else None)

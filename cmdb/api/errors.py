@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cmdb import errors as e
 from cmdb.api.models import describe_pattern
 from cmdb.api.openapi import allowed_methods
+from cmdb.graph.faults import ENGINE_RETRY_AFTER, EngineFacts, classify
 from cmdb.graph.schema import KINDS
 from cmdb.i18n import N_, _, use_language
 from cmdb.i18n.asgi import request_language
@@ -51,6 +52,9 @@ STATUS_BY_ERROR: list[tuple[type[e.CMDBError], int]] = [
     (e.VersionConflict, 412),
     (e.TooLarge, 413),
     (e.InvalidInput, 422),
+    (e.DiskFull, 507),
+    (e.EngineOutOfMemory, 503),
+    (e.RegisterLocked, 503),
     (e.EngineUnavailable, 503),
 ]
 
@@ -66,6 +70,20 @@ def error_response(status: int, code: str, message: str, details=None, headers=N
     """The error body; ``code`` is for programs and stays, ``message`` is in the request's language."""
     body = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(_printable(body), status_code=status, headers=headers)
+
+
+def fault_response(request: Request, exc: e.CMDBError) -> JSONResponse:
+    """A fault of the engine or its disk: the operator's words (folders, addresses) go to the
+    server log; the client gets the public sentence, and ``Retry-After`` when trying again
+    later may help."""
+    log.warning("%s on %s %s: %s (%s)", exc.code, request.method, request.url.path, exc.message,
+                exc.__cause__ or "no further detail")
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(exc, (e.EngineUnavailable, e.RegisterLocked)):
+        retry_after = retry_after or ENGINE_RETRY_AFTER
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    message = exc.public_message or _(ENGINE_UNAVAILABLE)
+    return error_response(status_for(exc), exc.code, message, exc.public_details, headers)
 
 
 def _printable(value):
@@ -123,13 +141,19 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     return _("Invalid request — %(problem)s", problem=problem), details
 
 
+def _recognised(request: Request, exc: Exception) -> e.CMDBError:
+    """A driver error that reached the app outside the graph layer's own handling."""
+    graph = getattr(request.app.state, "graph", None)
+    engine = getattr(graph, "engine", None) or EngineFacts("the graph engine")
+    log.warning("graph engine error on %s %s: %s", request.method, request.url.path, exc)
+    return classify(exc, engine) or e.EngineUnavailable(str(exc), retry_after=ENGINE_RETRY_AFTER)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.CMDBError)
     async def domain_error(request: Request, exc: e.CMDBError):
-        if isinstance(exc, e.EngineUnavailable):
-            log.warning("graph engine unavailable on %s %s: %s", request.method,
-                        request.url.path, exc.message)
-            return error_response(503, exc.code, _(ENGINE_UNAVAILABLE))
+        if isinstance(exc, (e.EngineUnavailable, e.DiskFull, e.EngineOutOfMemory, e.RegisterLocked)):
+            return fault_response(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.Unauthenticated) else None
         return error_response(status_for(exc), exc.code, exc.message, exc.details, headers)
 
@@ -165,8 +189,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DriverError)
     async def engine_error(request: Request, exc: DriverError):
-        log.warning("graph engine error on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, "engine_unavailable", _(ENGINE_UNAVAILABLE))
+        return fault_response(request, _recognised(request, exc))
 
     @app.exception_handler(ConstraintError)
     async def constraint_error(request: Request, exc: ConstraintError):
@@ -176,8 +199,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Neo4jError)
     async def engine_refused(request: Request, exc: Neo4jError):
-        log.warning("graph engine refused %s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, "engine_unavailable", _(ENGINE_UNAVAILABLE))
+        return fault_response(request, _recognised(request, exc))
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):

@@ -349,7 +349,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             404: "Unknown key", 409: "Duplicate key, or still needed by other CIs",
             412: "Changed by someone else since the If-Match version",
             413: "Request body too large", 422: "Invalid input (names the field and what is allowed)",
-            503: "Graph engine unavailable"}
+            503: "Graph engine unavailable, restarting (Retry-After) or out of memory",
+            507: "Not enough disk space on the server; nothing was written"}
     answers: dict[int | str, dict[str, Any]] = {
         s: {"model": ErrorBody, "description": text[s]} for s in statuses}
     if 400 in answers:
@@ -358,6 +359,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return answers
 
 
-COMMON_ERRORS = error_responses(400, 401, 403, 413, 422, 503)
+COMMON_ERRORS = error_responses(400, 401, 403, 413, 422, 503, 507)
 
 DeleteResult.model_rebuild()

@@ -40,8 +40,11 @@ from cmdb.backup.fileformat import (
     FORMAT_VERSION, InvalidBackup, SnapshotChanged, Writer, decode_props, dumps, empty_counts,
     encode_props, endpoint_label, records, total, validate,
 )
-from cmdb.errors import BackupIncomplete, Conflict, RestoreMismatch
-from cmdb.graph import Graph
+from cmdb.errors import (
+    BackupIncomplete, CMDBError, Conflict, DiskFull, EngineOutOfMemory, EngineUnavailable,
+    RestoreMismatch,
+)
+from cmdb.graph import Graph, faults
 from cmdb.graph import backup as graph_backup
 from cmdb.graph import vocabulary
 from cmdb.graph.schema import CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, utc_now
@@ -393,14 +396,18 @@ def restore_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None
     if info.counts["files"].get("files") and files is None:
         raise Conflict(f"{path} holds {info.counts['files']['files']} stored file(s) and this "
                        "restore was given no file store to put them in", {"file": str(path)})
+    faults.check_disk(graph.engine, info.records * faults.DISK_BYTES_PER_RESTORED_RECORD,
+                      "the restore")
     checked = time.perf_counter()
     try:
         written = _load(graph, path, merge, batch_size, progress, total(info.counts), files)
-    except (Neo4jError, DriverError) as exc:
+    except (Neo4jError, DriverError, DiskFull, EngineOutOfMemory, EngineUnavailable) as exc:
+        # a fault's own sentence speaks of one transaction; keep only its cause
+        cause = exc.message.split(";")[0] if isinstance(exc, CMDBError) else _brief(exc)
         raise RestoreMismatch(
-            f"The graph engine failed during the restore ({_brief(exc)}); the target holds part of "
+            f"The graph engine failed during the restore ({cause}); the target holds part of "
             "the backup: empty it (or use a new data directory) and restore again, or restore "
-            "again with --merge", {"file": str(path)}) from None
+            "again with --merge", {"file": str(path), "fault": getattr(exc, "code", None)}) from None
     loaded = time.perf_counter()
     target = fingerprint(graph).counts
     if files is not None:

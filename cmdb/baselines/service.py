@@ -16,7 +16,7 @@ from typing import Any
 from cmdb.baselines import diff as differences
 from cmdb.baselines.snapshot import State
 from cmdb.documents.store import FileStore
-from cmdb.errors import InvalidInput, WrongKind
+from cmdb.errors import Conflict, InvalidInput, WrongKind
 from cmdb.graph import Graph, baselines as baseline_queries
 from cmdb.graph.schema import utc_now, validate_key
 
@@ -38,8 +38,8 @@ def _clean_name(name: Any, field: str = "name") -> str:
         raise InvalidInput(f"A baseline's name is one line of at most {NAME_MAX_LENGTH} characters "
                            "without '/' or '\\'", field=field, value=name[:80])
     if name.lower() == NOW:
-        raise InvalidInput("'now' means the register as it is; choose another name for a baseline",
-                           field=field, value=name)
+        raise Conflict("'now' means the register as it is; choose another name for a baseline",
+                       {"field": field, "value": name})
     return name
 
 
@@ -108,12 +108,12 @@ def diff(graph: Graph, store: FileStore, name: str, to: str | None = None) -> di
     else:
         other, new = _stored_state(graph, store, to)
         if other["created_at"] < base["created_at"]:
-            raise InvalidInput(f"Baseline {other['name']!r} is older than {base['name']!r}; "
-                               "compare the older one with the newer one", field="to", value=to)
+            raise Conflict(f"Baseline {other['name']!r} is older than {base['name']!r}; "
+                           "compare the older one with the newer one", {"to": to})
         if new.scope != old.scope:
-            raise InvalidInput(f"Baseline {other['name']!r} covers {new.scope or 'the whole register'} "
-                               f"and {base['name']!r} covers {old.scope or 'the whole register'}; "
-                               "compare baselines of the same scope", field="to", value=to)
+            raise Conflict(f"Baseline {other['name']!r} covers {new.scope or 'the whole register'} "
+                           f"and {base['name']!r} covers {old.scope or 'the whole register'}; "
+                           "compare baselines of the same scope", {"to": to})
         until, target = other["created_at"], _public(other)
     rows = differences.compare(old, new)
     changes = baseline_queries.changes_between(graph, [r["key"] for r in rows], old.taken_at, until)

@@ -17,12 +17,16 @@ from typing import Any, BinaryIO, Iterator
 from cmdb import policy
 from cmdb.documents import filetypes
 from cmdb.documents.store import FileStore
-from cmdb.errors import Conflict, InvalidInput
+from cmdb.errors import Conflict, InvalidInput, UnknownReference
 from cmdb.graph import Graph, documents as document_queries
-from cmdb.graph.schema import HARDWARE_CATEGORIES, utc_now, validate_key
+from cmdb.graph.schema import utc_now, validate_key
 from cmdb.policy import Caller
 
 TARGET_TYPES = ("ci", "model", "category")
+
+
+class UnknownCategory(Conflict):
+    code = "unknown_category"
 FILE, NOTE = "file", "note"
 TITLE_MAX_LENGTH = 300
 BODY_MAX_LENGTH = 100_000
@@ -61,20 +65,29 @@ def model_name(model: str) -> str:
 
 
 def resolve_target(graph: Graph, target_type: str, value: Any) -> tuple[str, str, str | None]:
-    """(indexed target text, the value as shown, the CI key a location scope must hold)."""
+    """(indexed target text, the value as shown, the CI key a location scope must hold).
+    A target the register does not hold (no such CI, not a category) is a conflict with the
+    register, not a malformed request."""
     if target_type == "ci":
-        key = validate_key(value, "target")
-        graph.get_ci(key)
+        try:
+            key = validate_key(value, "target")
+        except InvalidInput:
+            raise UnknownReference(str(value)) from None
+        if key not in graph.get_cis([key]):
+            raise UnknownReference(key)
         return f"ci:{key}", key, key
     if target_type == "model":
         model = _line(value, "target", MODEL_MAX_LENGTH)
         return f"model:{model_name(model)}", model, None
     if target_type == "category":
-        if value not in HARDWARE_CATEGORIES:
-            raise InvalidInput(f"{value!r} is not a hardware category; allowed: "
-                               f"{', '.join(HARDWARE_CATEGORIES)}", field="target", value=value,
-                               allowed=list(HARDWARE_CATEGORIES))
-        return f"category:{value}", value, None
+        # The register's categories (shipped ones and those users added), by key, name or synonym.
+        words = graph.vocabulary()
+        key = words.category_key(str(value))
+        if key is None:
+            raise UnknownCategory(f"{value!r} is not a category of this register; categories: "
+                                  f"{', '.join(words.categories)}",
+                                  {"field": "target", "value": value, "allowed": list(words.categories)})
+        return f"category:{key}", key, None
     raise InvalidInput(f"{target_type!r} is not something a document attaches to; allowed: "
                        f"{', '.join(TARGET_TYPES)}", field="target_type", value=target_type,
                        allowed=list(TARGET_TYPES))
@@ -154,7 +167,7 @@ def update_note(graph: Graph, caller: Caller, doc_id: str, *, title: Any = None,
     if solves is not ...:
         values["solves"] = _line(solves, "solves", SOLVES_MAX_LENGTH, required=False)
     if not values:
-        raise InvalidInput("Give a new title, body or solves", field="body")
+        return public(doc)
     return public(document_queries.update(graph, doc_id, values, actor=caller.actor, at=utc_now()))
 
 

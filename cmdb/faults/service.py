@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import Graph
-from cmdb.graph import faults as store
+from cmdb.graph import fault_records as store
 from cmdb.graph.schema import iso_datetime, validate_key
 from cmdb.levels.hours import clock, service_hours
 from cmdb.levels.service import ServiceLevel, applicable_level

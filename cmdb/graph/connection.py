@@ -1,20 +1,24 @@
 """The connection to the graph engine: one driver, one database, managed transactions.
 
-Every write runs in a managed transaction (retried on transient errors); bulk reads return
-one collected list, which the embedded engine streams far faster than a record per row.
+Every write runs in one transaction, retried on transient errors but never after a failure
+for want of memory or disk (``cmdb.graph.faults`` says which is which); bulk reads return one
+collected list, which the embedded engine streams far faster than a record per row. A driver
+error leaves here as the fault it stands for (``cmdb.graph.faults``), when it is one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from typing import Any, Callable, Sequence, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 
-from cmdb.errors import EngineUnavailable
 from cmdb.graph import schema
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
+from cmdb.graph.faults import EngineFacts, LogMark, classify, retryable
 from cmdb.graph.vocabulary import Vocabulary, lay_down_defaults, read_vocabulary
 from cmdb.settings import Settings
 
@@ -23,15 +27,22 @@ C = TypeVar("C", bound="Connection")
 
 PING = "RETURN 1 AS ok"
 WIPE_SOME = "MATCH (n) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS c"
+# A failed write transaction that may succeed when run again (a transient conflict, a dropped
+# connection) is retried for this long, as the driver's managed transactions would.
+WRITE_RETRY_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class Connection:
     """One driver and the database it works in."""
 
-    def __init__(self, driver: Driver, database: str, description: str = ""):
+    def __init__(self, driver: Driver, database: str, description: str = "",
+                 engine: EngineFacts | None = None):
         self.driver = driver
         self.database = database
         self.description = description
+        self.engine = engine or EngineFacts(description)
 
     @classmethod
     def connect(cls: type[C], settings: Settings, *, bootstrap: bool = True,
@@ -39,7 +50,8 @@ class Connection:
         """``background``: with no engine running, start one in a process of its own that the
         next commands reuse (see ``cmdb.graph.engine``), rather than in this process."""
         endpoint: Endpoint = endpoint_for(settings, background=background)
-        graph = cls(open_driver(endpoint), endpoint.database, endpoint.description)
+        graph = cls(open_driver(endpoint), endpoint.database, endpoint.description,
+                    EngineFacts(endpoint.description, endpoint.data_dir, endpoint.heap))
         if bootstrap:
             graph.bootstrap_schema()
         return graph
@@ -54,13 +66,17 @@ class Connection:
         self.close()
 
     @contextlib.contextmanager
-    def _session(self):
+    def _session(self, operation: str = "the change"):
+        mark = LogMark.take(self.engine)
         try:
             with self.driver.session(database=self.database) as session:
                 yield session
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise EngineUnavailable(f"The graph engine ({self.description}) is unreachable: {exc}",
-                                    {"engine": self.description}) from exc
+        except (Neo4jError, DriverError, OSError) as exc:
+            fault = classify(exc, self.engine, mark, operation=operation)
+            if fault is None:
+                raise
+            log.info("%s failed: %s", operation, exc)
+            raise fault from exc
 
     def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """Run a read query and return its records as dicts."""
@@ -85,10 +101,36 @@ class Connection:
         with self._session() as session:
             return session.execute_read(work, *args)
 
-    def write(self, work: Callable[..., T], *args: Any) -> T:
-        """Run ``work(tx, *args)`` in one managed write transaction."""
-        with self._session() as session:
-            return session.execute_write(work, *args)
+    def write(self, work: Callable[..., T], *args: Any, operation: str = "the change") -> T:
+        """Run ``work(tx, *args)`` in one write transaction, committed or not at all.
+
+        Retried like the driver's managed transactions (transient conflicts, a dropped
+        connection), except when it failed for want of memory or disk: run again, it would
+        hold the engine as long and fail the same way. ``operation`` names it in messages
+        ("the import").
+        """
+        deadline = None
+        delay = 0.2
+        while True:
+            mark = LogMark.take(self.engine)
+            try:
+                with self.driver.session(database=self.database) as session, \
+                        session.begin_transaction() as tx:
+                    result = work(tx, *args)
+                    tx.commit()
+                    return result
+            except (Neo4jError, DriverError, OSError) as exc:
+                fault = classify(exc, self.engine, mark, operation=operation)
+                deadline = deadline or time.monotonic() + WRITE_RETRY_SECONDS
+                if retryable(exc, fault) and time.monotonic() + delay < deadline:
+                    log.warning("%s failed and is tried again in %.1f s: %s", operation, delay, exc)
+                    time.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                if fault is None:
+                    raise
+                log.info("%s failed: %s", operation, exc)
+                raise fault from exc
 
     def bootstrap_schema(self) -> None:
         with self._session() as session:

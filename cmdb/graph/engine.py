@@ -37,7 +37,7 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from cmdb.errors import EngineUnavailable
-from cmdb.graph import query_recording
+from cmdb.graph import faults, query_recording
 from cmdb.settings import REGISTER_MARKER, Settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ PASSWORD_FILE = REGISTER_MARKER
 LOCK_FILE = "engine.lock"
 CLIENTS_FILE = "engine.clients"
 HOST_LOG = "engine-host.log"
+ENGINE_STDERR_LOG = "engine-stderr.log"
 HOST_START_TIMEOUT = 180
 DATABASES_DIR = "databases"
 LOG_DIR = "log"
@@ -59,6 +60,8 @@ class Endpoint:
     password: str
     database: str
     description: str
+    data_dir: Path | None = None   # the embedded engine's register; None for Neo4j
+    heap: str | None = None        # the embedded engine's heap, as it was started
 
 
 # ---------------------------------------------------------------------------------------
@@ -88,7 +91,9 @@ class EmbeddedServer:
     def start(self) -> None:
         log_dir = self.data_dir / LOG_DIR
         log_dir.mkdir(mode=0o700, exist_ok=True)
-        _start_jvm(log_dir, self.heap)
+        # In a process of its own, an engine that ran out of memory exits (the next command
+        # starts a fresh one) rather than carrying on half-working.
+        _start_jvm(log_dir, self.heap, ["-XX:+ExitOnOutOfMemoryError"] if self.background else [])
         import arcadedb_embedded as adb
 
         self.bolt_port, http_port = _free_port(), _free_port()
@@ -107,7 +112,7 @@ class EmbeddedServer:
             os.chdir(previous_cwd)
         write_private(self.data_dir / ENGINE_FILE, json.dumps({
             "pid": os.getpid(), "bolt_uri": self.uri, "database": self.database,
-            "started_at": time.time(), "background": self.background}))
+            "started_at": time.time(), "background": self.background, "heap": self.heap}))
         EmbeddedServer._running[self.data_dir] = self
         atexit.register(self.stop)
 
@@ -143,7 +148,7 @@ class EmbeddedServer:
 _jvm_started = False
 
 
-def _start_jvm(log_dir: Path, heap: str) -> None:
+def _start_jvm(log_dir: Path, heap: str, extra_args: list[str]) -> None:
     global _jvm_started
     if _jvm_started:
         return
@@ -166,8 +171,20 @@ def _start_jvm(log_dir: Path, heap: str) -> None:
     # The JVM prints "WARNING: Using incubator modules" on stderr as it starts (the engine needs
     # that module); what it says while starting goes to the engine's log folder instead.
     with _stderr_to(log_dir / "jvm-start.log"):
-        start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={logging_config}"])
+        start_jvm(heap_size=heap,
+                  jvm_args=[f"-Djava.util.logging.config.file={logging_config}", *extra_args])
     _jvm_started = True
+    _java_stderr_to(log_dir / ENGINE_STDERR_LOG)
+
+
+def _java_stderr_to(path: Path) -> None:
+    """What the engine prints on its standard error (a thread's uncaught OutOfMemoryError, a
+    log handler that found the disk full) goes to its log folder, not to the user's terminal."""
+    import jpype
+
+    stream = jpype.JClass("java.io.PrintStream")(
+        jpype.JClass("java.io.FileOutputStream")(str(path), True), True)
+    jpype.JClass("java.lang.System").setErr(stream)
 
 
 @contextlib.contextmanager
@@ -253,15 +270,17 @@ def embedded_endpoint(settings: Settings, *, start: bool = True,
     data_dir = settings.register_dir
     try:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        password = _root_password(data_dir)
     except OSError as exc:
-        raise EngineUnavailable(f"Cannot create the data directory {data_dir}: {exc}") from exc
-    password = _root_password(data_dir)
+        fault = faults.classify(exc, _facts(data_dir, settings), operation="starting the engine")
+        raise fault or EngineUnavailable(f"Cannot create the data directory {data_dir}: {exc}") from exc
     description = f"embedded engine in {data_dir}"
     background = background and settings.engine_idle_seconds > 0
     with EmbeddedServer._guard:
         server = EmbeddedServer.running_in_this_process(data_dir)
         if server is not None:
-            return Endpoint(server.uri, "root", password, server.database, description)
+            return Endpoint(server.uri, "root", password, server.database, description,
+                            data_dir, server.heap)
         # Before reading engine.json: a background host stops only while nobody holds this.
         _use_background_engines(data_dir)
         with _file_lock(data_dir / LOCK_FILE):
@@ -270,24 +289,30 @@ def embedded_endpoint(settings: Settings, *, start: bool = True,
                 raise EngineUnavailable(f"No engine is running for {data_dir}")
             host = None
             if published is None and background:
+                host_mark = faults.LogMark.take(_facts(data_dir, settings))
                 host = _spawn_host(data_dir, settings)
             elif published is None:
                 server = EmbeddedServer(data_dir, password, settings.database, settings.engine_heap)
                 try:
                     server.start()
                 except Exception as exc:
-                    raise EngineUnavailable(
-                        f"Could not start the embedded engine in {data_dir}: {exc}",
-                        {"data_dir": str(data_dir)}) from exc
+                    log.info("the embedded engine in %s did not start: %s", data_dir, exc)
+                    raise faults.start_failure(str(exc), _facts(data_dir, settings)) from exc
         if host is not None:
-            published = _wait_for_host(host, data_dir)
+            published = _wait_for_host(host, data_dir, _facts(data_dir, settings), host_mark)
         if server is not None:
             _stop_using_background_engines(data_dir)
-            return Endpoint(server.uri, "root", password, server.database, description)
+            return Endpoint(server.uri, "root", password, server.database, description,
+                            data_dir, server.heap)
         if not published.get("background"):
             _stop_using_background_engines(data_dir)
         return Endpoint(published["bolt_uri"], "root", password,
-                        published.get("database", settings.database), description)
+                        published.get("database", settings.database), description, data_dir,
+                        published.get("heap", settings.engine_heap))
+
+
+def _facts(data_dir: Path, settings: Settings) -> "faults.EngineFacts":
+    return faults.EngineFacts(f"embedded engine in {data_dir}", data_dir, settings.engine_heap)
 
 
 def engine_running(settings: Settings) -> bool:
@@ -332,17 +357,21 @@ def _spawn_host(data_dir: Path, settings: Settings) -> subprocess.Popen:
                                 stderr=host_log, start_new_session=True, close_fds=True)
 
 
-def _wait_for_host(host: subprocess.Popen, data_dir: Path) -> dict:
+def _wait_for_host(host: subprocess.Popen, data_dir: Path,
+                   engine: "faults.EngineFacts | None" = None,
+                   mark: "faults.LogMark | None" = None) -> dict:
+    """``mark``: the engine's logs before the host was started, to say why it did not start."""
+    engine = engine or faults.EngineFacts(f"embedded engine in {data_dir}", data_dir)
+    mark = mark or faults.LogMark.take(engine)
     deadline = time.monotonic() + HOST_START_TIMEOUT
     while time.monotonic() < deadline:
         published = _published_engine(data_dir)
         if published is not None:
             return published
         if host.poll() is not None:
-            raise EngineUnavailable(
-                f"The engine for {data_dir} stopped while starting (exit status "
-                f"{host.returncode}); see {data_dir / LOG_DIR / HOST_LOG}",
-                {"data_dir": str(data_dir)})
+            log.info("the engine host for %s exited with status %s while starting", data_dir,
+                        host.returncode)
+            raise faults.start_failure(mark.since(engine), engine)
         time.sleep(0.1)
     raise EngineUnavailable(f"The engine for {data_dir} did not start within "
                             f"{HOST_START_TIMEOUT} s; see {data_dir / LOG_DIR / HOST_LOG}",
@@ -428,6 +457,10 @@ def open_driver(endpoint: Endpoint) -> Driver:
         raise EngineUnavailable(f"The graph engine at {endpoint.uri} refused the credentials: "
                                 f"{exc.message}", {"uri": endpoint.uri}) from exc
     except (ServiceUnavailable, OSError, ValueError) as exc:
+        if endpoint.data_dir is not None and isinstance(exc, ServiceUnavailable):
+            # the register's own engine went away as it was reached: said as for any write
+            raise faults.unreachable(faults.EngineFacts(
+                endpoint.description, endpoint.data_dir, endpoint.heap)) from exc
         raise EngineUnavailable(f"Cannot reach the graph engine at {endpoint.uri}: {exc}",
                                 {"uri": endpoint.uri}) from exc
     return driver

@@ -144,7 +144,7 @@ def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequenc
         return done.cis, done.links
 
     try:
-        return graph.write(work)
+        return graph.write(work, operation="the import")
     except ConstraintError as exc:
         raise Conflict("A CI in this import was created by someone else while the import ran; "
                        "nothing was written, import again", {"reason": str(exc)[:200]}) from exc

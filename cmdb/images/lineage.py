@@ -13,7 +13,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from cmdb.errors import InvalidInput, WrongKind
+from cmdb.errors import Conflict, WrongKind
 from cmdb.graph import CI, Graph, images as image_queries
 from cmdb.graph.schema import DATE, Prop, convert_value
 
@@ -100,5 +100,5 @@ def past_end_of_support(graph: Graph, *, on: str | None = None, site: str | None
 
 def check_no_self_rollout(old: str, new: str) -> None:
     if old == new:
-        raise InvalidInput(f"The rollout goes from {old!r} to itself; name the image that replaces it",
-                           field="to", value=new)
+        raise Conflict(f"The rollout goes from {old!r} to itself; name the image that replaces it",
+                       {"field": "to", "value": new})

@@ -7,6 +7,7 @@ key -> a readable page, never a JSON body or a stack trace.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -16,14 +17,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from neo4j.exceptions import DriverError, Neo4jError
+
 from cmdb import i18n
 from cmdb.auth import current_session
 from cmdb.documents.markdown import render as render_markdown
-from cmdb.errors import CMDBError, InvalidInput, NotFound, PermissionDenied, Unauthenticated, UnknownKey
+from cmdb.errors import (
+    CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, InvalidInput, NotFound,
+    PermissionDenied, RegisterLocked, Unauthenticated, UnknownKey,
+)
+from cmdb.graph.faults import ENGINE_RETRY_AFTER, EngineFacts, classify
 from cmdb.graph.schema import DATE, DATETIME, KINDS
 from cmdb.i18n import _, formats, names
 from cmdb.web.security import PAGE_HEADERS, safe_next
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEMPLATES = Environment(
     loader=FileSystemLoader(str(HERE / "templates")),
@@ -111,9 +119,32 @@ class PageRoute(APIRoute):
                 return error_page(request, 404, _("Not found"), exc.message)
             except InvalidInput as exc:
                 return error_page(request, 422, _("Check what you entered"), exc.message)
+            except FAULTS as exc:
+                return fault_page(request, exc)
             except CMDBError as exc:
                 return error_page(request, 400, _("That did not work"), exc.message)
+            except (Neo4jError, DriverError) as exc:
+                graph = getattr(request.app.state, "graph", None)
+                engine = getattr(graph, "engine", None) or EngineFacts("the graph engine")
+                fault = classify(exc, engine) or EngineUnavailable(str(exc))
+                return fault_page(request, fault)
         return page_handler
+
+
+FAULTS = (DiskFull, EngineOutOfMemory, EngineUnavailable, RegisterLocked)
+
+
+def fault_page(request: Request, exc: CMDBError) -> HTMLResponse:
+    """The engine or its disk failed: the public sentence (the operator's is in the log)."""
+    log.warning("%s on %s %s: %s (%s)", exc.code, request.method, request.url.path, exc.message,
+                exc.__cause__ or "no further detail")
+    page = error_page(request, 507 if isinstance(exc, DiskFull) else 503,
+                      _("The register cannot do that right now"),
+                      exc.public_message or _("The graph engine is unreachable or refused the "
+                                              "operation; nothing was changed. Try again shortly."))
+    if isinstance(exc, (EngineUnavailable, RegisterLocked)):
+        page.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or ENGINE_RETRY_AFTER)
+    return page
 
 
 class JsonRoute(APIRoute):

@@ -1,9 +1,6 @@
 """Sign-in form CSRF, page headers and safe redirects for the web pages.
 
-A session is a random id in an HttpOnly, SameSite=Lax cookie; what it means (the token it
-was opened with, its CSRF token) is kept in the graph (``cmdb.graph.sessions``), so a
-restart keeps everyone signed in. Every request re-checks the token, so revoking an API
-token also ends the sessions opened with it.
+The session itself (cookie, lookup, CSRF check of a signed-in request) is ``cmdb.auth``'s.
 """
 
 from __future__ import annotations
