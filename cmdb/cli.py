@@ -6,8 +6,11 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cmdb import __version__
+from cmdb.faults.service import open_faults_of
+from cmdb.levels.service import applicable_level
 from cmdb.cli_support import (
     JSON_OPTION, cli_actor, cli_language, console, emit, open_graph, parse_assignments,
     print_json, print_table, reports_errors,
@@ -84,15 +87,24 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         ci = graph.get_ci(key)
         rels = graph.relationships(key)
         path = graph.location_path(key)
+        applied = applicable_level(graph, key)
+        faults = open_faults_of(graph, [key])
     if as_json:
-        print_json({**_ci_row(ci), "location_path": path, "relationships": rels})
+        print_json({**_ci_row(ci), "location_path": path, "relationships": rels,
+                    "service_level": applied.as_dict(), "open_faults": faults})
         return
     table = Table(title=f"{kind_name(ci.kind)} {ci.key}", show_header=False)
     for name, value in sorted(ci.properties.items()):
         table.add_row(property_label(name), value_text(name, value))
     if path:
         table.add_row(property_label("location"), path_text(path))
+    table.add_row("service level", applied.reason_text())
     print_table(table)
+    if faults:
+        ft = Table("fault", "severity", "status", "title", "reported", title="open faults")
+        for f in faults:
+            ft.add_row(f["id"], f["severity"], f["status"], Text(f["title"]), f["reported_at"][:16])
+        print_table(ft)
     if rels:
         rt = Table(pgettext("heading", "direction"), pgettext("heading", "type"),
                    pgettext("heading", "key"), pgettext("heading", "kind"),
@@ -323,6 +335,14 @@ from cmdb.documents.cli import register as _register_documents  # noqa: E402
 _register_documents(app)
 from cmdb.service.cli import register as _register_service  # noqa: E402
 _register_service(app)
+from cmdb.levels.cli import register as _register_levels  # noqa: E402
+_register_levels(app)
+from cmdb.faults.cli import register as _register_faults  # noqa: E402
+_register_faults(app)
+from cmdb.maintenance.cli import register as _register_rounds  # noqa: E402
+_register_rounds(app)
+from cmdb.reports.cli import register as _register_reports  # noqa: E402
+_register_reports(app)
 
 
 def main() -> None:

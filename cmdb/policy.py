@@ -38,6 +38,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "contract.manage": frozenset({"registrar"}),
     "repair": frozenset({"asset_staff", "registrar"}),
     "spare": frozenset({"asset_staff", "registrar"}),
+    # Service records: levels are contract terms; anyone but a viewer may report a fault;
+    # service engineers handle faults and run maintenance rounds.
+    "service_level.change": frozenset({"registrar"}),
+    "fault.report": frozenset({"asset_staff", "reviewer", "auditor", "registrar", "engineer"}),
+    "fault.handle": frozenset({"engineer", "registrar"}),
+    "maintenance.plan": frozenset({"engineer", "registrar"}),
+    "maintenance.check": frozenset({"engineer", "asset_staff"}),
     "tokens": frozenset(),
     "backup": frozenset(),
     "restore": frozenset(),

@@ -148,6 +148,27 @@ TOUR = {
     'docking" --body "Update the dock firmware before the BIOS."': Expect(
         says=("for model OptiPlex 7010: Blue screen after docking",)),
     "cmdb doc search docking": Expect(says=("1 found for 'docking'", "\tnote\tBlue screen after docking\t")),
+    "cmdb level defaults": Expect(says=("vip\tVIP\tVIP\t7×24\t1 h\t1 h\t2 h",
+                                        "standard\tStandard\t标准\t5×8\t2 h\t4 h\t4 h")),
+    "cmdb level assign immediate B-101": Expect(says=("assigned immediate to B-101",)),
+    "cmdb level of SRV-010": Expect(says=("VIP: application Virtualisation cluster is vip",)),
+    'cmdb fault open SRV-010 --title "RAID degraded" --severity B --reported-by "Zhou Hui" '
+    "--at 2026-10-09T16:30+08:00": Expect(says=("F-202610-0001 [B] open on SRV-010 (VIP)",)),
+    'cmdb fault assign F-202610-0001 --to "Li Wei" --at 2026-10-09T16:50+08:00': Expect(
+        says=("assigned on SRV-010 (VIP): response met",)),
+    "cmdb fault arrive F-202610-0001 --at 2026-10-09T17:20+08:00": Expect(says=("arrival met",)),
+    'cmdb fault resolve F-202610-0001 --resolution "disk replaced" --at 2026-10-09T19:00+08:00':
+        Expect(says=("resolution BREACHED",)),
+    'cmdb fault close F-202610-0001 --signed-by "Wang" --at 2026-10-10T19:30+08:00': Expect(
+        says=("F-202610-0001 [B] closed",)),
+    "cmdb fault list": Expect(says=("F-202610-0001\tB\tclosed\tSRV-010\tRAID degraded\tVIP",)),
+    'cmdb round start "October cleaning" --scope A-201': Expect(says=("October cleaning (open, A-201)",)),
+    "cmdb round overdue": Expect(says=("overdue rounds",)),
+    "cmdb report demo-month --month 2026-09": Expect(says=("fault records and 1 maintenance round",)),
+    "cmdb report monthly --month 2026-09 --scope SH-HQ -o 2026-09.xlsx": Expect(
+        says=("written to 2026-09.xlsx",), writes=(("2026-09.xlsx", XLSX),)),
+    "cmdb report monthly --month 2026-09 --language zh-CN -o 2026-09.pdf": Expect(
+        says=("written to 2026-09.pdf",), writes=(("2026-09.pdf", PDF),)),
     "cmdb backup cmdb-2026-11-22.jsonl.gz": Expect(writes=(("cmdb-2026-11-22.jsonl.gz", GZIP),)),
     "cmdb restore cmdb-2026-11-22.jsonl.gz": Expect(says=("verified",), empty_register=True),
     "cmdb restore cmdb-2026-11-22.jsonl.gz --merge": Expect(says=("verified",)),

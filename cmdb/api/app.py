@@ -18,8 +18,8 @@ from cmdb.api.errors import ENGINE_UNAVAILABLE, error_response, install_error_ha
 from cmdb.api.models import error_responses
 from cmdb.api.openapi import install_openapi, operation_id
 from cmdb.api.routers import (
-    audits, backup, baselines, cis, contracts, documents, images, impact, imports, labels,
-    relationships, repairs, spares, system, vocabulary,
+    audits, backup, baselines, cis, contracts, documents, faults, images, impact, imports,
+    labels, relationships, repairs, service_levels, spares, system, vocabulary,
 )
 from cmdb.auth import current_principal
 from cmdb.errors import CMDBError
@@ -53,6 +53,8 @@ def _routers():
         (contracts.router, API_PREFIX),
         (repairs.router, API_PREFIX),
         (spares.router, API_PREFIX),
+        (service_levels.router, API_PREFIX),
+        (faults.router, API_PREFIX),
         (web_router, ""),
     ]
 

@@ -41,9 +41,10 @@ from cmdb.graph.schema import identity_property, system_relationship_types
 
 FORMAT = "cmdb-backup"
 # 2: stored files (documents, baseline snapshots) after the relationships.
-# 3: the service records (Contract, RepairOrder, SpareIssue and SpareMinimum nodes, their
-# COVERS and CONCERNS relationships to CIs, and STANDS_IN_FOR between CIs). Files of earlier
-# versions restore as they are: they hold none of these.
+# 3: the service records: contracts, repair orders, spare issues and stock minimums, service
+# levels, fault records, maintenance rounds, checks and schedules; their COVERS,
+# SERVICE_LEVEL_OF and CONCERNS relationships to CIs, and STANDS_IN_FOR between CIs. Files of
+# earlier versions restore as they are: they hold none of these.
 FORMAT_VERSION = 3
 SECTIONS = ("ci", "node", "rel", "file")
 GZIP_LEVEL = 3  # level 6 (gzip's default) costs twice the time for a file 10 % smaller

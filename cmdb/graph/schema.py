@@ -201,7 +201,7 @@ NEEDS_RELATIONSHIPS: tuple[str, ...] = tuple(t for t, r in RELATIONSHIPS.items()
 
 # The roles an API token (and a page session opened with it) carries; ``cmdb.policy`` says
 # what each may do.
-ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "admin")
+ROLES = ("viewer", "asset_staff", "reviewer", "auditor", "registrar", "engineer", "admin")
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,11 @@ REPAIR_LABEL = "RepairOrder"
 SPARE_ISSUE_LABEL = "SpareIssue"
 SPARE_MINIMUM_LABEL = "SpareMinimum"
 BASELINE_LABEL = "Baseline"
+SERVICE_LEVEL_LABEL = "ServiceLevel"
+FAULT_LABEL = "FaultRecord"
+ROUND_LABEL = "MaintenanceRound"
+CHECK_LABEL = "MaintenanceCheck"
+SCHEDULE_LABEL = "MaintenanceSchedule"
 
 SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(CHANGE_LABEL, "one history entry: who changed which CI when, before and after",
@@ -264,15 +269,28 @@ SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(SPARE_MINIMUM_LABEL, "the minimum stock of spares of a model at a place", "id"),
     SystemKind(BASELINE_LABEL, "a named record of the register at one moment (its snapshot is a "
                "stored file)", "name"),
+    # Service records: register records with an ``id``, linked to the CIs they concern.
+    SystemKind(SERVICE_LEVEL_LABEL, "a service level: service hours, response, arrival and "
+               "resolution targets, names in three languages", "id"),
+    SystemKind(FAULT_LABEL, "a fault record (故障处理工作单) from report to sign-off", "id",
+               indexed=("status",)),
+    SystemKind(ROUND_LABEL, "a maintenance round: scope, checklists, the devices it covers", "id"),
+    SystemKind(CHECK_LABEL, "one device's checklist results in a maintenance round", "id",
+               indexed=("round_id",)),
+    SystemKind(SCHEDULE_LABEL, "monthly or quarterly maintenance rounds for a location", "id"),
 )}
 SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
 # Nodes of these labels may refer to a stored file (cmdb.documents.store) by its SHA-256 in
 # FILE_PROPERTY; backups carry the files referred to.
 FILE_PROPERTY = "file_sha256"
 FILE_LABELS: tuple[str, ...] = (DOCUMENT_LABEL, BASELINE_LABEL)
-# Relationships from the CMDB's own records to CIs: a contract COVERS a CI, a repair order
-# or spare issue CONCERNS one (backups carry them like any other relationship).
-SYSTEM_RELATIONSHIPS: tuple[str, ...] = ("COVERS", "CONCERNS")
+# Relationship types from the CMDB's own records to CIs (a closed set, like RELATIONSHIPS): a
+# contract COVERS a CI; a repair order, spare issue or fault record CONCERNS one; a service
+# level is assigned (SERVICE_LEVEL_OF) to one. A backup and a restore allow these.
+COVERS = "COVERS"
+LEVEL_OF = "SERVICE_LEVEL_OF"
+CONCERNS = "CONCERNS"
+SYSTEM_RELATIONSHIPS: tuple[str, ...] = (COVERS, LEVEL_OF, CONCERNS)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ def _print_impact(result: dict[str, Any], limit: int) -> None:
                        down=summary["by_state"]["down"], degraded=summary["by_state"]["degraded"])
                      + (_(" (depth limited to %(depth)s)", depth=result["depth"]) if result["depth"] else ""),
                      "bold"))
+    for fault in result.get("open_faults", []):
+        console.print(_t(_("%(key)s already has an open %(severity)s fault: %(id)s %(title)s (%(status)s)",
+                           key=fault["key"], severity=fault["severity"], id=fault["id"],
+                           title=fault["title"], status=fault["status"]), "yellow"))
     if not result["affected"]:
         console.print(_t(_("Nothing else needs these CIs.")))
         return

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from cmdb.errors import InvalidInput
+from cmdb.faults.service import open_faults_of
 from cmdb.graph import Graph
 from cmdb.graph import impact as graph_impact
 from cmdb.graph import spares as spare_store
@@ -121,6 +122,8 @@ def impact(graph: Graph, keys: Iterable[str], depth: int | None = None,
         "affected": affected,
         "stand_ins": {unit: sorted(keys) for unit, keys in sorted(stand_ins.items())},
         "summary": _summary(graph, affected, nodes),
+        # "This server already has an open A fault": faults on what changes or is affected.
+        "open_faults": open_faults_of(graph, [*changed, *nodes]),
     }
 
 

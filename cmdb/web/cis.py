@@ -10,6 +10,7 @@ from cmdb.documents import service as documents
 from cmdb.images import lineage as images
 from cmdb.graph import schema
 from cmdb.graph.schema import validate_key
+from cmdb.web.faults import ci_service_panel
 from cmdb.i18n import _
 from cmdb.web.render import PageRoute, render
 from cmdb.web.views import ci_view, ci_views, property_labels, register_category_names
@@ -56,4 +57,4 @@ def detail(request: Request, key: str, user: Viewer, graph: GraphDep) -> Respons
                   history=[h.as_dict() for h in history], history_total=total,
                   can_impact=user.role in ("reviewer", "admin"),
                   attached=documents.for_ci(graph, key),
-                  lineage=images.lineage(graph, key) if ci.kind == "SoftwareImage" else None)
+                  lineage=images.lineage(graph, key) if ci.kind == "SoftwareImage" else None, **ci_service_panel(graph, key))

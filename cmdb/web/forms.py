@@ -25,15 +25,23 @@ class CsrfRejected(PermissionDenied):
 
 async def checked_form(request: Request) -> dict[str, str]:
     """The posted form's text fields, after checking the session's CSRF token."""
+    return await read_checked_form(request)
+
+
+async def read_checked_form(request: Request,
+                            longer: dict[str, int] | None = None) -> dict[str, str]:
+    """``checked_form`` where the fields named in ``longer`` may be that long (a drawn
+    signature as a data URL)."""
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     supplied = values.pop(CSRF_FIELD, None) or request.headers.get(CSRF_HEADER)
     if not csrf_ok(current_session(request), supplied):
         raise CsrfRejected()
     for name, value in values.items():
-        if len(value) > MAX_FIELD_LENGTH:
+        limit = (longer or {}).get(name, MAX_FIELD_LENGTH)
+        if len(value) > limit:
             raise InvalidInput(_("The field %(name)s is %(n)s characters long; at most %(max)s "
-                                 "allowed", name=repr(name), n=len(value), max=MAX_FIELD_LENGTH),
+                                 "allowed", name=repr(name), n=len(value), max=limit),
                                field=name)
     return values
 

@@ -23,6 +23,7 @@ from cmdb.graph.schema import validate_key
 from cmdb.i18n import N_, _
 from cmdb.i18n.names import kind_name
 from cmdb.service import contracts, repairs
+from cmdb.web.faults import REPORTING_ROLES, ci_service_panel
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.roles import RECORDING_ROLES, STATUS_ROLES, Recorder, StatusSetter
@@ -92,7 +93,8 @@ def scan_page(request: Request, key: str, user: Viewer, graph: GraphDep,
                   register_categories=register_category_names(graph.vocabulary()),
                   applications=applications, covering=covering, can_record=can_record,
                   registered=registered, problems={k: _(v) for k, v in PROBLEMS.items()}, done=done, recorded_in=campaigns,
-                  can_set_status=user.role in STATUS_ROLES, attached=documents.for_ci(graph, key))
+                  can_set_status=user.role in STATUS_ROLES, attached=documents.for_ci(graph, key),
+                  can_report_fault=user.role in REPORTING_ROLES, **ci_service_panel(graph, key))
 
 
 def _scanned_hardware(graph: Graph, key: str) -> str:

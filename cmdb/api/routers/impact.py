@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -87,6 +87,15 @@ class ImpactSummary(BaseModel):
                                                                 "standard, low, unset")
 
 
+class OpenFault(BaseModel):
+    key: str = Field(description="The changed or affected CI the fault is on")
+    id: str
+    severity: Literal["A", "B", "C", "D"]
+    title: str
+    status: str
+    reported_at: str
+
+
 class ImpactResponse(BaseModel):
     changed: list[ChangedCI]
     depth: Optional[int] = None
@@ -95,6 +104,8 @@ class ImpactResponse(BaseModel):
         default_factory=dict, description="Hosts with a spare or loaner standing in for them "
                                           "(STANDS_IN_FOR): their applications keep running")
     summary: ImpactSummary
+    open_faults: list[OpenFault] = Field(default_factory=list, description="Fault records not yet "
+                                         "closed on the changed and affected CIs, grade A first")
 
 
 class ImageChangeRequest(RequestModel):

@@ -1,0 +1,119 @@
+"""``cmdb level …``: service levels, their assignment, and which applies to a CI."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cmdb.cli_support import JSON_OPTION, cli_actor, emit, open_graph, print_json, print_table, reports_errors
+from cmdb.levels import service
+from cmdb.policy import Caller
+
+level_app = typer.Typer(no_args_is_help=True,
+                        help="Service levels: response, arrival and resolution targets; assignment.")
+
+
+def cli_caller() -> Caller:
+    """Whoever runs the command line on the register's machine administers it."""
+    return Caller(cli_actor(), "admin")
+
+
+def _minutes(value: int | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value // 60} h" + (f" {value % 60} min" if value % 60 else "") if value >= 60 else f"{value} min"
+
+
+def level_table(levels) -> Table:
+    table = Table("id", "name", "名称", "hours", "respond", "arrive", "resolve", "applies to")
+    for lv in levels:
+        applies = [*lv.assigned, *(f"department {d}" for d in lv.departments)]
+        if lv.criticality:
+            applies.append(f"{lv.criticality} applications")
+        if lv.is_default:
+            applies.append("(default)")
+        table.add_row(*(Text(str(c)) for c in (
+            lv.id, lv.name_en, lv.name_zh_cn, lv.hours.replace("x", "×"), _minutes(lv.respond_minutes),
+            _minutes(lv.arrive_minutes), _minutes(lv.resolve_minutes), ", ".join(applies))))
+    return table
+
+
+@level_app.command("defaults")
+@reports_errors
+def defaults(as_json: bool = JSON_OPTION):
+    """Create the contract's usual levels (标准 standard, 高级 advanced, VIP, 即时 immediate)
+    that do not exist yet."""
+    with open_graph() as graph:
+        levels = service.install_defaults(graph, cli_caller())
+    if as_json:
+        print_json([lv.as_dict() for lv in levels])
+        return
+    print_table(level_table(levels))
+
+
+@level_app.command("list")
+@reports_errors
+def list_levels(as_json: bool = JSON_OPTION):
+    """List the service levels and what they are assigned to."""
+    with open_graph() as graph:
+        levels = service.list_levels(graph)
+    if as_json:
+        print_json([lv.as_dict() for lv in levels])
+        return
+    print_table(level_table(levels))
+
+
+@level_app.command("set")
+@reports_errors
+def set_level(level_id: str = typer.Argument(..., help="Short id, e.g. vip"),
+              hours: str = typer.Option("5x8", "--hours", help="Service hours: 5x8 or 7x24"),
+              respond: int = typer.Option(..., "--respond", help="Response target in minutes"),
+              resolve: Optional[int] = typer.Option(None, "--resolve", help="Resolution target in minutes"),
+              arrive: Optional[int] = typer.Option(None, "--arrive", help="On-site arrival target in minutes"),
+              name_en: Optional[str] = typer.Option(None, "--name-en"),
+              name_zh_cn: Optional[str] = typer.Option(None, "--name-zh-cn"),
+              name_zh_tw: Optional[str] = typer.Option(None, "--name-zh-tw"),
+              criticality: Optional[str] = typer.Option(None, "--criticality",
+                                                        help="Applications of this criticality get this level"),
+              department: list[str] = typer.Option([], "--department", help="A department whose devices "
+                                                   "get this level; repeatable"),
+              default: bool = typer.Option(False, "--default", help="The level of CIs nothing else gives one"),
+              as_json: bool = JSON_OPTION):
+    """Create or replace a service level."""
+    level = service.level_from_input({
+        "id": level_id, "hours": hours, "respond_minutes": respond, "resolve_minutes": resolve,
+        "arrive_minutes": arrive, "name_en": name_en, "name_zh_cn": name_zh_cn,
+        "name_zh_tw": name_zh_tw, "criticality": criticality, "departments": department,
+        "is_default": default})
+    with open_graph() as graph:
+        saved = service.save_level(graph, cli_caller(), level)
+    emit(as_json, saved.as_dict(), f"saved service level {saved.id}")
+
+
+@level_app.command("assign")
+@reports_errors
+def assign(level_id: str, keys: list[str] = typer.Argument(..., help="CI keys: applications, "
+                                                            "hardware or locations"),
+           remove: bool = typer.Option(False, "--remove", help="Take the level off these CIs"),
+           as_json: bool = JSON_OPTION):
+    """Assign a level to CIs (a location passes it to everything inside it)."""
+    with open_graph() as graph:
+        service.assign(graph, cli_caller(), level_id, keys, remove=remove)
+    emit(as_json, {"level": level_id, "keys": keys, "removed": remove},
+         f"{'removed' if remove else 'assigned'} {level_id} {'from' if remove else 'to'} {', '.join(keys)}")
+
+
+@level_app.command("of")
+@reports_errors
+def level_of(key: str, as_json: bool = JSON_OPTION):
+    """The level that applies to a CI, and why."""
+    with open_graph() as graph:
+        applied = service.applicable_level(graph, key)
+    emit(as_json, applied.as_dict(), applied.reason_text())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(level_app, name="level")

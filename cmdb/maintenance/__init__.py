@@ -1,0 +1,1 @@
+"""Maintenance rounds: a checklist per device category, pass or fail per item per device."""

@@ -1,0 +1,1 @@
+"""Periodic service reports for the customer: monthly, quarterly, yearly."""

@@ -1,0 +1,78 @@
+"""``cmdb report monthly|quarterly|yearly``: the customer's service reports; ``cmdb report
+demo-month``: a month of service records on the demo estate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cmdb.cli_support import JSON_OPTION, console, emit, open_graph, print_json, reports_errors
+from cmdb.reports import data, render
+from cmdb.reports.demo_month import seed_month
+
+report_app = typer.Typer(no_args_is_help=True, help="Service reports: monthly, quarterly, yearly.")
+
+SCOPE = typer.Option(None, "--scope", help="A location key (a customer's site); default: everything")
+OUTPUT = typer.Option(None, "-o", "--output", help="Write .xlsx, .html or .pdf")
+LANGUAGE = typer.Option("en", "--language", help="en or zh-CN")
+
+
+def _report(kind: str, label: str, scope: Optional[str], output: Optional[Path], language: str,
+            as_json: bool) -> None:
+    period = data.period_of(kind, label)
+    render.check_language(language)
+    fmt = render.format_of(output) if output is not None else None
+    with open_graph() as graph:
+        report = data.build(graph, period, scope, now=dt.datetime.now(dt.timezone.utc))
+    if output is not None:
+        output.write_bytes(render.render(report, fmt, language))
+    totals = report.totals
+    text = (f"{period.label}: {totals['faults']} fault record(s), {totals['closed']} closed, "
+            f"{totals['breached']} with a breached target; {len(report.rounds)} maintenance round(s), "
+            f"{len(report.findings)} finding(s); {len(report.warranty)} warranty(ies) ending next quarter"
+            + (f"; written to {output}" if output else ""))
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        console.print(text, markup=False, highlight=False)
+
+
+@report_app.command("monthly")
+@reports_errors
+def monthly(month: str = typer.Option(..., "--month", help="YYYY-MM"), scope: Optional[str] = SCOPE,
+            output: Optional[Path] = OUTPUT, language: str = LANGUAGE, as_json: bool = JSON_OPTION):
+    """The monthly service and repair summary (月度服务总结)."""
+    _report("month", month, scope, output, language, as_json)
+
+
+@report_app.command("quarterly")
+@reports_errors
+def quarterly(quarter: str = typer.Option(..., "--quarter", help="YYYY-Qn"), scope: Optional[str] = SCOPE,
+              output: Optional[Path] = OUTPUT, language: str = LANGUAGE, as_json: bool = JSON_OPTION):
+    """The quarterly report."""
+    _report("quarter", quarter, scope, output, language, as_json)
+
+
+@report_app.command("yearly")
+@reports_errors
+def yearly(year: str = typer.Option(..., "--year", help="YYYY"), scope: Optional[str] = SCOPE,
+           output: Optional[Path] = OUTPUT, language: str = LANGUAGE, as_json: bool = JSON_OPTION):
+    """The yearly report."""
+    _report("year", year, scope, output, language, as_json)
+
+
+@report_app.command("demo-month")
+@reports_errors
+def demo_month(month: str = typer.Option(..., "--month", help="YYYY-MM"), as_json: bool = JSON_OPTION):
+    """Record a month of service work on the demo estate (load it first with `cmdb demo`)."""
+    with open_graph() as graph:
+        summary = seed_month(graph, month)
+    emit(as_json, summary, f"{month}: {summary['faults']} fault records and {summary['rounds']} "
+                           f"maintenance round over {summary['devices_checked']} devices recorded")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")
