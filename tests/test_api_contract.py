@@ -55,4 +55,4 @@ def test_schemathesis_finds_no_failure(demo_server, tmp_path, role, phases):
                             cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "Tested: 80" in output, output
+    assert "Tested: 95" in output, output
