@@ -298,3 +298,104 @@ FAMILIES: dict[str, Callable[[], dict[str, str]]] = {
 def names_of(family: str) -> dict[str, str]:
     """Value -> display name for one family, in the current language."""
     return dict(_table(FAMILIES[family], current_language()))
+
+
+# --- service records: contracts, repairs, spares ---------------------------------------------
+
+
+def _contract_types() -> dict[str, str]:
+    return {
+        "warranty": pgettext("contract type", "Warranty"),
+        "maintenance": pgettext("contract type", "Maintenance"),
+        "support": pgettext("contract type", "Support"),
+        "lease": pgettext("contract type", "Lease"),
+    }
+
+
+def _coverages() -> dict[str, str]:
+    return {
+        "hardware": pgettext("coverage", "Hardware"),
+        "software": pgettext("coverage", "Software"),
+        "on_site": pgettext("coverage", "On site"),
+        "spare_first": pgettext("coverage", "Spare first"),
+    }
+
+
+def _repair_statuses() -> dict[str, str]:
+    return {
+        "open": pgettext("repair status", "Open"),
+        "sent_out": pgettext("repair status", "Sent out"),
+        "returned": pgettext("repair status", "Returned"),
+        "closed": pgettext("repair status", "Closed"),
+    }
+
+
+def _repair_outcomes() -> dict[str, str]:
+    return {
+        "repaired": pgettext("repair outcome", "Repaired"),
+        "replaced": pgettext("repair outcome", "Replaced"),
+        "written_off": pgettext("repair outcome", "Written off"),
+    }
+
+
+def _overdue_reasons() -> dict[str, str]:
+    return {
+        "progress": pgettext("overdue reason", "progress note"),
+        "return": pgettext("overdue reason", "return"),
+    }
+
+
+def _issue_states() -> dict[str, str]:
+    return {
+        "issued": pgettext("spare issue", "Issued"),
+        "returned": pgettext("spare issue", "Returned"),
+    }
+
+
+def contract_type_name(value: object) -> str:
+    """A contract type (``maintenance`` -> Maintenance / 维保 / 維護)."""
+    return _name(_contract_types, value)
+
+
+def coverage_name(value: object) -> str:
+    return _name(_coverages, value)
+
+
+def repair_status_name(value: object) -> str:
+    return _name(_repair_statuses, value)
+
+
+def repair_outcome_name(value: object) -> str:
+    return _name(_repair_outcomes, value)
+
+
+def overdue_reason_name(value: object) -> str:
+    return _name(_overdue_reasons, value)
+
+
+def issue_state_name(value: object) -> str:
+    return _name(_issue_states, value)
+
+
+FAMILIES.update({
+    "contract_type": _contract_types, "coverage": _coverages, "repair_status": _repair_statuses,
+    "repair_outcome": _repair_outcomes, "overdue_reason": _overdue_reasons,
+    "issue_state": _issue_states,
+})
+
+_general_relationships = _relationships
+_general_properties = _properties
+
+
+def _relationships() -> dict[str, str]:  # noqa: F811 (the service relationships added)
+    return {**_general_relationships(),
+            "STANDS_IN_FOR": pgettext("relationship", "stands in for")}
+
+
+def _properties() -> dict[str, str]:  # noqa: F811 (the spare's properties added)
+    return {**_general_properties(),
+            "spare": pgettext("property", "Spare"),
+            "spare_model": pgettext("property", "Spare for model")}
+
+
+FAMILIES.update({"relationship": _relationships, "property": _properties})

@@ -20,6 +20,11 @@ from cmdb.cli_support import (
     reports_errors,
 )
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
+from cmdb.i18n.formats import format_date
+from cmdb.i18n.names import (
+    contract_type_name, overdue_reason_name, repair_outcome_name, repair_status_name,
+)
 from cmdb.settings import get_settings
 
 contract_app = typer.Typer(no_args_is_help=True, help="Contracts: warranty, maintenance, support, lease.")
@@ -41,7 +46,7 @@ def _day(value: Optional[str]) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput(f"--as-of {value!r} is not a date; expected YYYY-MM-DD", field="as_of",
+        raise InvalidInput(_("--as-of %(value)s is not a date; expected YYYY-MM-DD", value=repr(value)), field="as_of",
                            value=value) from None
 
 
@@ -72,9 +77,10 @@ def contract_add(number: str = typer.Argument(..., help="The contract number"),
               **({"coverage": coverage} if coverage else {}), **parse_assignments(values)}
     with open_graph() as graph:
         contract = add_contract(graph, _caller(), number, fields, covers)
-    emit(as_json, contract, f"added contract {contract['number']} ({contract['type']}, "
-                            f"{contract['start']} – {contract['end']}), covering "
-                            f"{len(contract['covers'])} CI(s)")
+    emit(as_json, contract, _("added contract %(number)s (%(type)s, %(start)s – %(end)s), covering "
+                              "%(n)s CI(s)", number=contract["number"],
+                              type=contract_type_name(contract["type"]), start=contract["start"],
+                              end=contract["end"], n=len(contract["covers"])))
 
 
 @contract_app.command("set")
@@ -86,7 +92,7 @@ def contract_set(number: str, values: list[str] = typer.Argument(..., help="NAME
 
     with open_graph() as graph:
         contract = update_contract(graph, _caller(), number, parse_assignments(values))
-    emit(as_json, contract, f"updated contract {number}")
+    emit(as_json, contract, _("updated contract %(number)s", number=number))
 
 
 @contract_app.command("link")
@@ -99,7 +105,8 @@ def contract_link(number: str, keys: list[str] = typer.Argument(..., help="Keys 
 
     with open_graph() as graph:
         contract = link_contract(graph, _caller(), number, keys, remove=remove)
-    emit(as_json, contract, f"contract {number} now covers {len(contract['covers'])} CI(s)")
+    emit(as_json, contract, _("contract %(number)s now covers %(n)s CI(s)", number=number,
+                              n=len(contract["covers"])))
 
 
 @contract_app.command("list")
@@ -120,11 +127,11 @@ def contract_list(type_: Optional[str] = typer.Option(None, "--type"),
     if as_json:
         print_json(rows)
         return
-    table = Table("number", "type", "vendor", "start", "end", "in force", "covers",
-                  title=f"{len(rows)} contract(s)")
+    table = Table(_("number"), _("type"), _("vendor"), _("start"), _("end"), _("in force"), _("covers"),
+                  title=_("%(n)s contract(s)", n=len(rows)))
     for r in rows:
-        _row(table, r["number"], r["type"], r["vendor"], r["start"], r["end"],
-             "yes" if r["in_force"] else "no", r["covered"])
+        _row(table, r["number"], contract_type_name(r["type"]), r["vendor"], r["start"], r["end"],
+             _("yes") if r["in_force"] else _("no"), r["covered"])
     print_table(table)
 
 
@@ -139,11 +146,12 @@ def contract_show(number: str, as_json: bool = JSON_OPTION):
     if as_json:
         print_json(contract)
         return
-    table = Table(title=f"contract {number}", show_header=False)
+    table = Table(title=_("contract %(number)s", number=number), show_header=False)
     for name, value in contract.items():
         if name != "covers":
-            _row(table, name, "; ".join(value) if isinstance(value, list) else value)
-    _row(table, "covers", ", ".join(contract["covers"]) or "—")
+            shown = contract_type_name(value) if name == "type" else value
+            _row(table, name, "; ".join(value) if isinstance(value, list) else shown)
+    _row(table, _("covers"), ", ".join(contract["covers"]) or "—")
     print_table(table)
 
 
@@ -159,11 +167,13 @@ def warranty_show(key: str, as_of: Optional[str] = AS_OF, as_json: bool = JSON_O
     with open_graph() as graph:
         answer = warranty_of(graph, key, _day(as_of))
     contract = answer["contract"]
-    text = (f"{key}: 在保 under warranty until {answer['until']}"
-            + (f" — contract {contract['number']} ({contract['vendor']}, {contract['type']})"
-               if contract else " (its warranty_end; no contract in force)")
+    text = (_("%(key)s: in warranty until %(date)s", key=key, date=format_date(answer["until"]))
+            + (_(" — contract %(number)s (%(vendor)s, %(type)s)", number=contract["number"],
+                 vendor=contract["vendor"], type=contract_type_name(contract["type"]))
+               if contract else _(" (its warranty_end; no contract in force)"))
             if answer["under_warranty"] else
-            f"{key}: 过保 not under warranty" + (f" (ended {answer['until']})" if answer["until"] else ""))
+            _("%(key)s: out of warranty", key=key)
+            + (_(" (ended %(date)s)", date=format_date(answer["until"])) if answer["until"] else ""))
     emit(as_json, answer, text)
 
 
@@ -184,20 +194,24 @@ def warranty_report(within: str = typer.Option("90d", "--within", help="Period: 
     if output is not None:
         fmt = warranty.write_report(report, output)
         if not as_json:
-            console.print(f"wrote {report['total']} CI(s) to {output} ({fmt})", markup=False)
+            console.print(_("wrote %(n)s CI(s) to %(file)s (%(format)s)", n=report["total"], file=output,
+                            format=fmt), markup=False)
     if as_json:
         print_json(report)
         return
     if output is not None:
         return
-    table = Table("key", "name", "category", "vendor", "site", "warranty ends", "days left", "contract",
-                  title=f"{report['total']} warranty(ies) ending {report['as_of']} – {report['until']}")
+    table = Table(_("key"), _("name"), _("category"), _("vendor"), _("site"), _("warranty ends"),
+                  _("days left"), _("contract"),
+                  title=_("%(n)s warranty(ies) ending %(start)s – %(end)s", n=report["total"],
+                          start=report["as_of"], end=report["until"]))
     for i in report["items"]:
         _row(table, i["key"], i["name"], i["category"], i["vendor"], i["site"], i["warranty_end"],
              i["days_left"], i["contract"])
     print_table(table)
     for field, counts in report["counts"].items():
-        counted = Table(field, "count", title=f"by {field}")
+        heading = {"site": _("site"), "vendor": _("vendor"), "category": _("category")}.get(field, field)
+        counted = Table(heading, _("count"), title=_("by %(field)s", field=heading))
         for name, n in counts.items():
             _row(counted, name, n)
         print_table(counted)
@@ -207,11 +221,13 @@ def warranty_report(within: str = typer.Option("90d", "--within", help="Period: 
 
 
 def _repair_text(r: dict[str, Any]) -> str:
-    warranty = (f"under warranty until {r.get('warranty_until')}"
-                + (f", contract {r['contract']}" if r.get("contract") else "")
-                if r.get("under_warranty") else "not under warranty")
-    where = f", sent to {r['sent_to']} (due back {r['due_back']})" if r.get("sent_to") else ""
-    return f"repair {r['id']} on {r['key']}: {r['status']}, {warranty}{where}"
+    warranty = (_("under warranty until %(date)s", date=r.get("warranty_until"))
+                + (_(", contract %(number)s", number=r["contract"]) if r.get("contract") else "")
+                if r.get("under_warranty") else _("not under warranty"))
+    where = (_(", sent to %(to)s (due back %(due)s)", to=r["sent_to"], due=r["due_back"])
+             if r.get("sent_to") else "")
+    return _("repair %(id)s on %(key)s: %(status)s, %(warranty)s%(where)s", id=r["id"], key=r["key"],
+             status=repair_status_name(r["status"]), warranty=warranty, where=where)
 
 
 @repair_app.command("open")
@@ -226,7 +242,7 @@ def repair_open(key: str, fault: str = typer.Option(..., "--fault", help="What i
     with open_graph() as graph:
         repair = open_repair(graph, _caller(), key, fault, send_to=send_to,
                              settings=get_settings(), today=_day(as_of))
-    emit(as_json, repair, "opened " + _repair_text(repair))
+    emit(as_json, repair, _("opened %(repair)s", repair=_repair_text(repair)))
 
 
 @repair_app.command("note")
@@ -238,7 +254,8 @@ def repair_note(repair_id: str = REPAIR_ARG, text: str = typer.Argument(..., hel
 
     with open_graph() as graph:
         repair = add_note(graph, _caller(), resolve(graph, repair_id), text, settings=get_settings(), today=_day(as_of))
-    emit(as_json, repair, f"noted on {repair['id']}; next note due {repair.get('progress_due')}")
+    emit(as_json, repair, _("noted on %(id)s; next note due %(due)s", id=repair["id"],
+                            due=repair.get("progress_due")))
 
 
 @repair_app.command("send")
@@ -250,7 +267,7 @@ def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to",
 
     with open_graph() as graph:
         repair = send_out(graph, _caller(), resolve(graph, repair_id), to, settings=get_settings(), today=_day(as_of))
-    emit(as_json, repair, "sent " + _repair_text(repair))
+    emit(as_json, repair, _("sent %(repair)s", repair=_repair_text(repair)))
 
 
 @repair_app.command("return")
@@ -264,7 +281,7 @@ def repair_return(repair_id: str = REPAIR_ARG, cost: Optional[float] = typer.Opt
     with open_graph() as graph:
         repair = record_return(graph, _caller(), resolve(graph, repair_id), cost=cost, note=note,
                                settings=get_settings(), today=_day(as_of))
-    emit(as_json, repair, "returned " + _repair_text(repair))
+    emit(as_json, repair, _("returned %(repair)s", repair=_repair_text(repair)))
 
 
 @repair_app.command("close")
@@ -280,15 +297,17 @@ def repair_close(repair_id: str = REPAIR_ARG, outcome: str = typer.Option(..., "
     with open_graph() as graph:
         repair = close_repair(graph, _caller(), resolve(graph, repair_id), outcome, cost=cost, note=note,
                               settings=get_settings(), today=_day(as_of))
-    emit(as_json, repair, f"closed repair {repair['id']} on {repair['key']}: {repair['outcome']}")
+    emit(as_json, repair, _("closed repair %(id)s on %(key)s: %(outcome)s", id=repair["id"],
+                            key=repair["key"], outcome=repair_outcome_name(repair["outcome"])))
 
 
 def _repairs_table(rows: list[dict[str, Any]], title: str) -> None:
-    table = Table("id", "key", "status", "fault", "sent to", "due back", "progress due", "overdue",
-                  title=title)
+    table = Table(_("id"), _("key"), _("status"), _("fault"), _("sent to"), _("due back"),
+                  _("progress due"), _("overdue"), title=title)
     for r in rows:
-        _row(table, r["id"], r["key"], r["status"], r["fault"], r.get("sent_to"), r.get("due_back"),
-             r.get("progress_due"), ", ".join(r["overdue_reasons"]))
+        _row(table, r["id"], r["key"], repair_status_name(r["status"]), r["fault"], r.get("sent_to"),
+             r.get("due_back"), r.get("progress_due"),
+             ", ".join(overdue_reason_name(x) for x in r["overdue_reasons"]))
     print_table(table)
 
 
@@ -306,7 +325,7 @@ def repair_list(status: Optional[str] = typer.Option(None, "--status", help="ope
     if as_json:
         print_json(rows)
         return
-    _repairs_table(rows, f"{len(rows)} repair order(s)")
+    _repairs_table(rows, _("%(n)s repair order(s)", n=len(rows)))
 
 
 @repair_app.command("show")
@@ -320,12 +339,14 @@ def repair_show(repair_id: str = REPAIR_ARG, as_of: Optional[str] = AS_OF, as_js
     if as_json:
         print_json(repair)
         return
-    table = Table(title=f"repair {repair_id}", show_header=False)
+    table = Table(title=_("repair %(id)s", id=repair_id), show_header=False)
     for name, value in repair.items():
         if name != "notes":
-            _row(table, name, value)
+            shown = (repair_status_name(value) if name == "status" else
+                     repair_outcome_name(value) if name == "outcome" else value)
+            _row(table, name, shown)
     print_table(table)
-    notes = Table("on", "by", "note", title="progress notes")
+    notes = Table(_("on"), _("by"), _("note"), title=_("progress notes"))
     for n in repair["notes"]:
         _row(notes, n["on"], n["by"], n["text"])
     print_table(notes)
@@ -342,7 +363,7 @@ def repair_overdue(as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     if as_json:
         print_json(rows)
         return
-    _repairs_table(rows, f"{len(rows)} overdue repair order(s)")
+    _repairs_table(rows, _("%(n)s overdue repair order(s)", n=len(rows)))
 
 
 # --- spares ------------------------------------------------------------------------------------
@@ -360,8 +381,9 @@ def spare_mark(key: str, location: Optional[str] = typer.Option(None, "--locatio
 
     with open_graph() as graph:
         row = mark_spare(graph, _caller(), key, location=location, model=model, unmark=unmark)
-    emit(as_json, row, f"{key} is {'no longer a spare' if unmark else 'a spare of ' + str(row['spare_model'])}"
-                       + (f" at {row['location']}" if row.get("location") and not unmark else ""))
+    emit(as_json, row, _("%(key)s is no longer a spare", key=key) if unmark else
+         _("%(key)s is a spare of %(model)s", key=key, model=row["spare_model"])
+         + (_(" at %(location)s", location=row["location"]) if row.get("location") else ""))
 
 
 @spare_app.command("stock")
@@ -377,14 +399,15 @@ def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help="Set a
             target, _, number = minimum.rpartition("=")
             model, _, location = target.rpartition("@")
             if not model or not location or not number.strip().isdigit():
-                raise InvalidInput(f"--min {minimum!r}: write MODEL@LOCATION=N", field="min",
+                raise InvalidInput(_("--min %(value)s: write MODEL@LOCATION=N", value=repr(minimum)), field="min",
                                    value=minimum)
             set_minimum(graph, _caller(), model, location, int(number))
         rows = stock(graph)
     if as_json:
         print_json(rows)
         return
-    table = Table("model", "location", "in stock", "issued", "minimum", "short", title="spare stock")
+    table = Table(_("model"), _("location"), _("in stock"), _("issued"), _("minimum"), _("short"),
+                  title=_("spare stock"))
     for r in rows:
         _row(table, r["model"], r["location"], r["in_stock"], r["issued"],
              "" if r["minimum"] is None else r["minimum"], r["short"] or "")
@@ -404,9 +427,10 @@ def spare_issue(repair_id: str = REPAIR_ARG, spare: str = typer.Argument(..., he
         issue = issue_spare(graph, _caller(), resolve(graph, repair_id), spare, today=_day(as_of))
         if slip is not None:
             slip.write_bytes(issue_slip(graph, issue["id"], get_settings().label_font))
-    emit(as_json, issue, f"issued {issue['spare']} ({issue['id']}) for {issue['unit']} at "
-                         f"{issue.get('to_location') or '(no location)'}"
-                         + (f"; slip written to {slip}" if slip else ""))
+    emit(as_json, issue, _("issued %(spare)s (%(id)s) for %(unit)s at %(location)s", spare=issue["spare"],
+                           id=issue["id"], unit=issue["unit"],
+                           location=issue.get("to_location") or _("(no location)"))
+         + (_("; slip written to %(file)s", file=slip) if slip else ""))
 
 
 @spare_app.command("return")
@@ -421,7 +445,8 @@ def spare_return(issue_id: str = typer.Argument(..., help="Spare issue id, or th
         issue = return_spare(graph, _caller(), resolve_issue(graph, issue_id), today=_day(as_of))
         if slip is not None:
             slip.write_bytes(issue_slip(graph, issue["id"], get_settings().label_font))
-    emit(as_json, issue, f"returned {issue['spare']} to {issue.get('from_location') or 'stock'}")
+    emit(as_json, issue, _("returned %(spare)s to %(location)s", spare=issue["spare"],
+                           location=issue.get("from_location") or _("stock")))
 
 
 @spare_app.command("slip")
@@ -433,7 +458,7 @@ def spare_slip(issue_id: str = typer.Argument(..., help="Spare issue id, or the 
 
     with open_graph() as graph:
         output.write_bytes(issue_slip(graph, resolve_issue(graph, issue_id), get_settings().label_font))
-    console.print(f"wrote {output}", markup=False)
+    console.print(_("wrote %(file)s", file=output), markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,18 +18,20 @@ import xlsxwriter
 from cmdb.errors import InvalidInput
 from cmdb.graph import contracts as contract_store
 from cmdb.graph import Graph
+from cmdb.i18n import N_, _, html_lang
 from cmdb.service.contracts import effective_warranty_end
 from cmdb.service.records import today_or
 from importers.values import neutralise
 
 FORMATS = ("xlsx", "html", "csv")
 MAX_WINDOW_DAYS = 3660
-COLUMNS = (("key", "Key 资产编号"), ("name", "Name 名称"), ("category", "Category 类别"),
-           ("vendor", "Vendor 厂商"), ("model", "Model 型号"), ("status", "Status 状态"),
-           ("site", "Site 站点"), ("location", "Location 位置"),
-           ("warranty_end", "Warranty ends 保修到期"), ("days_left", "Days left 剩余天数"),
-           ("contract", "Contract 合同"), ("contract_vendor", "Contract vendor 合同厂商"))
-GROUPS = (("site", "Site 站点"), ("vendor", "Vendor 厂商"), ("category", "Category 类别"))
+# Headings in the report's language (the current one when it is rendered).
+COLUMNS = (("key", N_("Key")), ("name", N_("Name")), ("category", N_("Category")),
+           ("vendor", N_("Vendor")), ("model", N_("Model")), ("status", N_("Status")),
+           ("site", N_("Site")), ("location", N_("Location")),
+           ("warranty_end", N_("Warranty ends")), ("days_left", N_("Days left")),
+           ("contract", N_("Contract")), ("contract_vendor", N_("Contract vendor")))
+GROUPS = (("site", N_("Site")), ("vendor", N_("Vendor")), ("category", N_("Category")))
 
 
 def parse_window(text: str | int) -> int:
@@ -73,7 +75,7 @@ def warranty_report(graph: Graph, within_days: int, today: dt.date | None = None
         item["location"] = path[-1]["key"] if path else None
     items.sort(key=lambda i: (i["warranty_end"], i["key"]))
     counts = {field: dict(sorted(Counter(i.get(field) or "(none)" for i in items).items()))
-              for field, _ in GROUPS}
+              for field, _heading in GROUPS}
     return {"as_of": day.isoformat(), "within_days": within_days, "until": until.isoformat(),
             "total": len(items), "items": items, "counts": counts}
 
@@ -97,8 +99,8 @@ def _cell(value: Any) -> Any:
 
 
 def _title(report: dict[str, Any]) -> str:
-    return (f"Warranties ending {report['as_of']} – {report['until']} 保修到期 "
-            f"({report['total']})")
+    return _("Warranties ending %(start)s – %(end)s (%(n)s)", start=report["as_of"],
+             end=report["until"], n=report["total"])
 
 
 def render(report: dict[str, Any], fmt: str) -> bytes:
@@ -107,18 +109,18 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
         book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
                                             "strings_to_urls": False})
         bold = book.add_format({"bold": True})
-        items = book.add_worksheet("Warranties 保修")
+        items = book.add_worksheet(_("Warranties"))
         items.write_string(0, 0, _title(report), bold)
-        for col, (_, heading) in enumerate(COLUMNS):
-            items.write_string(1, col, heading, bold)
+        for col, (_field, heading) in enumerate(COLUMNS):
+            items.write_string(1, col, _(heading), bold)
         for row, item in enumerate(report["items"], start=2):
-            for col, (field, _) in enumerate(COLUMNS):
+            for col, (field, _heading) in enumerate(COLUMNS):
                 _write(items, row, col, _cell(item.get(field)))
-        summary = book.add_worksheet("Counts 统计")
+        summary = book.add_worksheet(_("Counts"))
         row = 0
         for field, heading in GROUPS:
-            summary.write_string(row, 0, heading, bold)
-            summary.write_string(row, 1, "Count 数量", bold)
+            summary.write_string(row, 0, _(heading), bold)
+            summary.write_string(row, 1, _("Count"), bold)
             for name, n in report["counts"][field].items():
                 row += 1
                 summary.write_string(row, 0, _cell(name))
@@ -129,12 +131,12 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([heading for _, heading in COLUMNS])
+        writer.writerow([_(heading) for _field, heading in COLUMNS])
         for item in report["items"]:
-            writer.writerow([_cell(item.get(field)) for field, _ in COLUMNS])
+            writer.writerow([_cell(item.get(field)) for field, _heading in COLUMNS])
         for field, heading in GROUPS:
             writer.writerow([])
-            writer.writerow([heading, "Count 数量"])
+            writer.writerow([_(heading), _("Count")])
             for name, n in report["counts"][field].items():
                 writer.writerow([_cell(name), n])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -153,15 +155,15 @@ def _write(ws, row: int, col: int, value: Any) -> None:
 
 def render_html(report: dict[str, Any]) -> str:
     esc = html.escape
-    head = "".join(f"<th>{esc(h)}</th>" for _, h in COLUMNS)
+    head = "".join(f"<th>{esc(_(h))}</th>" for _field, h in COLUMNS)
     rows = "".join("<tr>" + "".join(f"<td>{esc(str(i.get(f) if i.get(f) is not None else ''))}</td>"
-                                    for f, _ in COLUMNS) + "</tr>" for i in report["items"])
+                                    for f, _heading in COLUMNS) + "</tr>" for i in report["items"])
     groups = "".join(
-        f"<table><caption>{esc(heading)}</caption><tr><th>{esc(heading)}</th><th>Count 数量</th></tr>"
+        f"<table><caption>{esc(_(heading))}</caption><tr><th>{esc(_(heading))}</th><th>{esc(_('Count'))}</th></tr>"
         + "".join(f"<tr><td>{esc(str(name))}</td><td>{n}</td></tr>"
                   for name, n in report["counts"][field].items()) + "</table>"
         for field, heading in GROUPS)
-    return ("<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
+    return (f"<!doctype html><html lang=\"{html_lang()}\"><head><meta charset=\"utf-8\">"
             f"<title>{esc(_title(report))}</title><style>body{{font-family:sans-serif}}"
             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:2px 6px}"
             f"</style></head><body><h1>{esc(_title(report))}</h1>{groups}"

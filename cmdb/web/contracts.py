@@ -10,13 +10,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb.auth import GraphDep, Viewer
+from cmdb.i18n import _
+from cmdb.i18n import names
 from cmdb.service import contracts, warranty
 from cmdb.web.forms import CheckedForm
-from cmdb.web.render import PageRoute, redirect, render
+from cmdb.web.render import TEMPLATES, PageRoute, redirect, render
 from cmdb.web.roles import CONTRACT_ROLES, ContractKeeper
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 EXPIRING_DAYS = 90
+# Contract types, coverage, repair statuses and outcomes as words on the service pages.
+TEMPLATES.globals.update(
+    contract_type_name=names.contract_type_name, coverage_name=names.coverage_name,
+    repair_status_name=names.repair_status_name, repair_outcome_name=names.repair_outcome_name,
+    overdue_reason_name=names.overdue_reason_name, issue_state_name=names.issue_state_name,
+)
 REPORT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
@@ -29,7 +37,7 @@ def _keys(text: str) -> list[str]:
 def contracts_page(request: Request, user: Viewer, graph: GraphDep, done: str | None = None) -> Response:
     rows = contracts.list_contracts(graph)
     expiring = {r["number"] for r in contracts.list_contracts(graph, expiring_within_days=EXPIRING_DAYS)}
-    return render(request, "contracts.html", user=user, wide=True, title="Contracts", contracts=rows,
+    return render(request, "contracts.html", user=user, wide=True, title=_("Contracts"), contracts=rows,
                   expiring=expiring, types=contracts.CONTRACT_TYPES, coverage=contracts.COVERAGE,
                   can_manage=user.role in CONTRACT_ROLES, done=done)
 
@@ -50,7 +58,7 @@ def add(user: ContractKeeper, graph: GraphDep, request: Request, form: CheckedFo
 def contract_page(request: Request, number: str, user: Viewer, graph: GraphDep,
                   done: str | None = None) -> Response:
     contract = contracts.get_contract(graph, number)
-    return render(request, "contract.html", user=user, title=f"Contract {number}",
+    return render(request, "contract.html", user=user, title=_("Contract %(number)s", number=number),
                   contract=contract, can_manage=user.role in CONTRACT_ROLES, done=done)
 
 

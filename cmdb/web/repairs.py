@@ -10,9 +10,11 @@ from fastapi.responses import Response
 
 from cmdb.auth import GraphDep, SettingsDep, Viewer
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.service import repairs, spares
 from cmdb.service.repairs import OUTCOMES
 from cmdb.web.forms import CheckedForm
+from cmdb.web import contracts as _service_words  # noqa: F401  (the value names)
 from cmdb.web.render import PageRoute, redirect, render
 from cmdb.web.roles import REPAIR_ROLES, RepairWorker
 
@@ -29,7 +31,7 @@ def repairs_page(request: Request, user: Viewer, graph: GraphDep, settings: Sett
     rows = repairs.list_repairs(graph, status=status or None, overdue=bool(overdue),
                                 settings=settings)
     return render(request, "repairs.html", user=user, wide=True,
-                  title="Overdue repairs" if overdue else "Repairs", repairs=rows,
+                  title=_("Overdue repairs") if overdue else _("Repairs"), repairs=rows,
                   overdue=bool(overdue))
 
 
@@ -40,7 +42,7 @@ def repair_page(request: Request, repair_id: str, user: Viewer, graph: GraphDep,
     unit = graph.get_ci(repair["key"])
     candidates = spares.in_stock_for(graph, unit.properties.get("model"))
     issues = [i for i in spares.list_issues(graph) if i["repair"] == repair_id]
-    return render(request, "repair.html", user=user, title=f"Repair {repair_id}", repair=repair,
+    return render(request, "repair.html", user=user, title=_("Repair %(id)s", id=repair_id), repair=repair,
                   unit=unit, candidates=candidates, issues=issues, outcomes=OUTCOMES, done=done,
                   can_act=user.role in REPAIR_ROLES)
 
@@ -80,7 +82,7 @@ def close(repair_id: str, user: RepairWorker, graph: GraphDep, settings: Setting
 def issue(repair_id: str, user: RepairWorker, graph: GraphDep, form: CheckedForm) -> Response:
     spare = form.get("spare", "").strip()
     if not spare:
-        raise InvalidInput("Choose the spare to issue", field="spare")
+        raise InvalidInput(_("Choose the spare to issue"), field="spare")
     spares.issue_spare(graph, user, repair_id, spare)
     return redirect(repair_url(repair_id, "issued"))
 

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from cmdb.auth import GraphDep, Viewer
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.service import spares
 from cmdb.web.forms import CheckedForm
 from cmdb.web.render import PageRoute, redirect, render
@@ -18,7 +19,7 @@ router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=Fals
 
 @router.get("/spares")
 def spares_page(request: Request, user: Viewer, graph: GraphDep, done: str | None = None) -> Response:
-    return render(request, "spares.html", user=user, wide=True, title="Spares 备件",
+    return render(request, "spares.html", user=user, wide=True, title=_("Spares"),
                   stock=spares.stock(graph), issues=spares.list_issues(graph, open_only=True),
                   can_manage=user.role in SPARE_ROLES, done=done)
 
@@ -34,6 +35,6 @@ def mark(user: SpareKeeper, graph: GraphDep, form: CheckedForm) -> Response:
 def minimum(user: SpareKeeper, graph: GraphDep, form: CheckedForm) -> Response:
     text = form.get("minimum", "").strip()
     if not text.isdigit():
-        raise InvalidInput(f"minimum {text!r} is not a whole number", field="minimum", value=text)
+        raise InvalidInput(_("minimum %(value)s is not a whole number", value=repr(text)), field="minimum", value=text)
     spares.set_minimum(graph, user, form.get("model", ""), form.get("location", ""), int(text))
     return redirect("/spares?done=minimum")
