@@ -396,8 +396,8 @@ def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help="Set a
 
     with open_graph() as graph:
         if minimum is not None:
-            target, _, number = minimum.rpartition("=")
-            model, _, location = target.rpartition("@")
+            target, _sep, number = minimum.rpartition("=")
+            model, _sep, location = target.rpartition("@")
             if not model or not location or not number.strip().isdigit():
                 raise InvalidInput(_("--min %(value)s: write MODEL@LOCATION=N", value=repr(minimum)), field="min",
                                    value=minimum)
