@@ -18,6 +18,7 @@ from cmdb.graph.schema import (
     DATE, ENUM, NUMBER, STR, STR_LIST, TEXT, Prop, validate_key,
 )
 from cmdb.graph import Graph
+from cmdb.i18n import _
 from cmdb.service.records import check_fields, now, today_or
 
 CONTRACT_TYPES = ("warranty", "maintenance", "support", "lease")
@@ -46,16 +47,18 @@ def _check(values: dict[str, Any]) -> dict[str, Any]:
     if checked.get("coverage") is not None:
         wrong = [c for c in checked["coverage"] if c not in COVERAGE]
         if wrong:
-            raise InvalidInput(f"contract.coverage: {', '.join(map(repr, wrong))} not known; "
-                               f"allowed: {', '.join(COVERAGE)}", field="coverage",
+            raise InvalidInput(_("contract.coverage: %(values)s not known; allowed: %(allowed)s",
+                                 values=", ".join(map(repr, wrong)), allowed=", ".join(COVERAGE)),
+                               field="coverage",
                                value=wrong, allowed=list(COVERAGE))
     return checked
 
 
 def _check_dates(contract: dict[str, Any]) -> None:
     if contract.get("start") and contract.get("end") and contract["end"] < contract["start"]:
-        raise InvalidInput(f"contract {contract.get('number')}: end {contract['end']} is before "
-                           f"start {contract['start']}", field="end", value=contract["end"])
+        raise InvalidInput(_("contract %(number)s: end %(end)s is before start %(start)s",
+                             number=contract.get("number"), end=contract["end"],
+                             start=contract["start"]), field="end", value=contract["end"])
 
 
 def add_contract(graph: Graph, caller: policy.Caller, number: str, values: dict[str, Any],
@@ -65,14 +68,16 @@ def add_contract(graph: Graph, caller: policy.Caller, number: str, values: dict[
     checked = {k: v for k, v in _check(values).items() if v is not None}
     missing = [f for f in REQUIRED if f not in checked]
     if missing:
-        raise InvalidInput(f"contract {number}: {', '.join(missing)} required", field=missing[0],
+        raise InvalidInput(_("contract %(number)s: %(fields)s required", number=number,
+                             fields=", ".join(missing)), field=missing[0],
                            allowed=list(REQUIRED))
     keys = [validate_key(k) for k in dict.fromkeys(covers)]
     policy.require_in_scope(graph, caller, keys)
     props = {"number": number, **checked}
     _check_dates(props)
     if contract_store.get(graph, number) is not None:
-        raise DuplicateKey(f"A contract numbered {number!r} already exists", {"number": number})
+        raise DuplicateKey(_("A contract numbered %(number)s already exists", number=repr(number)),
+                           {"number": number})
 
     def link_first(tx: ManagedTransaction, changes: ChangeLog) -> None:
         _cover_in_tx(graph, tx, changes, props, keys)
@@ -88,7 +93,8 @@ def update_contract(graph: Graph, caller: policy.Caller, number: str,
     checked = _check(values)
     for name in REQUIRED:
         if name in checked and checked[name] is None:
-            raise InvalidInput(f"contract {number}: {name} cannot be removed", field=name)
+            raise InvalidInput(_("contract %(number)s: %(field)s cannot be removed", number=number,
+                                 field=name), field=name)
 
     def work(tx: ManagedTransaction) -> None:
         current = _locked(tx, number)
@@ -116,7 +122,7 @@ def link_contract(graph: Graph, caller: policy.Caller, number: str, keys: Sequen
     policy.require(caller, "contract.manage", "manage contracts")
     keys = [validate_key(k) for k in dict.fromkeys(keys)]
     if not keys:
-        raise InvalidInput("Name at least one CI key to link", field="keys")
+        raise InvalidInput(_("Name at least one CI key to link"), field="keys")
     policy.require_in_scope(graph, caller, keys)
 
     def work(tx: ManagedTransaction) -> None:
@@ -127,7 +133,8 @@ def link_contract(graph: Graph, caller: policy.Caller, number: str, keys: Sequen
             present = contract_store.covered_among(tx, number, keys)
             absent = [k for k in keys if k not in present]
             if absent:
-                raise NotFound(f"contract {number} does not cover {', '.join(absent)}",
+                raise NotFound(_("contract %(number)s does not cover %(keys)s", number=number,
+                                 keys=", ".join(absent)),
                                {"number": number, "keys": absent})
             contract_store.uncover(tx, number, keys)
             for key in keys:
@@ -145,7 +152,7 @@ def link_contract(graph: Graph, caller: policy.Caller, number: str, keys: Sequen
 def get_contract(graph: Graph, number: str) -> dict[str, Any]:
     found = contract_store.get(graph, number)
     if found is None:
-        raise NotFound(f"No contract numbered {number!r}", {"number": number})
+        raise NotFound(_("No contract numbered %(number)s", number=repr(number)), {"number": number})
     props, covers = found
     return {**_public(props), "covers": covers}
 
@@ -155,7 +162,8 @@ def list_contracts(graph: Graph, *, type: str | None = None, vendor: str | None 
                    today: dt.date | None = None) -> list[dict[str, Any]]:
     day = today_or(today)
     if type is not None and type not in CONTRACT_TYPES:
-        raise InvalidInput(f"Unknown contract type {type!r}; allowed: {', '.join(CONTRACT_TYPES)}",
+        raise InvalidInput(_("Unknown contract type %(value)s; allowed: %(allowed)s", value=repr(type),
+                             allowed=", ".join(CONTRACT_TYPES)),
                            field="type", value=type, allowed=list(CONTRACT_TYPES))
     rows = []
     for props, covered in contract_store.all_contracts(graph):
@@ -222,7 +230,7 @@ def _public(props: dict[str, Any]) -> dict[str, Any]:
 def _locked(tx: ManagedTransaction, number: str) -> dict[str, Any]:
     current = contract_store.lock(tx, number)
     if current is None:
-        raise NotFound(f"No contract numbered {number!r}", {"number": number})
+        raise NotFound(_("No contract numbered %(number)s", number=repr(number)), {"number": number})
     return current
 
 

@@ -24,6 +24,8 @@ from cmdb.graph.ci_writes import change_cis, fetch_cis
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import validate_key
 from cmdb.graph import Graph
+from cmdb.i18n import N_, _, current_language
+from cmdb.i18n.names import kind_name, repair_status_name
 from cmdb.service import spares
 from cmdb.service.contracts import warranty_answer
 from cmdb.service.records import new_id, parse_day, today_or
@@ -40,16 +42,17 @@ PARTY_LIMIT = 200
 def _text(value: Any, field: str, limit: int = TEXT_LIMIT, *, required: bool = False) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidInput(f"Say what the {field} is; it cannot be empty", field=field)
+            raise InvalidInput(_("Say what the %(field)s is; it cannot be empty", field=field), field=field)
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field, value=value)
+        raise InvalidInput(_("%(field)s must be text", field=field), field=field, value=value)
     text = " ".join(value.replace("\x00", " ").split()) if limit <= PARTY_LIMIT else value.strip()
     if len(text) > limit:
-        raise InvalidInput(f"{field} is {len(text)} characters long; at most {limit} allowed",
+        raise InvalidInput(_("%(field)s is %(length)s characters long; at most %(limit)s allowed",
+                             field=field, length=len(text), limit=limit),
                            field=field, value=text, allowed=f"at most {limit} characters")
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text) or "\x7f" in text:
-        raise InvalidInput(f"{field} contains control characters", field=field, value=text)
+        raise InvalidInput(_("%(field)s contains control characters", field=field), field=field, value=text)
     return text
 
 
@@ -59,10 +62,10 @@ def _cost(value: Any) -> float | int | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"cost: {value!r} is not a number", field="cost", value=value,
+        raise InvalidInput(_("cost: %(value)s is not a number", value=repr(value)), field="cost", value=value,
                            allowed="a number >= 0") from None
     if not 0 <= number <= 1_000_000_000 or number != number:
-        raise InvalidInput(f"cost: {value!r} is out of range", field="cost", value=value,
+        raise InvalidInput(_("cost: %(value)s is out of range", value=repr(value)), field="cost", value=value,
                            allowed="0 to 1,000,000,000")
     return int(number) if number.is_integer() else number
 
@@ -70,14 +73,21 @@ def _cost(value: Any) -> float | int | None:
 def _locked(tx: ManagedTransaction, repair_id: str) -> dict[str, Any]:
     current = repair_store.lock(tx, repair_id)
     if current is None:
-        raise NotFound(f"No repair order {repair_id!r}", {"id": repair_id})
+        raise NotFound(_("No repair order %(id)s", id=repr(repair_id)), {"id": repair_id})
     return current
+
+
+def _status_word(status: str) -> str:
+    """A status in a refusal: as stored in English (``sent_out``), as a word in Chinese."""
+    return status if current_language() == "en" else repair_status_name(status)
 
 
 def _require_status(repair: dict[str, Any], allowed: tuple[str, ...], doing: str) -> None:
     if repair["status"] not in allowed:
-        raise Conflict(f"Repair {repair['id']} is {repair['status']}; it can be {doing} only when "
-                       f"{' or '.join(allowed)}", {"id": repair["id"], "status": repair["status"],
+        raise Conflict(_("Repair %(id)s is %(status)s; it can be %(doing)s only when %(allowed)s",
+                         id=repair["id"], status=_status_word(repair["status"]), doing=_(doing),
+                         allowed=_(" or ").join(_status_word(a) for a in allowed)),
+                       {"id": repair["id"], "status": repair["status"],
                                                   "allowed": list(allowed)})
 
 
@@ -110,11 +120,11 @@ def open_repair(graph: Graph, caller: policy.Caller, key: str, fault: str, *,
     def work(tx: ManagedTransaction) -> dict[str, Any]:
         unit = fetch_cis(tx, [key])[key]
         if unit.kind != "Hardware":
-            raise WrongKind(f"{key!r} is a {unit.kind}; repairs are for hardware", field="key",
+            raise WrongKind(_("%(key)s is a %(kind)s; repairs are for hardware", key=repr(key), kind=kind_name(unit.kind)), field="key",
                             value=key)
         already = repair_store.open_for_key(tx, key)
         if already:
-            raise Conflict(f"{key} already has an open repair order: {already[0]['id']}",
+            raise Conflict(_("%(key)s already has an open repair order: %(id)s", key=key, id=already[0]["id"]),
                            {"key": key, "repair": already[0]["id"]})
         contracts = contract_store.contracts_of_in_tx(tx, [key]).get(key, [])
         warranty = warranty_answer(unit.properties.get("warranty_end"), contracts, day)
@@ -159,7 +169,7 @@ def send_out(graph: Graph, caller: policy.Caller, repair_id: str, send_to: str, 
     def work(tx: ManagedTransaction) -> None:
         current = _locked(tx, repair_id)
         policy.require_in_scope(graph, caller, [current["key"]])
-        _require_status(current, ("open",), "sent out")
+        _require_status(current, ("open",), N_("sent out"))
         changes = ChangeLog(caller.actor, f"repair {repair_id}")
         after = _sent(send_to, day, settings, changes.at)
         repair_store.update(tx, repair_id, after)
@@ -179,7 +189,7 @@ def add_note(graph: Graph, caller: policy.Caller, repair_id: str, text: str, *,
     def work(tx: ManagedTransaction) -> None:
         current = _locked(tx, repair_id)
         policy.require_in_scope(graph, caller, [current["key"]])
-        _require_status(current, ("open", "sent_out", "returned"), "noted")
+        _require_status(current, ("open", "sent_out", "returned"), N_("noted"))
         changes = ChangeLog(caller.actor, f"repair {repair_id}")
         note = {"at": changes.at, "on": day.isoformat(), "by": caller.actor, "text": text}
         notes = list(current.get("notes") or []) + [json.dumps(note, ensure_ascii=False)]
@@ -203,7 +213,7 @@ def record_return(graph: Graph, caller: policy.Caller, repair_id: str, *,
     def work(tx: ManagedTransaction) -> None:
         current = _locked(tx, repair_id)
         policy.require_in_scope(graph, caller, [current["key"]])
-        _require_status(current, ("sent_out",), "returned")
+        _require_status(current, ("sent_out",), N_("returned"))
         changes = ChangeLog(caller.actor, f"repair {repair_id}")
         after = {"status": "returned", "returned_at": changes.at, "returned_on": day.isoformat(),
                  "last_progress_on": day.isoformat()}
@@ -226,7 +236,8 @@ def close_repair(graph: Graph, caller: policy.Caller, repair_id: str, outcome: s
     written off retires it. Spares still out are swapped back."""
     policy.require(caller, "repair", "close repairs")
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"outcome {outcome!r} is not known; allowed: {', '.join(OUTCOMES)}",
+        raise InvalidInput(_("outcome %(value)s is not known; allowed: %(allowed)s", value=repr(outcome),
+                             allowed=", ".join(OUTCOMES)),
                            field="outcome", value=outcome, allowed=list(OUTCOMES))
     cost = _cost(cost)
     note = _text(note, "note")
@@ -235,7 +246,7 @@ def close_repair(graph: Graph, caller: policy.Caller, repair_id: str, outcome: s
     def work(tx: ManagedTransaction) -> None:
         current = _locked(tx, repair_id)
         policy.require_in_scope(graph, caller, [current["key"]])
-        _require_status(current, ("open", "returned"), "closed")
+        _require_status(current, ("open", "returned"), N_("closed"))
         changes = ChangeLog(caller.actor, f"repair {repair_id}")
         after = {"status": "closed", "outcome": outcome, "closed_at": changes.at,
                  "closed_on": day.isoformat(), "closed_by": caller.actor}
@@ -270,8 +281,8 @@ def resolve(graph: Graph, reference: str) -> str:
     open_orders = [r for r in repair_store.repairs_of(graph, key) if r["status"] != "closed"]
     if not open_orders:
         graph.get_ci(key)
-        raise NotFound(f"{key} has no open repair order; name a repair order (RO-…) or open one "
-                       f"with `cmdb repair open {key} --fault …`", {"key": key})
+        raise NotFound(_("%(key)s has no open repair order; name a repair order (RO-…) or open one "
+                         "with `cmdb repair open %(key)s --fault …`", key=key), {"key": key})
     return open_orders[0]["id"]
 
 
@@ -279,7 +290,7 @@ def get_repair(graph: Graph, repair_id: str, *, settings: Settings | None = None
                today: dt.date | None = None) -> dict[str, Any]:
     found = repair_store.get(graph, repair_id)
     if found is None:
-        raise NotFound(f"No repair order {repair_id!r}", {"id": repair_id})
+        raise NotFound(_("No repair order %(id)s", id=repr(repair_id)), {"id": repair_id})
     return _view(found, settings or Settings(), today_or(today))
 
 
@@ -287,7 +298,8 @@ def list_repairs(graph: Graph, *, status: str | None = None, key: str | None = N
                  overdue: bool = False, settings: Settings | None = None,
                  today: dt.date | None = None) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"Unknown repair status {status!r}; allowed: {', '.join(STATUSES)}",
+        raise InvalidInput(_("Unknown repair status %(value)s; allowed: %(allowed)s", value=repr(status),
+                             allowed=", ".join(STATUSES)),
                            field="status", value=status, allowed=list(STATUSES))
     settings, day = settings or Settings(), today_or(today)
     rows = repair_store.repairs_of(graph, key) if key else repair_store.all_repairs(graph)

@@ -19,6 +19,8 @@ from cmdb.graph.ci_writes import change_cis, fetch_cis
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import validate_key
 from cmdb.graph import Graph, Link
+from cmdb.i18n import _, current_language
+from cmdb.i18n.names import kind_name, status_name
 from cmdb.service.records import new_id, now, today_or
 from cmdb.service.slips import slip_pdf
 
@@ -38,25 +40,27 @@ def mark_spare(graph: Graph, caller: policy.Caller, key: str, *, location: str |
     key = validate_key(key)
     ci = graph.get_ci(key)
     if ci.kind != "Hardware":
-        raise WrongKind(f"{key!r} is a {ci.kind}; only hardware can be a spare", field="key",
+        raise WrongKind(_("%(key)s is a %(kind)s; only hardware can be a spare", key=repr(key), kind=kind_name(ci.kind)),
+                        field="key",
                         value=key)
     if location is not None:
         location = validate_key(location, "location")
         place = graph.get_ci(location)
         if place.kind != "Location":
-            raise WrongKind(f"{location!r} is a {place.kind}, not a location", field="location",
+            raise WrongKind(_("%(key)s is a %(kind)s, not a location", key=repr(location), kind=kind_name(place.kind)),
+                            field="location",
                             value=location)
     policy.require_in_scope(graph, caller, [key] + ([location] if location else []))
     if unmark:
         if any(r["type"] == "STANDS_IN_FOR" for r in graph.neighbours(key, direction="out")):
-            raise Conflict(f"{key} is standing in for a unit; return it first", {"key": key})
+            raise Conflict(_("%(key)s is standing in for a unit; return it first", key=key), {"key": key})
         graph.update_ci(key, {"spare": None, "spare_model": None}, actor=caller.actor,
                         source="spare: unmarked")
         return spare_row(graph, key)
     values: dict[str, Any] = {"spare": True, "status": STOCK_STATUS}
     values["spare_model"] = model or ci.properties.get("spare_model") or ci.properties.get("model")
     if not values["spare_model"]:
-        raise Conflict(f"{key} has no model; say which model it is a spare for (--model)",
+        raise Conflict(_("%(key)s has no model; say which model it is a spare for (--model)", key=key),
                        {"key": key, "field": "model"})
     graph.update_ci(key, values, actor=caller.actor, source="spare: marked", location=location)
     return spare_row(graph, key)
@@ -83,14 +87,16 @@ def set_minimum(graph: Graph, caller: policy.Caller, model: str, location: str,
     policy.require(caller, "spare", "set spare minimums")
     model = (model or "").strip()
     if not model or len(model) > 200:
-        raise InvalidInput("Name the model (at most 200 characters)", field="model", value=model)
+        raise InvalidInput(_("Name the model (at most 200 characters)"), field="model", value=model)
     if isinstance(minimum, bool) or not isinstance(minimum, int) or not 0 <= minimum <= MINIMUM_LIMIT:
-        raise InvalidInput(f"minimum {minimum!r} is not a whole number from 0 to {MINIMUM_LIMIT}",
+        raise InvalidInput(_("minimum %(value)s is not a whole number from 0 to %(limit)s",
+                             value=repr(minimum), limit=MINIMUM_LIMIT),
                            field="minimum", value=minimum, allowed=f"0-{MINIMUM_LIMIT}")
     location = validate_key(location, "location")
     place = graph.get_ci(location)
     if place.kind != "Location":
-        raise WrongKind(f"{location!r} is a {place.kind}, not a location", field="location",
+        raise WrongKind(_("%(key)s is a %(kind)s, not a location", key=repr(location), kind=kind_name(place.kind)),
+                            field="location",
                         value=location)
     policy.require_in_scope(graph, caller, [location])
     props = {"model": model, "location": location, "minimum": minimum, "updated_at": now(),
@@ -140,17 +146,19 @@ def issue_spare(graph: Graph, caller: policy.Caller, repair_id: str, spare_key: 
     def work(tx: ManagedTransaction) -> dict[str, Any]:
         repair = repair_store.lock(tx, repair_id)
         if repair is None:
-            raise NotFound(f"No repair order {repair_id!r}", {"id": repair_id})
+            raise NotFound(_("No repair order %(id)s", id=repr(repair_id)), {"id": repair_id})
         if repair["status"] == "closed":
-            raise Conflict(f"Repair {repair_id} is closed", {"id": repair_id})
+            raise Conflict(_("Repair %(id)s is closed", id=repair_id), {"id": repair_id})
         unit_key = repair["key"]
         cis = fetch_cis(tx, [spare_key, unit_key])
         spare = cis[spare_key]
         if spare.kind != "Hardware" or not spare.properties.get("spare"):
-            raise Conflict(f"{spare_key} is not marked a spare (cmdb spare mark {spare_key})",
+            raise Conflict(_("%(key)s is not marked a spare (cmdb spare mark %(key)s)", key=spare_key),
                            {"key": spare_key})
         if spare.properties.get("status") != STOCK_STATUS:
-            raise Conflict(f"{spare_key} is {spare.properties.get('status')}, not in stock",
+            raise Conflict(_("%(key)s is %(status)s, not in stock", key=spare_key,
+                             status=(spare.properties.get("status") if current_language() == "en"
+                                     else status_name(spare.properties.get("status")))),
                            {"key": spare_key, "status": spare.properties.get("status")})
         source, target = _location_of(graph, spare_key), _location_of(graph, unit_key)
         policy.require_in_scope(graph, caller, [unit_key, spare_key, source, target])
@@ -183,9 +191,9 @@ def return_spare(graph: Graph, caller: policy.Caller, issue_id: str, *,
     def work(tx: ManagedTransaction) -> dict[str, Any]:
         issue = spare_store.lock_issue(tx, issue_id)
         if issue is None:
-            raise NotFound(f"No spare issue {issue_id!r}", {"id": issue_id})
+            raise NotFound(_("No spare issue %(id)s", id=repr(issue_id)), {"id": issue_id})
         if issue.get("returned_at"):
-            raise Conflict(f"Spare issue {issue_id} was returned on {issue.get('returned_on')}",
+            raise Conflict(_("Spare issue %(id)s was returned on %(day)s", id=issue_id, day=issue.get("returned_on")),
                            {"id": issue_id})
         policy.require_in_scope(graph, caller, [issue["spare"], issue.get("from_location")])
         changes = ChangeLog(caller.actor, f"repair {issue['repair']}: spare return {issue_id}")
@@ -235,14 +243,14 @@ def resolve_issue(graph: Graph, reference: str) -> str:
     out = [i for i in spare_store.all_issues(graph) if i["spare"] == key and not i.get("returned_at")]
     if not out:
         graph.get_ci(key)
-        raise NotFound(f"{key} is not out on issue; name a spare issue (SI-…)", {"key": key})
+        raise NotFound(_("%(key)s is not out on issue; name a spare issue (SI-…)", key=key), {"key": key})
     return out[0]["id"]
 
 
 def get_issue(graph: Graph, issue_id: str) -> dict[str, Any]:
     found = spare_store.get_issue(graph, issue_id)
     if found is None:
-        raise NotFound(f"No spare issue {issue_id!r}", {"id": issue_id})
+        raise NotFound(_("No spare issue %(id)s", id=repr(issue_id)), {"id": issue_id})
     return {k: v for k, v in found.items() if not k.startswith("_")}
 
 
