@@ -75,6 +75,7 @@ def test_service_pages_in_chinese(live, language):
             assert word in page.text, (language, path, word)
         for word in english:
             assert word not in page.text, (language, path, word)
+        assert "&lt;a " not in page.text, path  # links inside a message stay links
 
     repair = pages.get(f"/repairs/{repair_id}")
     assert repair.status_code == 200
