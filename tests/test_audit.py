@@ -155,14 +155,17 @@ def test_campaign_found_by_name_and_covering(estate):
 def test_found_here_is_one_existence_check_then_one_write(estate, monkeypatch):
     site_a = service.start_campaign(estate, "Site A walk", scope=["SITE-A"], actor=ACTOR)
     service.start_campaign(estate, "Site B walk", scope=["SITE-B"], actor=ACTOR)
+    # Every way the graph layer opens a transaction: a single read runs as an auto-commit query
+    # (Session.run), several reads as a managed one; a write as an explicit transaction.
     transactions = {"read": 0, "write": 0}
-    for kind in transactions:
-        real = getattr(neo4j.Session, f"execute_{kind}")
+    for method, kind in (("run", "read"), ("execute_read", "read"), ("execute_write", "write"),
+                         ("begin_transaction", "write")):
+        real = getattr(neo4j.Session, method)
 
         def counted(self, *args, _real=real, _kind=kind, **kwargs):
             transactions[_kind] += 1
             return _real(self, *args, **kwargs)
-        monkeypatch.setattr(neo4j.Session, f"execute_{kind}", counted)
+        monkeypatch.setattr(neo4j.Session, method, counted)
     recorded = service.record_found_here(estate, "HW-FOUND", "RACK-101-1", actor=ACTOR,
                                          condition="Damaged", note="cracked case")
     monkeypatch.undo()

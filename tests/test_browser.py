@@ -233,7 +233,7 @@ def test_pages_fit_a_phone(live_server, phone, demo):
     page.get_by_label("Damaged").check()
     fits_the_screen(page)
     shoot(page, "14-report-problem")
-    page.get_by_label("Note").fill("fan noise")
+    page.get_by_role("textbox", name="Note").fill("fan noise")
     page.get_by_role("button", name="Report problem").click()
     page.wait_for_url(re.compile(r"done=problem"))
     assert "Problem reported" in page.locator("[role=status]").inner_text()
