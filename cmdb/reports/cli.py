@@ -17,7 +17,7 @@ report_app = typer.Typer(no_args_is_help=True, help="Service reports: monthly, q
 
 SCOPE = typer.Option(None, "--scope", help="A location key (a customer's site); default: everything")
 OUTPUT = typer.Option(None, "-o", "--output", help="Write .xlsx, .html or .pdf")
-LANGUAGE = typer.Option("en", "--language", help="en or zh-CN")
+LANGUAGE = typer.Option("en", "--language", help="en, zh-CN or zh-TW")
 
 
 def _report(kind: str, label: str, scope: Optional[str], output: Optional[Path], language: str,

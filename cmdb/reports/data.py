@@ -132,7 +132,8 @@ def build(graph: Graph, period: Period, scope: str | None, *, now: dt.datetime) 
             continue
         clocks = faults.clocks_of(record, end_moment)
         row = {"id": record["id"], "severity": record["severity"], "level": record.get("level_name_en") or "–",
-               "level_zh": record.get("level_name_zh_cn") or "–", "keys": record["keys"],
+               "level_zh": record.get("level_name_zh_cn") or "–",
+               "level_zh_tw": record.get("level_name_zh_tw") or record.get("level_name_zh_cn") or "–", "keys": record["keys"],
                "title": record["title"], "status": record["status"], "reported_at": record["reported_at"],
                "repair_order": record.get("repair_order"), "clocks": clocks}
         report.faults.append(row)
