@@ -99,3 +99,26 @@ def test_the_fault_and_round_pages_speak_chinese(service_estate, embedded_settin
                 assert word in text, (language, name, word)
             for word in ENGLISH[name]:
                 assert word not in text, (language, name, word)
+
+
+@pytest.mark.parametrize("language,words,english", [
+    ("zh-CN", ["月度服务总结", "按等级和服务级别的故障", "故障单", "等级", "服务级别", "巡检维护", "超时"],
+     ["Monthly service report", "Fault records", "Service level", "Maintenance rounds"]),
+    ("zh-TW", ["月度服務報告", "依等級與服務等級的故障", "故障單", "等級", "服務等級", "巡檢維護", "逾時"],
+     ["Monthly service report", "Fault records", "Service level", "Maintenance rounds", "月度服务总结",
+      "服务级别"]),
+])
+def test_the_monthly_report_follows_the_language(embedded_graph, language, words, english):
+    from cmdb.reports import data, render
+    from cmdb.reports.demo_month import seed_month
+    load_demo(embedded_graph, actor="test")
+    seed_month(embedded_graph, "2026-09")
+    report = data.build(embedded_graph, data.period_of("month", "2026-09"), None,
+                        now=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+    html = render.render(report, "html", language).decode("utf-8")
+    for word in words:
+        assert word in html, (language, word)
+    for word in english:
+        assert word not in html, (language, word)
+    for status in (">closed<", ">resolved<", ">open<"):
+        assert status not in html, (language, status)
