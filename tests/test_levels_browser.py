@@ -54,7 +54,7 @@ def test_a_vip_fault_from_the_scan_page_to_sign_off(live_server, phone, browser,
     page = phone
     sign_in(page, live_server, vip_estate["reporter"], f"/s/{server}")
     assert page.locator("[data-field=service-level]").inner_text() == "VIP"
-    assert re.search(r"application .* is vip", page.locator("#service-reason").inner_text())
+    assert re.search(r"(?i)application .* is vip", page.locator("#service-reason").inner_text())
     page.locator("#fault-details summary").click()
     page.locator("#fault-title").fill("ERP server unreachable")
     page.locator("#fault-form input[name=severity][value=A]").check()

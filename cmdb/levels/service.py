@@ -199,6 +199,30 @@ class AppliedLevel:
                           "default": "the default level"}[r["source"]])
         return f"{self.level.name_en}: " + "; ".join(parts)
 
+    def reason_words(self) -> str:
+        """``reason_text`` in the current language, for pages (the API keeps the English)."""
+        from cmdb.i18n.names import criticality_name, level_name
+        if self.level is None:
+            return _("no service level applies")
+        parts = []
+        for r in self.reasons:
+            via = r.get("via_name") or r.get("via")
+            source = r["source"]
+            if source == "own":
+                parts.append(_("assigned to this CI"))
+            elif source == "location":
+                parts.append(_("its location %(name)s (%(key)s)", name=via, key=r.get("via")))
+            elif source == "application":
+                parts.append(_("application %(name)s runs on it", name=via))
+            elif source == "criticality":
+                parts.append(_("application %(name)s is %(criticality)s", name=via,
+                               criticality=criticality_name(r.get("criticality"))))
+            elif source == "department":
+                parts.append(_("department %(name)s", name=via))
+            else:
+                parts.append(_("the default level"))
+        return _("%(level)s: %(reasons)s", level=level_name(self.level), reasons="; ".join(parts))
+
     def as_dict(self) -> dict[str, Any]:
         return {"level": self.level.as_dict() if self.level else None,
                 "reasons": list(self.reasons), "reason": self.reason_text(),
