@@ -10,6 +10,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cmdb.i18n import _, pgettext
+from cmdb.i18n.names import clock_name, clock_state_name, fault_status_name, level_name
 from cmdb.cli_support import JSON_OPTION, console, emit, open_graph, print_json, print_table, reports_errors
 from cmdb.errors import InvalidInput
 from cmdb.faults import service
@@ -28,16 +30,19 @@ def _at(value: str | None) -> dt.datetime:
 
 
 def _state(clock: dict) -> str:
-    return {"no_target": "–", "within": "within", "at_risk": "AT RISK", "breached": "BREACHED",
-            "met": "met"}[clock["state"]]
+    if clock["state"] == "no_target":
+        return "–"
+    word = clock_state_name(clock["state"])
+    return word.upper() if clock["state"] in ("at_risk", "breached") else word
 
 
 def _summary(fault: service.Fault) -> str:
     r = fault.record
-    clocks = ", ".join(f"{name} {_state(c)}" for name, c in fault.clocks.items()
+    clocks = ", ".join(f"{clock_name(name)} {_state(c)}" for name, c in fault.clocks.items()
                        if c["state"] != "no_target")
-    return (f"{r['id']} [{r['severity']}] {r['status']} on {', '.join(r['keys'])} "
-            f"({r.get('level_name_en') or 'no service level'}): {clocks}")
+    return _("%(id)s [%(severity)s] %(status)s on %(keys)s (%(level)s): %(clocks)s", id=r["id"],
+             severity=r["severity"], status=fault_status_name(r["status"]), keys=", ".join(r["keys"]),
+             level=level_name(r) or _("no service level"), clocks=clocks)
 
 
 def _emit(as_json: bool, fault: service.Fault) -> None:
@@ -112,7 +117,7 @@ def close(fault_id: str = FAULT_ARG,
     png = None
     if signature is not None:
         if not signature.is_file():
-            raise InvalidInput(f"--signature: no file {signature}", field="--signature", value=str(signature))
+            raise InvalidInput(_("--signature: no file %(file)s", file=signature), field="--signature", value=str(signature))
         png = signature.read_bytes()[:service.SIGNATURE_MAX_BYTES + 1]
     with open_graph() as graph:
         _emit(as_json, service.close(graph, cli_caller(), fault_id, signed_by=signed_by,
@@ -132,12 +137,13 @@ def show(fault_id: str = FAULT_ARG, at: Optional[str] = typer.Option(
         print_json({**fault.as_dict(), "history": history})
         return
     console.print(_summary(fault), markup=False, highlight=False)
-    table = Table("clock", "target (min)", "elapsed (min)", "due", "state")
+    table = Table(pgettext("heading", "clock"), pgettext("heading", "target (min)"),
+                  pgettext("heading", "elapsed (min)"), pgettext("heading", "due"), pgettext("heading", "state"))
     for name, c in fault.clocks.items():
-        table.add_row(name, str(c["target_minutes"] or "–"), str(c["elapsed_minutes"]),
+        table.add_row(clock_name(name), str(c["target_minutes"] or "–"), str(c["elapsed_minutes"]),
                       c["due_at"] or "", _state(c))
     print_table(table)
-    steps = Table("at", "who", "what")
+    steps = Table(pgettext("heading", "at"), pgettext("heading", "who"), pgettext("heading", "what"))
     for h in history:
         steps.add_row(h["at"][:19], Text(h.get("actor", "")), Text(h.get("after", "")[:100]))
     print_table(steps)
@@ -157,13 +163,15 @@ def list_faults(status: Optional[str] = typer.Option(None, "--status", help="ope
     if as_json:
         print_json([f.as_dict() for f in faults])
         return
-    table = Table("id", "sev", "status", "CIs", "title", "level", "response", "arrival", "resolution",
-                  title="fault records")
+    table = Table(pgettext("heading", "id"), pgettext("heading", "sev"), pgettext("heading", "status"),
+                  pgettext("heading", "CIs"), pgettext("heading", "title"), pgettext("heading", "level"),
+                  *(clock_name(c) for c in ("response", "arrival", "resolution")),
+                  title=pgettext("heading", "fault records"))
     for f in faults:
         r = f.record
         table.add_row(*(Text(str(c)) for c in (
-            r["id"], r["severity"], r["status"], ", ".join(r["keys"]), r["title"],
-            r.get("level_name_en") or "–", *(_state(c) for c in f.clocks.values()))))
+            r["id"], r["severity"], fault_status_name(r["status"]), ", ".join(r["keys"]), r["title"],
+            level_name(r) or "–", *(_state(c) for c in f.clocks.values()))))
     print_table(table)
 
 

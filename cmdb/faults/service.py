@@ -24,6 +24,7 @@ from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph import fault_records as store
 from cmdb.graph.schema import iso_datetime, validate_key
+from cmdb.i18n import _
 from cmdb.levels.hours import clock, service_hours
 from cmdb.levels.service import ServiceLevel, applicable_level
 from cmdb.policy import Caller, require, require_in_scope
@@ -52,12 +53,13 @@ TIME_PATTERN = (r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9
 def _text(value: Any, name: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
     text = "" if value is None else str(value).strip()
     if required and not text:
-        raise InvalidInput(f"{name} is required", field=name, value=value)
+        raise InvalidInput(_("%(name)s is required", name=name), field=name, value=value)
     if len(text) > limit:
-        raise InvalidInput(f"{name} is {len(text)} characters long; at most {limit} allowed",
+        raise InvalidInput(_("%(name)s is %(length)s characters long; at most %(limit)s allowed",
+                             name=name, length=len(text), limit=limit),
                            field=name, value=text[:80])
     if "\x00" in text:
-        raise InvalidInput(f"{name} may not contain NUL", field=name)
+        raise InvalidInput(_("%(name)s may not contain NUL", name=name), field=name)
     return text
 
 
@@ -68,13 +70,14 @@ def parse_time(value: str | dt.datetime, name: str = "at") -> dt.datetime:
         try:
             parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidInput(f"{name}: {value!r} is not a date and time", field=name, value=value,
+            raise InvalidInput(_("%(name)s: %(value)s is not a date and time", name=name, value=repr(value)), field=name, value=value,
                                allowed="ISO 8601, e.g. 2026-09-30T17:30:00+08:00") from None
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise InvalidInput(f"{name}: {value!r} is outside the years {MIN_YEAR}-{MAX_YEAR}",
+        raise InvalidInput(_("%(name)s: %(value)s is outside the years %(first)s-%(last)s", name=name,
+                             value=repr(value), first=MIN_YEAR, last=MAX_YEAR),
                            field=name, value=str(value), allowed=f"{MIN_YEAR} to {MAX_YEAR}")
     if parsed.tzinfo is None:
-        raise InvalidInput(f"{name}: {value!r} has no time zone", field=name, value=str(value),
+        raise InvalidInput(_("%(name)s: %(value)s has no time zone", name=name, value=repr(value)), field=name, value=str(value),
                            allowed="ISO 8601 with Z or an offset, e.g. 2026-09-30T17:30:00+08:00")
     return parsed
 
@@ -128,7 +131,8 @@ def _fault(record: dict[str, Any], now: dt.datetime) -> Fault:
 def _check_not_before(record: dict[str, Any], at: dt.datetime, field: str, after: str) -> None:
     earlier = record.get(after)
     if earlier and at < parse_time(earlier):
-        raise Conflict(f"{field}: {iso_datetime(at)} is before {after} {earlier}",
+        raise Conflict(_("%(field)s: %(value)s is before %(after)s %(earlier)s", field=field,
+                         value=iso_datetime(at), after=after, earlier=earlier),
                        {"field": field, "value": iso_datetime(at), after: earlier})
 
 
@@ -139,20 +143,20 @@ def open_fault(graph: Graph, caller: Caller, *, keys: Sequence[str], title: str,
     require(caller, "fault.report", "report faults")
     clean_keys = list(dict.fromkeys(validate_key(k, "keys") for k in keys))
     if not clean_keys:
-        raise InvalidInput("keys: name at least one CI the fault concerns", field="keys")
+        raise InvalidInput(_("keys: name at least one CI the fault concerns"), field="keys")
     if len(clean_keys) > MAX_KEYS:
-        raise InvalidInput(f"keys: at most {MAX_KEYS} CIs on one fault record", field="keys",
+        raise InvalidInput(_("keys: at most %(count)s CIs on one fault record", count=MAX_KEYS), field="keys",
                            value=len(clean_keys))
     require_in_scope(graph, caller, clean_keys)
     sev = str(severity or "").strip().upper()
     if sev not in SEVERITIES:
-        raise InvalidInput(f"severity: {severity!r} is not a grade; allowed: A, B, C or D",
+        raise InvalidInput(_("severity: %(value)s is not a grade; allowed: A, B, C or D", value=repr(severity)),
                            field="severity",
                            value=severity, allowed=list(SEVERITIES))
     channel = str(reported_via or "").strip().lower()
     if channel not in CHANNELS:
-        raise InvalidInput(f"reported_via: {reported_via!r} is not known; allowed: "
-                           f"{', '.join(CHANNELS)}", field="reported_via",
+        raise InvalidInput(_("reported_via: %(value)s is not known; allowed: %(allowed)s",
+                             value=repr(reported_via), allowed=", ".join(CHANNELS)), field="reported_via",
                            value=reported_via, allowed=list(CHANNELS))
     applied = [(k, applicable_level(graph, k)) for k in clean_keys]
     with_level = [(k, a) for k, a in applied if a.level is not None]
@@ -185,8 +189,9 @@ def open_fault(graph: Graph, caller: Caller, *, keys: Sequence[str], title: str,
 
 def _require_status(record: dict[str, Any], allowed: Sequence[str], doing: str) -> None:
     if record["status"] not in allowed:
-        raise Conflict(f"Fault {record['id']} is {record['status']}; it can be {doing} only when "
-                       f"{' or '.join(allowed)}", {"id": record["id"], "status": record["status"],
+        raise Conflict(_("Fault %(id)s is %(status)s; it can be %(doing)s only when %(allowed)s",
+                         id=record["id"], status=record["status"], doing=doing,
+                         allowed=" or ".join(allowed)), {"id": record["id"], "status": record["status"],
                                                   "allowed_statuses": list(allowed)})
 
 
@@ -230,8 +235,8 @@ def add_action(graph: Graph, caller: Caller, fault_id: str, *, text: str,
         _require_status(record, ("open", "assigned", "on_site", "resolved"), "noted")
         actions = json.loads(record.get("actions") or "[]")
         if len(actions) >= MAX_ACTIONS:
-            raise Conflict(f"Fault {record['id']} already holds {MAX_ACTIONS} actions, the most a "
-                           "record keeps", {"id": record["id"], "actions": len(actions)})
+            raise Conflict(_("Fault %(id)s already holds %(count)s actions, the most a record keeps",
+                             id=record["id"], count=MAX_ACTIONS), {"id": record["id"], "actions": len(actions)})
         actions.append({"at": iso_datetime(at), "by": caller.actor, "text": note})
         return {"actions": json.dumps(actions, ensure_ascii=False)}
     return _fault(store.update_fault(graph, fault_id, step, actor=caller.actor), at)
@@ -242,7 +247,7 @@ def resolve(graph: Graph, caller: Caller, fault_id: str, *, resolution: str, at:
     _handle(graph, caller, fault_id)
     text = _text(resolution, "resolution", required=True)
     if not 0 <= observe_hours <= MAX_OBSERVATION_HOURS:
-        raise InvalidInput(f"observe_hours: {observe_hours} is out of range", field="observe_hours",
+        raise InvalidInput(_("observe_hours: %(value)s is out of range", value=observe_hours), field="observe_hours",
                            value=observe_hours, allowed=f"0 to {MAX_OBSERVATION_HOURS}")
 
     def step(record):
@@ -256,19 +261,21 @@ def resolve(graph: Graph, caller: Caller, fault_id: str, *, resolution: str, at:
 def signature_from_png(data: bytes) -> str:
     """Check a drawn signature (PNG, size-bounded) and return it as base64 text."""
     if len(data) > SIGNATURE_MAX_BYTES:
-        raise InvalidInput(f"signature: {len(data)} bytes; at most {SIGNATURE_MAX_BYTES} allowed",
+        raise InvalidInput(_("signature: %(size)s bytes; at most %(limit)s allowed", size=len(data),
+                             limit=SIGNATURE_MAX_BYTES),
                            field="signature", value=len(data))
     if not data.startswith(PNG_MAGIC):
-        raise InvalidInput("signature: not a PNG image", field="signature", allowed="image/png")
+        raise InvalidInput(_("signature: not a PNG image"), field="signature", allowed="image/png")
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidInput("signature: the PNG image cannot be read", field="signature") from None
+        raise InvalidInput(_("signature: the PNG image cannot be read"), field="signature") from None
     max_w, max_h = SIGNATURE_MAX_PIXELS
     if width > max_w or height > max_h:
-        raise InvalidInput(f"signature: {width}×{height} pixels; at most {max_w}×{max_h}",
+        raise InvalidInput(_("signature: %(width)s×%(height)s pixels; at most %(max_width)s×%(max_height)s",
+                             width=width, height=height, max_width=max_w, max_height=max_h),
                            field="signature", value=f"{width}x{height}")
     return base64.b64encode(data).decode("ascii")
 
@@ -277,14 +284,14 @@ def signature_from_data_url(text: str) -> bytes:
     """The PNG bytes of a ``data:image/png;base64,…`` URL (what a canvas gives)."""
     prefix = "data:image/png;base64,"
     if not text.startswith(prefix):
-        raise InvalidInput("signature: expected a data:image/png;base64 URL", field="signature")
+        raise InvalidInput(_("signature: expected a data:image/png;base64 URL"), field="signature")
     if len(text) > SIGNATURE_MAX_BYTES * 4 // 3 + len(prefix) + 4:
-        raise InvalidInput(f"signature: larger than {SIGNATURE_MAX_BYTES} bytes",
+        raise InvalidInput(_("signature: larger than %(limit)s bytes", limit=SIGNATURE_MAX_BYTES),
                            field="signature")
     try:
         return base64.b64decode(text[len(prefix):], validate=True)
     except ValueError:
-        raise InvalidInput("signature: the data URL is not valid base64", field="signature") from None
+        raise InvalidInput(_("signature: the data URL is not valid base64"), field="signature") from None
 
 
 def close(graph: Graph, caller: Caller, fault_id: str, *, signed_by: str, at: dt.datetime,
@@ -299,8 +306,8 @@ def close(graph: Graph, caller: Caller, fault_id: str, *, signed_by: str, at: dt
         _require_status(record, ("resolved",), "closed")
         until = record.get("observe_until")
         if until and at < parse_time(until):
-            raise Conflict(f"Fault {record['id']} is under observation until {until}; it can be "
-                           "closed after that", {"id": record["id"], "observe_until": until})
+            raise Conflict(_("Fault %(id)s is under observation until %(until)s; it can be closed after that",
+                             id=record["id"], until=until), {"id": record["id"], "observe_until": until})
         changes = {"status": "closed", "closed_at": iso_datetime(at), "closed_by": caller.actor,
                    "signed_by": name, "signed_at": iso_datetime(at)}
         if encoded is not None:
@@ -322,7 +329,8 @@ def signature_png(graph: Graph, fault_id: str) -> bytes | None:
 def list_faults(graph: Graph, now: dt.datetime, *, status: str | None = None,
                 open_only: bool = False, key: str | None = None) -> list[Fault]:
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status: {status!r} is not known; allowed: {', '.join(STATUSES)}",
+        raise InvalidInput(_("status: %(value)s is not known; allowed: %(allowed)s", value=repr(status),
+                             allowed=", ".join(STATUSES)),
                            field="status", value=status,
                            allowed=list(STATUSES))
     records = store.all_faults(graph)

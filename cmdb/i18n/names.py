@@ -399,3 +399,155 @@ def _properties() -> dict[str, str]:  # noqa: F811 (the spare's properties added
 
 
 FAMILIES.update({"relationship": _relationships, "property": _properties})
+
+# --- Service levels, fault records, maintenance rounds -------------------------------------
+
+def _clock_states() -> dict[str, str]:
+    return {
+        "no_target": pgettext("clock state", "no target"),
+        "within": pgettext("clock state", "within target"),
+        "at_risk": pgettext("clock state", "at risk"),
+        "breached": pgettext("clock state", "breached"),
+        "met": pgettext("clock state", "met"),
+    }
+
+
+def _clocks() -> dict[str, str]:
+    return {
+        "response": pgettext("clock", "Response"),
+        "arrival": pgettext("clock", "On-site arrival"),
+        "resolution": pgettext("clock", "Resolution"),
+    }
+
+
+def _severities() -> dict[str, str]:
+    return {
+        "A": pgettext("severity", "A: service down, many users"),
+        "B": pgettext("severity", "B: service degraded or a key user"),
+        "C": pgettext("severity", "C: one user or device, work-around exists"),
+        "D": pgettext("severity", "D: minor, cosmetic"),
+    }
+
+
+def _service_hours() -> dict[str, str]:
+    return {
+        "5x8": pgettext("service hours", "5×8 (working days, 09:00–17:00)"),
+        "7x24": pgettext("service hours", "7×24 (around the clock)"),
+    }
+
+
+def _fault_statuses() -> dict[str, str]:
+    return {
+        "open": pgettext("fault status", "Open"),
+        "assigned": pgettext("fault status", "Engineer assigned"),
+        "on_site": pgettext("fault status", "Engineer on site"),
+        "resolved": pgettext("fault status", "Resolved, under observation"),
+        "closed": pgettext("fault status", "Closed"),
+    }
+
+
+def _fault_channels() -> dict[str, str]:
+    return {
+        "scan": pgettext("fault channel", "scan"),
+        "phone": pgettext("fault channel", "phone"),
+        "api": pgettext("fault channel", "API"),
+        "cli": pgettext("fault channel", "command line"),
+        "maintenance": pgettext("fault channel", "maintenance round"),
+    }
+
+
+def _round_statuses() -> dict[str, str]:
+    return {
+        "open": pgettext("round status", "Open"),
+        "closed": pgettext("round status", "Closed"),
+    }
+
+
+def _frequencies() -> dict[str, str]:
+    return {
+        "monthly": pgettext("frequency", "monthly"),
+        "quarterly": pgettext("frequency", "quarterly"),
+    }
+
+
+def _checklist_items() -> dict[str, str]:
+    """The default checklists' items (cmdb/maintenance/service.py); a team's own stay as written."""
+    return {
+        "Case and vents cleaned of dust": pgettext("checklist item", "Case and vents cleaned of dust"),
+        "Keyboard, mouse and screen work": pgettext("checklist item", "Keyboard, mouse and screen work"),
+        "Disk health (SMART) normal": pgettext("checklist item", "Disk health (SMART) normal"),
+        "OS updates and antivirus current": pgettext("checklist item", "OS updates and antivirus current"),
+        "Status lights normal": pgettext("checklist item", "Status lights normal"),
+        "Fans and filters free of dust": pgettext("checklist item", "Fans and filters free of dust"),
+        "RAID and disk health normal": pgettext("checklist item", "RAID and disk health normal"),
+        "System logs checked for errors": pgettext("checklist item", "System logs checked for errors"),
+        "Last backup succeeded": pgettext("checklist item", "Last backup succeeded"),
+        "Paper path and rollers cleaned": pgettext("checklist item", "Paper path and rollers cleaned"),
+        "Toner or ink above 20 %": pgettext("checklist item", "Toner or ink above 20 %"),
+        "Test page prints cleanly": pgettext("checklist item", "Test page prints cleanly"),
+        "Dust removed": pgettext("checklist item", "Dust removed"),
+        "Logs checked for errors": pgettext("checklist item", "Logs checked for errors"),
+        "Configuration backed up": pgettext("checklist item", "Configuration backed up"),
+        "Cleaned and dust removed": pgettext("checklist item", "Cleaned and dust removed"),
+    }
+
+
+def clock_state_name(value: object) -> str:
+    """A fault clock's state (``at_risk`` -> at risk / 临近超时 / 即將逾時)."""
+    return _name(_clock_states, value)
+
+
+def clock_name(value: object) -> str:
+    return _name(_clocks, value)
+
+
+def severity_name(value: object) -> str:
+    """A fault grade A–D with what it means."""
+    return _name(_severities, value)
+
+
+def service_hours_name(value: object) -> str:
+    return _name(_service_hours, value)
+
+
+def fault_status_name(value: object) -> str:
+    return _name(_fault_statuses, value)
+
+
+def fault_channel_name(value: object) -> str:
+    return _name(_fault_channels, value)
+
+
+def round_status_name(value: object) -> str:
+    return _name(_round_statuses, value)
+
+
+def frequency_name(value: object) -> str:
+    return _name(_frequencies, value)
+
+
+def checklist_item_name(value: object) -> str:
+    """A checklist item as stored (English) -> its words in the current language."""
+    return _name(_checklist_items, value)
+
+
+def level_name(level: object) -> str:
+    """A service level's name in the current language: from a level (``name_en``, ``name_zh_cn``,
+    ``name_zh_tw``) or a fault record (``level_name_en`` …)."""
+    def get(field: str) -> str:
+        if isinstance(level, Mapping):
+            return level.get(field) or level.get("level_" + field) or ""
+        return getattr(level, field, "") or ""
+    language = current_language()
+    if language == "zh_TW":
+        return get("name_zh_tw") or get("name_zh_cn") or get("name_en")
+    if language == "zh_CN":
+        return get("name_zh_cn") or get("name_en")
+    return get("name_en")
+
+
+FAMILIES.update({
+    "clock_state": _clock_states, "clock": _clocks, "severity": _severities,
+    "service_hours": _service_hours, "fault_status": _fault_statuses, "fault_channel": _fault_channels,
+    "round_status": _round_statuses, "frequency": _frequencies,
+})

@@ -8,6 +8,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cmdb.i18n import _, pgettext
+from cmdb.i18n.names import criticality_name, level_name, service_hours_name
 from cmdb.cli_support import JSON_OPTION, cli_actor, emit, open_graph, print_json, print_table, reports_errors
 from cmdb.levels import service
 from cmdb.policy import Caller
@@ -24,19 +26,23 @@ def cli_caller() -> Caller:
 def _minutes(value: int | None) -> str:
     if value is None:
         return "–"
-    return f"{value // 60} h" + (f" {value % 60} min" if value % 60 else "") if value >= 60 else f"{value} min"
+    if value < 60:
+        return _("%(minutes)s min", minutes=value)
+    hours = _("%(hours)s h", hours=value // 60)
+    return hours + (" " + _("%(minutes)s min", minutes=value % 60) if value % 60 else "")
 
 
 def level_table(levels) -> Table:
-    table = Table("id", "name", "名称", "hours", "respond", "arrive", "resolve", "applies to")
+    table = Table(pgettext("heading", "id"), pgettext("heading", "name"), pgettext("heading", "hours"), pgettext("heading", "respond"), pgettext("heading", "arrive"), pgettext("heading", "resolve"),
+                  pgettext("heading", "applies to"))
     for lv in levels:
-        applies = [*lv.assigned, *(f"department {d}" for d in lv.departments)]
+        applies = [*lv.assigned, *(_("department %(name)s", name=d) for d in lv.departments)]
         if lv.criticality:
-            applies.append(f"{lv.criticality} applications")
+            applies.append(_("%(criticality)s applications", criticality=criticality_name(lv.criticality)))
         if lv.is_default:
-            applies.append("(default)")
+            applies.append(_("(default)"))
         table.add_row(*(Text(str(c)) for c in (
-            lv.id, lv.name_en, lv.name_zh_cn, lv.hours.replace("x", "×"), _minutes(lv.respond_minutes),
+            lv.id, level_name(lv), service_hours_name(lv.hours), _minutes(lv.respond_minutes),
             _minutes(lv.arrive_minutes), _minutes(lv.resolve_minutes), ", ".join(applies))))
     return table
 
@@ -90,7 +96,7 @@ def set_level(level_id: str = typer.Argument(..., help="Short id, e.g. vip"),
         "is_default": default})
     with open_graph() as graph:
         saved = service.save_level(graph, cli_caller(), level)
-    emit(as_json, saved.as_dict(), f"saved service level {saved.id}")
+    emit(as_json, saved.as_dict(), _("saved service level %(id)s", id=saved.id))
 
 
 @level_app.command("assign")
@@ -103,7 +109,8 @@ def assign(level_id: str, keys: list[str] = typer.Argument(..., help="CI keys: a
     with open_graph() as graph:
         service.assign(graph, cli_caller(), level_id, keys, remove=remove)
     emit(as_json, {"level": level_id, "keys": keys, "removed": remove},
-         f"{'removed' if remove else 'assigned'} {level_id} {'from' if remove else 'to'} {', '.join(keys)}")
+         _("removed %(level)s from %(keys)s", level=level_id, keys=", ".join(keys)) if remove
+         else _("assigned %(level)s to %(keys)s", level=level_id, keys=", ".join(keys)))
 
 
 @level_app.command("of")

@@ -12,6 +12,7 @@ from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph import service_levels as store
 from cmdb.graph.schema import CRITICALITIES, utc_now
+from cmdb.i18n import _
 from cmdb.levels.hours import SERVICE_HOURS
 from cmdb.policy import Caller, require
 
@@ -88,16 +89,17 @@ DEFAULT_LEVELS: tuple[ServiceLevel, ...] = (
 def _minutes(value: Any, name: str, *, required: bool) -> int | None:
     if value is None or value == "":
         if required:
-            raise InvalidInput(f"{name} is required (minutes)", field=name, value=value)
+            raise InvalidInput(_("%(name)s is required (minutes)", name=name), field=name, value=value)
         return None
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InvalidInput(f"{name}: {value!r} is not a whole number of minutes (0 to "
-                           f"{MAX_TARGET_MINUTES})", field=name,
+        raise InvalidInput(_("%(name)s: %(value)s is not a whole number of minutes (0 to %(limit)s)",
+                             name=name, value=repr(value), limit=MAX_TARGET_MINUTES), field=name,
                            value=value, allowed=f"0 to {MAX_TARGET_MINUTES}") from None
     if not 0 <= number <= MAX_TARGET_MINUTES:
-        raise InvalidInput(f"{name}: {number} is out of range (0 to {MAX_TARGET_MINUTES} minutes)", field=name, value=value,
+        raise InvalidInput(_("%(name)s: %(value)s is out of range (0 to %(limit)s minutes)", name=name,
+                             value=number, limit=MAX_TARGET_MINUTES), field=name, value=value,
                            allowed=f"0 to {MAX_TARGET_MINUTES}")
     return number
 
@@ -105,7 +107,7 @@ def _minutes(value: Any, name: str, *, required: bool) -> int | None:
 def _text(value: Any, name: str, limit: int = NAME_MAX_LENGTH) -> str:
     text = "" if value is None else str(value).strip()
     if len(text) > limit or TEXT_CONTROL.search(text):
-        raise InvalidInput(f"{name}: at most {limit} characters on one line", field=name, value=value)
+        raise InvalidInput(_("%(name)s: at most %(limit)s characters on one line", name=name, limit=limit), field=name, value=value)
     return text
 
 
@@ -113,17 +115,18 @@ def level_from_input(data: dict[str, Any]) -> ServiceLevel:
     """A level from user input, or InvalidInput naming the field and what is allowed."""
     level_id = _text(data.get("id"), "id", 40).lower()
     if not ID_PATTERN.match(level_id):
-        raise InvalidInput(f"id: {level_id!r} is not valid; use 1-40 lower-case letters, digits, "
-                           "'-' or '_'", field="id", value=data.get("id"),
+        raise InvalidInput(_("id: %(value)s is not valid; use 1-40 lower-case letters, digits, '-' or '_'",
+                             value=repr(level_id)), field="id", value=data.get("id"),
                            allowed="1-40 lower-case letters, digits, '-' or '_'")
     hours = _text(data.get("hours") or "5x8", "hours").lower().replace("×", "x")
     if hours not in SERVICE_HOURS:
-        raise InvalidInput(f"hours: {hours!r} is not known; allowed: {', '.join(SERVICE_HOURS)}", field="hours", value=data.get("hours"),
+        raise InvalidInput(_("hours: %(value)s is not known; allowed: %(allowed)s", value=repr(hours),
+                             allowed=", ".join(SERVICE_HOURS)), field="hours", value=data.get("hours"),
                            allowed=list(SERVICE_HOURS))
     criticality = _text(data.get("criticality"), "criticality").lower() or None
     if criticality is not None and criticality not in CRITICALITIES:
-        raise InvalidInput(f"criticality: {criticality!r} is not known; allowed: "
-                           f"{', '.join(CRITICALITIES)}", field="criticality",
+        raise InvalidInput(_("criticality: %(value)s is not known; allowed: %(allowed)s",
+                             value=repr(criticality), allowed=", ".join(CRITICALITIES)), field="criticality",
                            value=criticality, allowed=list(CRITICALITIES))
     departments = data.get("departments") or ()
     if isinstance(departments, str):
@@ -195,6 +198,30 @@ class AppliedLevel:
                           "department": f"department {via}",
                           "default": "the default level"}[r["source"]])
         return f"{self.level.name_en}: " + "; ".join(parts)
+
+    def reason_words(self) -> str:
+        """``reason_text`` in the current language, for pages (the API keeps the English)."""
+        from cmdb.i18n.names import criticality_name, level_name
+        if self.level is None:
+            return _("no service level applies")
+        parts = []
+        for r in self.reasons:
+            via = r.get("via_name") or r.get("via")
+            source = r["source"]
+            if source == "own":
+                parts.append(_("assigned to this CI"))
+            elif source == "location":
+                parts.append(_("its location %(name)s (%(key)s)", name=via, key=r.get("via")))
+            elif source == "application":
+                parts.append(_("application %(name)s runs on it", name=via))
+            elif source == "criticality":
+                parts.append(_("application %(name)s is %(criticality)s", name=via,
+                               criticality=criticality_name(r.get("criticality"))))
+            elif source == "department":
+                parts.append(_("department %(name)s", name=via))
+            else:
+                parts.append(_("the default level"))
+        return _("%(level)s: %(reasons)s", level=level_name(self.level), reasons="; ".join(parts))
 
     def as_dict(self) -> dict[str, Any]:
         return {"level": self.level.as_dict() if self.level else None,

@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cmdb.i18n import _, pgettext
+from cmdb.i18n.names import frequency_name, round_status_name
 from cmdb.cli_support import JSON_OPTION, emit, open_graph, print_json, print_table, reports_errors
 from cmdb.errors import InvalidInput
 from cmdb.faults.service import parse_time
@@ -27,8 +29,10 @@ def _at(value: str | None) -> dt.datetime:
 
 def _summary(r: service.Round) -> str:
     p = r.progress()
-    return (f"{r.id} {r.record['name']} ({r.record['status']}, {', '.join(r.record['scope'])}): "
-            f"{p['checked']} of {p['expected']} devices checked, {p['failed']} with failed items")
+    return _("%(id)s %(name)s (%(status)s, %(scope)s): %(checked)s of %(expected)s devices checked, "
+             "%(failed)s with failed items", id=r.id, name=r.record["name"],
+             status=round_status_name(r.record["status"]), scope=", ".join(r.record["scope"]),
+             checked=p["checked"], expected=p["expected"], failed=p["failed"])
 
 
 @round_app.command("start")
@@ -51,12 +55,12 @@ def check(round_id: str, key: str,
     """Record a device's pass/fail per checklist item."""
     marks = results.strip().lower()
     if not marks or set(marks) - {"p", "f"}:
-        raise InvalidInput(f"--results: {results!r}; use p or f per item, e.g. ppfp", field="--results")
+        raise InvalidInput(_("--results: %(value)s; use p or f per item, e.g. ppfp", value=repr(results)), field="--results")
     notes: dict[int, str] = {}
     for n in note:
         number, _, text = n.partition("=")
         if not number.strip().isdigit() or not 1 <= int(number) <= len(marks):
-            raise InvalidInput(f"--note: {n!r}; use N=TEXT with N from 1 to {len(marks)}", field="--note")
+            raise InvalidInput(_("--note: %(value)s; use N=TEXT with N from 1 to %(count)s", value=repr(n), count=len(marks)), field="--note")
         notes[int(number) - 1] = text
     with open_graph() as graph:
         r = service.record_check(graph, cli_caller(), round_id, key,
@@ -74,7 +78,7 @@ def fault(round_id: str, key: str, item: int = typer.Argument(..., help="The fai
     with open_graph() as graph:
         f = service.open_fault_for_item(graph, cli_caller(), round_id, key, item - 1, at=_at(at),
                                         severity=severity)
-    emit(as_json, f.as_dict(), f"opened {f.id} on {key}: {f.record['title']}")
+    emit(as_json, f.as_dict(), _("opened %(id)s on %(key)s: %(title)s", id=f.id, key=key, title=f.record["title"]))
 
 
 @round_app.command("close")
@@ -95,10 +99,11 @@ def list_rounds(as_json: bool = JSON_OPTION):
     if as_json:
         print_json([r.as_dict() for r in rounds])
         return
-    table = Table("id", "name", "status", "scope", "started", "expected", "checked", "failed")
+    table = Table(pgettext("heading", "id"), pgettext("heading", "name"), pgettext("heading", "status"), pgettext("heading", "scope"), pgettext("heading", "started"),
+                  pgettext("heading", "expected"), pgettext("heading", "checked"), pgettext("heading", "failed"))
     for r in rounds:
         p = r.progress()
-        table.add_row(*(Text(str(c)) for c in (r.id, r.record["name"], r.record["status"],
+        table.add_row(*(Text(str(c)) for c in (r.id, r.record["name"], round_status_name(r.record["status"]),
                                                ", ".join(r.record["scope"]), r.record["started_at"][:10],
                                                p["expected"], p["checked"], p["failed"])))
     print_table(table)
@@ -112,7 +117,7 @@ def schedule(scope: str, frequency: str = typer.Option("monthly", "--every", hel
     """Schedule monthly or quarterly rounds for a location."""
     with open_graph() as graph:
         s = service.add_schedule(graph, cli_caller(), name, scope=scope, frequency=frequency, at=_at(at))
-    emit(as_json, s, f"scheduled {s['frequency']} rounds for {s['scope']}")
+    emit(as_json, s, _("scheduled %(frequency)s rounds for %(scope)s", frequency=frequency_name(s["frequency"]), scope=s["scope"]))
 
 
 @round_app.command("overdue")
@@ -123,17 +128,18 @@ def overdue(today: Optional[str] = typer.Option(None, "--today", help="YYYY-MM-D
     try:
         day = dt.date.fromisoformat(today) if today else dt.datetime.now(CHINA).date()
     except ValueError:
-        raise InvalidInput(f"--today: {today!r} is not a date", field="--today", value=today,
+        raise InvalidInput(_("--today: %(value)s is not a date", value=repr(today)), field="--today", value=today,
                            allowed="YYYY-MM-DD") from None
     with open_graph() as graph:
         rows = [s for s in service.schedule_status(graph, day) if s["overdue"]]
     if as_json:
         print_json(rows)
         return
-    table = Table("scope", "every", "name", "last round", "due this period", title="overdue rounds")
+    table = Table(pgettext("heading", "scope"), pgettext("heading", "every"), pgettext("heading", "name"), pgettext("heading", "last round"), pgettext("heading", "due this period"),
+                  title=pgettext("heading", "overdue rounds"))
     for s in rows:
-        table.add_row(*(Text(str(c)) for c in (s["scope"], s["frequency"], s["name"],
-                                               (s["last_round"] or "never")[:10], s["due"])))
+        table.add_row(*(Text(str(c)) for c in (s["scope"], frequency_name(s["frequency"]), s["name"],
+                                               (s["last_round"] or "")[:10] or _("never"), s["due"])))
     print_table(table)
 
 

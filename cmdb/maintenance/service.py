@@ -20,6 +20,7 @@ from cmdb.faults import service as faults
 from cmdb.graph import Graph
 from cmdb.graph import maintenance as store
 from cmdb.graph.schema import iso_datetime, validate_key
+from cmdb.i18n import _
 from cmdb.levels.hours import CHINA
 from cmdb.policy import Caller, require, require_in_scope
 
@@ -99,11 +100,12 @@ def _clean_checklists(custom: dict[str, Sequence[str]] | None) -> dict[str, list
     lists = {k: list(v) for k, v in DEFAULT_CHECKLISTS.items()}
     for group, items in (custom or {}).items():
         if group not in DEFAULT_CHECKLISTS:
-            raise InvalidInput(f"checklist: no group {group!r}; allowed: {', '.join(DEFAULT_CHECKLISTS)}",
+            raise InvalidInput(_("checklist: no group %(group)s; allowed: %(allowed)s", group=repr(group),
+                                 allowed=", ".join(DEFAULT_CHECKLISTS)),
                                field="checklists", value=group, allowed=list(DEFAULT_CHECKLISTS))
         cleaned = [" ".join(str(i).split())[:200] for i in items if str(i).strip()]
         if not cleaned or len(cleaned) > 50:
-            raise InvalidInput(f"checklist {group}: give 1 to 50 items", field="checklists", value=group)
+            raise InvalidInput(_("checklist %(group)s: give 1 to 50 items", group=group), field="checklists", value=group)
         lists[group] = cleaned
     return lists
 
@@ -114,10 +116,10 @@ def start_round(graph: Graph, caller: Caller, name: str, *, scope: Sequence[str]
     require(caller, "maintenance.plan", "start maintenance rounds")
     title = " ".join(str(name or "").split())[:200]
     if not title:
-        raise InvalidInput("name: say what the round is, e.g. 'September cleaning'", field="name")
+        raise InvalidInput(_("name: say what the round is, e.g. 'September cleaning'"), field="name")
     keys = validate_scope(graph, list(scope))
     if not keys:
-        raise InvalidInput("scope: name at least one location", field="scope")
+        raise InvalidInput(_("scope: name at least one location"), field="scope")
     require_in_scope(graph, caller, keys)
     snapshot = take_snapshot(graph, keys, LocationTree.load(graph))
     expected = sorted(({"key": a.key, "name": a.name, "category": a.category, "location": a.location}
@@ -157,13 +159,14 @@ def record_check(graph: Graph, caller: Caller, round_id: str, key: str, *,
     current = get_round(graph, round_id)
     device = next((d for d in current.expected if d["key"] == key), None)
     if device is None:
-        raise Conflict(f"{key} is not among the devices of round {round_id} "
-                       f"({', '.join(current.record['scope'])})", {"id": round_id, "key": key})
+        raise Conflict(_("%(key)s is not among the devices of round %(round)s (%(scope)s)", key=key,
+                         round=round_id, scope=", ".join(current.record["scope"])), {"id": round_id, "key": key})
     require_in_scope(graph, caller, [key])
     items = checklist_for(current.checklists, device["category"])
     if len(results) != len(items):
-        raise InvalidInput(f"results: {len(items)} items to check on a {device['category'] or 'device'}, "
-                           f"got {len(results)}", field="results", value=len(results),
+        raise InvalidInput(_("results: %(count)s items to check on a %(category)s, got %(got)s",
+                             count=len(items), category=device["category"] or "device", got=len(results)),
+                           field="results", value=len(results),
                            allowed=items)
     previous = store.get_check(graph, f"{round_id}:{key}")
     earlier_faults = {r["item"]: r.get("fault") for r in json.loads(previous["results"])} if previous else {}
@@ -171,7 +174,7 @@ def record_check(graph: Graph, caller: Caller, round_id: str, key: str, *,
     for item, (ok, note) in zip(items, results):
         text = " ".join(str(note or "").split())
         if len(text) > NOTE_MAX:
-            raise InvalidInput(f"note for {item!r}: at most {NOTE_MAX} characters", field="note")
+            raise InvalidInput(_("note for %(item)s: at most %(limit)s characters", item=repr(item), limit=NOTE_MAX), field="note")
         row = {"item": item, "ok": bool(ok), "note": text}
         if earlier_faults.get(item):
             row["fault"] = earlier_faults[item]
@@ -190,10 +193,11 @@ def open_fault_for_item(graph: Graph, caller: Caller, round_id: str, key: str, i
     current = get_round(graph, round_id)
     check = current.checks.get(key)
     if check is None:
-        raise NotFound(f"{key} has not been checked in round {round_id}", {"id": round_id, "key": key})
+        raise NotFound(_("%(key)s has not been checked in round %(round)s", key=key, round=round_id), {"id": round_id, "key": key})
     results = json.loads(check["results"])
     if not 0 <= index < len(results) or results[index]["ok"]:
-        raise Conflict(f"Item {index + 1} of {key} did not fail in round {round_id}",
+        raise Conflict(_("Item %(number)s of %(key)s did not fail in round %(round)s", number=index + 1, key=key,
+                         round=round_id),
                        {"id": round_id, "key": key, "index": index})
     if results[index].get("fault"):
         return faults.get(graph, results[index]["fault"], at)
@@ -235,11 +239,12 @@ def add_schedule(graph: Graph, caller: Caller, name: str, *, scope: str, frequen
                  at: dt.datetime) -> dict[str, Any]:
     require(caller, "maintenance.plan", "schedule maintenance rounds")
     if frequency not in FREQUENCIES:
-        raise InvalidInput(f"frequency: {frequency!r}; allowed: {', '.join(FREQUENCIES)}",
+        raise InvalidInput(_("frequency: %(value)s; allowed: %(allowed)s", value=repr(frequency),
+                             allowed=", ".join(FREQUENCIES)),
                            field="frequency", value=frequency, allowed=list(FREQUENCIES))
     keys = validate_scope(graph, [scope])
     if not keys:
-        raise InvalidInput("scope: name a location", field="scope")
+        raise InvalidInput(_("scope: name a location"), field="scope")
     title = " ".join(str(name or "").split())[:200] or f"{frequency} round {keys[0]}"
     props = {"id": f"{keys[0]}:{frequency}", "name": title, "scope": keys[0], "frequency": frequency,
              "created_at": iso_datetime(at), "created_by": caller.actor}

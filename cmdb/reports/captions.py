@@ -1,84 +1,97 @@
-"""Every caption of the service reports, in English and Simplified Chinese.
+"""Every caption of the service reports, from the gettext catalogues (en, zh_CN, zh_TW).
 
-The one place report text comes from: when the project's i18n catalogues exist, ``caption``
-is where they plug in.
+``caption(key)`` gives a caption in the current language (``cmdb.i18n.use_language``), or in
+``language`` when one is named.
 """
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "zh-CN")
+from cmdb.i18n import LANGUAGES as CATALOGUES, _, normalise_language, pgettext, use_language
 
-CAPTIONS: dict[str, tuple[str, str]] = {
-    "title.month": ("Monthly service report", "月度服务总结"),
-    "title.quarter": ("Quarterly service report", "季度服务报告"),
-    "title.year": ("Yearly service report", "年度服务报告"),
-    "period": ("Period", "期间"),
-    "scope": ("Scope", "范围"),
-    "scope.all": ("the whole register", "全部登记"),
-    "generated": ("Generated", "生成时间"),
-    "summary": ("Summary", "概要"),
-    "faults": ("Faults", "故障"),
-    "faults.total": ("Fault records", "故障单数"),
-    "faults.closed": ("Closed", "已关闭"),
-    "faults.breached": ("With a breached target", "超出时限"),
-    "faults.by_severity": ("Faults by grade and service level", "按等级和服务级别的故障"),
-    "faults.breaches": ("Breaches", "超时明细"),
-    "faults.none": ("No fault records in this period.", "本期无故障单。"),
-    "faults.list": ("Fault records", "故障单"),
-    "severity": ("Grade", "等级"),
-    "level": ("Service level", "服务级别"),
-    "count": ("Count", "数量"),
-    "id": ("Record", "单号"),
-    "cis": ("CIs", "配置项"),
-    "title": ("What", "故障描述"),
-    "status": ("Status", "状态"),
-    "reported": ("Reported", "报障时间"),
-    "response": ("Response (min / target)", "响应（分钟/目标）"),
-    "resolution": ("Resolution (min / target)", "解决（分钟/目标）"),
-    "clock": ("Clock", "时限"),
-    "used": ("Used (min)", "用时（分钟）"),
-    "target": ("Target (min)", "目标（分钟）"),
-    "repairs": ("Repairs", "维修"),
-    "repairs.note": ("Faults with a linked repair order.", "关联维修单的故障。"),
-    "repairs.none": ("No repair orders linked in this period.", "本期无关联维修单。"),
-    "repair_order": ("Repair order", "维修单"),
-    "rounds": ("Maintenance rounds", "巡检维护"),
-    "rounds.none": ("No maintenance rounds in this period.", "本期无巡检。"),
-    "round": ("Round", "巡检"),
-    "checked": ("Checked", "已检"),
-    "expected": ("Devices", "设备数"),
-    "findings": ("Findings", "发现问题"),
-    "item": ("Item", "检查项"),
-    "note": ("Note", "备注"),
-    "changes": ("Register changes", "登记变更"),
-    "changes.added": ("Added", "新增"),
-    "changes.moved": ("Moved", "迁移"),
-    "changes.retired": ("Retired", "退役"),
-    "category": ("Category", "类别"),
-    "warranty": ("Warranty ending next quarter", "下季度保修到期"),
-    "warranty.none": ("No warranty ends next quarter.", "下季度无保修到期。"),
-    "warranty_end": ("Warranty ends", "保修截止"),
-    "name": ("Name", "名称"),
-    "model": ("Model", "型号"),
-    "audits": ("Inventory audits", "资产盘点"),
-    "audits.none": ("No audit campaigns.", "无盘点任务。"),
-    "audit": ("Campaign", "盘点任务"),
-    "scans": ("Scans", "扫描数"),
-    "chart.severity": ("Faults by grade", "各等级故障数"),
-    "chart.ontime": ("On time and breached", "按时与超时"),
-    "ontime": ("On time", "按时"),
-    "breached": ("Breached", "超时"),
-    "clock.response": ("response", "响应"),
-    "clock.arrival": ("on-site arrival", "到场"),
-    "clock.resolution": ("resolution", "解决"),
-    "state.met": ("met", "达标"),
-    "state.breached": ("breached", "超时"),
-    "state.within": ("within", "时限内"),
-    "state.at_risk": ("at risk", "临近超时"),
-    "state.no_target": ("–", "–"),
-}
+# The languages a report may be asked for, as people write them.
+LANGUAGES = ("en", "zh-CN", "zh-TW")
 
 
-def caption(key: str, language: str = "en") -> str:
-    en, zh = CAPTIONS[key]
-    return zh if language == "zh-CN" else en
+def report_language(language: str | None) -> str | None:
+    """``zh-CN``/``zh_CN``/``zh-TW``… -> a catalogue's language, or None when there is none."""
+    found = normalise_language(language) if language else None
+    return found if found in CATALOGUES else None
+
+
+def _captions() -> dict[str, str]:
+    return {
+        "title.month": _("Monthly service report"),
+        "title.quarter": _("Quarterly service report"),
+        "title.year": _("Yearly service report"),
+        "period": _("Period"),
+        "scope": _("Scope"),
+        "scope.all": _("the whole register"),
+        "generated": _("Generated"),
+        "summary": _("Summary"),
+        "faults": _("Faults"),
+        "faults.total": _("Fault records"),
+        "faults.closed": _("Closed"),
+        "faults.breached": _("With a breached target"),
+        "faults.by_severity": _("Faults by grade and service level"),
+        "faults.breaches": _("Breaches"),
+        "faults.none": _("No fault records in this period."),
+        "faults.list": _("Fault records"),
+        "severity": _("Grade"),
+        "level": _("Service level"),
+        "count": _("Count"),
+        "id": _("Record"),
+        "cis": _("CIs"),
+        "title": _("What"),
+        "status": _("Status"),
+        "reported": _("Reported"),
+        "response": _("Response (min / target)"),
+        "resolution": _("Resolution (min / target)"),
+        "clock": _("Clock"),
+        "used": _("Used (min)"),
+        "target": _("Target (min)"),
+        "repairs": _("Repairs"),
+        "repairs.note": _("Faults with a linked repair order."),
+        "repairs.none": _("No repair orders linked in this period."),
+        "repair_order": _("Repair order"),
+        "rounds": _("Maintenance rounds"),
+        "rounds.none": _("No maintenance rounds in this period."),
+        "round": _("Round"),
+        "checked": _("Checked"),
+        "expected": _("Devices"),
+        "findings": _("Findings"),
+        "item": _("Item"),
+        "note": _("Note"),
+        "changes": _("Register changes"),
+        "changes.added": _("Added"),
+        "changes.moved": _("Moved"),
+        "changes.retired": _("Retired"),
+        "category": _("Category"),
+        "warranty": _("Warranty ending next quarter"),
+        "warranty.none": _("No warranty ends next quarter."),
+        "warranty_end": _("Warranty ends"),
+        "name": _("Name"),
+        "model": _("Model"),
+        "audits": _("Inventory audits"),
+        "audits.none": _("No audit campaigns."),
+        "audit": _("Campaign"),
+        "scans": _("Scans"),
+        "chart.severity": _("Faults by grade"),
+        "chart.ontime": _("On time and breached"),
+        "ontime": _("On time"),
+        "breached": _("Breached"),
+        "clock.response": pgettext("report clock", "response"),
+        "clock.arrival": pgettext("report clock", "on-site arrival"),
+        "clock.resolution": pgettext("report clock", "resolution"),
+        "state.met": pgettext("report clock state", "met"),
+        "state.breached": pgettext("report clock state", "breached"),
+        "state.within": pgettext("report clock state", "within"),
+        "state.at_risk": pgettext("report clock state", "at risk"),
+        "state.no_target": "–",
+    }
+
+
+def caption(key: str, language: str | None = None) -> str:
+    if language is None:
+        return _captions()[key]
+    with use_language(report_language(language)):
+        return _captions()[key]

@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from cmdb.i18n import _
 from cmdb.cli_support import JSON_OPTION, console, emit, open_graph, print_json, reports_errors
 from cmdb.reports import data, render
 from cmdb.reports.demo_month import seed_month
@@ -17,7 +18,7 @@ report_app = typer.Typer(no_args_is_help=True, help="Service reports: monthly, q
 
 SCOPE = typer.Option(None, "--scope", help="A location key (a customer's site); default: everything")
 OUTPUT = typer.Option(None, "-o", "--output", help="Write .xlsx, .html or .pdf")
-LANGUAGE = typer.Option("en", "--language", help="en or zh-CN")
+LANGUAGE = typer.Option("en", "--language", help="en, zh-CN or zh-TW")
 
 
 def _report(kind: str, label: str, scope: Optional[str], output: Optional[Path], language: str,
@@ -30,10 +31,12 @@ def _report(kind: str, label: str, scope: Optional[str], output: Optional[Path],
     if output is not None:
         output.write_bytes(render.render(report, fmt, language))
     totals = report.totals
-    text = (f"{period.label}: {totals['faults']} fault record(s), {totals['closed']} closed, "
-            f"{totals['breached']} with a breached target; {len(report.rounds)} maintenance round(s), "
-            f"{len(report.findings)} finding(s); {len(report.warranty)} warranty(ies) ending next quarter"
-            + (f"; written to {output}" if output else ""))
+    text = _("%(period)s: %(faults)s fault record(s), %(closed)s closed, %(breached)s with a breached "
+             "target; %(rounds)s maintenance round(s), %(findings)s finding(s); %(warranty)s "
+             "warranty(ies) ending next quarter", period=period.label, faults=totals["faults"],
+             closed=totals["closed"], breached=totals["breached"], rounds=len(report.rounds),
+             findings=len(report.findings), warranty=len(report.warranty)) + (
+        _("; written to %(file)s", file=output) if output else "")
     if as_json:
         print_json(report.as_dict())
     else:
@@ -70,8 +73,9 @@ def demo_month(month: str = typer.Option(..., "--month", help="YYYY-MM"), as_jso
     """Record a month of service work on the demo estate (load it first with `cmdb demo`)."""
     with open_graph() as graph:
         summary = seed_month(graph, month)
-    emit(as_json, summary, f"{month}: {summary['faults']} fault records and {summary['rounds']} "
-                           f"maintenance round over {summary['devices_checked']} devices recorded")
+    emit(as_json, summary, _("%(month)s: %(faults)s fault records and %(rounds)s maintenance round over %(devices)s "
+                             "devices recorded", month=month, faults=summary["faults"],
+                             rounds=summary["rounds"], devices=summary["devices_checked"]))
 
 
 def register(app: typer.Typer) -> None:

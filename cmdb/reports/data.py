@@ -13,6 +13,7 @@ from typing import Any
 
 from cmdb.audit.campaigns import list_campaigns
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.faults import service as faults
 from cmdb.graph import Graph
 from cmdb.graph import reports as store
@@ -47,7 +48,7 @@ def period_of(kind: str, text: str) -> Period:
     match = re.fullmatch(patterns[kind], text)
     year = int(match.group(1)) if match else 0
     if not match or not 2000 <= year <= 2099 or (kind == "month" and not 1 <= int(match.group(2)) <= 12):
-        raise InvalidInput(f"--{kind}: {text!r} is not a {kind}", field=kind, value=text,
+        raise InvalidInput(_("--%(kind)s: %(value)s is not a %(kind)s", kind=kind, value=repr(text)), field=kind, value=text,
                            allowed=examples[kind])
     if kind == "month":
         month = int(match.group(2))
@@ -108,7 +109,8 @@ def build(graph: Graph, period: Period, scope: str | None, *, now: dt.datetime) 
     if scope:
         location = graph.get_ci(scope)
         if location.kind != "Location":
-            raise InvalidInput(f"--scope: {scope!r} is a {location.kind}, not a location",
+            raise InvalidInput(_("--scope: %(value)s is a %(kind)s, not a location", value=repr(scope),
+                                 kind=location.kind),
                                field="scope", value=scope, allowed="a Location key")
         scope_name = location.name
         inside = set(graph.subtree_keys(scope)) | {scope}
@@ -132,7 +134,8 @@ def build(graph: Graph, period: Period, scope: str | None, *, now: dt.datetime) 
             continue
         clocks = faults.clocks_of(record, end_moment)
         row = {"id": record["id"], "severity": record["severity"], "level": record.get("level_name_en") or "–",
-               "level_zh": record.get("level_name_zh_cn") or "–", "keys": record["keys"],
+               "level_zh": record.get("level_name_zh_cn") or "–",
+               "level_zh_tw": record.get("level_name_zh_tw") or record.get("level_name_zh_cn") or "–", "keys": record["keys"],
                "title": record["title"], "status": record["status"], "reported_at": record["reported_at"],
                "repair_order": record.get("repair_order"), "clocks": clocks}
         report.faults.append(row)

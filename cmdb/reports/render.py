@@ -17,7 +17,9 @@ from fpdf.fonts import FontFace as PdfFontFace
 
 from cmdb.errors import InvalidInput
 from cmdb.labels.fonts import choose_font
-from cmdb.reports.captions import LANGUAGES, caption
+from cmdb.i18n import _, html_lang, use_language
+from cmdb.i18n.names import fault_status_name, round_status_name
+from cmdb.reports.captions import LANGUAGES, caption, report_language
 from cmdb.reports.data import SEVERITIES, Report
 from importers.values import neutralise
 
@@ -29,16 +31,23 @@ def format_of(path: str | Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     suffix = "html" if suffix == "htm" else suffix
     if suffix not in FORMATS:
-        raise InvalidInput(f"-o {path}: the file name must end in .xlsx, .html or .pdf",
+        raise InvalidInput(_("-o %(path)s: the file name must end in .xlsx, .html or .pdf", path=path),
                            field="output", value=str(path), allowed=list(FORMATS))
     return suffix
 
 
 def check_language(language: str) -> str:
-    if language not in LANGUAGES:
-        raise InvalidInput(f"--language: {language!r}; allowed: {', '.join(LANGUAGES)}",
+    if report_language(language) is None:
+        raise InvalidInput(_("--language: %(language)s; allowed: %(allowed)s", language=repr(language),
+                             allowed=", ".join(LANGUAGES)),
                            field="language", value=language, allowed=list(LANGUAGES))
     return language
+
+
+def _in(language: str, name: Callable[[Any], str], value: Any) -> str:
+    """A value as a word in the report's language."""
+    with use_language(report_language(language)):
+        return name(value)
 
 
 def _minutes(value: float | None) -> str:
@@ -59,9 +68,11 @@ def tables(report: Report, language: str) -> list[tuple[str, list[str], list[lis
     """Every section as (caption, headings, rows): what all three formats show."""
     def t(key: str) -> str:
         return caption(key, language)
-    zh = language == "zh-CN"
+    chosen = report_language(language)
+    zh = chosen != "en"
     levels = sorted({lvl for by in report.by_severity_level.values() for lvl in by})
-    level_zh = {f["level"]: f["level_zh"] for f in report.faults}
+    level_zh = {f["level"]: f.get("level_zh_tw", f["level_zh"]) if chosen == "zh_TW" else f["level_zh"]
+                for f in report.faults}
     level_names = [level_zh.get(lvl, lvl) if zh else lvl for lvl in levels]
     sections = [
         (t("faults.by_severity"), [t("severity"), *level_names, t("count")],
@@ -73,14 +84,14 @@ def tables(report: Report, language: str) -> list[tuple[str, list[str], list[lis
            _minutes(b["elapsed_minutes"]), _minutes(b["target_minutes"])] for b in report.breaches]),
         (t("faults.list"), [t("id"), t("severity"), t("level"), t("cis"), t("title"), t("status"),
                             t("reported"), t("response"), t("resolution")],
-         [[f["id"], f["severity"], f["level_zh"] if zh else f["level"], ", ".join(f["keys"]), f["title"],
-           f["status"], f["reported_at"][:16].replace("T", " "),
+         [[f["id"], f["severity"], level_zh.get(f["level"], f["level"]) if zh else f["level"], ", ".join(f["keys"]), f["title"],
+           _in(language, fault_status_name, f["status"]), f["reported_at"][:16].replace("T", " "),
            _clock_text(f["clocks"]["response"], t), _clock_text(f["clocks"]["resolution"], t)]
           for f in report.faults]),
         (t("repairs"), [t("id"), t("repair_order"), t("cis"), t("status")],
-         [[f["id"], f["repair_order"], ", ".join(f["keys"]), f["status"]] for f in report.repairs]),
+         [[f["id"], f["repair_order"], ", ".join(f["keys"]), _in(language, fault_status_name, f["status"])] for f in report.repairs]),
         (t("rounds"), [t("round"), t("scope"), t("status"), t("checked"), t("expected"), t("findings")],
-         [[r["name"], ", ".join(r["scope"]), r["status"], r["checked"], r["expected"], r["failed"]]
+         [[r["name"], ", ".join(r["scope"]), _in(language, round_status_name, r["status"]), r["checked"], r["expected"], r["failed"]]
           for r in report.rounds]),
         (t("findings"), [t("round"), t("cis"), t("item"), t("note"), t("id")],
          [[f["round"], f["key"], f["item"], f["note"], f.get("fault") or ""] for f in report.findings]),
@@ -183,7 +194,7 @@ def _svg_bars(name: str, points: list[tuple[str, int]]) -> str:
 def render_html(report: Report, language: str) -> bytes:
     e = html.escape
     t = lambda k: caption(k, language)  # noqa: E731
-    parts = [f'<!doctype html><html lang="{e(language)}"><head><meta charset="utf-8">'
+    parts = [f'<!doctype html><html lang="{e(html_lang(report_language(language)))}"><head><meta charset="utf-8">'
              f"<title>{e(_title(report, t))}</title><style>"
              "body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;margin:24px;color:#1b1f24}"
              "table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #b8c2cc;padding:4px 8px;"

@@ -20,12 +20,23 @@ from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.errors import InvalidInput, NotFound
 from cmdb.faults import service
 from cmdb.graph.schema import validate_key
+from cmdb.i18n import _, pgettext
+from cmdb.i18n import names
 from cmdb.levels.hours import CHINA
 from cmdb.levels.service import applicable_level
 from cmdb.policy import roles_for
 from cmdb.web.forms import CheckedForm, read_checked_form
-from cmdb.web.render import PageRoute, redirect, render
+from cmdb.web.render import TEMPLATES, PageRoute, redirect, render
 from cmdb.web.views import ci_view
+
+# Values as words on the fault, round and service pages.
+TEMPLATES.globals.update(
+    clock_state_name=names.clock_state_name, clock_name=names.clock_name,
+    severity_name=names.severity_name, service_hours_name=names.service_hours_name,
+    fault_status_name=names.fault_status_name, fault_channel_name=names.fault_channel_name,
+    round_status_name=names.round_status_name, frequency_name=names.frequency_name,
+    checklist_item_name=names.checklist_item_name, level_name=names.level_name,
+)
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 
@@ -50,7 +61,7 @@ def form_time(value: str | None, now: dt.datetime) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"when: {text[:40]!r} is not a date and time", field="when",
+        raise InvalidInput(_("when: %(value)s is not a date and time", value=repr(text[:40])), field="when",
                            value=text[:40], allowed="YYYY-MM-DDTHH:MM (China time)") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=CHINA)
@@ -75,7 +86,7 @@ def report_fault(request: Request, key: str, user: Reporter, graph: GraphDep,
 @router.get("/faults")
 def fault_list(request: Request, user: Viewer, graph: GraphDep, all: int = 0) -> Response:
     faults = service.list_faults(graph, _now(), open_only=not all)
-    return render(request, "faults.html", user=user, title="Fault records", faults=faults,
+    return render(request, "faults.html", user=user, title=_("Fault records"), faults=faults,
                   showing_all=bool(all))
 
 
@@ -85,7 +96,7 @@ def fault_page(request: Request, fault_id: str, user: Viewer, graph: GraphDep,
     fault = service.get(graph, fault_id[:40], _now())
     cis = graph.get_cis(fault.record["keys"])
     views = [ci_view(cis[k], graph.location_path(k)) for k in fault.record["keys"] if k in cis]
-    return render(request, "fault.html", user=user, title=f"Fault {fault.id}", fault=fault,
+    return render(request, "fault.html", user=user, title=_("Fault %(id)s", id=fault.id), fault=fault,
                   record=fault.as_dict(), cis=views, history=_steps(service.history(graph, fault.id)),
                   can_handle=user.role in HANDLING_ROLES, done=done,
                   severities=service.SEVERITY_TEXT)
@@ -93,18 +104,20 @@ def fault_page(request: Request, fault_id: str, user: Viewer, graph: GraphDep,
 
 def _steps(history: list[dict]) -> list[dict]:
     """History entries with what each step did, in words."""
-    words = {"assigned": "assigned", "on_site": "on site", "resolved": "resolved", "closed": "signed off"}
+    words = {"assigned": pgettext("fault step", "assigned"), "on_site": pgettext("fault step", "on site"),
+             "resolved": pgettext("fault step", "resolved"), "closed": pgettext("fault step", "signed off")}
     out = []
     for h in history:
         after = json.loads(h.get("after") or "{}")
         if h["action"] == "create":
-            what = "reported"
+            what = pgettext("fault step", "reported")
         elif "status" in after:
             what = words.get(after["status"], after["status"])
         elif "actions" in after:
-            what = "noted an action"
+            what = pgettext("fault step", "noted an action")
         else:
-            what = "changed " + ", ".join(sorted(k for k in after if k != "revision"))
+            what = pgettext("fault step", "changed %(fields)s",
+                            fields=", ".join(sorted(k for k in after if k != "revision")))
         out.append({**h, "what": what})
     return out
 
@@ -113,7 +126,7 @@ def _steps(history: list[dict]) -> list[dict]:
 def signature(fault_id: str, user: Viewer, graph: GraphDep) -> Response:
     png = service.signature_png(graph, fault_id[:40])
     if png is None:
-        raise NotFound(f"Fault {fault_id[:40]} has no signature", {"id": fault_id[:40]})
+        raise NotFound(_("Fault %(id)s has no signature", id=fault_id[:40]), {"id": fault_id[:40]})
     return Response(png, media_type="image/png", headers={"X-Content-Type-Options": "nosniff",
                                                           "Cache-Control": "private, no-store"})
 
@@ -130,7 +143,8 @@ StepForm = Annotated[dict[str, str], Depends(step_form)]
 def fault_step(request: Request, fault_id: str, step: str, user: Handler, graph: GraphDep,
                form: StepForm) -> Response:
     if step not in STEPS:
-        raise NotFound(f"No step {step[:20]!r}; the steps are {', '.join(STEPS)}", {"step": step[:20]})
+        raise NotFound(_("No step %(step)s; the steps are %(steps)s", step=repr(step[:20]), steps=", ".join(STEPS)),
+                       {"step": step[:20]})
     fault_id = fault_id[:40]
     at = form_time(form.get("when"), _now())
     if step == "assign":
@@ -144,7 +158,7 @@ def fault_step(request: Request, fault_id: str, step: str, user: Handler, graph:
         try:
             observe = float(hours)
         except ValueError:
-            raise InvalidInput(f"observe_hours: {hours[:20]!r} is not a number of hours",
+            raise InvalidInput(_("observe_hours: %(value)s is not a number of hours", value=repr(hours[:20])),
                                field="observe_hours", value=hours[:20]) from None
         service.resolve(graph, user, fault_id, resolution=form.get("resolution", ""), at=at,
                         observe_hours=observe)

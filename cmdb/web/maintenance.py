@@ -14,6 +14,8 @@ from fastapi.responses import Response
 from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.errors import InvalidInput
 from cmdb.graph.schema import validate_key
+from cmdb.i18n import _
+from cmdb.i18n.names import checklist_item_name
 from cmdb.levels.hours import CHINA
 from cmdb.maintenance import service
 from cmdb.policy import roles_for
@@ -38,7 +40,7 @@ def round_url(round_id: str, *rest: str) -> str:
 @router.get("/maintenance")
 def rounds_page(request: Request, user: Viewer, graph: GraphDep) -> Response:
     today = _now().astimezone(CHINA).date()
-    return render(request, "rounds.html", user=user, title="Maintenance rounds",
+    return render(request, "rounds.html", user=user, title=_("Maintenance rounds"),
                   rounds=service.list_rounds(graph), schedules=service.schedule_status(graph, today))
 
 
@@ -57,11 +59,11 @@ def check_page(request: Request, round_id: str, key: str, user: Checker, graph: 
     r = service.get_round(graph, round_id[:40])
     device = next((d for d in r.expected if d["key"] == key), None)
     if device is None:
-        raise InvalidInput(f"{key} is not among the devices of this round", field="key", value=key)
+        raise InvalidInput(_("%(key)s is not among the devices of this round", key=key), field="key", value=key)
     items = service.checklist_for(r.checklists, device["category"])
     check = r.checks.get(key)
     results = dict(enumerate(json.loads(check["results"]))) if check else {}
-    return render(request, "round_check.html", user=user, title=f"Check {key}", round=r,
+    return render(request, "round_check.html", user=user, title=_("Check %(key)s", key=key), round=r,
                   device=device, items=items, results=results, done=done)
 
 
@@ -72,13 +74,13 @@ def record_check(request: Request, round_id: str, key: str, user: Checker, graph
     r = service.get_round(graph, round_id[:40])
     device = next((d for d in r.expected if d["key"] == key), None)
     if device is None:
-        raise InvalidInput(f"{key} is not among the devices of this round", field="key", value=key)
+        raise InvalidInput(_("%(key)s is not among the devices of this round", key=key), field="key", value=key)
     items = service.checklist_for(r.checklists, device["category"])
     results = []
     for i, item in enumerate(items):
         mark = form.get(f"item-{i}", "")
         if mark not in ("pass", "fail"):
-            raise InvalidInput(f"Mark {item!r} as pass or fail", field=f"item-{i}", value=mark[:10],
+            raise InvalidInput(_("Mark %(item)s as pass or fail", item=repr(checklist_item_name(item))), field=f"item-{i}", value=mark[:10],
                                allowed=["pass", "fail"])
         results.append((mark == "pass", form.get(f"note-{i}", "")))
     service.record_check(graph, user, r.id, key, results=results, at=_now())

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StrictStr
 
 from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.api.models import PATTERN_HELP, Key, KeyQuery, RequestModel, text_without
+from cmdb.i18n import _
 from cmdb.errors import InvalidInput, NotFound
 from cmdb.faults import service
 
@@ -197,7 +198,7 @@ def close(fault_id: FaultId, body: FaultCloseIn, graph: GraphDep, user: Handler)
         try:
             png = base64.b64decode(body.signature_png, validate=True)
         except ValueError:  # binascii.Error, or text base64 cannot hold
-            raise InvalidInput("signature_png: not valid base64", field="signature_png") from None
+            raise InvalidInput(_("signature_png: not valid base64"), field="signature_png") from None
     return service.close(graph, user, fault_id, signed_by=body.signed_by, at=_at(body.at),
                          signature_png=png).as_dict()
 
@@ -207,5 +208,5 @@ def close(fault_id: FaultId, body: FaultCloseIn, graph: GraphDep, user: Handler)
 def signature(fault_id: FaultId, graph: GraphDep, _: Viewer) -> Response:
     png = service.signature_png(graph, fault_id)
     if png is None:
-        raise NotFound(f"Fault {fault_id} has no signature", {"id": fault_id})
+        raise NotFound(_("Fault %(id)s has no signature", id=fault_id), {"id": fault_id})
     return Response(png, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
