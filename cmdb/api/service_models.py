@@ -152,7 +152,7 @@ class RepairIn(RequestModel):
     send_to: Party | None = Field(None, description="Send it out at once to this vendor or repairer")  # type: ignore[valid-type]
 
 
-class NoteIn(RequestModel):
+class RepairNoteIn(RequestModel):
     text: LongText  # type: ignore[valid-type]
 
 
@@ -165,7 +165,7 @@ class ReturnIn(RequestModel):
     note: OptionalText | None = None  # type: ignore[valid-type]
 
 
-class CloseIn(ReturnIn):
+class RepairCloseIn(ReturnIn):
     outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
 
 

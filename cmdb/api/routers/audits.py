@@ -36,7 +36,7 @@ class CampaignIn(RequestModel):
     due: DateText | None = None
 
 
-class CloseIn(RequestModel):
+class AuditCloseIn(RequestModel):
     apply_relocations: bool = False
     mark_missing: bool = False
 
@@ -141,8 +141,8 @@ def get_audit(audit_id: AuditId, graph: GraphDep, _: Auditor) -> dict[str, Any]:
 
 @router.post("/{audit_id}/close", response_model=CloseOut)
 def close_audit(audit_id: AuditId, graph: GraphDep, settings: SettingsDep, user: Auditor,
-                body: CloseIn | None = None) -> dict[str, Any]:
-    body = body or CloseIn()
+                body: AuditCloseIn | None = None) -> dict[str, Any]:
+    body = body or AuditCloseIn()
     campaign = service.get_campaign(graph, audit_id)
     return service.close_campaign(graph, campaign, actor=user.actor, settings=settings,
                                   apply_relocations=body.apply_relocations,

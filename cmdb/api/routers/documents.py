@@ -38,7 +38,7 @@ Symptom = text_without(_CONTROL, service.SOLVES_MAX_LENGTH, nonblank=True,
 Body = text_without(_NUL, service.BODY_MAX_LENGTH, nonblank=True, description="Markdown")
 
 
-class NoteIn(RequestModel):
+class DocumentNoteIn(RequestModel):
     target_type: TargetType
     target: Target  # type: ignore[valid-type]
     title: Line  # type: ignore[valid-type]
@@ -85,7 +85,7 @@ class AttachedOut(BaseModel):
 
 
 @router.post("/documents/notes", response_model=DocumentOut, status_code=201, summary="Add a note")
-def add_document_note(body: NoteIn, graph: GraphDep, user: DocumentEditor) -> dict[str, Any]:
+def add_document_note(body: DocumentNoteIn, graph: GraphDep, user: DocumentEditor) -> dict[str, Any]:
     return service.add_note(graph, user, target_type=body.target_type, target=body.target,
                             title=body.title, body=body.body, solves=body.solves)
 

@@ -48,7 +48,7 @@ class FaultIn(RequestModel):
     at: At | None = None
 
 
-class AssignIn(RequestModel):
+class FaultAssignIn(RequestModel):
     engineer: Line  # type: ignore[valid-type]
     at: At | None = None
 
@@ -69,7 +69,7 @@ class ResolveIn(RequestModel):
     at: At | None = None
 
 
-class CloseIn(RequestModel):
+class FaultCloseIn(RequestModel):
     signed_by: Line  # type: ignore[valid-type]
     signature_png: StrictStr | None = Field(
         None, max_length=service.SIGNATURE_MAX_BYTES * 4 // 3 + 4, pattern=BASE64_PATTERN,
@@ -170,7 +170,7 @@ def fault_history(fault_id: FaultId, graph: GraphDep, _: Viewer) -> list[dict[st
 
 
 @router.post("/{fault_id}/assign", response_model=FaultOut)
-def assign(fault_id: FaultId, body: AssignIn, graph: GraphDep, user: Handler) -> dict[str, Any]:
+def assign(fault_id: FaultId, body: FaultAssignIn, graph: GraphDep, user: Handler) -> dict[str, Any]:
     return service.assign(graph, user, fault_id, engineer=body.engineer, at=_at(body.at)).as_dict()
 
 
@@ -191,7 +191,7 @@ def resolve(fault_id: FaultId, body: ResolveIn, graph: GraphDep, user: Handler) 
 
 
 @router.post("/{fault_id}/close", response_model=FaultOut)
-def close(fault_id: FaultId, body: CloseIn, graph: GraphDep, user: Handler) -> dict[str, Any]:
+def close(fault_id: FaultId, body: FaultCloseIn, graph: GraphDep, user: Handler) -> dict[str, Any]:
     png = None
     if body.signature_png is not None:
         try:

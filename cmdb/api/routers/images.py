@@ -20,7 +20,7 @@ CategoryQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern
                                             examples=["pc"])]
 
 
-class ImageRef(BaseModel):
+class LineageImageRef(BaseModel):
     key: str
     name: str | None = None
     version: str | None = None
@@ -28,11 +28,11 @@ class ImageRef(BaseModel):
 
 
 class LineageOut(BaseModel):
-    image: ImageRef
+    image: LineageImageRef
     supersedes: list[str] = Field(description="The images this one replaces directly")
     superseded_by: list[str] = Field(description="The images that replace this one directly")
-    older: list[ImageRef] = Field(description="Every image this one replaces, directly or not")
-    newer: list[ImageRef] = Field(description="Every image that replaces this one, directly or not")
+    older: list[LineageImageRef] = Field(description="Every image this one replaces, directly or not")
+    newer: list[LineageImageRef] = Field(description="Every image that replaces this one, directly or not")
     devices: int = Field(description="Devices built from this image")
     past_end_of_support: bool
 
@@ -92,8 +92,8 @@ class RolloutSummary(BaseModel):
 
 
 class RolloutOut(BaseModel):
-    image: ImageRef
-    new_image: ImageRef
+    image: LineageImageRef
+    new_image: LineageImageRef
     new_supersedes_old: bool
     requirements: dict[str, Any]
     moved: list[MovedDevice]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from cmdb.auth import GraphDep, RepairStaff, SettingsDep, Viewer
 from cmdb.api.models import COMMON_ERRORS, Key, error_responses
 from cmdb.api.service_models import (
-    AsOf, CloseIn, NoteIn, RepairId, RepairIn, RepairOut, ReturnIn, SendIn, as_of_day,
+    AsOf, RepairCloseIn, RepairNoteIn, RepairId, RepairIn, RepairOut, ReturnIn, SendIn, as_of_day,
 )
 from cmdb.service import repairs
 from cmdb.service.repairs import STATUSES
@@ -46,7 +46,7 @@ def get_repair(repair_id: RepairId, graph: GraphDep, settings: SettingsDep, _: V
 
 @router.post("/{repair_id}/notes", response_model=RepairOut, summary="Write a progress note",
              responses=error_responses(404, 409))
-def add_note(repair_id: RepairId, body: NoteIn, graph: GraphDep, settings: SettingsDep,
+def add_note(repair_id: RepairId, body: RepairNoteIn, graph: GraphDep, settings: SettingsDep,
              user: RepairStaff) -> dict[str, Any]:
     return repairs.add_note(graph, user, repair_id, body.text, settings=settings)
 
@@ -69,7 +69,7 @@ def record_return(repair_id: RepairId, body: ReturnIn, graph: GraphDep, settings
 
 @router.post("/{repair_id}/close", response_model=RepairOut, summary="Close a repair order",
              responses=error_responses(404, 409))
-def close_repair(repair_id: RepairId, body: CloseIn, graph: GraphDep, settings: SettingsDep,
+def close_repair(repair_id: RepairId, body: RepairCloseIn, graph: GraphDep, settings: SettingsDep,
                  user: RepairStaff) -> dict[str, Any]:
     """repaired: the unit gets back the status it had; replaced or written_off: retired."""
     return repairs.close_repair(graph, user, repair_id, body.outcome, cost=body.cost,

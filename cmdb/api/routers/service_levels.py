@@ -53,7 +53,7 @@ class LevelOut(BaseModel):
     assigned: list[str]
 
 
-class AssignIn(RequestModel):
+class LevelAssignIn(RequestModel):
     keys: list[Key] = Field(..., min_length=1, max_length=500)
     remove: bool = Field(False, description="Take the level off these CIs instead")
 
@@ -88,7 +88,7 @@ def delete_level(level_id: LevelId, graph: GraphDep, user: LevelEditor) -> Respo
 
 
 @router.post("/service-levels/{level_id}/assignments", response_model=LevelOut)
-def assign_level(level_id: LevelId, body: AssignIn, graph: GraphDep, user: LevelEditor) -> dict[str, Any]:
+def assign_level(level_id: LevelId, body: LevelAssignIn, graph: GraphDep, user: LevelEditor) -> dict[str, Any]:
     service.assign(graph, user, level_id, body.keys, remove=body.remove)
     return _out(next(lv for lv in service.list_levels(graph) if lv.id == level_id))
 
