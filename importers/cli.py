@@ -14,6 +14,7 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, err_console, open_graph, print_json, print_table,
     reports_errors,
 )
+from cmdb.i18n import _, names
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
 # --help) starts without loading pandas, FastAPI and every domain (start-up time).
@@ -110,22 +111,26 @@ def _print_result(result, failed: bool) -> None:
                       markup=False)
     for s in result.plan.sheets:
         if s.ignored_columns:
-            console.print(f"sheet {s.name!r}: ignored columns: {', '.join(s.ignored_columns)} "
-                          "(--new-fields keeps them as custom fields)", markup=False)
+            console.print(_("sheet %(sheet)s: ignored columns: %(columns)s (--new-fields keeps them as custom "
+                            "fields)", sheet=repr(s.name), columns=", ".join(s.ignored_columns)), markup=False)
     for s in result.plan.sheets:
         if s.untagged_rows:
             console.print(f"sheet {s.name!r}: {len(s.untagged_rows)} row(s) without an asset tag "
                           f"skipped (rows {', '.join(map(str, s.untagged_rows[:20]))}"
                           f"{' …' if len(s.untagged_rows) > 20 else ''})", markup=False)
-    verb = "would create" if result.dry_run or failed else "created"
+    planned = result.dry_run or failed
     if result.plan.new_categories:
-        console.print(f"categories {verb}: " + ", ".join(
-            f"{t.key} ({t.name()})" for t in result.plan.new_categories), markup=False)
+        shown = ", ".join(f"{t.key} ({names.register_name(t.as_dict(), t.name())})"
+                          for t in result.plan.new_categories)
+        console.print(_("categories would create: %(categories)s", categories=shown) if planned
+                      else _("categories created: %(categories)s", categories=shown), markup=False)
     if result.plan.new_fields:
-        console.print(f"custom fields {verb}: " + ", ".join(
-            f"{f.kind}.{f.name} ({f.type})" for f in result.plan.new_fields), markup=False)
+        shown = ", ".join(f"{f.kind}.{f.name} ({names.field_type_name(f.type)})" for f in result.plan.new_fields)
+        console.print(_("custom fields would create: %(fields)s", fields=shown) if planned
+                      else _("custom fields created: %(fields)s", fields=shown), markup=False)
     if result.plan.ignored_sheets:
-        console.print("empty sheets ignored: " + ", ".join(result.plan.ignored_sheets), markup=False)
+        console.print(_("empty sheets ignored: %(sheets)s", sheets=", ".join(result.plan.ignored_sheets)),
+                      markup=False)
     for warning in result.plan.warnings:
         err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     problems = result.plan.problems

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.graph import schema
 from cmdb.graph.schema import KINDS, RELATIONSHIPS
 from cmdb.graph.vocabulary import CustomField, Term, Vocabulary, check_field, key_from_text
@@ -346,8 +347,8 @@ class _Planner:
                                    {lang: heading for lang in ("en", "zh-CN", "zh-TW")})
         except InvalidInput as e:
             self.plan.warnings.append(Problem(report.name, report.header_row, heading, heading,
-                                              f"Column kept out: it cannot be a custom field "
-                                              f"({e.message})"))
+                                              _("Column kept out: it cannot be a custom field (%(reason)s)",
+                                                reason=e.message)))
             return None
         if self.words.field(kind, declared.name) is not None:
             return declared.name

@@ -204,9 +204,10 @@ def _check_size(graph: Graph, settings: Settings, total: int, creates: int, upda
 def _vocabulary_text(plan: Plan) -> str:
     parts = []
     if plan.new_categories:
-        parts.append("categories " + ", ".join(t.key for t in plan.new_categories))
+        parts.append(_("categories %(categories)s", categories=", ".join(t.key for t in plan.new_categories)))
     if plan.new_fields:
-        parts.append("custom fields " + ", ".join(f"{f.kind}.{f.name}" for f in plan.new_fields))
+        parts.append(_("custom fields %(fields)s",
+                       fields=", ".join(f"{f.kind}.{f.name}" for f in plan.new_fields)))
     return "; ".join(parts)
 
 

@@ -13,6 +13,7 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, open_graph, print_json, print_table, reports_errors,
 )
 from cmdb.documents.store import file_store
+from cmdb.i18n import _, names, ngettext, pgettext
 from cmdb.settings import get_settings
 
 baseline_app = typer.Typer(no_args_is_help=True,
@@ -39,9 +40,10 @@ def create_command(
     if as_json:
         print_json(result)
         return
-    console.print(Text(f"baseline {result['name']!r}: {result['cis']:,} CI(s) and "
-                       f"{result['relationships']:,} relationship(s) of "
-                       f"{result['scope'] or 'the whole register'} at {result['created_at']}"))
+    console.print(Text(_("baseline %(name)s: %(cis)s CI(s) and %(relationships)s relationship(s) of "
+                         "%(scope)s at %(at)s", name=repr(result['name']), cis=f"{result['cis']:,}",
+                         relationships=f"{result['relationships']:,}",
+                         scope=result['scope'] or _("the whole register"), at=result['created_at'])))
 
 
 @baseline_app.command("list")
@@ -56,12 +58,14 @@ def list_command(as_json: bool = JSON_OPTION):
         print_json(baselines)
         return
     if not baselines:
-        console.print("no baselines yet: `cmdb baseline create NAME`", markup=False)
+        console.print(_("no baselines yet: %(command)s", command="`cmdb baseline create NAME`"), markup=False)
         return
-    table = Table("name", "created", "by", "scope", "CIs", "relationships", "note",
-                  title=f"{len(baselines)} baseline(s)")
+    table = Table(pgettext("heading", "name"), pgettext("heading", "created"), pgettext("heading", "by"),
+                  pgettext("heading", "scope"), pgettext("heading", "CIs"),
+                  pgettext("heading", "relationships"), pgettext("heading", "note"),
+                  title=ngettext("%(num)s baseline", "%(num)s baselines", len(baselines)))
     for b in baselines:
-        _row(table, b["name"], b["created_at"][:19], b["created_by"], b["scope"] or "(all)",
+        _row(table, b["name"], b["created_at"][:19], b["created_by"], b["scope"] or _("(all)"),
              f"{b['cis']:,}", f"{b['relationships']:,}", b["note"])
     print_table(table)
 
@@ -91,17 +95,21 @@ def diff_command(
     if as_json:
         print_json(result)
         return
-    counts = ", ".join(f"{n} {change}" for change, n in result["counts"].items() if n) or "no changes"
-    console.print(Text(f"{result['baseline']['name']} → {result['to']['name'] if result['to'] else 'now'}: "
+    counts = ", ".join(f"{names.change_name(change)} {n}" for change, n in result["counts"].items() if n) \
+        or _("no changes")
+    console.print(Text(f"{result['baseline']['name']} → {result['to']['name'] if result['to'] else _('now')}: "
                        f"{counts}"))
     if result["changes"]:
-        table = Table("change", "key", "kind", "what", "before", "after", "by", "at")
+        table = Table(pgettext("heading", "change"), pgettext("heading", "key"), pgettext("heading", "kind"),
+                      pgettext("heading", "what"), pgettext("heading", "before"), pgettext("heading", "after"),
+                      pgettext("heading", "by"), pgettext("heading", "at"))
         for c in result["changes"]:
-            _row(table, c["change"], c["key"], c["kind"], c["property"] or c["type"] or "",
+            what = names.property_label(c["property"]) if c["property"] else names.relationship_name(c["type"])
+            _row(table, names.change_name(c["change"]), c["key"], names.kind_name(c["kind"]), what,
                  c["before"], c["after"], c["by"] or "?", (c["at"] or "")[:19])
         print_table(table)
     if output:
-        console.print(Text(f"wrote {output}"))
+        console.print(Text(_("wrote %(path)s", path=str(output))))
 
 
 @baseline_app.command("report")
@@ -124,8 +132,9 @@ def report_command(
         print_json(result)
         return
     base = result["baseline"]
-    console.print(Text(f"baseline report {base['name']!r} ({base['cis']:,} CIs; previous: "
-                       f"{result['previous'] or 'none'}) written to {output}"))
+    console.print(Text(_("baseline report %(name)s (%(cis)s CIs; previous: %(previous)s) written to %(path)s",
+                         name=repr(base['name']), cis=f"{base['cis']:,}",
+                         previous=result['previous'] or _("none"), path=str(output))))
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from cmdb.documents.store import FileStore
 from cmdb.errors import Conflict, InvalidInput, WrongKind
 from cmdb.graph import Graph, baselines as baseline_queries
 from cmdb.graph.schema import utc_now, validate_key
+from cmdb.i18n import _, names
 
 NAME_MAX_LENGTH = 200
 NOTE_MAX_LENGTH = 2000
@@ -32,13 +33,13 @@ NO_SITE = "(no site)"
 
 def _clean_name(name: Any, field: str = "name") -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("A baseline needs a name, e.g. \"Hand-over 2026\"", field=field, value=name)
+        raise InvalidInput(_("A baseline needs a name, e.g. \"Hand-over 2026\""), field=field, value=name)
     name = name.strip()
     if len(name) > NAME_MAX_LENGTH or NAME_CONTROL.search(name):
-        raise InvalidInput(f"A baseline's name is one line of at most {NAME_MAX_LENGTH} characters "
-                           "without '/' or '\\'", field=field, value=name[:80])
+        raise InvalidInput(_("A baseline's name is one line of at most %(limit)s characters without '/' or '\\'",
+                             limit=NAME_MAX_LENGTH), field=field, value=name[:80])
     if name.lower() == NOW:
-        raise Conflict("'now' means the register as it is; choose another name for a baseline",
+        raise Conflict(_("'now' means the register as it is; choose another name for a baseline"),
                        {"field": field, "value": name})
     return name
 
@@ -48,7 +49,8 @@ def _check_scope(graph: Graph, scope: str | None) -> str | None:
         return None
     location = graph.get_ci(validate_key(scope, "scope"))
     if location.kind != "Location":
-        raise WrongKind(f"{location.key!r} is a {location.kind}; a baseline's scope is a Location",
+        raise WrongKind(_("%(key)s is a %(kind)s; a baseline's scope is a Location", key=repr(location.key),
+                          kind=names.kind_name(location.kind)),
                         field="scope", value=location.key, allowed="the key of a Location")
     return location.key
 
@@ -58,7 +60,7 @@ def create(graph: Graph, store: FileStore, name: str, *, actor: str, scope: str 
     name = _clean_name(name)
     scope = _check_scope(graph, scope)
     if note is not None and (len(note) > NOTE_MAX_LENGTH or NOTE_CONTROL.search(note)):
-        raise InvalidInput(f"A baseline's note is text of at most {NOTE_MAX_LENGTH} characters",
+        raise InvalidInput(_("A baseline's note is text of at most %(limit)s characters", limit=NOTE_MAX_LENGTH),
                            field="note", value=note[:80])
     started = time.perf_counter()
     state = live_state(graph, scope)
@@ -108,12 +110,13 @@ def diff(graph: Graph, store: FileStore, name: str, to: str | None = None) -> di
     else:
         other, new = _stored_state(graph, store, to)
         if other["created_at"] < base["created_at"]:
-            raise Conflict(f"Baseline {other['name']!r} is older than {base['name']!r}; "
-                           "compare the older one with the newer one", {"to": to})
+            raise Conflict(_("Baseline %(other)s is older than %(name)s; compare the older one with the newer one",
+                             other=repr(other['name']), name=repr(base['name'])), {"to": to})
         if new.scope != old.scope:
-            raise Conflict(f"Baseline {other['name']!r} covers {new.scope or 'the whole register'} "
-                           f"and {base['name']!r} covers {old.scope or 'the whole register'}; "
-                           "compare baselines of the same scope", {"to": to})
+            raise Conflict(_("Baseline %(other)s covers %(other_scope)s and %(name)s covers %(scope)s; "
+                             "compare baselines of the same scope", other=repr(other['name']),
+                             other_scope=new.scope or _("the whole register"), name=repr(base['name']),
+                             scope=old.scope or _("the whole register")), {"to": to})
         until, target = other["created_at"], _public(other)
     rows = differences.compare(old, new)
     changes = baseline_queries.changes_between(graph, [r["key"] for r in rows], old.taken_at, until)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.graph import schema
 
 FORMAT = "cmdb-baseline-snapshot"
@@ -57,9 +58,9 @@ class State:
         try:
             document = json.loads(gzip.decompress(data))
         except (OSError, EOFError, ValueError) as exc:
-            raise InvalidInput(f"The baseline's snapshot cannot be read ({exc})", field="snapshot") from None
+            raise InvalidInput(_("The baseline's snapshot cannot be read (%(error)s)", error=str(exc)), field="snapshot") from None
         if document.get("format") != FORMAT or document.get("version") != VERSION:
-            raise InvalidInput("The baseline's snapshot is not in a format this CMDB reads",
+            raise InvalidInput(_("The baseline's snapshot is not in a format this CMDB reads"),
                                field="snapshot", value=document.get("version"))
         return cls(document["taken_at"], document["scope"],
                    {key: (kind, props) for key, kind, props in document["cis"]},

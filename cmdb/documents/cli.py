@@ -14,6 +14,7 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, open_graph, print_json, print_table, reports_errors,
 )
 from cmdb.documents.store import file_store
+from cmdb.i18n import _, names, ngettext, pgettext
 from cmdb.policy import Caller
 from cmdb.settings import get_settings
 
@@ -32,10 +33,18 @@ def _row(table: Table, *cells: Any) -> None:
     table.add_row(*(Text("" if c is None else str(c)) for c in cells))
 
 
+def _target(target_type: str, target: str) -> str:
+    shown = names.category_name(target) if target_type == "category" else target
+    return f"{names.document_target_name(target_type)} {shown}"
+
+
 def _table(docs: list[dict[str, Any]], title: str) -> None:
-    table = Table("id", "type", "title", "for", "solves", "by", "changed", title=title)
+    table = Table(pgettext("heading", "id"), pgettext("heading", "type"), pgettext("heading", "title"),
+                  pgettext("heading", "for"), pgettext("heading", "solves"), pgettext("heading", "by"),
+                  pgettext("heading", "changed"), title=title)
     for d in docs:
-        _row(table, d["id"], d["type"], d["title"], f"{d['target_type']} {d['target']}", d["solves"],
+        _row(table, d["id"], names.document_kind_name(d["type"]), d["title"], _target(d["target_type"], d["target"]),
+             d["solves"],
              d["created_by"], (d["updated_at"] or "")[:19])
     print_table(table)
 
@@ -56,8 +65,9 @@ def attach_command(target_type: str = TARGET_TYPE, target: str = TARGET,
     if as_json:
         print_json(doc)
         return
-    console.print(Text(f"attached {doc['filename']} ({doc['media_type']}, {doc['size']:,} bytes) to "
-                       f"{doc['target_type']} {doc['target']} as {doc['id']}"))
+    console.print(Text(_("attached %(filename)s (%(media_type)s, %(size)s bytes) to %(target)s as %(id)s",
+                         filename=doc['filename'], media_type=doc['media_type'], size=f"{doc['size']:,}",
+                         target=_target(doc['target_type'], doc['target']), id=doc['id'])))
 
 
 @doc_app.command("note")
@@ -74,7 +84,7 @@ def note_command(target_type: str = TARGET_TYPE, target: str = TARGET,
     from cmdb.errors import InvalidInput
 
     if (body is None) == (from_file is None):
-        raise InvalidInput("Give the note with --body or --from FILE (one of them)", field="body")
+        raise InvalidInput(_("Give the note with --body or --from FILE (one of them)"), field="body")
     text = body if body is not None else from_file.read_text(encoding="utf-8")
     with open_graph() as graph:
         doc = add_note(graph, _owner(), target_type=target_type, target=target, title=title, body=text,
@@ -82,7 +92,8 @@ def note_command(target_type: str = TARGET_TYPE, target: str = TARGET,
     if as_json:
         print_json(doc)
         return
-    console.print(Text(f"note {doc['id']} for {doc['target_type']} {doc['target']}: {doc['title']}"))
+    console.print(Text(_("note %(id)s for %(target)s: %(title)s", id=doc['id'],
+                         target=_target(doc['target_type'], doc['target']), title=doc['title'])))
 
 
 @doc_app.command("list")
@@ -96,7 +107,8 @@ def list_command(target_type: str = TARGET_TYPE, target: str = TARGET, as_json: 
     if as_json:
         print_json(docs)
         return
-    _table(docs, f"{len(docs)} note(s) and document(s) for {target_type} {target}")
+    _table(docs, ngettext("%(num)s note or document for %(target)s", "%(num)s notes and documents for %(target)s",
+                          len(docs), target=_target(target_type, target)))
 
 
 @doc_app.command("search")
@@ -110,7 +122,7 @@ def search_command(q: str = typer.Argument(..., help="Words to look for"), as_js
     if as_json:
         print_json(docs)
         return
-    _table(docs, f"{len(docs)} found for {q!r}")
+    _table(docs, ngettext("%(num)s found for %(q)s", "%(num)s found for %(q)s", len(docs), q=repr(q)))
 
 
 @doc_app.command("show")
@@ -125,21 +137,22 @@ def show_command(doc_id: str = typer.Argument(..., help="A document's id (DOC-â€
     with open_graph() as graph:
         doc = get(graph, doc_id)
         if output is not None:
-            _, chunks = content(graph, file_store(get_settings()), doc_id)
+            _doc, chunks = content(graph, file_store(get_settings()), doc_id)
             with open(output, "wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
     if as_json:
         print_json(doc)
         return
-    console.print(Text(f"{doc['type']} {doc['id']}: {doc['title']} (for {doc['target_type']} {doc['target']}, "
-                       f"by {doc['created_by']})"))
+    console.print(Text(_("%(kind)s %(id)s: %(title)s (for %(target)s, by %(who)s)",
+                         kind=names.document_kind_name(doc['type']), id=doc['id'], title=doc['title'],
+                         target=_target(doc['target_type'], doc['target']), who=doc['created_by'])))
     if doc["solves"]:
-        console.print(Text(f"solves: {doc['solves']}"))
+        console.print(Text(_("solves: %(symptom)s", symptom=doc['solves'])))
     if doc["body"]:
         console.print(Text(doc["body"]))
     if output is not None:
-        console.print(Text(f"saved {doc['filename']} to {output}"))
+        console.print(Text(_("saved %(filename)s to %(path)s", filename=doc['filename'], path=str(output))))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path, PurePath
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 
 
 class UnsupportedFile(InvalidInput):
@@ -86,15 +87,17 @@ def check(path: Path, filename: str) -> str:
     """The media type of the file at ``path`` named ``filename``, or UnsupportedFile saying why."""
     extension = PurePath(filename).suffix.lower()
     if extension not in ALLOWED_EXTENSIONS:
-        raise UnsupportedFile(f"{filename!r}: files ending in {extension or '(nothing)'} are not kept; "
-                              f"allowed: {', '.join(ALLOWED_EXTENSIONS)}", field="file",
+        raise UnsupportedFile(_("%(name)s: files ending in %(extension)s are not kept; allowed: %(allowed)s",
+                                name=repr(filename), extension=extension or _("(nothing)"),
+                                allowed=", ".join(ALLOWED_EXTENSIONS)), field="file",
                               value=filename, allowed=ALLOWED_EXTENSIONS)
     media_type = sniff(path)
     if media_type is None:
-        raise UnsupportedFile(f"{filename!r} is not a PDF, image, office document or text file by its "
-                              "content", field="file", value=filename, allowed=ALLOWED_EXTENSIONS)
+        raise UnsupportedFile(_("%(name)s is not a PDF, image, office document or text file by its content",
+                                name=repr(filename)), field="file", value=filename, allowed=ALLOWED_EXTENSIONS)
     if extension not in TYPES[media_type]:
-        raise UnsupportedFile(f"{filename!r} is named {extension} but its content is {media_type} "
-                              f"(expected {', '.join(TYPES[media_type])})", field="file",
+        raise UnsupportedFile(_("%(name)s is named %(extension)s but its content is %(media_type)s "
+                                "(expected %(expected)s)", name=repr(filename), extension=extension,
+                                media_type=media_type, expected=", ".join(TYPES[media_type])), field="file",
                               value=filename, allowed=list(TYPES[media_type]))
     return media_type

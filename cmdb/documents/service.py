@@ -20,6 +20,7 @@ from cmdb.documents.store import FileStore
 from cmdb.errors import Conflict, InvalidInput, UnknownReference
 from cmdb.graph import Graph, documents as document_queries
 from cmdb.graph.schema import utc_now, validate_key
+from cmdb.i18n import _, names, pgettext
 from cmdb.policy import Caller
 
 TARGET_TYPES = ("ci", "model", "category")
@@ -36,25 +37,33 @@ FILENAME_MAX_LENGTH = 255
 SEARCH_LIMIT = 50
 
 
+def _field_word(field: str) -> str:
+    """A document's field as people call it in a message."""
+    return {"title": pgettext("document field", "title"), "target": pgettext("document field", "target"),
+            "solves": pgettext("document field", "symptom"), "filename": pgettext("document field", "file name"),
+            }.get(field, field)
+
+
 def _line(value: Any, field: str, limit: int, *, required: bool = True) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip() and not required):
         if required:
-            raise InvalidInput(f"The {field} is missing", field=field, value=value)
+            raise InvalidInput(_("The %(field)s is missing", field=_field_word(field)), field=field, value=value)
         return None
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"The {field} is empty", field=field, value=value)
+        raise InvalidInput(_("The %(field)s is empty", field=_field_word(field)), field=field, value=value)
     text = " ".join(value.split())
     if len(text) > limit or any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise InvalidInput(f"The {field} is one line of at most {limit} characters",
+        raise InvalidInput(_("The %(field)s is one line of at most %(limit)s characters",
+                             field=_field_word(field), limit=limit),
                            field=field, value=text[:80])
     return text
 
 
 def _body(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("A note needs some text (Markdown)", field="body", value=value)
+        raise InvalidInput(_("A note needs some text (Markdown)"), field="body", value=value)
     if len(value) > BODY_MAX_LENGTH or "\x00" in value:
-        raise InvalidInput(f"A note is text of at most {BODY_MAX_LENGTH:,} characters",
+        raise InvalidInput(_("A note is text of at most %(limit)s characters", limit=f"{BODY_MAX_LENGTH:,}"),
                            field="body", value=value[:80])
     return value.replace("\r\n", "\n").strip()
 
@@ -84,12 +93,13 @@ def resolve_target(graph: Graph, target_type: str, value: Any) -> tuple[str, str
         words = graph.vocabulary()
         key = words.category_key(str(value))
         if key is None:
-            raise UnknownCategory(f"{value!r} is not a category of this register; categories: "
-                                  f"{', '.join(words.categories)}",
+            raise UnknownCategory(_("%(value)s is not a category of this register; categories: %(categories)s",
+                                    value=repr(value), categories=", ".join(
+                                        names.category_name(c) for c in words.categories)),
                                   {"field": "target", "value": value, "allowed": list(words.categories)})
         return f"category:{key}", key, None
-    raise InvalidInput(f"{target_type!r} is not something a document attaches to; allowed: "
-                       f"{', '.join(TARGET_TYPES)}", field="target_type", value=target_type,
+    raise InvalidInput(_("%(value)s is not something a document attaches to; allowed: %(allowed)s",
+                         value=repr(target_type), allowed=", ".join(TARGET_TYPES)), field="target_type", value=target_type,
                        allowed=list(TARGET_TYPES))
 
 
@@ -148,7 +158,7 @@ def get(graph: Graph, doc_id: str) -> dict[str, Any]:
 def content(graph: Graph, store: FileStore, doc_id: str) -> tuple[dict[str, Any], Iterator[bytes]]:
     doc = document_queries.get(graph, doc_id)
     if doc["type"] != FILE:
-        raise Conflict(f"{doc_id} is a note, not a file; read its text", {"id": doc_id, "type": NOTE})
+        raise Conflict(_("%(id)s is a note, not a file; read its text", id=doc_id), {"id": doc_id, "type": NOTE})
     return public(doc), store.chunks(doc["file_sha256"])
 
 
@@ -162,7 +172,7 @@ def update_note(graph: Graph, caller: Caller, doc_id: str, *, title: Any = None,
         values["title"] = _line(title, "title", TITLE_MAX_LENGTH)
     if body is not None:
         if doc["type"] != NOTE:
-            raise Conflict(f"{doc_id} is a file; only a note has text to change", {"id": doc_id, "type": FILE})
+            raise Conflict(_("%(id)s is a file; only a note has text to change", id=doc_id), {"id": doc_id, "type": FILE})
         values["body"] = _body(body)
     if solves is not ...:
         values["solves"] = _line(solves, "solves", SOLVES_MAX_LENGTH, required=False)
@@ -184,7 +194,7 @@ def _sorted(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def attached_to(graph: Graph, target_type: str, target: Any) -> list[dict[str, Any]]:
-    indexed, _, _ = resolve_target(graph, target_type, target)
+    indexed, _shown, _scope = resolve_target(graph, target_type, target)
     return _sorted(document_queries.for_targets(graph, [indexed]))
 
 

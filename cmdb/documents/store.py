@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, TypeVar
 
 from cmdb.errors import InvalidInput, NotFound, TooLarge
+from cmdb.i18n import _
 from cmdb.settings import Settings
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ class FileStore:
 
     def _path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256 or ""):
-            raise InvalidInput(f"{sha256!r} is not a stored file's name (64 hexadecimal digits)",
+            raise InvalidInput(_("%(name)s is not a stored file's name (64 hexadecimal digits)", name=repr(sha256)),
                                field="sha256", value=sha256)
         return self.root / sha256[:2] / sha256
 
@@ -50,7 +51,7 @@ class FileStore:
     def _existing(self, sha256: str) -> Path:
         path = self._path(sha256)
         if not path.is_file():
-            raise NotFound(f"The stored file {sha256} is missing from {self.root}",
+            raise NotFound(_("The stored file %(name)s is missing from %(store)s", name=sha256, store=str(self.root)),
                            {"sha256": sha256, "store": str(self.root)})
         return path
 
@@ -71,8 +72,8 @@ class FileStore:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise FileTooLarge(f"The file is larger than {max_bytes:,} bytes, the most "
-                                           "a document may be (CMDB_MAX_DOCUMENT_BYTES)",
+                        raise FileTooLarge(_("The file is larger than %(max_bytes)s bytes, the most a document "
+                                             "may be (CMDB_MAX_DOCUMENT_BYTES)", max_bytes=f"{max_bytes:,}"),
                                            {"field": "file", "max_bytes": max_bytes})
                     digest.update(chunk)
                     out.write(chunk)
@@ -126,7 +127,8 @@ class FileStore:
         """Store ``data`` under the name a backup gave it, refusing bytes that do not match."""
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
-            raise InvalidInput(f"The file named {sha256} holds bytes whose SHA-256 is {actual}",
+            raise InvalidInput(_("The file named %(name)s holds bytes whose SHA-256 is %(actual)s", name=sha256,
+                                 actual=actual),
                                field="sha256", value=sha256)
         self._commit(sha256, [data])
 

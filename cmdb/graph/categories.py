@@ -16,6 +16,7 @@ from cmdb.graph.ci import Graph
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.values import CIInput
 from cmdb.graph.writer import Changes
+from cmdb.i18n import _, ngettext
 from cmdb.graph.vocabulary import (
     FLAGS, CustomField, Term, Vocabulary, category_users, check_field, check_key, check_names,
     check_synonyms, create_categories, create_fields, delete_category, read_vocabulary,
@@ -28,7 +29,8 @@ SHOWN_USERS = 20
 def _category(words: Vocabulary, key: str) -> Term:
     found = words.categories.get(key) or words.categories.get(words.category_key(key) or "")
     if found is None:
-        raise NotFound(f"No category {key!r}; categories: {', '.join(words.categories)}",
+        raise NotFound(_("No category %(key)s; categories: %(categories)s", key=repr(key),
+                         categories=", ".join(words.shown_category(k) for k in words.categories)),
                        {"key": key, "allowed": list(words.categories)})
     return found
 
@@ -39,8 +41,8 @@ def _clashes(words: Vocabulary, term: Term, ignore: Iterable[str] = ()) -> None:
     for word in term.words():
         owner = words.category_key(word)
         if owner is not None and owner not in skip and owner != term.key:
-            raise DuplicateKey(f"{word!r} already names the category {owner!r}; merge into it "
-                               "or choose another word", {"key": term.key, "word": word,
+            raise DuplicateKey(_("%(word)s already names the category %(category)s; merge into it or choose "
+                                 "another word", word=repr(word), category=repr(owner)), {"key": term.key, "word": word,
                                                           "category": owner})
 
 
@@ -51,7 +53,8 @@ def new_term(key: str, names: dict[str, Any] | None = None, synonyms: Iterable[A
     shown.setdefault("en", key if checked == key else key.strip())
     unknown = set(flags or {}) - set(FLAGS)
     if unknown:
-        raise InvalidInput(f"Unknown flags {sorted(unknown)}; allowed: {', '.join(FLAGS)}",
+        raise InvalidInput(_("Unknown flags %(flags)s; allowed: %(allowed)s", flags=sorted(unknown),
+                             allowed=", ".join(FLAGS)),
                            field="flags", value=sorted(unknown), allowed=list(FLAGS))
     return Term(checked, shown, check_synonyms(synonyms), {f: bool((flags or {}).get(f)) for f in FLAGS})
 
@@ -60,7 +63,7 @@ def add_category(graph: Graph, term: Term) -> Term:
     def work(tx: ManagedTransaction) -> None:
         words = read_vocabulary(tx)
         if term.key in words.categories:
-            raise DuplicateKey(f"The category {term.key!r} exists already", {"key": term.key})
+            raise DuplicateKey(_("The category %(key)s exists already", key=repr(term.key)), {"key": term.key})
         _clashes(words, term)
         create_categories(tx, [term])
     graph.write(work)
@@ -86,11 +89,12 @@ def rename_category(graph: Graph, key: str, new_key: str | None = None, *,
         current = _category(words, key)
         target = check_key(new_key) if new_key else current.key
         if target != current.key and target in words.categories:
-            raise DuplicateKey(f"The category {target!r} exists already; merge into it instead",
+            raise DuplicateKey(_("The category %(key)s exists already; merge into it instead", key=repr(target)),
                                {"key": target})
         unknown = set(flags or {}) - set(FLAGS)
         if unknown:
-            raise InvalidInput(f"Unknown flags {sorted(unknown)}; allowed: {', '.join(FLAGS)}",
+            raise InvalidInput(_("Unknown flags %(flags)s; allowed: %(allowed)s", flags=sorted(unknown),
+                             allowed=", ".join(FLAGS)),
                                field="flags", value=sorted(unknown), allowed=list(FLAGS))
         kept = list(current.synonyms if synonyms is None else check_synonyms(synonyms))
         if target != current.key:
@@ -112,7 +116,7 @@ def merge_categories(graph: Graph, source: str, into: str, *, actor: str) -> tup
         words = read_vocabulary(tx)
         gone, target = _category(words, source), _category(words, into)
         if gone.key == target.key:
-            raise InvalidInput(f"Cannot merge {gone.key!r} into itself", field="into", value=into)
+            raise InvalidInput(_("Cannot merge %(key)s into itself", key=repr(gone.key)), field="into", value=into)
         own = {w.casefold() for w in target.words()}
         extra = [w for w in gone.words() if w and w.casefold() not in own]
         term = Term(target.key, target.names, check_synonyms([*target.synonyms, *extra]),
@@ -133,8 +137,11 @@ def remove_category(graph: Graph, key: str) -> Term:
         users = category_users(tx, term.key)
         if users:
             shown = ", ".join(users[:SHOWN_USERS]) + (" …" if len(users) > SHOWN_USERS else "")
-            raise StillNeeded(f"The category {term.key!r} is used by {len(users)} CI(s) ({shown}); "
-                              f"merge it into another instead: cmdb category merge {term.key} OTHER",
+            raise StillNeeded(ngettext("The category %(key)s is used by %(num)s CI (%(shown)s); merge it into "
+                                       "another instead: %(command)s",
+                                       "The category %(key)s is used by %(num)s CIs (%(shown)s); merge it into "
+                                       "another instead: %(command)s", len(users), key=repr(term.key),
+                                       shown=shown, command=f"cmdb category merge {term.key} OTHER"),
                               {"key": term.key, "used_by": users[:100], "count": len(users)})
         delete_category(tx, term.key)
         return term
@@ -147,14 +154,14 @@ def add_status_words(graph: Graph, state: str, words_to_add: Iterable[Any]) -> T
         words = read_vocabulary(tx)
         current = words.statuses.get(state) or words.statuses.get(words.status_key(state) or "")
         if current is None:
-            raise NotFound(f"No status {state!r}; the statuses are fixed: "
-                           f"{', '.join(words.statuses)}",
+            raise NotFound(_("No status %(state)s; the statuses are fixed: %(statuses)s", state=repr(state),
+                             statuses=", ".join(words.statuses)),
                            {"key": state, "allowed": list(words.statuses)})
         added = check_synonyms(words_to_add)
         for word in added:
             owner = words.status_key(word)
             if owner is not None and owner != current.key:
-                raise DuplicateKey(f"{word!r} already means the status {owner!r}",
+                raise DuplicateKey(_("%(word)s already means the status %(status)s", word=repr(word), status=repr(owner)),
                                    {"word": word, "status": owner})
         term = Term(current.key, current.names, check_synonyms([*current.synonyms, *added]))
         set_status(tx, term)
@@ -168,7 +175,7 @@ def add_field(graph: Graph, kind: str, name: Any, type_: Any, *, names: dict[str
 
     def work(tx: ManagedTransaction) -> None:
         if read_vocabulary(tx).field(declared.kind, declared.name) is not None:
-            raise DuplicateKey(f"{declared.kind} has a field {declared.name!r} already",
+            raise DuplicateKey(_("%(kind)s has a field %(name)s already", kind=declared.kind, name=repr(declared.name)),
                                {"kind": declared.kind, "name": declared.name})
         create_fields(tx, [declared])
     graph.write(work)

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from cmdb.errors import InvalidInput, InvalidProperty
 from cmdb.graph import vocabulary_defaults as defaults
+from cmdb.i18n import _, current_language
 from cmdb.graph.schema import (
     BOOL, CATEGORY_LABEL, CHOICE, DATE, ENUM, FIELD_LABEL, INT, KINDS, LIST_MAX_ITEMS, NUMBER,
     STATUS_LABEL, STR, TEXT_MAX_LENGTH, VOCABULARY_MARK_LABEL, Prop, utc_now,
@@ -184,13 +185,24 @@ class Vocabulary:
 
     def unknown_category(self, text: str) -> InvalidProperty:
         close = self.close_categories(text)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = _("; did you mean %(close)s?", close=", ".join(self.shown_category(k) for k in close)) \
+            if close else ""
+        command = f"cmdb category add {key_from_text(text) or 'KEY'} --name-en {text!r}"
         return InvalidProperty(
-            f"Hardware.category: {text!r} is not a category of this register{hint} "
-            f"Add it with `cmdb category add {key_from_text(text) or 'KEY'} --name-en "
-            f"{text!r}` (or as a synonym of one), or import with --new-categories; "
-            f"categories: {', '.join(self.categories)}",
+            _("Hardware.category: %(value)s is not a category of this register%(hint)s "
+              "Add it with `%(command)s` (or as a synonym of one), or import with --new-categories; "
+              "categories: %(categories)s", value=repr(text), hint=hint, command=command,
+              categories=", ".join(self.shown_category(k) for k in self.categories)),
             field="category", value=text, allowed=list(self.categories))
+
+    def shown_category(self, key: str) -> str:
+        """A category key for a message: the key, and in Chinese its register name beside it."""
+        language = current_language().replace("_", "-")
+        term = self.categories.get(key)
+        if term is None or language not in LANGUAGES or language == "en":
+            return key
+        shown = term.names.get(language)
+        return f"{key}（{shown}）" if shown and shown != key else key
 
     def field(self, kind: str, name: str) -> CustomField | None:
         return self.fields.get(kind, {}).get(name)
@@ -239,21 +251,21 @@ def default_statuses() -> list[Term]:
 
 def check_key(text: Any, what: str = "category") -> str:
     if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(f"The {what} key is empty", field="key", value=text)
+        raise InvalidInput(_("The key is empty"), field="key", value=text)
     key = key_from_text(text)
     if not key or not _FIELD_NAME.match(key) or len(key) > NAME_MAX_LENGTH:
-        raise InvalidInput(f"{text!r} cannot be a {what} key: use letters, digits and _ "
-                           f"(starting with a letter), at most {NAME_MAX_LENGTH} characters",
+        raise InvalidInput(_("%(text)s cannot be a key: use letters, digits and _ (starting with a letter), "
+                             "at most %(limit)s characters", text=repr(text), limit=NAME_MAX_LENGTH),
                            field="key", value=text, allowed="e.g. ornamental_railings, 机柜配件")
     return key
 
 
 def check_text(value: Any, field_name: str, limit: int = TEXT_MAX_LENGTH) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(f"{field_name} must be text", field=field_name, value=value)
+        raise InvalidInput(_("%(field)s must be text", field=field_name), field=field_name, value=value)
     text = unicodedata.normalize("NFC", value).strip()
     if len(text) > limit or re.search(r"[\x00-\x1f\x7f]", text):
-        raise InvalidInput(f"{field_name}: one line of at most {limit} characters",
+        raise InvalidInput(_("%(field)s: one line of at most %(limit)s characters", field=field_name, limit=limit),
                            field=field_name, value=value)
     return text
 
@@ -262,8 +274,8 @@ def check_names(names: dict[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for lang, text in (names or {}).items():
         if lang not in LANGUAGES:
-            raise InvalidInput(f"Unknown language {lang!r} for a display name; allowed: "
-                               f"{', '.join(LANGUAGES)}", field="names", value=lang,
+            raise InvalidInput(_("Unknown language %(language)s for a display name; allowed: %(allowed)s",
+                                 language=repr(lang), allowed=", ".join(LANGUAGES)), field="names", value=lang,
                                allowed=list(LANGUAGES))
         if text is not None:
             out[lang] = check_text(text, f"names.{lang}", NAME_MAX_LENGTH * 2)
@@ -274,34 +286,37 @@ def check_synonyms(words: Iterable[Any]) -> tuple[str, ...]:
     out = [check_text(w, "synonyms", NAME_MAX_LENGTH * 2) for w in words]
     out = [w for w in dict.fromkeys(out) if w]
     if len(out) > SYNONYMS_MAX:
-        raise InvalidInput(f"At most {SYNONYMS_MAX} synonyms", field="synonyms", value=len(out))
+        raise InvalidInput(_("At most %(limit)s synonyms", limit=SYNONYMS_MAX), field="synonyms", value=len(out))
     return tuple(out)
 
 
 def check_field(kind: str, name: Any, type_: Any, names: dict[str, Any] | None = None,
                 choices: Iterable[Any] = ()) -> CustomField:
     if kind not in KINDS:
-        raise InvalidInput(f"Unknown kind {kind!r}; allowed: {', '.join(KINDS)}", field="kind",
+        raise InvalidInput(_("Unknown kind %(kind)s; allowed: %(allowed)s", kind=repr(kind),
+                             allowed=", ".join(KINDS)), field="kind",
                            value=kind, allowed=list(KINDS))
     key = check_key(name, "field")
     taken = {p.name for k in KINDS.values() for p in k.properties} | RESERVED_FIELD_NAMES
     if key in taken:
-        raise InvalidInput(f"{key!r} is a built-in property or column; choose another field name",
+        raise InvalidInput(_("%(name)s is a built-in property or column; choose another field name",
+                             name=repr(key)),
                            field="name", value=name, allowed="a name that is not one of: "
                            + ", ".join(sorted(taken)))
     if type_ not in FIELD_TYPES:
-        raise InvalidInput(f"Unknown field type {type_!r}; allowed: {', '.join(FIELD_TYPES)}",
+        raise InvalidInput(_("Unknown field type %(type)s; allowed: %(allowed)s", type=repr(type_),
+                             allowed=", ".join(FIELD_TYPES)),
                            field="type", value=type_, allowed=list(FIELD_TYPES))
     words = tuple(dict.fromkeys(check_text(c, "choices", NAME_MAX_LENGTH * 2) for c in choices))
     words = tuple(w for w in words if w)
     if type_ == "choice" and not words:
-        raise InvalidInput("A choice field needs its choices", field="choices", value=[],
+        raise InvalidInput(_("A choice field needs its choices"), field="choices", value=[],
                            allowed="e.g. --choice red --choice blue")
     if type_ != "choice" and words:
-        raise InvalidInput(f"Only choice fields have choices, not {type_} fields",
+        raise InvalidInput(_("Only choice fields have choices, not %(type)s fields", type=type_),
                            field="choices", value=list(words))
     if len(words) > LIST_MAX_ITEMS:
-        raise InvalidInput(f"At most {LIST_MAX_ITEMS} choices", field="choices", value=len(words))
+        raise InvalidInput(_("At most %(limit)s choices", limit=LIST_MAX_ITEMS), field="choices", value=len(words))
     shown = check_names(names)
     return CustomField(kind, key, type_, shown, words)
 

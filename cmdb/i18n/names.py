@@ -551,3 +551,82 @@ FAMILIES.update({
     "service_hours": _service_hours, "fault_status": _fault_statuses, "fault_channel": _fault_channels,
     "round_status": _round_statuses, "frequency": _frequencies,
 })
+# Baselines, documents and the register vocabulary.
+
+def _changes() -> dict[str, str]:
+    """A baseline difference's kind of change."""
+    return {
+        "added": pgettext("change", "Added"),
+        "removed": pgettext("change", "Removed"),
+        "moved": pgettext("change", "Moved"),
+        "re-imaged": pgettext("change", "Re-imaged"),
+        "changed": pgettext("change", "Changed"),
+        "relationship added": pgettext("change", "Relationship added"),
+        "relationship removed": pgettext("change", "Relationship removed"),
+    }
+
+
+def _document_kinds() -> dict[str, str]:
+    return {
+        "note": pgettext("document kind", "Note"),
+        "file": pgettext("document kind", "File"),
+    }
+
+
+def _document_targets() -> dict[str, str]:
+    """What a document or note is for."""
+    return {
+        "ci": pgettext("document target", "Item"),
+        "model": pgettext("document target", "Hardware model"),
+        "category": pgettext("document target", "Hardware category"),
+    }
+
+
+def _field_types() -> dict[str, str]:
+    """A custom field's type."""
+    return {
+        "text": pgettext("field type", "Text"),
+        "integer": pgettext("field type", "Integer"),
+        "decimal": pgettext("field type", "Decimal"),
+        "date": pgettext("field type", "Date"),
+        "boolean": pgettext("field type", "Yes/no"),
+        "choice": pgettext("field type", "Choice"),
+    }
+
+
+def change_name(value: object) -> str:
+    """A baseline change (``re-imaged`` -> Re-imaged / 已换映像 / 已換映像)."""
+    return _name(_changes, value)
+
+
+def document_kind_name(value: object) -> str:
+    return _name(_document_kinds, value)
+
+
+def document_target_name(value: object) -> str:
+    return _name(_document_targets, value)
+
+
+def field_type_name(value: object) -> str:
+    return _name(_field_types, value)
+
+
+def register_name(record: Mapping[str, object] | None, fallback: object = "") -> str:
+    """A register record's display name (category or custom field) in the current language:
+    its ``names`` map (en / zh-CN / zh-TW), else its ``name``/``label``, else ``fallback``."""
+    if not record:
+        return str(fallback or "")
+    names = record.get("names") or {}
+    if isinstance(names, Mapping):
+        language = current_language()
+        for tag in (language, language.replace("_", "-"), "en"):
+            if names.get(tag):
+                return str(names[tag])
+    for field in ("label", "name", "display_name"):
+        if record.get(field):
+            return str(record[field])
+    return str(fallback or "")
+
+
+FAMILIES.update({"change": _changes, "document_kind": _document_kinds,
+                 "document_target": _document_targets, "field_type": _field_types})

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cmdb.cli_support import JSON_OPTION, console, open_graph, print_json, print_table, reports_errors
+from cmdb.i18n import _, names, ngettext, pgettext
 
 image_app = typer.Typer(no_args_is_help=True,
                         help="Standard images: lineage, superseded images, end of support.")
@@ -33,19 +34,26 @@ def lineage_command(key: str = typer.Argument(..., help="A SoftwareImage key"), 
         print_json(result)
         return
     image = result["image"]
-    console.print(Text(f"{image['key']} {image['name'] or ''} (end of support {image['end_of_support'] or '—'}"
-                       f"{', past' if result['past_end_of_support'] else ''}; {result['devices']} device(s))"))
-    console.print(Text(f"supersedes: {', '.join(result['supersedes']) or '—'}"))
-    console.print(Text(f"superseded by: {', '.join(result['superseded_by']) or '— (current)'}"))
+    support = image['end_of_support'] or '—'
+    if result['past_end_of_support']:
+        support = _("%(date)s, past", date=support)
+    console.print(Text(_("%(key)s %(name)s (end of support %(support)s; %(devices)s)", key=image['key'],
+                         name=image['name'] or '', support=support,
+                         devices=ngettext("%(num)s device", "%(num)s devices", result['devices']))))
+    console.print(Text(_("supersedes: %(keys)s", keys=', '.join(result['supersedes']) or '—')))
+    console.print(Text(_("superseded by: %(keys)s", keys=', '.join(result['superseded_by']) or _('— (current)'))))
 
 
 def _devices(result: dict[str, Any], title: str) -> None:
-    console.print(Text(f"{result['total']} device(s) {title}"
+    console.print(Text(title
                        + (": " + ", ".join(f"{s} {n}" for s, n in result["by_site"].items()) if result["total"] else "")))
     if result["devices"]:
-        table = Table("device", "name", "category", "status", "site", "image", "end of support", "superseded by")
+        table = Table(pgettext("heading", "device"), pgettext("heading", "name"), pgettext("heading", "category"),
+                      pgettext("heading", "status"), pgettext("heading", "site"), pgettext("heading", "image"),
+                      pgettext("heading", "end of support"), pgettext("heading", "superseded by"))
         for d in result["devices"]:
-            _row(table, d["key"], d["name"], d["category"], d["status"], d["site"], d["image"],
+            _row(table, d["key"], d["name"], names.category_name(d["category"]), names.status_name(d["status"]),
+                 d["site"], d["image"],
                  d["end_of_support"], ", ".join(d["superseded_by"]))
         print_table(table)
 
@@ -62,7 +70,8 @@ def superseded_command(site: Optional[str] = SITE_OPTION, category: Optional[str
     if as_json:
         print_json(result)
         return
-    _devices(result, "still on a superseded image")
+    _devices(result, ngettext("%(num)s device still on a superseded image",
+                              "%(num)s devices still on a superseded image", result["total"]))
 
 
 @image_app.command("past-support")
@@ -79,7 +88,9 @@ def past_support_command(on: Optional[str] = typer.Option(None, "--on", help="Co
     if as_json:
         print_json(result)
         return
-    _devices(result, f"on an image past its end of support on {result['on']}")
+    _devices(result, ngettext("%(num)s device on an image past its end of support on %(date)s",
+                              "%(num)s devices on an image past its end of support on %(date)s",
+                              result["total"], date=result["on"]))
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from cmdb.errors import Conflict, WrongKind
 from cmdb.graph import CI, Graph, images as image_queries
 from cmdb.graph.schema import DATE, Prop, convert_value
+from cmdb.i18n import _, names
 
 NO_SITE = "(no site)"
 
@@ -23,7 +24,8 @@ NO_SITE = "(no site)"
 def require_image(graph: Graph, key: str, field: str = "key") -> CI:
     image = graph.get_ci(key)
     if image.kind != "SoftwareImage":
-        raise WrongKind(f"{key!r} is a {image.kind}, not a SoftwareImage", field=field, value=key,
+        raise WrongKind(_("%(key)s is a %(kind)s, not a SoftwareImage", key=repr(key),
+                          kind=names.kind_name(image.kind)), field=field, value=key,
                         allowed="the key of a SoftwareImage")
     return image
 
@@ -100,5 +102,6 @@ def past_end_of_support(graph: Graph, *, on: str | None = None, site: str | None
 
 def check_no_self_rollout(old: str, new: str) -> None:
     if old == new:
-        raise Conflict(f"The rollout goes from {old!r} to itself; name the image that replaces it",
+        raise Conflict(_("The rollout goes from %(key)s to itself; name the image that replaces it",
+                         key=repr(old)),
                        {"field": "to", "value": new})

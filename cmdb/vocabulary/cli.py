@@ -11,6 +11,7 @@ from cmdb.cli_support import JSON_OPTION, cli_actor, emit, open_graph, print_jso
 from cmdb.graph import categories as vocab
 from cmdb.graph.schema import kind_of
 from cmdb.graph.vocabulary import FLAGS, LANGUAGES
+from cmdb.i18n import _, names, ngettext, pgettext
 
 category_app = typer.Typer(no_args_is_help=True, help="The register's hardware categories: list, "
                            "add, rename, merge, delete.")
@@ -31,12 +32,18 @@ def _flags(network_gear, takes_image) -> dict:
     return {f: v for f, v in zip(FLAGS, (network_gear, takes_image)) if v is not None}
 
 
+def _flag_heading(flag: str) -> str:
+    return {"network_gear": pgettext("heading", "network gear"),
+            "takes_image": pgettext("heading", "takes an image")}.get(flag, flag)
+
+
 def _term_table(title: str, terms, flags: bool) -> Table:
-    table = Table("key", *LANGUAGES, "synonyms", *(FLAGS if flags else ()), title=title)
+    table = Table(pgettext("heading", "key"), *LANGUAGES, pgettext("heading", "synonyms"),
+                  *(_flag_heading(f) for f in (FLAGS if flags else ())), title=title)
     for t in terms:
         d = t.as_dict()
         table.add_row(d["key"], *(d["names"][lang] for lang in LANGUAGES), ", ".join(d["synonyms"]),
-                      *(("yes" if d[f] else "") for f in (FLAGS if flags else ())))
+                      *((_("yes") if d[f] else "") for f in (FLAGS if flags else ())))
     return table
 
 
@@ -49,7 +56,7 @@ def category_list(as_json: bool = JSON_OPTION):
     if as_json:
         print_json([t.as_dict() for t in words.categories.values()])
         return
-    print_table(_term_table(f"{len(words.categories)} categories", words.categories.values(), True))
+    print_table(_term_table(ngettext("%(num)s category", "%(num)s categories", len(words.categories)), words.categories.values(), True))
 
 
 @category_app.command("add")
@@ -69,7 +76,7 @@ def category_add(key: str = typer.Argument(..., help="The key CIs carry (e.g. or
                           _flags(network_gear, takes_image))
     with open_graph() as graph:
         vocab.add_category(graph, term)
-    emit(as_json, term.as_dict(), f"added category {term.key}")
+    emit(as_json, term.as_dict(), _("added category %(key)s", key=term.key))
 
 
 @category_app.command("rename")
@@ -91,7 +98,8 @@ def category_rename(key: str, new_key: Optional[str] = typer.Argument(None, help
             graph, key, new_key, names=_names(name_en, name_zh_cn, name_zh_tw),
             synonyms=synonyms or None, flags=_flags(network_gear, takes_image), actor=cli_actor())
     emit(as_json, {"category": term.as_dict(), "cis_changed": rewritten},
-         f"category {term.key}: {len(rewritten)} CI(s) changed")
+         _("category %(key)s: %(changed)s", key=term.key,
+           changed=ngettext("%(num)s CI changed", "%(num)s CIs changed", len(rewritten))))
 
 
 @category_app.command("merge")
@@ -101,7 +109,8 @@ def category_merge(source: str, into: str, as_json: bool = JSON_OPTION):
     with open_graph() as graph:
         term, rewritten = vocab.merge_categories(graph, source, into, actor=cli_actor())
     emit(as_json, {"category": term.as_dict(), "cis_changed": rewritten},
-         f"merged {source} into {term.key}: {len(rewritten)} CI(s) changed")
+         _("merged %(source)s into %(key)s: %(changed)s", source=source, key=term.key,
+           changed=ngettext("%(num)s CI changed", "%(num)s CIs changed", len(rewritten))))
 
 
 @category_app.command("delete")
@@ -110,7 +119,7 @@ def category_delete(key: str, as_json: bool = JSON_OPTION):
     """Delete a category no CI uses (one in use: merge it into another)."""
     with open_graph() as graph:
         term = vocab.remove_category(graph, key)
-    emit(as_json, {"deleted": term.key}, f"deleted category {term.key}")
+    emit(as_json, {"deleted": term.key}, _("deleted category %(key)s", key=term.key))
 
 
 @status_app.command("list")
@@ -122,7 +131,7 @@ def status_list(as_json: bool = JSON_OPTION):
     if as_json:
         print_json([t.as_dict() for t in words.statuses.values()])
         return
-    print_table(_term_table("hardware statuses", words.statuses.values(), False))
+    print_table(_term_table(_("hardware statuses"), words.statuses.values(), False))
 
 
 @status_app.command("add-word")
@@ -148,10 +157,13 @@ def field_list(kind: Optional[str] = typer.Option(None, help="Only this kind's f
     if as_json:
         print_json([f.as_dict() for f in fields])
         return
-    table = Table("kind", "name", "type", *LANGUAGES, "choices", title=f"{len(fields)} custom field(s)")
+    table = Table(pgettext("heading", "kind"), pgettext("heading", "name"), pgettext("heading", "type"),
+                  *LANGUAGES, pgettext("heading", "choices"),
+                  title=ngettext("%(num)s custom field", "%(num)s custom fields", len(fields)))
     for f in fields:
         d = f.as_dict()
-        table.add_row(d["kind"], d["name"], d["type"], *(d["names"][lang] for lang in LANGUAGES),
+        table.add_row(names.kind_name(d["kind"]), d["name"], names.field_type_name(d["type"]),
+                      *(d["names"][lang] for lang in LANGUAGES),
                       ", ".join(d["choices"]))
     print_table(table)
 
@@ -171,7 +183,8 @@ def field_add(kind: str = typer.Argument(..., help="Location, Hardware, Software
     with open_graph() as graph:
         declared = vocab.add_field(graph, kind_of(kind).label, name, type_,
                                    names=_names(name_en, name_zh_cn, name_zh_tw), choices=choices)
-    emit(as_json, declared.as_dict(), f"added {declared.type} field {declared.kind}.{declared.name}")
+    emit(as_json, declared.as_dict(), _("added %(type)s field %(field)s", type=names.field_type_name(declared.type),
+                                              field=f"{declared.kind}.{declared.name}"))
 
 
 def register(app: typer.Typer) -> None:

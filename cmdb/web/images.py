@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cmdb.auth import GraphDep, Viewer
+from cmdb.i18n import _
 from cmdb.graph.schema import HARDWARE_CATEGORIES, validate_key
 from cmdb.images import lineage as images
 from cmdb.impact.rollout import rollout
@@ -22,7 +23,7 @@ def image_lists(request: Request, user: Viewer, graph: GraphDep, site: str = "",
     chosen = category if category in HARDWARE_CATEGORIES else None
     superseded = images.on_superseded_images(graph, site=site_key, category=chosen)
     past = images.past_end_of_support(graph, on=on.strip() or None, site=site_key, category=chosen)
-    return render(request, "images.html", user=user, title="Standard images", superseded=superseded,
+    return render(request, "images.html", user=user, title=_("Standard images"), superseded=superseded,
                   past=past, site=site_key or "", category=chosen or "", on=past["on"],
                   categories=HARDWARE_CATEGORIES)
 
@@ -31,4 +32,5 @@ def image_lists(request: Request, user: Viewer, graph: GraphDep, site: str = "",
 def image_rollout(request: Request, key: str, to: str, user: Viewer, graph: GraphDep) -> Response:
     view = rollout(graph, validate_key(key), validate_key(to, "to"))
     return render(request, "rollout.html", user=user,
-                  title=f"Rollout {view['image']['key']} → {view['new_image']['key']}", view=view)
+                  title=_("Rollout %(image)s → %(new_image)s", image=view['image']['key'],
+                            new_image=view['new_image']['key']), view=view)

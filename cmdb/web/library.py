@@ -11,11 +11,14 @@ from cmdb.auth import GraphDep, SettingsDep, Viewer
 from cmdb.documents import service as documents
 from cmdb.documents.store import file_store
 from cmdb.web.forms import CheckedForm
-from cmdb.web.render import PageRoute, redirect, render
+from cmdb.i18n import _, names
+from cmdb.web.render import TEMPLATES, PageRoute, redirect, render
 from cmdb.web.roles import DOCUMENT_ROLES, DocumentEditor
 
 router = APIRouter(route_class=PageRoute, tags=["pages"], include_in_schema=False)
 HISTORY_SIZE = 50
+TEMPLATES.globals.update(document_kind_name=names.document_kind_name,
+                         document_target_name=names.document_target_name)
 
 
 @router.get("/documents")
@@ -23,7 +26,7 @@ def library(request: Request, user: Viewer, graph: GraphDep, settings: SettingsD
             target_type: str = "", target: str = "") -> Response:
     q = q.strip()[: settings.max_query_length]
     found = documents.search(graph, q) if q else []
-    return render(request, "documents.html", user=user, title="Notes and documents", q=q,
+    return render(request, "documents.html", user=user, title=_("Notes and documents"), q=q,
                   found=found, can_write=user.role in DOCUMENT_ROLES,
                   target_type=target_type if target_type in documents.TARGET_TYPES else "ci",
                   target=target.strip()[:200], target_types=documents.TARGET_TYPES)
