@@ -29,12 +29,12 @@ Coverage = Literal[COVERAGE]  # type: ignore[valid-type]
 Hours = Annotated[float, Field(ge=0, le=10_000)]
 
 
-def _whole(value: Any) -> Any:
+def whole_number(value: Any) -> Any:
     """JSON Schema counts 240.0 as an integer, so the API does too."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Minimum = Annotated[int, Field(strict=True, ge=0, le=100_000), BeforeValidator(_whole)]
+Minimum = Annotated[int, Field(strict=True, ge=0, le=100_000), BeforeValidator(whole_number)]
 Cost = Annotated[float, Field(ge=0, le=1_000_000_000)]
 
 RECORD_ID_PATTERN = r"^(RO|SI)-[0-9]{8}-[0-9a-f]{6}$"

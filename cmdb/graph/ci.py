@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
-from cmdb.errors import DuplicateKey, InvalidInput, StillNeeded, UnknownKey, VersionConflict
+from cmdb.errors import Conflict, DuplicateKey, InvalidInput, StillNeeded, UnknownKey, VersionConflict
 from cmdb.graph import history, links, schema, writer
 from cmdb.graph.batching import BATCH_SIZE, chunks
 from cmdb.graph.connection import Connection
@@ -394,8 +394,9 @@ def _custom_field_filters(words: Vocabulary, kind: str | None,
         found = next((f for k in kinds if (f := words.field(k, name)) is not None), None)
         if found is None:
             known = sorted({f for k in kinds for f in words.fields.get(k, {})})
-            raise InvalidInput(f"No custom field {name!r}" + (f" for {kind}" if kind else "")
-                               + f"; custom fields: {', '.join(known) or '(none declared)'}",
-                               field="field", value=name, allowed=known)
+            # A name the register does not hold (409), as for other references in a request.
+            raise Conflict(f"No custom field {name!r}" + (f" for {kind}" if kind else "")
+                           + f"; custom fields: {', '.join(known) or '(none declared)'}",
+                           {"field": "field", "value": name, "allowed": known})
         out[name] = schema.convert_value(found.prop(), value, found.kind)
     return out

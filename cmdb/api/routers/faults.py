@@ -144,7 +144,7 @@ class ChangeOut(BaseModel):
 
 
 @router.get("", response_model=list[FaultOut])
-def list_faults(graph: GraphDep, _: Viewer,
+def list_faults(graph: GraphDep, viewer: Viewer,
                 status: Literal[service.STATUSES] | None = Query(None),  # type: ignore[valid-type]
                 open: bool = Query(False, description="Only those not closed"),
                 ci: KeyQuery | None = None) -> list[dict[str, Any]]:
@@ -161,12 +161,12 @@ def open_fault(body: FaultIn, graph: GraphDep, user: Reporter) -> dict[str, Any]
 
 
 @router.get("/{fault_id}", response_model=FaultOut)
-def get_fault(fault_id: FaultId, graph: GraphDep, _: Viewer) -> dict[str, Any]:
+def get_fault(fault_id: FaultId, graph: GraphDep, viewer: Viewer) -> dict[str, Any]:
     return service.get(graph, fault_id, _at(None)).as_dict()
 
 
 @router.get("/{fault_id}/history", response_model=list[ChangeOut])
-def fault_history(fault_id: FaultId, graph: GraphDep, _: Viewer) -> list[dict[str, Any]]:
+def fault_history(fault_id: FaultId, graph: GraphDep, viewer: Viewer) -> list[dict[str, Any]]:
     return service.history(graph, fault_id)
 
 
@@ -205,7 +205,7 @@ def close(fault_id: FaultId, body: FaultCloseIn, graph: GraphDep, user: Handler)
 
 @router.get("/{fault_id}/signature", response_class=Response,
             responses={200: {"content": {"image/png": {}}}})
-def signature(fault_id: FaultId, graph: GraphDep, _: Viewer) -> Response:
+def signature(fault_id: FaultId, graph: GraphDep, viewer: Viewer) -> Response:
     png = service.signature_png(graph, fault_id)
     if png is None:
         raise NotFound(_("Fault %(id)s has no signature", id=fault_id), {"id": fault_id})

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.api.models import PATTERN_HELP, Key, KeyPath, RequestModel, text_without
+from cmdb.api.service_models import whole_number
 from cmdb.graph.schema import CRITICALITIES
 from cmdb.levels import service
 from cmdb.levels.hours import SERVICE_HOURS
@@ -21,7 +22,7 @@ PATTERN_HELP[LEVEL_ID_PATTERN] = "1-40 lower-case letters, digits, '-' or '_', e
 LevelId = Annotated[str, Path(min_length=1, max_length=40, pattern=LEVEL_ID_PATTERN,
                                description="The level's id", examples=["vip"])]
 Name = text_without(service.TEXT_CONTROL, service.NAME_MAX_LENGTH)
-Minutes = Annotated[int, Field(ge=0, le=service.MAX_TARGET_MINUTES)]
+Minutes = Annotated[int, Field(ge=0, le=service.MAX_TARGET_MINUTES), BeforeValidator(whole_number)]
 
 
 class LevelIn(RequestModel):
