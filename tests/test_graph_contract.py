@@ -269,7 +269,7 @@ def test_counts(graph):
     assert graph.counts() == {
         "kinds": {"Location": 5, "Hardware": 4, "SoftwareImage": 1, "Application": 1},
         "relationships": {"LOCATED_IN": 7, "RUNS_ON": 1, "RUNS_IMAGE": 1, "DEPENDS_ON": 0, "CONNECTED_TO": 1,
-                          "SUPERSEDES": 0}}
+                          "SUPERSEDES": 0, "STANDS_IN_FOR": 0}}
 
 
 def test_atomic_upsert_with_links_writes_all_or_nothing(graph):
