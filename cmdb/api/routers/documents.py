@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from urllib.parse import quote
 
+from starlette.convertors import Convertor, register_url_convertor
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -19,6 +20,22 @@ from cmdb.documents.store import file_store
 from cmdb.policy import Caller
 
 router = APIRouter(tags=["documents"])
+
+
+class _DocumentSegment(Convertor):
+    """A path segment that may name one document: not the collection's own words, so that a
+    method /documents/files, /notes or /search lacks is answered 405, not tried as an id."""
+
+    regex = "(?!(?:files|notes|search)$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("document", _DocumentSegment())
 
 DocumentEditor = Annotated[Caller, Depends(allowed_to("document.change"))]
 
@@ -122,12 +139,12 @@ def search_documents(graph: GraphDep, _: Viewer,
     return service.search(graph, q, limit)
 
 
-@router.get("/documents/{doc_id}", response_model=DocumentOut, summary="One document or note")
+@router.get("/documents/{doc_id:document}", response_model=DocumentOut, summary="One document or note")
 def get_document(doc_id: DocId, graph: GraphDep, _: Viewer) -> dict[str, Any]:
     return service.get(graph, doc_id)
 
 
-@router.get("/documents/{doc_id}/content", response_class=StreamingResponse, summary="Download a file",
+@router.get("/documents/{doc_id:document}/content", response_class=StreamingResponse, summary="Download a file",
             responses={200: {"content": {"application/octet-stream": {}}}})
 def download_document(doc_id: DocId, graph: GraphDep, settings: SettingsDep, _: Viewer) -> StreamingResponse:
     doc, chunks = service.content(graph, file_store(settings), doc_id)
@@ -140,13 +157,13 @@ def _quoted(name: str) -> str:
         return quote(name, safe="")
 
 
-@router.patch("/documents/{doc_id}", response_model=DocumentOut, summary="Change a note")
+@router.patch("/documents/{doc_id:document}", response_model=DocumentOut, summary="Change a note")
 def change_document_note(doc_id: DocId, body: NotePatch, graph: GraphDep, user: DocumentEditor) -> dict[str, Any]:
     solves: Any = None if body.unmark_solution else (body.solves if body.solves is not None else ...)
     return service.update_note(graph, user, doc_id, title=body.title, body=body.body, solves=solves)
 
 
-@router.delete("/documents/{doc_id}", status_code=204, response_class=Response, summary="Remove a document")
+@router.delete("/documents/{doc_id:document}", status_code=204, response_class=Response, summary="Remove a document")
 def delete_document(doc_id: DocId, graph: GraphDep, user: DocumentEditor) -> Response:
     service.delete(graph, user, doc_id)
     return Response(status_code=204)
