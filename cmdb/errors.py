@@ -144,10 +144,12 @@ class RegisterLocked(CMDBError):
 
 
 class EngineRestarting(EngineUnavailable):
-    """The engine is down and being restarted (``cmdb serve``); worth trying again shortly."""
+    """The engine is down and being restarted (``cmdb serve``); worth trying again shortly.
+    Its sentence names no folder or address, so clients are told it as it is."""
 
     def __init__(self, message: str, details: Any = None, *, retry_after: int):
         super().__init__(message, details, retry_after=retry_after)
+        self.public_message, self.public_details = message, details
 
 
 class PermissionDenied(CMDBError):

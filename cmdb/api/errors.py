@@ -152,9 +152,6 @@ def _recognised(request: Request, exc: Exception) -> e.CMDBError:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.CMDBError)
     async def domain_error(request: Request, exc: e.CMDBError):
-        if isinstance(exc, e.EngineRestarting):  # its sentence names no folder or address
-            return error_response(503, exc.code, exc.message, exc.details,
-                                  {"Retry-After": str(exc.retry_after)})
         if isinstance(exc, (e.EngineUnavailable, e.DiskFull, e.EngineOutOfMemory, e.RegisterLocked)):
             return fault_response(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, e.Unauthenticated) else None
