@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from neo4j import ManagedTransaction
 
 from cmdb.errors import NotFound, UnknownKey
-from cmdb.graph.history import ChangeLog
+from cmdb.graph.history import ChangeLog, record_entries
 from cmdb.graph.connection import Connection as Graph
 
 KIND = "FaultRecord"
@@ -77,13 +77,6 @@ WHERE f.status <> 'closed'
 RETURN collect([k, f.id, f.severity, f.title, f.status, f.reported_at]) AS rows
 """
 OPEN_FIELDS = ("key", "id", "severity", "title", "status", "reported_at")
-
-FAULT_HISTORY = """
-MATCH (c:Change {key: $key})
-WHERE c.kind = $kind
-RETURN properties(c) AS change
-ORDER BY c.at, c.seq
-"""
 
 
 def history_key(fault_id: str) -> str:
@@ -161,4 +154,4 @@ def open_faults_of(graph: Graph, keys: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def fault_history(graph: Graph, fault_id: str) -> list[dict[str, Any]]:
-    return [row["change"] for row in graph.read(FAULT_HISTORY, key=history_key(fault_id), kind=KIND)]
+    return record_entries(graph, history_key(fault_id), KIND)

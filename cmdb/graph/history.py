@@ -33,6 +33,15 @@ RETURN properties(c) AS change
 
 COUNT_HISTORY = "MATCH (c:Change {key: $key}) RETURN count(c) AS total"
 
+# The whole history of one of the CMDB's own records (a fault record, a service level), oldest
+# first: a short list, kept under a key of its own ("fault:F-…").
+READ_RECORD_HISTORY = """
+MATCH (c:Change {key: $key})
+WHERE c.kind = $kind
+RETURN properties(c) AS change
+ORDER BY c.at, c.seq
+"""
+
 
 @dataclass(frozen=True)
 class ChangeEntry:
@@ -68,6 +77,11 @@ def entries(conn: Connection, key: str, *, offset: int = 0,
         raise UnknownKey(key)
     rows = conn.read(READ_HISTORY, key=key, offset=offset, limit=limit)
     return [ChangeEntry.from_node(r["change"]) for r in rows], total
+
+
+def record_entries(conn: Connection, key: str, kind: str) -> list[dict[str, Any]]:
+    """A record's history entries as stored, oldest first."""
+    return [row["change"] for row in conn.read(READ_RECORD_HISTORY, key=key, kind=kind)]
 
 
 def _loads(text: str | None) -> dict[str, Any] | None:

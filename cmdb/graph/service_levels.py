@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from neo4j import ManagedTransaction
 
 from cmdb.errors import NotFound, UnknownKey
-from cmdb.graph.history import ChangeLog
+from cmdb.graph.history import ChangeLog, record_entries
 from cmdb.graph.connection import Connection as Graph
 
 KIND = "ServiceLevel"
@@ -77,13 +77,6 @@ RETURN l.id AS id, c.department AS via, c.department AS via_name
 LEVEL_SOURCES = (("own", OWN_LEVELS), ("location", LOCATION_LEVELS),
                  ("application", APPLICATION_LEVELS), ("criticality", CRITICALITY_LEVELS),
                  ("department", DEPARTMENT_LEVELS))
-
-LEVEL_HISTORY = """
-MATCH (c:Change {key: $key})
-WHERE c.kind = $kind
-RETURN properties(c) AS change
-ORDER BY c.at, c.seq
-"""
 
 
 def history_key(level_id: str) -> str:
@@ -163,4 +156,4 @@ def level_sources(graph: Graph, key: str) -> list[dict[str, Any]]:
 
 
 def level_history(graph: Graph, level_id: str) -> list[dict[str, Any]]:
-    return [row["change"] for row in graph.read(LEVEL_HISTORY, key=history_key(level_id), kind=KIND)]
+    return record_entries(graph, history_key(level_id), KIND)

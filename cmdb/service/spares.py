@@ -28,6 +28,16 @@ STOCK_STATUS = "in_stock"
 MINIMUM_LIMIT = 100_000
 
 
+def _location(graph: Graph, key: str) -> str:
+    """The key of a registered location; other CIs are refused."""
+    key = validate_key(key, "location")
+    place = graph.get_ci(key)
+    if place.kind != "Location":
+        raise WrongKind(_("%(key)s is a %(kind)s, not a location", key=repr(key),
+                          kind=kind_name(place.kind)), field="location", value=key)
+    return key
+
+
 def _location_of(graph: Graph, key: str) -> str | None:
     path = graph.location_path(key)
     return path[-1]["key"] if path else None
@@ -44,12 +54,7 @@ def mark_spare(graph: Graph, caller: policy.Caller, key: str, *, location: str |
                         field="key",
                         value=key)
     if location is not None:
-        location = validate_key(location, "location")
-        place = graph.get_ci(location)
-        if place.kind != "Location":
-            raise WrongKind(_("%(key)s is a %(kind)s, not a location", key=repr(location), kind=kind_name(place.kind)),
-                            field="location",
-                            value=location)
+        location = _location(graph, location)
     policy.require_in_scope(graph, caller, [key] + ([location] if location else []))
     if unmark:
         if any(r["type"] == "STANDS_IN_FOR" for r in graph.neighbours(key, direction="out")):
@@ -92,12 +97,7 @@ def set_minimum(graph: Graph, caller: policy.Caller, model: str, location: str,
         raise InvalidInput(_("minimum %(value)s is not a whole number from 0 to %(limit)s",
                              value=repr(minimum), limit=MINIMUM_LIMIT),
                            field="minimum", value=minimum, allowed=f"0-{MINIMUM_LIMIT}")
-    location = validate_key(location, "location")
-    place = graph.get_ci(location)
-    if place.kind != "Location":
-        raise WrongKind(_("%(key)s is a %(kind)s, not a location", key=repr(location), kind=kind_name(place.kind)),
-                            field="location",
-                        value=location)
+    location = _location(graph, location)
     policy.require_in_scope(graph, caller, [location])
     props = {"model": model, "location": location, "minimum": minimum, "updated_at": now(),
              "updated_by": caller.actor}
