@@ -45,9 +45,13 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MIN_YEAR, MAX_YEAR = 2000, 2099
 TEXT_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NUL = re.compile(r"[\x00]")
-# ISO 8601 date and time with a zone, years 2000-2099 (what ``parse_time`` accepts).
-TIME_PATTERN = (r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
-                r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$")
+# ISO 8601 date and time with a zone, years 2000-2099 (what ``parse_time`` accepts); people
+# may leave the seconds out, RFC 3339 (the API's date-time) may not.
+_MINUTE = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
+_SECONDS = r":[0-5][0-9](\.[0-9]{1,6})?"
+_ZONE = r"(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+TIME_PATTERN = f"{_MINUTE}({_SECONDS})?{_ZONE}"
+RFC3339_PATTERN = f"{_MINUTE}{_SECONDS}{_ZONE}"
 
 
 def _text(value: Any, name: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:

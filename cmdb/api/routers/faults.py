@@ -29,11 +29,7 @@ FaultId = Annotated[str, Path(min_length=1, max_length=32, pattern=FAULT_ID_PATT
                                description="The fault record's id", examples=["F-202609-0001"])]
 Line = text_without(service.TEXT_CONTROL, 200, nonblank=True)
 Text = text_without(service.NUL, service.MAX_TEXT, nonblank=True)
-# RFC 3339 as the schema's date-time says (seconds included); people on the pages may leave
-# the seconds out, the service reads both.
-API_TIME_PATTERN = service.TIME_PATTERN.replace(r"(:[0-5][0-9](\.[0-9]{1,6})?)?", r":[0-5][0-9](\.[0-9]{1,6})?")
-assert API_TIME_PATTERN != service.TIME_PATTERN
-At = Annotated[StrictStr, Field(pattern=API_TIME_PATTERN, json_schema_extra={"format": "date-time"},
+At = Annotated[StrictStr, Field(pattern=service.RFC3339_PATTERN, json_schema_extra={"format": "date-time"},
                                 description="When it happened (default: now)")]
 
 
