@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from cmdb.errors import DuplicateKey, InvalidInput, StillNeeded
+from cmdb.errors import Conflict, DuplicateKey, InvalidInput, StillNeeded
 from cmdb.graph import categories as vocab
 from cmdb.graph.vocabulary import Vocabulary
 from importers.export import export_register
@@ -174,7 +174,7 @@ def test_custom_fields_are_validated_on_every_write(graph):
     assert "built-in" in bad.value.message
     with pytest.raises(DuplicateKey):
         vocab.add_field(graph, "Hardware", "colour", "text")
-    with pytest.raises(InvalidInput) as bad:
+    with pytest.raises(Conflict) as bad:
         graph.list_cis(fields={"no_such": "x"})
     assert "rack_units" in bad.value.message
 
@@ -280,7 +280,7 @@ def test_api_manages_the_vocabulary_and_custom_fields(api, embedded_graph):
     r = client.get("/api/v1/cis", headers=as_role["viewer"], params={"field": "paint=Matte Black"})
     assert [i["key"] for i in r.json()["items"]] == ["R-1"]
     r = client.get("/api/v1/cis", headers=as_role["viewer"], params={"field": "nope=1"})
-    assert r.status_code == 422 and "paint" in r.json()["error"]["message"]
+    assert r.status_code == 409 and "paint" in r.json()["error"]["message"]
     r = client.delete("/api/v1/categories/railings", headers=as_role["registrar"])
     assert r.status_code == 409 and r.json()["error"]["details"]["used_by"] == ["R-1"]
     r = client.patch("/api/v1/categories/railings", headers=as_role["registrar"],
