@@ -630,3 +630,16 @@ def register_name(record: Mapping[str, object] | None, fallback: object = "") ->
 
 FAMILIES.update({"change": _changes, "document_kind": _document_kinds,
                  "document_target": _document_targets, "field_type": _field_types})
+
+_register_history_actions = _history_actions
+
+
+def _history_actions() -> dict[str, str]:  # noqa: F811 (the service records' events added)
+    """The events a repair order, a spare issue or a contract writes into a CI's history."""
+    return {**_register_history_actions(),
+            "repair": pgettext("history", "Repair"),
+            "spare": pgettext("history", "Spare part"),
+            "contract": pgettext("history", "Contract")}
+
+
+FAMILIES["history_action"] = _history_actions

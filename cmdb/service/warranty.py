@@ -18,7 +18,7 @@ import xlsxwriter
 from cmdb.errors import InvalidInput
 from cmdb.graph import contracts as contract_store
 from cmdb.graph import Graph
-from cmdb.i18n import N_, _, html_lang
+from cmdb.i18n import N_, _, html_lang, names
 from cmdb.service.contracts import effective_warranty_end
 from cmdb.service.records import today_or
 from importers.values import neutralise
@@ -153,14 +153,25 @@ def _write(ws, row: int, col: int, value: Any) -> None:
         ws.write_string(row, col, value)
 
 
+def _shown(field: str, value: Any) -> str:
+    """A cell of the HTML report as people read it: statuses and categories as words."""
+    if value is None:
+        return ""
+    if field == "status":
+        return names.status_name(value)
+    if field == "category":
+        return names.category_name(value)
+    return str(value)
+
+
 def render_html(report: dict[str, Any]) -> str:
     esc = html.escape
     head = "".join(f"<th>{esc(_(h))}</th>" for _field, h in COLUMNS)
-    rows = "".join("<tr>" + "".join(f"<td>{esc(str(i.get(f) if i.get(f) is not None else ''))}</td>"
+    rows = "".join("<tr>" + "".join(f"<td>{esc(_shown(f, i.get(f)))}</td>"
                                     for f, _heading in COLUMNS) + "</tr>" for i in report["items"])
     groups = "".join(
         f"<table><caption>{esc(_(heading))}</caption><tr><th>{esc(_(heading))}</th><th>{esc(_('Count'))}</th></tr>"
-        + "".join(f"<tr><td>{esc(str(name))}</td><td>{n}</td></tr>"
+        + "".join(f"<tr><td>{esc(_shown(field, name))}</td><td>{n}</td></tr>"
                   for name, n in report["counts"][field].items()) + "</table>"
         for field, heading in GROUPS)
     return (f"<!doctype html><html lang=\"{html_lang()}\"><head><meta charset=\"utf-8\">"
