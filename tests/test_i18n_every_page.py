@@ -214,7 +214,9 @@ def estate(embedded_graph, embedded_settings):
         "/cis": ["/cis", "/cis?q=server&kind=Hardware"],
         "/cis/{key}": [f"/cis/{SERVER}", f"/cis/{OLD_IMAGE}", f"/cis/{NEW_IMAGE}", f"/cis/{location}",
                        f"/cis/{PC}", "/cis/NOPE-404"],
-        "/s/{key}": [f"/s/{SERVER}", f"/s/{PC}", f"/s/{location}", f"/s/{printer.key}", "/s/NOPE-404"],
+        "/s/{key}": [f"/s/{SERVER}", f"/s/{PC}", f"/s/{location}", f"/s/{printer.key}", "/s/NOPE-404",
+                     f"/s/{SERVER}?done=found&campaigns=1", f"/s/{SERVER}?done=problem&campaigns=1",
+                     f"/s/{SERVER}?done=restored", "/s/NOPE-404?done=unexpected&campaigns=1"],
         "/audits": ["/audits"],
         "/audits/{campaign_id}": [f"/audits/{campaign['id']}"],
         "/impact": ["/impact", f"/impact?keys={SERVER}", f"/impact?keys={OLD_IMAGE}", "/impact?keys=NOPE-404"],
@@ -225,20 +227,23 @@ def estate(embedded_graph, embedded_settings):
         "/documents": ["/documents", "/documents?q=蓝屏"],
         "/documents/{doc_id}": [f"/documents/{note['id']}"],
         "/documents/{doc_id}/download": [],                # the file itself
-        "/contracts": ["/contracts"],
-        "/contracts/{number}": ["/contracts/" + contract_number(api)],
+        "/contracts": ["/contracts", "/contracts?done=added"],
+        "/contracts/{number}": ["/contracts/" + contract_number(api),
+                                "/contracts/" + contract_number(api) + "?done=linked"],
         "/warranty/report.{fmt}": ["/warranty/report.html"],
         "/repairs": ["/repairs"],
-        "/repairs/{repair_id}": [f"/repairs/{repair['id']}"],
-        "/spares": ["/spares"],
+        "/repairs/{repair_id}": [f"/repairs/{repair['id']}", f"/repairs/{repair['id']}?done=opened"],
+        "/spares": ["/spares", "/spares?done=marked"],
         "/spares/issues/{issue_id}/slip.pdf": [],          # a PDF
         "/faults": ["/faults"],
-        "/faults/{fault_id}": [f"/faults/{fault.id}"],
+        "/faults/{fault_id}": [f"/faults/{fault.id}"] + [
+            f"/faults/{fault.id}?done={step}" for step in ("opened", "assign", "arrive", "note", "resolve", "close")],
         "/faults/{fault_id}/signature.png": [f"/faults/{fault.id}/signature.png"],  # none yet: 404 page
         "/maintenance": ["/maintenance"],
         "/maintenance/{round_id}": [f"/maintenance/{started.id}"],
         "/maintenance/{round_id}/check/{key}": [f"/maintenance/{started.id}/check/{d['key']}"
-                                                for d in started.expected[:3]],
+                                                for d in started.expected[:3]]
+        + [f"/maintenance/{started.id}/check/{started.expected[0]['key']}?done=checked"],
     }
     allowed = (register_words(graph)
                | record_words(api, ["/contracts", "/repairs", "/faults", "/baselines",
