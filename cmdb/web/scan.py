@@ -126,7 +126,7 @@ def report_problem(request: Request, key: str, user: Recorder, graph: GraphDep,
                            field="problem", value=problem, allowed=list(PROBLEMS))
     note = " ".join(form.get("note", "").split())[:NOTE_MAX] or None
     if problem == FAULTY:
-        repair = repairs.open_repair(graph, user, key, note or "Reported faulty on the scan page",
+        repair = repairs.open_repair(graph, user, key, note or _("Reported faulty on the scan page"),
                                      send_to=form.get("send_to") or None,
                                      settings=request.app.state.settings, source="scan page")
         return redirect("/repairs/" + quote(repair["id"], safe="") + "?done=opened")
