@@ -24,6 +24,7 @@ from uvicorn.config import LOGGING_CONFIG
 from cmdb.api_workers import run_workers
 from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
+from cmdb.i18n import _
 from cmdb.graph import Graph
 from cmdb.graph.engine import live_publication, write_private
 from cmdb.graph.engine_supervisor import EngineSupervisor
@@ -115,16 +116,17 @@ def refuse_second_server(settings: Settings, host: str, port: int) -> None:
     """Before printing anything: is this register already served, or the port taken?"""
     running = serving_register(settings)
     if running:
-        raise Conflict(f"A CMDB is already serving this register at {running['url']} "
-                       f"(process {running['pid']}); use that one, or stop it first",
+        raise Conflict(_("A CMDB is already serving this register at %(url)s (process %(pid)s); "
+                         "use that one, or stop it first", url=running["url"], pid=running["pid"]),
                        {"url": running["url"], "pid": running["pid"]})
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise Conflict(f"Cannot listen on {host}:{port}: {exc.strerror or exc}; another "
-                           "program uses that port. Choose another with --port or CMDB_PORT",
+            raise Conflict(_("Cannot listen on %(host)s:%(port)s: %(reason)s; another program uses "
+                             "that port. Choose another with --port or CMDB_PORT", host=host,
+                             port=port, reason=exc.strerror or exc),
                            {"host": host, "port": port}) from None
 
 
