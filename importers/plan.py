@@ -313,7 +313,7 @@ class _Planner:
                 raw.name, header_index + 1, None, None,
                 _("Sheet %(sheet)r (%(kind)s) has no recognisable %(missing)s column; "
                   "headings seen: %(headings)s; expected %(expected)s",
-                  sheet=raw.name, kind=kind_name(kind), missing=" / ".join(missing),
+                  sheet=raw.name, kind=_kind_word(kind), missing=" / ".join(missing),
                   headings=", ".join(h for h in headings if h) or _("(none)"), expected=expected),
                 allowed={m: _examples(m) for m in missing}))
             return
@@ -532,7 +532,7 @@ class _Planner:
                 self._problem(report, ci.row, None, key,
                               _("Key %(key)r already belongs to a %(existing)s in the register, "
                                 "not a %(kind)s; use another key or the %(existing)s sheet",
-                                key=key, existing=kind_name(existing), kind=kind_name(ci.kind)))
+                                key=key, existing=_kind_word(existing), kind=_kind_word(ci.kind)))
                 del self.plan.cis[key]
                 self.file_kinds[key] = existing
         self._locations_index()
@@ -643,7 +643,7 @@ class _Planner:
                 self._problem(report, ref.row, ref.column, ref.value,
                               _("Cannot create location %(segment)r: key %(key)r already "
                                 "belongs to a %(kind)s", segment=segment, key=key,
-                                kind=kind_name(other)))
+                                kind=_kind_word(other)))
                 return None
             # below a location already in the register, only the name can tell
             location_type = location_type_of(
@@ -780,13 +780,19 @@ def _unknown_word(error: InvalidInput, f: str, text: str, mapping: Mapping, prop
     return InvalidInput(message, field=f, value=text, allowed=known + choices)
 
 
+def _kind_word(kind: str) -> str:
+    """A kind as a message names it: in English its label (SoftwareImage, as sheets and
+    mappings name it), else its name in the reader's language."""
+    return kind if current_language() == ENGLISH else kind_name(kind)
+
+
 def _field_word(f: str) -> str:
     """A field as a message names it: in English the name a mapping file uses, else its label."""
     return f if current_language() == ENGLISH else property_label(f)
 
 
 def _unknown(key: str, kinds: list[str] | None = None) -> str:
-    what = _(" or ").join(kind_name(k) for k in kinds) if kinds else _("CI")
+    what = _(" or ").join(_kind_word(k) for k in kinds) if kinds else _("CI")
     return _("No %(what)s with key %(key)r in this file or in the register", what=what, key=key)
 
 

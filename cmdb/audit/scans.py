@@ -162,7 +162,7 @@ def record_scan(graph: Graph, campaign_id: str, tag: str, location: str, *, acto
         raise WrongKind(_("location %(location)r %(reason)s", location=row["location"],
                              reason=reason), field="location",
                            value=row["location"], allowed="a Location key")
-    added, _ = graph_audit.add_scans(graph, campaign_id, [row])
+    added, _present = graph_audit.add_scans(graph, campaign_id, [row])
     return {**row, "created": bool(added)}
 
 

@@ -246,7 +246,7 @@ def iter_backup(graph: Graph, *, files: StoredFiles | None = None,
         spill = SortedSpill(run_size)
         try:
             while position < len(sections) and sections[position][1] == kind:
-                query, _, build = sections[position]
+                query, _label, build = sections[position]
                 position += 1
 
                 read_rows = 0
