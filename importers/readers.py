@@ -221,12 +221,13 @@ def check_dimensions(data: bytes, name: str, settings: Settings) -> None:
                     tail = text[-200:]  # a tag cut at the chunk boundary is seen whole next time
             if rows * columns > limit:
                 sheet = sheet_names.get(member.filename.lower(), Path(member.filename).stem)
+                sizes = {"columns": f"{columns:,}", "rows": f"{rows:,}",
+                         "cells": f"{rows * columns:,}", "limit": f"{limit:,}"}
                 raise TooLarge(
                     _("%(name)s: %(sheet)s spans %(columns)s columns x %(rows)s rows = "
                       "%(cells)s cells; at most %(limit)s allowed (CMDB_MAX_SHEET_CELLS). "
                       "Delete the empty rows and columns between the data and the far cells, or "
-                      "split the file.", name=name, sheet=sheet, columns=f"{columns:,}",
-                      rows=f"{rows:,}", cells=f"{rows * columns:,}", limit=f"{limit:,}"),
+                      "split the file.", name=name, sheet=sheet, **sizes),
                     {"field": "file", "value": name, "sheet": sheet, "rows": rows,
                      "columns": columns, "allowed": limit})
 
