@@ -160,7 +160,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         total = len(creates) + len(updates) + len(links)
         _check_size(graph, settings, total, len(creates), len(updates), len(links))
         faults.check_disk(graph.engine, faults.import_bytes(len(creates) + len(updates), len(links)),
-                          "the import")
+                          _("the import"))
         tick("writing", 0, total)
         kinds = {k: ci.kind for k, ci in register.cis.items()}
         kinds.update({c.key: c.kind for c, _ in changes})

@@ -406,7 +406,7 @@ def restore_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None
                          "file store to put them in", path=path,
                          count=info.counts["files"]["files"]), {"file": str(path)})
     faults.check_disk(graph.engine, info.records * faults.DISK_BYTES_PER_RESTORED_RECORD,
-                      "the restore")
+                      _("the restore"))
     checked = time.perf_counter()
     try:
         written = _load(graph, path, merge, batch_size, progress, total(info.counts), files)
