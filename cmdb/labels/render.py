@@ -81,8 +81,9 @@ def render_png(content: LabelContent, base_url: str, width_mm: float, height_mm:
 def check_skip(skip: int, template: SheetTemplate) -> int:
     if isinstance(skip, bool) or not isinstance(skip, int) or not 0 <= skip < template.per_sheet:
         raise InvalidInput(
-            f"skip {skip!r} is out of range for {template.name} ({template.per_sheet} labels a "
-            f"sheet); allowed: 0 to {template.per_sheet - 1}",
+            _("skip %(skip)r is out of range for %(template)s (%(count)s labels a sheet); "
+              "allowed: 0 to %(last)s", skip=skip, template=template.name,
+              count=template.per_sheet, last=template.per_sheet - 1),
             field="skip", value=skip, allowed=f"0-{template.per_sheet - 1}")
     return skip
 
