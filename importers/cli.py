@@ -14,7 +14,7 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, err_console, open_graph, print_json, print_table,
     reports_errors,
 )
-from cmdb.i18n import _, names
+from cmdb.i18n import _, N_, names
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
 # --help) starts without loading pandas, FastAPI and every domain (start-up time).
@@ -24,36 +24,35 @@ SHOWN_PROBLEMS = 200
 
 
 def import_command(
-    files: list[Path] = typer.Argument(..., help="Spreadsheets: .xlsx, .xls, .ods or .csv (several "
-                                               "files are validated and written together)"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="What the sheets hold: Hardware, Location, "
+    files: list[Path] = typer.Argument(..., help=N_("Spreadsheets: .xlsx, .xls, .ods or .csv (several "
+                                               "files are validated and written together)")),
+    kind: Optional[str] = typer.Option(None, "--kind", help=N_("What the sheets hold: Hardware, Location, "
                                        "SoftwareImage, Application or Relationships (default: from the "
-                                       "sheet name or its headings)"),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="Read only this sheet"),
-    mapping: Optional[str] = typer.Option(None, "--mapping", help="Column mapping file (YAML/JSON) or "
-                                          "a preset: snipeit, netbox"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report what would change; "
-                                 "write nothing"),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Write the valid rows and report "
-                                      "the others (default: any invalid row and nothing is written)"),
-    clear_empty: bool = typer.Option(False, "--clear-empty", help="Empty cells erase the property "
-                                     "(default: empty means no value given)"),
-    dayfirst: Optional[bool] = typer.Option(None, "--dayfirst/--monthfirst", help="Read 05/01/26 as "
+                                       "sheet name or its headings)")),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help=N_("Read only this sheet")),
+    mapping: Optional[str] = typer.Option(None, "--mapping", help=N_("Column mapping file (YAML/JSON) or "
+                                          "a preset: snipeit, netbox")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=N_("Validate and report what would change; "
+                                 "write nothing")),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help=N_("Write the valid rows and report "
+                                      "the others (default: any invalid row and nothing is written)")),
+    clear_empty: bool = typer.Option(False, "--clear-empty", help=N_("Empty cells erase the property "
+                                     "(default: empty means no value given)")),
+    dayfirst: Optional[bool] = typer.Option(None, "--dayfirst/--monthfirst", help=N_("Read 05/01/26 as "
                                             "5 January / as May 1 (default: as the preset says, "
-                                            "else month first)", show_default=False),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of CSV files: "
+                                            "else month first)"), show_default=False),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=N_("Text encoding of CSV files: "
                                            "utf-8, gbk, gb18030, big5, utf-16, windows-1252, "
-                                           "mac-roman (default: detected)"),
+                                           "mac-roman (default: detected)")),
     new_categories: Optional[bool] = typer.Option(
         None, "--new-categories/--no-new-categories", show_default=False,
-        help="Create the categories the file names that the register lacks (default: only with "
-             "a preset, snipeit or netbox; otherwise they are refused with the close matches)"),
-    new_fields: bool = typer.Option(False, "--new-fields", help="Keep columns no field matches as "
+        help=N_("Create the categories the file names that the register lacks (default: only with "
+             "a preset, snipeit or netbox; otherwise they are refused with the close matches)")),
+    new_fields: bool = typer.Option(False, "--new-fields", help=N_("Keep columns no field matches as "
                                     "new custom fields, their type read from the column "
-                                    "(default: they are listed as ignored)"),
+                                    "(default: they are listed as ignored)")),
     as_json: bool = JSON_OPTION,
 ):
-    """Import CIs and relationships from spreadsheets (Chinese or English headings)."""
     from importers.mapping import parse_kind
     from importers.presets import load_mapping
     from importers.plan import Options
@@ -154,12 +153,11 @@ def _print_result(result, failed: bool) -> None:
 
 
 def export_command(
-    file: Path = typer.Argument(..., help="FILE.xlsx (one sheet per kind plus Relationships) or "
-                                         "FILE.csv (one file per sheet)"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="Export only this kind"),
+    file: Path = typer.Argument(..., help=N_("FILE.xlsx (one sheet per kind plus Relationships) or "
+                                         "FILE.csv (one file per sheet)")),
+    kind: Optional[str] = typer.Option(None, "--kind", help=N_("Export only this kind")),
     as_json: bool = JSON_OPTION,
 ):
-    """Export the register in a form that `cmdb import` reads back unchanged."""
     from importers.export import export_register
 
     with open_graph() as graph:
@@ -173,5 +171,5 @@ def export_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("import")(reports_errors(import_command))
-    app.command("export")(reports_errors(export_command))
+    app.command("import", help=N_("Import CIs and relationships from spreadsheets (Chinese or English headings)."))(reports_errors(import_command))
+    app.command("export", help=N_("Export the register in a form that `cmdb import` reads back unchanged."))(reports_errors(export_command))

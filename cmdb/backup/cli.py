@@ -14,6 +14,7 @@ from cmdb.cli_support import (
     print_table, reports_errors,
 )
 from cmdb.documents.store import file_store
+from cmdb.i18n import _, N_, ngettext
 from cmdb.settings import get_settings
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
@@ -60,12 +61,11 @@ def _counts_table(title: str, counts: dict, second: dict | None = None,
 
 @reports_errors
 def backup_command(
-    file: Path = typer.Argument(..., help="Where to write the backup, e.g. cmdb-2026-11-22.jsonl.gz",
+    file: Path = typer.Argument(..., help=N_("Where to write the backup, e.g. cmdb-2026-11-22.jsonl.gz"),
                                 dir_okay=False),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace FILE if it exists"),
+    overwrite: bool = typer.Option(False, "--overwrite", help=N_("Replace FILE if it exists")),
     as_json: bool = JSON_OPTION,
 ):
-    """Back up the whole register (CIs, relationships, history, audits, tokens) to one file."""
     from cmdb.backup.service import write_backup
 
     with open_graph() as graph:
@@ -82,15 +82,14 @@ def backup_command(
 
 @reports_errors
 def restore_command(
-    file: Path = typer.Argument(..., help="A file written by `cmdb backup`", dir_okay=False),
-    into_empty: bool = typer.Option(False, "--into-empty", help="Restore into an empty target "
-                                    "(the default): refused if it holds anything"),
-    merge: bool = typer.Option(False, "--merge", help="Combine with what the target holds: CIs, "
+    file: Path = typer.Argument(..., help=N_("A file written by `cmdb backup`"), dir_okay=False),
+    into_empty: bool = typer.Option(False, "--into-empty", help=N_("Restore into an empty target "
+                                    "(the default): refused if it holds anything")),
+    merge: bool = typer.Option(False, "--merge", help=N_("Combine with what the target holds: CIs, "
                                "history entries and tokens in the file replace those with the same "
-                               "key or id, the rest stays"),
+                               "key or id, the rest stays")),
     as_json: bool = JSON_OPTION,
 ):
-    """Restore a backup into the configured engine (embedded, or CMDB_NEO4J_URI)."""
     from cmdb.backup.service import restore_backup
 
     if into_empty and merge:
@@ -111,5 +110,5 @@ def restore_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("backup")(backup_command)
-    app.command("restore")(restore_command)
+    app.command("backup", help=N_("Back up the whole register (CIs, relationships, history, audits, tokens) to one file."))(backup_command)
+    app.command("restore", help=N_("Restore a backup into the configured engine (embedded, or CMDB_NEO4J_URI)."))(restore_command)
