@@ -86,8 +86,8 @@ _ERROR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 # What a value's type says is wrong with it (the "problem" above).
 _PROBLEM_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p, re.S), m) for p, m in [
-        (r"(?P<value>.+) is not a valid integer\.", N_("%(value)s is not a valid integer.")),
-        (r"(?P<value>.+) is not a valid float\.", N_("%(value)s is not a valid number.")),
+        (r"(?P<value>.+) is not a valid (?:integer|int|integer range|int range)\.", N_("%(value)s is not a valid integer.")),
+        (r"(?P<value>.+) is not a valid (?:float|float range)\.", N_("%(value)s is not a valid number.")),
         (r"(?P<value>.+) is not a valid boolean\. Recognized values: (?P<values>.+)",
          N_("%(value)s is not a valid yes/no value. Recognised values: %(values)s")),
         (r"(?P<value>.+) is not a valid UUID\.", N_("%(value)s is not a valid UUID.")),

@@ -158,7 +158,7 @@ def import_scans(audit: str = AUDIT_ARG,
                          if result["repeated_in_input"] else ""), markup=False)
 
 
-@audit_app.command("reconcile", help=N_("Expected against found: found, relocated, missing, unexpected, status mismatches,\nduplicates, away."))
+@audit_app.command("reconcile", help=N_("Expected against found: found, relocated, missing, unexpected, status mismatches, duplicates, away."))
 @reports_errors
 def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
     from cmdb.audit.service import reconcile_campaign
@@ -230,7 +230,7 @@ def close(audit: str = AUDIT_ARG,
                         audited=result["audited"], due=result["next_audit_due"]), markup=False)
 
 
-@audit_app.command("overdue", help=N_("Hardware due or past due for an audit; a never audited asset is due from the day it was\nregistered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."))
+@audit_app.command("overdue", help=N_("Hardware due or past due for an audit; a never audited asset is due from the day it was registered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."))
 @reports_errors
 def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help=N_("Date to check against "
                                                 "(YYYY-MM-DD, default today)")),

@@ -47,7 +47,7 @@ def level_table(levels) -> Table:
     return table
 
 
-@level_app.command("defaults", help=N_("Create the contract's usual levels (标准 standard, 高级 advanced, VIP, 即时 immediate)\nthat do not exist yet."))
+@level_app.command("defaults", help=N_("Create the contract's usual levels (标准 standard, 高级 advanced, VIP, 即时 immediate) that do not exist yet."))
 @reports_errors
 def defaults(as_json: bool = JSON_OPTION):
     with open_graph() as graph:
