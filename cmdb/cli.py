@@ -19,7 +19,8 @@ from cmdb.cli_i18n import LocalisedGroup
 from cmdb.errors import InvalidInput
 from cmdb.i18n import _, N_, ngettext, pgettext, set_language
 from cmdb.i18n.names import (
-    history_action_name, kind_name, property_label, relationship_name, value_text,
+    fault_status_name, history_action_name, kind_name, property_label, relationship_name, severity_name,
+    value_text,
 )
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
@@ -97,12 +98,15 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         table.add_row(property_label(name), value_text(name, value))
     if path:
         table.add_row(property_label("location"), path_text(path))
-    table.add_row("service level", applied.reason_text())
+    table.add_row(_("service level"), applied.reason_text())
     print_table(table)
     if faults:
-        ft = Table("fault", "severity", "status", "title", "reported", title="open faults")
+        ft = Table(pgettext("heading", "fault"), pgettext("heading", "severity"),
+                   pgettext("heading", "status"), pgettext("heading", "title"),
+                   pgettext("heading", "reported"), title=_("open faults"))
         for f in faults:
-            ft.add_row(f["id"], f["severity"], f["status"], Text(f["title"]), f["reported_at"][:16])
+            ft.add_row(f["id"], severity_name(f["severity"]), fault_status_name(f["status"]),
+                       Text(f["title"]), f["reported_at"][:16])
         print_table(ft)
     if rels:
         rt = Table(pgettext("heading", "direction"), pgettext("heading", "type"),

@@ -156,12 +156,17 @@ def check_image_command(
 def _print_rollout(plan: dict[str, Any]) -> None:
     s = plan["summary"]
     old, new = plan["image"]["key"], plan["new_image"]["key"]
-    console.print(_t(f"rollout {old} → {new}: {s['moved']} moved, {s['can']} can move, "
-                     f"{s['cannot']} cannot, {s['unknown']} unknown", "bold"))
+    console.print(_t(_("rollout %(old)s → %(new)s: %(moved)s moved, %(can)s can move, "
+                       "%(cannot)s cannot, %(unknown)s unknown", old=old, new=new,
+                       moved=s["moved"], can=s["can"], cannot=s["cannot"],
+                       unknown=s["unknown"]), "bold"))
     if s["reasons"]:
-        console.print(_t("why not: " + ", ".join(f"{why} ({n})" for why, n in s["reasons"].items())))
+        console.print(_t(_("why not: %(reasons)s", reasons=", ".join(
+            f"{why} ({n})" for why, n in s["reasons"].items()))))
     if plan["moved"]:
-        moved = Table("device", "name", "moved at", "by", title=f"Moved to {new}")
+        moved = Table(pgettext("heading", "device"), pgettext("heading", "name"),
+                      pgettext("heading", "moved at"), pgettext("heading", "by"),
+                      title=_("Moved to %(image)s", image=new))
         for d in plan["moved"]:
             moved.add_row(_t(d["key"]), _t(d["name"]), _t(d["at"]), _t(d["actor"]))
         print_table(moved)
