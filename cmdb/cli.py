@@ -61,7 +61,8 @@ def ci_add(kind: str = typer.Argument(..., help=N_("Location, Hardware, Software
     emit(as_json, _ci_row(ci), _("created %(kind)s %(key)s", kind=kind_name(ci.kind), key=ci.key))
 
 
-@ci_app.command("set", help=N_("Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci set KEY --set ram_gb=32`."))
+@ci_app.command("set", help=N_("Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci"
+                               " set KEY --set ram_gb=32`."))
 @reports_errors
 def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help=N_("NAME=VALUE (NAME= "
                                                                     "removes it)")),
@@ -168,7 +169,8 @@ def ci_delete(key: str, force: bool = typer.Option(False, "--force", help=N_("De
 # --- relationships and history -------------------------------------------------------------
 
 
-@app.command("link", help=N_("Link FROM -TYPE-> TO (FROM needs TO), e.g. `cmdb link WEB-01 LOCATED_IN RACK-A1`."))
+@app.command("link", help=N_("Link FROM -TYPE-> TO (FROM needs TO), e.g. `cmdb link WEB-01 "
+                             "LOCATED_IN RACK-A1`."))
 @reports_errors
 def link(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), to_key: str = typer.Argument(...),
          as_json: bool = JSON_OPTION):
@@ -219,7 +221,8 @@ def _brief(values) -> str:
 # --- demo and server -------------------------------------------------------------------------
 
 
-@app.command("demo", help=N_("Load the demo estate (2 sites, ~150 devices, 6 images, ~30 applications). Safe to re-run."))
+@app.command("demo", help=N_("Load the demo estate (2 sites, ~150 devices, 6 images, ~30 "
+                             "applications). Safe to re-run."))
 @reports_errors
 def demo(if_empty: bool = typer.Option(False, "--if-empty", help=N_("Only load into an empty register.")),
          as_json: bool = JSON_OPTION):
@@ -242,7 +245,8 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help=N_("Only load i
                         links=summary["relationships_created"]), markup=False)
 
 
-@app.command("serve", help=N_("Start the engine and the web API; prints a first admin token on a fresh data directory."))
+@app.command("serve", help=N_("Start the engine and the web API; prints a first admin token on a "
+                              "fresh data directory."))
 @reports_errors
 def serve(host: Optional[str] = typer.Option(None, help=N_("Address to listen on (default CMDB_HOST)")),
           port: Optional[int] = typer.Option(None, help=N_("Port (default CMDB_PORT)")),
@@ -256,7 +260,8 @@ def serve(host: Optional[str] = typer.Option(None, help=N_("Address to listen on
 # --- tokens --------------------------------------------------------------------------------------
 
 
-@token_app.command("create", help=N_("Create an API token; it is printed once and stored only as a hash."))
+@token_app.command("create", help=N_("Create an API token; it is printed once and stored only as a"
+                                     " hash."))
 @reports_errors
 def token_create(name: str = typer.Option(..., "--name"),
                  role: str = typer.Option(..., "--role", help=N_("viewer, asset_staff, reviewer, auditor, "

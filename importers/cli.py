@@ -177,5 +177,7 @@ def export_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("import", help=N_("Import CIs and relationships from spreadsheets (Chinese or English headings)."))(reports_errors(import_command))
-    app.command("export", help=N_("Export the register in a form that `cmdb import` reads back unchanged."))(reports_errors(export_command))
+    app.command("import", help=N_("Import CIs and relationships from spreadsheets (Chinese or "
+                                  "English headings)."))(reports_errors(import_command))
+    app.command("export", help=N_("Export the register in a form that `cmdb import` reads back "
+                                  "unchanged."))(reports_errors(export_command))

@@ -67,7 +67,8 @@ def _print_summary(summary: dict) -> None:
         print_table(table)
 
 
-@audit_app.command("start", help=N_("Open a campaign: snapshot the hardware expected in the scope and where it should be."))
+@audit_app.command("start", help=N_("Open a campaign: snapshot the hardware expected in the scope "
+                                    "and where it should be."))
 @reports_errors
 def start(name: str = typer.Argument(..., help=N_("What to call the campaign, e.g. 'Spring 2026'")),
           scope: list[str] = typer.Option([], "--scope", help=N_("Location key whose subtree is audited "
@@ -136,7 +137,8 @@ def scan(audit: str = AUDIT_ARG,
                         location=scan_row["location"], id=campaign.id), markup=False)
 
 
-@audit_app.command("import-scans", help=N_("Import scans from a handheld scanner's file; importing it again adds nothing."))
+@audit_app.command("import-scans", help=N_("Import scans from a handheld scanner's file; importing"
+                                           " it again adds nothing."))
 @reports_errors
 def import_scans(audit: str = AUDIT_ARG,
                  file: Path = typer.Argument(..., help=N_("Scanner export: CSV/XLSX with tag and location "
@@ -158,7 +160,8 @@ def import_scans(audit: str = AUDIT_ARG,
                          if result["repeated_in_input"] else ""), markup=False)
 
 
-@audit_app.command("reconcile", help=N_("Expected against found: found, relocated, missing, unexpected, status mismatches, duplicates, away."))
+@audit_app.command("reconcile", help=N_("Expected against found: found, relocated, missing, "
+                                        "unexpected, status mismatches, duplicates, away."))
 @reports_errors
 def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
     from cmdb.audit.service import reconcile_campaign
@@ -187,7 +190,8 @@ def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
                           markup=False)
 
 
-@audit_app.command("report", help=N_("Write the reconciliation as a workbook, a single HTML file or CSV."))
+@audit_app.command("report", help=N_("Write the reconciliation as a workbook, a single HTML file "
+                                     "or CSV."))
 @reports_errors
 def report(audit: str = AUDIT_ARG,
            output: Path = typer.Option(..., "-o", "--output", help=N_("FILE.xlsx, FILE.html or FILE.csv")),
@@ -207,7 +211,8 @@ def report(audit: str = AUDIT_ARG,
                    "summary": result["summary"]}, _("wrote %(file)s", file=output))
 
 
-@audit_app.command("close", help=N_("Close the campaign (no more scans) and correct the register as asked."))
+@audit_app.command("close", help=N_("Close the campaign (no more scans) and correct the register "
+                                    "as asked."))
 @reports_errors
 def close(audit: str = AUDIT_ARG,
           apply_relocations: bool = typer.Option(False, "--apply-relocations",
@@ -230,7 +235,9 @@ def close(audit: str = AUDIT_ARG,
                         audited=result["audited"], due=result["next_audit_due"]), markup=False)
 
 
-@audit_app.command("overdue", help=N_("Hardware due or past due for an audit; a never audited asset is due from the day it was registered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."))
+@audit_app.command("overdue", help=N_("Hardware due or past due for an audit; a never audited "
+                                      "asset is due from the day it was registered "
+                                      "(CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."))
 @reports_errors
 def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help=N_("Date to check against "
                                                 "(YYYY-MM-DD, default today)")),

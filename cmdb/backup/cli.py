@@ -125,5 +125,7 @@ def restore_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("backup", help=N_("Back up the whole register (CIs, relationships, history, audits, tokens) to one file."))(backup_command)
-    app.command("restore", help=N_("Restore a backup into the configured engine (embedded, or CMDB_NEO4J_URI)."))(restore_command)
+    app.command("backup", help=N_("Back up the whole register (CIs, relationships, history, "
+                                  "audits, tokens) to one file."))(backup_command)
+    app.command("restore", help=N_("Restore a backup into the configured engine (embedded, or "
+                                   "CMDB_NEO4J_URI)."))(restore_command)

@@ -24,7 +24,8 @@ def _row(table: Table, *cells: Any) -> None:
     table.add_row(*(Text("" if c is None else str(c)) for c in cells))
 
 
-@baseline_app.command("create", help=N_("Record the CIs, properties and relationships of the register (or a location) now."))
+@baseline_app.command("create", help=N_("Record the CIs, properties and relationships of the "
+                                        "register (or a location) now."))
 @reports_errors
 def create_command(
     name: str = typer.Argument(..., help=N_("What to call it, e.g. 'Hand-over 2026'")),
@@ -72,7 +73,8 @@ def _write(data: bytes, output: Path) -> None:
     output.write_bytes(data)
 
 
-@baseline_app.command("diff", help=N_("What was added, removed, moved, re-imaged and changed since a baseline, by whom and when."))
+@baseline_app.command("diff", help=N_("What was added, removed, moved, re-imaged and changed since"
+                                      " a baseline, by whom and when."))
 @reports_errors
 def diff_command(
     name: str = typer.Argument(..., help=N_("The baseline to compare from")),
@@ -109,7 +111,8 @@ def diff_command(
         console.print(Text(_("wrote %(path)s", path=str(output))))
 
 
-@baseline_app.command("report", help=N_("Counts by site, kind and category, and the changes since the previous baseline."))
+@baseline_app.command("report", help=N_("Counts by site, kind and category, and the changes since "
+                                        "the previous baseline."))
 @reports_errors
 def report_command(
     name: str = typer.Argument(..., help=N_("The baseline to report on")),

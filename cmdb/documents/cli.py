@@ -49,7 +49,8 @@ def _table(docs: list[dict[str, Any]], title: str) -> None:
     print_table(table)
 
 
-@doc_app.command("attach", help=N_("Attach a file (checked by its content, at most CMDB_MAX_DOCUMENT_BYTES)."))
+@doc_app.command("attach", help=N_("Attach a file (checked by its content, at most "
+                                   "CMDB_MAX_DOCUMENT_BYTES)."))
 @reports_errors
 def attach_command(target_type: str = TARGET_TYPE, target: str = TARGET,
                    file: Path = typer.Argument(..., exists=True, dir_okay=False, help=N_("PDF, image, office document or text")),
@@ -69,7 +70,8 @@ def attach_command(target_type: str = TARGET_TYPE, target: str = TARGET,
                          target=_target(doc['target_type'], doc['target']), id=doc['id'])))
 
 
-@doc_app.command("note", help=N_("Write a note (Markdown), optionally marked as the solution to a symptom."))
+@doc_app.command("note", help=N_("Write a note (Markdown), optionally marked as the solution to a "
+                                 "symptom."))
 @reports_errors
 def note_command(target_type: str = TARGET_TYPE, target: str = TARGET,
                  title: str = typer.Option(..., "--title"),
@@ -108,7 +110,8 @@ def list_command(target_type: str = TARGET_TYPE, target: str = TARGET, as_json: 
                           len(docs), target=_target(target_type, target)))
 
 
-@doc_app.command("search", help=N_("Search titles, notes, symptoms, file names and targets; solutions first."))
+@doc_app.command("search", help=N_("Search titles, notes, symptoms, file names and targets; "
+                                   "solutions first."))
 @reports_errors
 def search_command(q: str = typer.Argument(..., help=N_("Words to look for")), as_json: bool = JSON_OPTION):
     from cmdb.documents.service import search

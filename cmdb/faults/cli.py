@@ -49,7 +49,8 @@ def _emit(as_json: bool, fault: service.Fault) -> None:
     emit(as_json, fault.as_dict(), _summary(fault))
 
 
-@fault_app.command("open", help=N_("Open a fault record; the strictest service level of its CIs starts its clocks."))
+@fault_app.command("open", help=N_("Open a fault record; the strictest service level of its CIs "
+                                   "starts its clocks."))
 @reports_errors
 def open_fault(keys: list[str] = typer.Argument(..., help=N_("Keys of the CIs at fault")),
                title: str = typer.Option(..., "--title", help=N_("What is wrong, in a line")),
@@ -90,7 +91,8 @@ def note(fault_id: str = FAULT_ARG, text: str = typer.Argument(..., help=N_("Wha
         _emit(as_json, service.add_action(graph, cli_caller(), fault_id, text=text, at=_at(at)))
 
 
-@fault_app.command("resolve", help=N_("Resolved (stops the resolution clock); the observation period starts."))
+@fault_app.command("resolve", help=N_("Resolved (stops the resolution clock); the observation "
+                                      "period starts."))
 @reports_errors
 def resolve(fault_id: str = FAULT_ARG,
             resolution: str = typer.Option(..., "--resolution", help=N_("How it was fixed")),
@@ -102,7 +104,8 @@ def resolve(fault_id: str = FAULT_ARG,
                                        at=_at(at), observe_hours=observe_hours))
 
 
-@fault_app.command("close", help=N_("Close after the observation period, with the customer's sign-off."))
+@fault_app.command("close", help=N_("Close after the observation period, with the customer's sign-"
+                                    "off."))
 @reports_errors
 def close(fault_id: str = FAULT_ARG,
           signed_by: str = typer.Option(..., "--signed-by", help=N_("The customer who signs it off")),

@@ -57,7 +57,8 @@ def _devices(result: dict[str, Any], title: str) -> None:
         print_table(table)
 
 
-@image_app.command("superseded", help=N_("Devices in service still on an image that another image supersedes."))
+@image_app.command("superseded", help=N_("Devices in service still on an image that another image "
+                                         "supersedes."))
 @reports_errors
 def superseded_command(site: Optional[str] = SITE_OPTION, category: Optional[str] = CATEGORY_OPTION,
                        as_json: bool = JSON_OPTION):
@@ -72,7 +73,8 @@ def superseded_command(site: Optional[str] = SITE_OPTION, category: Optional[str
                               "%(num)s devices still on a superseded image", result["total"]))
 
 
-@image_app.command("past-support", help=N_("Devices in service on an image whose end of support is before a day."))
+@image_app.command("past-support", help=N_("Devices in service on an image whose end of support is"
+                                           " before a day."))
 @reports_errors
 def past_support_command(on: Optional[str] = typer.Option(None, "--on", help=N_("Compare with this day "
                                                           "(YYYY-MM-DD; default today)")),

@@ -221,6 +221,9 @@ def check_hardware_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("impact", help=N_("What breaks if KEY... change or go down: affected CIs by state and criticality, each with the path that explains it."))(reports_errors(impact_command))
-    app.command("check-image", help=N_("Can every device built from IMAGE carry the new image (or requirements)?"))(reports_errors(check_image_command))
-    app.command("check-hardware", help=N_("Would the images and applications on KEY still fit its new configuration?"))(reports_errors(check_hardware_command))
+    app.command("impact", help=N_("What breaks if KEY... change or go down: affected CIs by state "
+                                  "and criticality, each with the path that explains it."))(reports_errors(impact_command))
+    app.command("check-image", help=N_("Can every device built from IMAGE carry the new image (or "
+                                       "requirements)?"))(reports_errors(check_image_command))
+    app.command("check-hardware", help=N_("Would the images and applications on KEY still fit its "
+                                          "new configuration?"))(reports_errors(check_hardware_command))

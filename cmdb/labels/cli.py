@@ -102,4 +102,5 @@ def png_files(output: Path, keys: list[str]) -> list[Path]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("labels", help=N_("Print QR asset labels; records label_printed_at on each CI printed."))(reports_errors(labels_command))
+    app.command("labels", help=N_("Print QR asset labels; records label_printed_at on each CI "
+                                  "printed."))(reports_errors(labels_command))

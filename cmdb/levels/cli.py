@@ -47,7 +47,8 @@ def level_table(levels) -> Table:
     return table
 
 
-@level_app.command("defaults", help=N_("Create the contract's usual levels (标准 standard, 高级 advanced, VIP, 即时 immediate) that do not exist yet."))
+@level_app.command("defaults", help=N_("Create the contract's usual levels (标准 standard, 高级 "
+                                       "advanced, VIP, 即时 immediate) that do not exist yet."))
 @reports_errors
 def defaults(as_json: bool = JSON_OPTION):
     with open_graph() as graph:
@@ -95,7 +96,8 @@ def set_level(level_id: str = typer.Argument(..., help=N_("Short id, e.g. vip"))
     emit(as_json, saved.as_dict(), _("saved service level %(id)s", id=saved.id))
 
 
-@level_app.command("assign", help=N_("Assign a level to CIs (a location passes it to everything inside it)."))
+@level_app.command("assign", help=N_("Assign a level to CIs (a location passes it to everything "
+                                     "inside it)."))
 @reports_errors
 def assign(level_id: str, keys: list[str] = typer.Argument(..., help=N_("CI keys: applications, "
                                                             "hardware or locations")),

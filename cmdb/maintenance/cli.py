@@ -35,7 +35,8 @@ def _summary(r: service.Round) -> str:
              checked=p["checked"], expected=p["expected"], failed=p["failed"])
 
 
-@round_app.command("start", help=N_("Start a round over the devices in the scope (the default checklists per category)."))
+@round_app.command("start", help=N_("Start a round over the devices in the scope (the default "
+                                    "checklists per category)."))
 @reports_errors
 def start(name: str, scope: list[str] = typer.Option(..., "--scope", help=N_("Location key; repeatable")),
           at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):

@@ -64,7 +64,8 @@ def yearly(year: str = typer.Option(..., "--year", help=N_("YYYY")), scope: Opti
     _report("year", year, scope, output, language, as_json)
 
 
-@report_app.command("demo-month", help=N_("Record a month of service work on the demo estate (load it first with `cmdb demo`)."))
+@report_app.command("demo-month", help=N_("Record a month of service work on the demo estate (load"
+                                          " it first with `cmdb demo`)."))
 @reports_errors
 def demo_month(month: str = typer.Option(..., "--month", help=N_("YYYY-MM")), as_json: bool = JSON_OPTION):
     with open_graph() as graph:

@@ -82,7 +82,8 @@ def contract_add(number: str = typer.Argument(..., help=N_("The contract number"
                               end=contract["end"], n=len(contract["covers"])))
 
 
-@contract_app.command("set", help=N_("Change a contract's fields; a new end moves its covered hardware's warranty_end."))
+@contract_app.command("set", help=N_("Change a contract's fields; a new end moves its covered "
+                                     "hardware's warranty_end."))
 @reports_errors
 def contract_set(number: str, values: list[str] = typer.Argument(..., help=N_("NAME=VALUE (NAME= removes it)")),
                  as_json: bool = JSON_OPTION):
@@ -171,7 +172,8 @@ def warranty_show(key: str, as_of: Optional[str] = AS_OF, as_json: bool = JSON_O
     emit(as_json, answer, text)
 
 
-@warranty_app.command("report", help=N_("Hardware whose warranty ends within the period, with counts by site, vendor, category."))
+@warranty_app.command("report", help=N_("Hardware whose warranty ends within the period, with "
+                                        "counts by site, vendor, category."))
 @reports_errors
 def warranty_report(within: str = typer.Option("90d", "--within", help=N_("Period: 90d, 12w, 6m, 1y")),
                     output: Optional[Path] = typer.Option(None, "-o", "--output",
@@ -223,7 +225,8 @@ def _repair_text(r: dict[str, Any]) -> str:
              status=repair_status_name(r["status"]), warranty=warranty, where=where)
 
 
-@repair_app.command("open", help=N_("Open a repair order: the unit becomes in_repair; warranty is answered at once."))
+@repair_app.command("open", help=N_("Open a repair order: the unit becomes in_repair; warranty is "
+                                    "answered at once."))
 @reports_errors
 def repair_open(key: str, fault: str = typer.Option(..., "--fault", help=N_("What is wrong")),
                 send_to: Optional[str] = typer.Option(None, "--send-to", help=N_("Vendor or repairer "
@@ -249,7 +252,8 @@ def repair_note(repair_id: str = REPAIR_ARG, text: str = typer.Argument(..., hel
                             due=repair.get("progress_due")))
 
 
-@repair_app.command("send", help=N_("Send the unit out; it is due back within the configured working days."))
+@repair_app.command("send", help=N_("Send the unit out; it is due back within the configured "
+                                    "working days."))
 @reports_errors
 def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to", help=N_("Vendor or repairer")),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
@@ -260,7 +264,8 @@ def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to",
     emit(as_json, repair, _("sent %(repair)s", repair=_repair_text(repair)))
 
 
-@repair_app.command("return", help=N_("The unit is back; spares standing in for it go back to stock."))
+@repair_app.command("return", help=N_("The unit is back; spares standing in for it go back to "
+                                      "stock."))
 @reports_errors
 def repair_return(repair_id: str = REPAIR_ARG, cost: Optional[float] = typer.Option(None, "--cost", min=0),
                   note: Optional[str] = typer.Option(None, "--note"),
@@ -273,7 +278,8 @@ def repair_return(repair_id: str = REPAIR_ARG, cost: Optional[float] = typer.Opt
     emit(as_json, repair, _("returned %(repair)s", repair=_repair_text(repair)))
 
 
-@repair_app.command("close", help=N_("Close: repaired puts the unit back to its status; replaced/written_off retires it."))
+@repair_app.command("close", help=N_("Close: repaired puts the unit back to its status; "
+                                     "replaced/written_off retires it."))
 @reports_errors
 def repair_close(repair_id: str = REPAIR_ARG, outcome: str = typer.Option(..., "--outcome", help=N_("repaired, "
                                                              "replaced or written_off")),
@@ -338,7 +344,8 @@ def repair_show(repair_id: str = REPAIR_ARG, as_of: Optional[str] = AS_OF, as_js
     print_table(notes)
 
 
-@repair_app.command("overdue", help=N_("Repairs whose progress note or return is overdue (working days)."))
+@repair_app.command("overdue", help=N_("Repairs whose progress note or return is overdue (working "
+                                       "days)."))
 @reports_errors
 def repair_overdue(as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
     from cmdb.service.repairs import overdue
@@ -397,7 +404,8 @@ def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help=N_("Se
     print_table(table)
 
 
-@spare_app.command("issue", help=N_("Issue a spare against a repair: it stands in for the unit, at the unit's place."))
+@spare_app.command("issue", help=N_("Issue a spare against a repair: it stands in for the unit, at"
+                                    " the unit's place."))
 @reports_errors
 def spare_issue(repair_id: str = REPAIR_ARG, spare: str = typer.Argument(..., help=N_("Key of the spare")),
                 slip: Optional[Path] = typer.Option(None, "--slip", help=N_("Write the slip PDF here")),

@@ -77,7 +77,8 @@ def category_add(key: str = typer.Argument(..., help=N_("The key CIs carry (e.g.
     emit(as_json, term.as_dict(), _("added category %(key)s", key=term.key))
 
 
-@category_app.command("rename", help=N_("Rename a category (every CI that has it changes, with history) or change its names."))
+@category_app.command("rename", help=N_("Rename a category (every CI that has it changes, with "
+                                        "history) or change its names."))
 @reports_errors
 def category_rename(key: str, new_key: Optional[str] = typer.Argument(None, help=N_("The new key "
                                                                        "(the old one stays a synonym)")),
@@ -99,7 +100,8 @@ def category_rename(key: str, new_key: Optional[str] = typer.Argument(None, help
            changed=ngettext("%(num)s CI changed", "%(num)s CIs changed", len(rewritten))))
 
 
-@category_app.command("merge", help=N_("Merge SOURCE into INTO: its CIs move over (with history), its words become synonyms."))
+@category_app.command("merge", help=N_("Merge SOURCE into INTO: its CIs move over (with history), "
+                                       "its words become synonyms."))
 @reports_errors
 def category_merge(source: str, into: str, as_json: bool = JSON_OPTION):
     with open_graph() as graph:
@@ -109,7 +111,8 @@ def category_merge(source: str, into: str, as_json: bool = JSON_OPTION):
            changed=ngettext("%(num)s CI changed", "%(num)s CIs changed", len(rewritten))))
 
 
-@category_app.command("delete", help=N_("Delete a category no CI uses (one in use: merge it into another)."))
+@category_app.command("delete", help=N_("Delete a category no CI uses (one in use: merge it into "
+                                        "another)."))
 @reports_errors
 def category_delete(key: str, as_json: bool = JSON_OPTION):
     with open_graph() as graph:
@@ -117,7 +120,8 @@ def category_delete(key: str, as_json: bool = JSON_OPTION):
     emit(as_json, {"deleted": term.key}, _("deleted category %(key)s", key=term.key))
 
 
-@status_app.command("list", help=N_("The hardware statuses with their display names and the words that mean them."))
+@status_app.command("list", help=N_("The hardware statuses with their display names and the words "
+                                    "that mean them."))
 @reports_errors
 def status_list(as_json: bool = JSON_OPTION):
     with open_graph() as graph:
@@ -128,7 +132,8 @@ def status_list(as_json: bool = JSON_OPTION):
     print_table(_term_table(_("hardware statuses"), words.statuses.values(), False))
 
 
-@status_app.command("add-word", help=N_("Let another tool's status labels mean one of the fixed states."))
+@status_app.command("add-word", help=N_("Let another tool's status labels mean one of the fixed "
+                                        "states."))
 @reports_errors
 def status_add_word(state: str, words: list[str] = typer.Argument(..., help=N_("Labels from another "
                                                                   "tool that mean STATE")),
