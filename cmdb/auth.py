@@ -23,6 +23,7 @@ from cmdb.errors import Forbidden, Unauthenticated
 from cmdb.graph import Graph
 from cmdb.graph.sessions import WebSession, find_session
 from cmdb.graph.tokens import ROLES, TokenInfo, authenticate, hash_token
+from cmdb.i18n import _
 from cmdb.policy import Caller, roles_for
 from cmdb.settings import Settings
 
@@ -51,13 +52,13 @@ def bearer_principal(request: Request, graph: Graph) -> Principal | None:
     header = request.headers.get("authorization")
     if not header:
         return None
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("The Authorization header must be 'Bearer <token>'")
+        raise Unauthenticated(_("The Authorization header must be 'Bearer <token>'"))
     info = _authenticate_cached(graph, token.strip())
     if info is None:
-        raise Unauthenticated("The token is unknown or revoked; ask an admin for a new one "
-                              "(`cmdb token create`)")
+        raise Unauthenticated(_("The token is unknown or revoked; ask an admin for a new one "
+                                "(`cmdb token create`)"))
     return Principal(info.name, info.role, info.scope)
 
 
@@ -99,8 +100,8 @@ def current_principal(request: Request, graph: GraphDep) -> Principal:
     principal = bearer_principal(request, graph) or session_principal(request, graph)
     if principal is not None:
         return principal
-    raise Unauthenticated("Sign in: send 'Authorization: Bearer <token>' "
-                          "(create tokens with `cmdb token create`)")
+    raise Unauthenticated(_("Sign in: send 'Authorization: Bearer <token>' "
+                            "(create tokens with `cmdb token create`)"))
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
@@ -118,8 +119,8 @@ def allow(*roles: str) -> Callable[..., Principal]:
 
     async def check(principal: CurrentUser) -> Principal:
         if principal.role not in admitted:
-            raise Forbidden(f"The role {principal.role!r} may not do this; it needs one of: "
-                            f"{', '.join(sorted(admitted))}",
+            raise Forbidden(_("The role %(role)s may not do this; it needs one of: %(allowed)s",
+                              role=repr(principal.role), allowed=", ".join(sorted(admitted))),
                             {"role": principal.role, "allowed_roles": sorted(admitted)})
         return principal
 

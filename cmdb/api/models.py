@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.graph import schema
 from cmdb.graph.schema import (
     HARDWARE_CATEGORIES, HARDWARE_STATUSES, KEY_MAX_LENGTH, KEY_PATTERN, KINDS, LINE_PATTERN,
@@ -80,7 +81,8 @@ def _real_date(value: str) -> str:
     try:
         dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date of the calendar; expected YYYY-MM-DD") from None
+        raise ValueError(_("%(value)s is not a date of the calendar; expected YYYY-MM-DD",
+                           value=repr(value))) from None
     return value
 
 
@@ -104,9 +106,11 @@ Limit = Annotated[int, Query(ge=1, description="Page size (at most the server's 
 
 def check_page(settings: Any, limit: int) -> None:
     if limit > settings.max_page_size:
-        raise InvalidInput(f"limit {limit} is larger than the maximum page size "
-                           f"{settings.max_page_size}; fetch further pages with offset",
-                           field="limit", value=limit, allowed=f"1 to {settings.max_page_size}")
+        raise InvalidInput(_("limit %(limit)s is larger than the maximum page size %(max)s; "
+                             "fetch further pages with offset", limit=limit,
+                             max=settings.max_page_size),
+                           field="limit", value=limit,
+                           allowed=_("1 to %(max)s", max=settings.max_page_size))
 
 
 def reject_unencodable(value: Any) -> Any:
@@ -115,8 +119,8 @@ def reject_unencodable(value: Any) -> Any:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("text contains an unpaired surrogate (\\ud800-\\udfff); "
-                             "send valid UTF-8 text") from None
+            raise ValueError(_("text contains an unpaired surrogate (\\ud800-\\udfff); "
+                               "send valid UTF-8 text")) from None
     elif isinstance(value, dict):
         for k, v in value.items():
             reject_unencodable(k)

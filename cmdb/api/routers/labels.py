@@ -15,6 +15,7 @@ from cmdb.labels.render import MAX_DPI, MIN_DPI
 from cmdb.labels.service import SIZE_PATTERN, FORMATS, LabelJob, Selection, mark_printed, render, select
 from cmdb.graph.schema import NONBLANK_LINE_PATTERN
 from cmdb.labels.templates import builtin_template_names, template_from_mapping
+from cmdb.i18n import _
 from cmdb.labels.zpl import DOTS_PER_MM, _PRINTER_FONT
 
 # The printer-font rule of the ZPL renderer, as a case-insensitive pattern.
@@ -70,8 +71,9 @@ class LabelsRequest(RequestModel):
 def _builtin(template: str) -> str:
     # Only built-in stock by name: a path would let callers read files on the server.
     if template.strip().lower() not in builtin_template_names():
-        raise InvalidInput(f"Unknown label template {template!r}; allowed: "
-                           f"{', '.join(builtin_template_names())} (or send custom_template)",
+        raise InvalidInput(_("Unknown label template %(template)s; allowed: %(allowed)s (or send "
+                             "custom_template)", template=repr(template),
+                             allowed=", ".join(builtin_template_names())),
                            field="template", value=template, allowed=list(builtin_template_names()))
     return template.strip().lower()
 
@@ -115,14 +117,15 @@ def labels_file(body: LabelsRequest, graph: GraphDep, settings: SettingsDep,
                 principal: LabelPrinter) -> Response:
     fmt = body.format.lower()
     if fmt not in FORMATS:
-        raise InvalidInput(f"Unknown label format {body.format!r}; allowed: {', '.join(FORMATS)}",
+        raise InvalidInput(_("Unknown label format %(format)s; allowed: %(allowed)s",
+                             format=repr(body.format), allowed=", ".join(FORMATS)),
                            field="format", value=body.format, allowed=list(FORMATS))
     selection = Selection(tuple(body.keys), body.location, body.kind, body.category, body.unlabelled)
     labels = select(graph, selection)
     policy.require_in_scope(graph, principal, [label.key for label in labels])
     if body.custom_template is not None:
         if fmt != "pdf":
-            raise InvalidInput("custom_template applies to PDF sheets", field="custom_template")
+            raise InvalidInput(_("custom_template applies to PDF sheets"), field="custom_template")
         template = template_from_mapping(body.custom_template, "custom_template")
         job = LabelJob(format="pdf", skip=body.skip, dpi=body.dpi,
                        error_correction=body.error_correction.upper())
