@@ -15,13 +15,13 @@ from cmdb.labels.render import MAX_DPI, MIN_DPI
 from cmdb.labels.service import SIZE_PATTERN, FORMATS, LabelJob, Selection, mark_printed, render, select
 from cmdb.graph.schema import NONBLANK_LINE_PATTERN
 from cmdb.labels.templates import builtin_template_names, template_from_mapping
-from cmdb.i18n import _
+from cmdb.i18n import N_, _
 from cmdb.labels.zpl import DOTS_PER_MM, _PRINTER_FONT
 
 # The printer-font rule of the ZPL renderer, as a case-insensitive pattern.
 PRINTER_FONT_PATTERN = "^[BERZberz]:[A-Za-z0-9_-]{1,16}\\.(?:[Tt][Tt][FfEe]|[Ff][Nn][Tt])$"
-PATTERN_HELP[SIZE_PATTERN] = "WIDTHxHEIGHT in millimetres, each side 10 to 300 mm, e.g. 50.8x25.4"
-PATTERN_HELP[PRINTER_FONT_PATTERN] = "a font stored on the printer, such as E:ANMDJ.TTF"
+PATTERN_HELP[SIZE_PATTERN] = N_("WIDTHxHEIGHT in millimetres, each side 10 to 300 mm, e.g. 50.8x25.4")
+PATTERN_HELP[PRINTER_FONT_PATTERN] = N_("a font stored on the printer, such as E:ANMDJ.TTF")
 assert _PRINTER_FONT.match("E:ANMDJ.TTF") and _PRINTER_FONT.pattern.startswith("^[BERZ]:[A-Z0-9_-]{1,16}")
 
 ZPL_DPIS = tuple(DOTS_PER_MM)
