@@ -99,16 +99,22 @@ async def import_spreadsheet(
     summary = result.as_dict()
     if result.refused:
         n = len(result.plan.problems)
-        return error_response(403, "forbidden",
-                              f"{name} changes what the role {principal.role!r}"
-                              + (f" (scoped to {principal.scope!r})" if principal.scope else "")
-                              + f" may not change; nothing was written. {n} problem(s), each "
-                              "naming its sheet, row and column, in error.details.", summary)
+        if principal.scope:
+            message = _("%(name)s changes what the role %(role)s (scoped to %(scope)s) may not "
+                        "change; nothing was written. %(n)s problem(s), each naming its sheet, "
+                        "row and column, in error.details.", name=name,
+                        role=repr(principal.role), scope=repr(principal.scope), n=n)
+        else:
+            message = _("%(name)s changes what the role %(role)s may not change; nothing was "
+                        "written. %(n)s problem(s), each naming its sheet, row and column, in "
+                        "error.details.", name=name, role=repr(principal.role), n=n)
+        return error_response(403, "forbidden", message, summary)
     if result.plan.problems and not skip_invalid:
         n = len(result.plan.problems)
         return error_response(422, "invalid_import",
-                              f"{n} problem(s) in {name}; nothing was written. Fix them or send "
-                              "skip_invalid=true to write the valid rows.", summary)
+                              _("%(n)s problem(s) in %(name)s; nothing was written. Fix them "
+                                "or send skip_invalid=true to write the valid rows.", n=n,
+                                name=name), summary)
     return JSONResponse(summary)
 
 
