@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from cmdb.levels.service import install_defaults
+from cmdb.policy import Caller
 from tests.spreadsheets import xlsx_bytes
 from tests.test_api import API, Api, create
 
@@ -209,3 +211,26 @@ def test_the_rollout_says_why_not_in_the_request_language(api, language):
     view = response.json()
     assert ([d["key"] for d in view["cannot"]], view["can"], view["unknown"]) == (["H1"], [], [])
     assert (view["cannot"][0]["reasons"], view["summary"]["reasons"]) == WHY_NOT[language]
+
+
+STEP_REFUSED = {
+    "en": "Fault {id} is open; it can be closed only when resolved",
+    "zh-CN": "故障单 {id} 当前为 待处理；只有在 已解决，观察中 时才能 关闭",
+    "zh-TW": "故障單 {id} 目前為 待處理；只有在 已解決，觀察中 時才能 結案",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_fault_step_refused_names_the_statuses_in_the_request_language(api, language):
+    install_defaults(api.graph, Caller("setup", "admin"))
+    opened = api.client("asset_staff").post(f"{API}/faults", json={
+        "keys": ["H1"], "title": "fan noise", "severity": "B", "reported_by": "Chen",
+        "at": "2026-09-24T16:30:00+08:00"})
+    assert opened.status_code == 201, opened.text
+    fault_id = opened.json()["id"]
+    refused = api.client("engineer").post(
+        f"{API}/faults/{fault_id}/close", headers={"Accept-Language": language},
+        json={"signed_by": "Zhao", "at": "2026-09-24T21:00:00+08:00"})
+    error = refused.json()["error"]
+    assert (refused.status_code, error["code"], error["message"]) == (
+        409, "conflict", STEP_REFUSED[language].format(id=fault_id))
