@@ -24,6 +24,7 @@ from uvicorn.config import LOGGING_CONFIG
 from cmdb.api_workers import run_workers
 from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
+from cmdb.i18n import _
 from cmdb.graph import Graph
 from cmdb.graph.engine import live_publication, write_private
 from cmdb.graph.engine_supervisor import EngineSupervisor
@@ -59,18 +60,22 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
         with Graph.connect(settings) as graph:
             _first_admin_token(graph)
             description = graph.description
-        console.print(f"CMDB on {description}, {workers} API worker(s)\n"
-                      f"  pages:    http://{shown_host}:{port}/   (sign in with a token)\n"
-                      f"  API docs: http://{shown_host}:{port}/docs\n"
-                      f"  QR labels point at {settings.base_url}/s/<key> (set CMDB_BASE_URL to the "
-                      f"address phones reach)", markup=False, highlight=False)
+        address = f"http://{shown_host}:{port}"
+        console.print(_("CMDB on %(engine)s, %(workers)s API worker(s)\n"
+                        "  pages:    %(address)s/   (sign in with a token)\n"
+                        "  API docs: %(address)s/docs\n"
+                        "  QR labels point at %(base_url)s/s/<key> (set CMDB_BASE_URL to the "
+                        "address phones reach)", engine=description, workers=workers,
+                        address=address, base_url=settings.base_url),
+                      markup=False, highlight=False)
         config = uvicorn.Config(WORKER_APP, factory=True, host=host, port=port, workers=workers,
                                 log_config=_log_config(), access_log=False, proxy_headers=True,
                                 timeout_graceful_shutdown=10,
                                 # a worker still starting on a busy machine is not "hung"
                                 timeout_worker_healthcheck=30)
         with published_server(settings, f"http://{shown_host}:{port}"):
-            console.print(f"Listening on {host}:{port} (Ctrl-C stops)", markup=False,
+            console.print(_("Listening on %(host)s:%(port)s (Ctrl-C stops)", host=host, port=port),
+                          markup=False,
                           highlight=False)
             run_workers(config)  # handles SIGTERM/SIGINT itself: stops the workers, then returns
     finally:
@@ -83,10 +88,11 @@ def _first_admin_token(graph: Graph) -> None:
         return
     name = free_token_name(graph, "admin")
     token = create_token(graph, name, "admin", created_by="cmdb serve")
-    console.print(f"An admin token named {name!r} was created (there was no active admin "
-                  "token). Store it now; it is not shown again:\n"
-                  f"  {token}\n"
-                  "Create more with `cmdb token create --name NAME --role ROLE`.",
+    console.print(_("An admin token named %(name)r was created (there was no active admin "
+                    "token). Store it now; it is not shown again:\n"
+                    "  %(token)s\n"
+                    "Create more with `cmdb token create --name NAME --role ROLE`.",
+                    name=name, token=token),
                   markup=False, highlight=False)
 
 
@@ -115,16 +121,17 @@ def refuse_second_server(settings: Settings, host: str, port: int) -> None:
     """Before printing anything: is this register already served, or the port taken?"""
     running = serving_register(settings)
     if running:
-        raise Conflict(f"A CMDB is already serving this register at {running['url']} "
-                       f"(process {running['pid']}); use that one, or stop it first",
+        raise Conflict(_("A CMDB is already serving this register at %(url)s (process %(pid)s); "
+                         "use that one, or stop it first", url=running["url"], pid=running["pid"]),
                        {"url": running["url"], "pid": running["pid"]})
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise Conflict(f"Cannot listen on {host}:{port}: {exc.strerror or exc}; another "
-                           "program uses that port. Choose another with --port or CMDB_PORT",
+            raise Conflict(_("Cannot listen on %(host)s:%(port)s: %(reason)s; another program uses "
+                             "that port. Choose another with --port or CMDB_PORT", host=host,
+                             port=port, reason=exc.strerror or exc),
                            {"host": host, "port": port}) from None
 
 

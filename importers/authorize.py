@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cmdb import policy
 from cmdb.graph import CIInput, Graph
+from cmdb.i18n import _
 from importers.headings import REL_COLUMNS, RELATIONSHIPS_SHEET
 from importers.plan import CIRow, Plan, Problem
 from importers.register import GraphRegister
@@ -32,8 +33,8 @@ def refusals(graph: Graph, caller: policy.Caller, plan: Plan,
         if status == "created":
             if not policy.may(caller, "ci.create"):
                 problem(rows.get(item.key), "key", item.key,
-                        f"The role {caller.role!r} may not create CIs; {item.key!r} is not in the "
-                        "register")
+                        _("The role %(role)r may not create CIs; %(key)r is not in the "
+                          "register", role=caller.role, key=item.key))
             continue
         if status == "updated":
             before = register.cis[item.key].properties
@@ -85,8 +86,12 @@ def _outside_scope(graph: Graph, caller: policy.Caller, rows: dict[str, CIRow],
         if currently and key in inside:
             continue
         ci = rows.get(key)
-        message = (f"This token may change only CIs inside location {caller.scope!r}; "
-                   f"{key!r} " + ("would be outside it" if currently else "is outside it"))
+        if currently:
+            message = _("This token may change only CIs inside location %(scope)r; %(key)r "
+                        "would be outside it", scope=caller.scope, key=key)
+        else:
+            message = _("This token may change only CIs inside location %(scope)r; %(key)r "
+                        "is outside it", scope=caller.scope, key=key)
         problems.append(Problem(ci.sheet if ci else None, ci.row if ci else None,
                                 _heading(plan, ci.sheet, "key") if ci else None, key, message))
     return problems

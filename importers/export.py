@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import xlsxwriter
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.graph import Graph
 from cmdb.graph import imports as graph_imports
 from cmdb.graph.schema import INT, KINDS, NUMBER, STR_LIST
@@ -125,12 +126,13 @@ def export_register(graph: Graph, target: str | Path, kind: str | None = None) -
     target = Path(target)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise InvalidInput(f"Cannot export to {target.name}: use a .xlsx or .csv file name",
+        raise InvalidInput(_("Cannot export to %(name)s: use a .xlsx or .csv file name",
+                             name=target.name),
                            field="file", value=str(target), allowed=[".xlsx", ".csv"])
     if kind is not None:
         kind = parse_kind(kind)
         if kind == RELATIONSHIPS_SHEET:
-            raise InvalidInput("--kind takes a CI kind; relationships are exported with their CIs",
+            raise InvalidInput(_("--kind takes a CI kind; relationships are exported with their CIs"),
                                field="kind", value=kind, allowed=list(KINDS))
     sheets = collect(graph, kind)
     if suffix == ".xlsx":

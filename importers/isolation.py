@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Callable
 
 from cmdb.errors import CMDBError, InvalidInput, TooLarge
+from cmdb.i18n import _, current_language, use_language
 
 _context_lock = threading.Lock()
 _context: Any = None
@@ -40,10 +41,12 @@ def _fork_context():
         return _context
 
 
-def _child(conn: Connection, memory_bytes: int, func: Callable[..., Any], args: tuple) -> None:
+def _child(conn: Connection, memory_bytes: int, func: Callable[..., Any], args: tuple,
+           language: str = "en") -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        result = func(*args)
+        with use_language(language):  # the child speaks the caller's language
+            result = func(*args)
     except CMDBError as exc:
         conn.send(("error", type(exc), exc.message, exc.details))
     except MemoryError:
@@ -74,7 +77,8 @@ def run_isolated(func: Callable[..., Any], args: tuple, *, name: str, memory_mb:
     """
     ctx = _fork_context()
     receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(sender, memory_mb * 1024 * 1024, func, args),
+    process = ctx.Process(target=_child, args=(sender, memory_mb * 1024 * 1024, func, args,
+                                                 current_language()),
                           daemon=True, name=f"parse {name}")
     process.start()
     sender.close()
@@ -102,16 +106,18 @@ def run_isolated(func: Callable[..., Any], args: tuple, *, name: str, memory_mb:
               "time_limit_seconds": seconds}
     if timed_out:
         raise ParseLimitExceeded(
-            f"Reading {name} took longer than the limit of {seconds:g} seconds "
-            "(CMDB_MAX_PARSE_SECONDS); nothing was imported. Split the file or save it "
-            "again from Excel after deleting empty rows and columns.", limits)
+            _("Reading %(name)s took longer than the limit of %(seconds)s seconds "
+              "(CMDB_MAX_PARSE_SECONDS); nothing was imported. Split the file or save it "
+              "again from Excel after deleting empty rows and columns.",
+              name=name, seconds=f"{seconds:g}"), limits)
     if outcome is None:
         raise ParseLimitExceeded(
-            f"Reading {name} needed more than the limit of {memory_mb:,} MB of memory "
-            f"(CMDB_MAX_PARSE_MEMORY_MB) and the reader stopped (exit status "
-            f"{process.exitcode}); nothing was imported. The file may hold cells far apart "
-            "(a huge used area): save it again from Excel after deleting empty rows and "
-            "columns, or split it.", limits)
+            _("Reading %(name)s needed more than the limit of %(memory)s MB of memory "
+              "(CMDB_MAX_PARSE_MEMORY_MB) and the reader stopped (exit status "
+              "%(status)s); nothing was imported. The file may hold cells far apart "
+              "(a huge used area): save it again from Excel after deleting empty rows and "
+              "columns, or split it.", name=name, memory=f"{memory_mb:,}",
+              status=process.exitcode), limits)
     status, value, message, details = outcome
     if status == "ok":
         return value
@@ -119,10 +125,11 @@ def run_isolated(func: Callable[..., Any], args: tuple, *, name: str, memory_mb:
         raise _rebuild(value, message, details)
     if status == "memory":
         raise ParseLimitExceeded(
-            f"Reading {name} needed more than the limit of {memory_mb:,} MB of memory "
-            "(CMDB_MAX_PARSE_MEMORY_MB); nothing was imported. Split the file or delete "
-            "empty rows and columns.", limits)
-    raise InvalidInput(f"{name} cannot be read: it may be damaged ({_short(message)})",
+            _("Reading %(name)s needed more than the limit of %(memory)s MB of memory "
+              "(CMDB_MAX_PARSE_MEMORY_MB); nothing was imported. Split the file or delete "
+              "empty rows and columns.", name=name, memory=f"{memory_mb:,}"), limits)
+    raise InvalidInput(_("%(name)s cannot be read: it may be damaged (%(reason)s)", name=name,
+                         reason=_short(message)),
                        field="file", value=name)
 
 

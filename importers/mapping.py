@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmdb.errors import InvalidInput, TooLarge
+from cmdb.i18n import _
 from importers.headings import (
     GENERIC, KIND_SPECIFIC, RELATIONSHIPS_SHEET, SHEET_KINDS, SHEET_SYNONYMS, kind_fields, norm,
     strip_unit,
@@ -114,13 +115,15 @@ def parse_kind(name: str) -> str:
     found = Mapping().sheet_kind(name)
     if found:
         return found
-    raise InvalidInput(f"Unknown kind {name!r}; allowed: {', '.join(SHEET_KINDS)}",
+    raise InvalidInput(_("Unknown kind %(kind)r; allowed: %(allowed)s", kind=name,
+                         allowed=", ".join(SHEET_KINDS)),
                        field="kind", value=name, allowed=list(SHEET_KINDS))
 
 
 def mapping_too_large(name: str, size: int, limit: int) -> Exception:
-    return TooLarge(f"Mapping file {name} is {size:,} bytes; at most {limit:,} allowed "
-                    "(CMDB_MAX_MAPPING_BYTES)", {"field": "mapping", "value": size, "allowed": limit})
+    return TooLarge(_("Mapping file %(name)s is %(size)s bytes; at most %(limit)s allowed "
+                      "(CMDB_MAX_MAPPING_BYTES)", name=name, size=f"{size:,}", limit=f"{limit:,}"),
+                    {"field": "mapping", "value": size, "allowed": limit})
 
 
 def parse_mapping(data: bytes, name: str, limit: int) -> Mapping:
@@ -134,7 +137,7 @@ def parse_mapping(data: bytes, name: str, limit: int) -> Mapping:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"Mapping file {name} is not UTF-8 text", field="mapping",
+        raise InvalidInput(_("Mapping file %(name)s is not UTF-8 text", name=name), field="mapping",
                            value=name) from None
     try:
         if text.lstrip().startswith(("{", "[")):
@@ -142,10 +145,11 @@ def parse_mapping(data: bytes, name: str, limit: int) -> Mapping:
         else:
             spec = _load_plain_yaml(text, name)
     except RecursionError:
-        raise InvalidInput(f"Mapping file {name} is nested too deeply", field="mapping",
+        raise InvalidInput(_("Mapping file %(name)s is nested too deeply", name=name), field="mapping",
                            value=name) from None
     except (ValueError, _yaml_error()) as e:
-        raise InvalidInput(f"Mapping file {name} cannot be parsed: {e}", field="mapping",
+        raise InvalidInput(_("Mapping file %(name)s cannot be parsed: %(reason)s", name=name, reason=e),
+                           field="mapping",
                            value=name) from None
     return mapping_from_dict(spec or {}, source=name)
 
@@ -163,8 +167,9 @@ def _load_plain_yaml(text: str, name: str) -> Any:
             event = self.peek_event()
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
                 raise InvalidInput(
-                    f"Mapping file {name} uses a YAML anchor or alias (&name / *name) at line "
-                    f"{event.start_mark.line + 1}; write each entry out instead",
+                    _("Mapping file %(name)s uses a YAML anchor or alias (&name / *name) at "
+                      "line %(line)s; write each entry out instead", name=name,
+                      line=event.start_mark.line + 1),
                     field="mapping", value=name)
             return super().compose_node(parent, index)
 
@@ -173,31 +178,35 @@ def _load_plain_yaml(text: str, name: str) -> Any:
 
 def mapping_from_dict(data: Any, source: str = "mapping") -> Mapping:
     if not isinstance(data, dict):
-        raise InvalidInput(f"{source}: expected a mapping with 'columns', 'sheets', 'values', 'kind'",
+        raise InvalidInput(_("%(source)s: expected a mapping with 'columns', 'sheets', 'values', 'kind'",
+                             source=source),
                            field="mapping", value=type(data).__name__)
     unknown = set(data) - {"columns", "sheets", "values", "kind", "create_locations", "dayfirst"}
     if unknown:
-        raise InvalidInput(f"{source}: unknown entries {sorted(unknown)}; allowed: columns, sheets, "
-                           "values, kind, create_locations, dayfirst", field="mapping",
+        raise InvalidInput(_("%(source)s: unknown entries %(entries)s; allowed: columns, sheets, "
+                             "values, kind, create_locations, dayfirst", source=source,
+                             entries=sorted(unknown)), field="mapping",
                            value=sorted(unknown))
     every_field = {f for k in SHEET_KINDS for f in kind_fields(k)}
     m = Mapping(create_locations=bool(data.get("create_locations", False)))
     for heading, target in (data.get("columns") or {}).items():
         if target is not None and target not in every_field:
-            raise InvalidInput(f"{source}: column {heading!r} maps to {target!r}, which is not a field",
+            raise InvalidInput(_("%(source)s: column %(heading)r maps to %(target)r, which is not a field",
+                                 source=source, heading=heading, target=target),
                                field=f"columns.{heading}", value=target, allowed=sorted(every_field))
         m.columns[norm(heading)] = target
     for sheet, kind in (data.get("sheets") or {}).items():
         m.sheets[norm(sheet)] = parse_kind(str(kind))
     for fname, words in (data.get("values") or {}).items():
         if not isinstance(words, dict):
-            raise InvalidInput(f"{source}: values.{fname} must map words to values",
+            raise InvalidInput(_("%(source)s: values.%(field)s must map words to values", source=source,
+                                 field=fname),
                                field=f"values.{fname}", value=words)
         m.values[fname] = {norm(str(k)): str(v) for k, v in words.items()}
         m.value_words[fname] = [str(k) for k in words]
     if data.get("dayfirst") is not None:
         if not isinstance(data["dayfirst"], bool):
-            raise InvalidInput(f"{source}: dayfirst must be true or false", field="dayfirst",
+            raise InvalidInput(_("%(source)s: dayfirst must be true or false", source=source), field="dayfirst",
                                value=data["dayfirst"], allowed=[True, False])
         m.dayfirst = data["dayfirst"]
     if data.get("kind"):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
 from cmdb.errors import InvalidInput
-from cmdb.i18n import _
+from cmdb.i18n import ENGLISH, _, current_language
+from cmdb.i18n.names import kind_name, property_label
 from cmdb.graph import schema
 from cmdb.graph.schema import KINDS, RELATIONSHIPS
 from cmdb.graph.vocabulary import CustomField, Term, Vocabulary, check_field, key_from_text
@@ -93,11 +94,15 @@ class Problem:
 
     def __str__(self) -> str:
         where = " ".join(p for p in (
-            f"sheet {self.sheet!r}" if self.sheet is not None else "",
-            f"row {self.row}" if self.row is not None else "",
-            f"column {self.column!r}" if self.column else "") if p)
-        value = f" value {self.value!r}:" if self.value not in (None, "") else ""
-        return f"{where}:{value} {self.message}" if where else self.message
+            _("sheet %(sheet)r", sheet=self.sheet) if self.sheet is not None else "",
+            _("row %(row)s", row=self.row) if self.row is not None else "",
+            _("column %(column)r", column=self.column) if self.column else "") if p)
+        if not where:
+            return self.message
+        if self.value not in (None, ""):
+            return _("%(where)s: value %(value)r: %(message)s", where=where, value=self.value,
+                     message=self.message)
+        return _("%(where)s: %(message)s", where=where, message=self.message)
 
 
 @dataclass
@@ -274,9 +279,10 @@ class _Planner:
             report.rejected_rows.update(range(header_index + 2, len(raw.rows) + 1))
             self.plan.problems.append(Problem(
                 raw.name, None, None, None,
-                f"Cannot tell what sheet {raw.name!r} holds: name the sheet after a kind "
-                "(Hardware/硬件/設備, Locations/位置, Images/镜像, Applications/应用, "
-                "Relationships/关系) or pass --kind; headings seen: " + ", ".join(h for h in headings if h),
+                _("Cannot tell what sheet %(sheet)r holds: name the sheet after a kind "
+                  "(Hardware/硬件/設備, Locations/位置, Images/镜像, Applications/应用, "
+                  "Relationships/关系) or pass --kind; headings seen: %(headings)s",
+                  sheet=raw.name, headings=", ".join(h for h in headings if h)),
                 allowed=["Hardware", "Location", "SoftwareImage", "Application", "Relationships"]))
             return
         columns: list[tuple[int, str, str]] = []
@@ -305,8 +311,10 @@ class _Planner:
             report.skipped = report.rows_read - report.rejected
             self.plan.problems.append(Problem(
                 raw.name, header_index + 1, None, None,
-                f"Sheet {raw.name!r} ({kind}) has no recognisable {' / '.join(missing)} column; "
-                f"headings seen: {', '.join(h for h in headings if h) or '(none)'}; expected {expected}",
+                _("Sheet %(sheet)r (%(kind)s) has no recognisable %(missing)s column; "
+                  "headings seen: %(headings)s; expected %(expected)s",
+                  sheet=raw.name, kind=_kind_word(kind), missing=" / ".join(missing),
+                  headings=", ".join(h for h in headings if h) or _("(none)"), expected=expected),
                 allowed={m: _examples(m) for m in missing}))
             return
         header_norm = [norm(h) for h in headings]
@@ -382,13 +390,15 @@ class _Planner:
         a, b = column_letter(first), column_letter(other)
         if norm(headings[first]) == norm(headings[other]):
             self._problem(report, None, headings[other], headings[other],
-                          f"Duplicate heading {headings[other]!r} in columns {a} and {b} "
-                          f"(row {header_row}); rename or remove one of them")
+                          _("Duplicate heading %(heading)r in columns %(a)s and %(b)s "
+                            "(row %(row)s); rename or remove one of them",
+                            heading=headings[other], a=a, b=b, row=header_row))
         else:
             self.plan.warnings.append(Problem(
                 report.name, header_row, headings[other], headings[other],
-                f"Columns {a} {headings[first]!r} and {b} {headings[other]!r} both give {f}; "
-                f"{f} is read from column {a} and column {b} is ignored"))
+                _("Columns %(a)s %(first)r and %(b)s %(other)r both give %(field)s; "
+                  "%(field)s is read from column %(a)s and column %(b)s is ignored",
+                  a=a, b=b, first=headings[first], other=headings[other], field=_field_word(f))))
 
     def _ci_row(self, report: SheetReport, kind: str, row: int, cells: list[str],
                 columns: list[tuple[int, str, str]]) -> None:
@@ -441,10 +451,12 @@ class _Planner:
             return
         if key in self.first_seen:
             sheet, first_row = self.first_seen[key]
-            where = f"row {first_row}" if sheet == report.name else f"sheet {sheet!r} row {first_row}"
+            where = (_("row %(row)s", row=first_row) if sheet == report.name
+                     else _("sheet %(sheet)r row %(row)s", sheet=sheet, row=first_row))
             key_heading = next(h for _, h, f in columns if f == "key")
             self._problem(report, row, key_heading, key,
-                          f"Duplicate key: {key!r} is already on {where}; each CI may appear once")
+                          _("Duplicate key: %(key)r is already on %(where)s; each CI may appear once",
+                            key=key, where=where))
             return
         self.first_seen[key] = (report.name, row)
         self.file_kinds[key] = kind
@@ -518,8 +530,9 @@ class _Planner:
             if existing and existing != ci.kind:
                 report = self.plan.sheet(ci.sheet)
                 self._problem(report, ci.row, None, key,
-                              f"Key {key!r} already belongs to a {existing} in the register, "
-                              f"not a {ci.kind}; use another key or the {existing} sheet")
+                              _("Key %(key)r already belongs to a %(existing)s in the register, "
+                                "not a %(kind)s; use another key or the %(existing)s sheet",
+                                key=key, existing=_kind_word(existing), kind=_kind_word(ci.kind)))
                 del self.plan.cis[key]
                 self.file_kinds[key] = existing
         self._locations_index()
@@ -592,16 +605,18 @@ class _Planner:
                 return matches[0]
             if len(set(matches)) > 1:
                 self._problem(report, ref.row, ref.column, ref.value,
-                              f"{ref.value!r} names {len(set(matches))} locations "
-                              f"({', '.join(sorted(set(matches))[:5])}); use the key or a path "
-                              "such as 'HQ/Building A/Room 101'")
+                              _("%(value)r names %(count)s locations (%(keys)s); use the key "
+                                "or a path such as 'HQ/Building A/Room 101'",
+                                value=ref.value, count=len(set(matches)),
+                                keys=", ".join(sorted(set(matches))[:5])))
                 return None
             if len(segments) == 1 and self.mapping.create_locations:
                 segments = [ref.value.strip()]
             else:
                 self._problem(report, ref.row, ref.column, ref.value,
-                              _unknown(ref.value, ["Location"]) + "; a path such as "
-                              "'HQ/Building A/Room 101' creates the locations that are missing")
+                              _("%(unknown)s; a path such as 'HQ/Building A/Room 101' creates "
+                                "the locations that are missing",
+                                unknown=_unknown(ref.value, ["Location"])))
                 return None
         parent: str | None = None
         for depth, segment in enumerate(segments):
@@ -620,13 +635,15 @@ class _Planner:
                 key = schema.validate_key(key)
             except InvalidInput as e:
                 self._problem(report, ref.row, ref.column, ref.value,
-                              f"Cannot create location {segment!r}: {e.message}")
+                              _("Cannot create location %(segment)r: %(reason)s",
+                                segment=segment, reason=e.message))
                 return None
             other = self._kind(key)
             if other is not None:
                 self._problem(report, ref.row, ref.column, ref.value,
-                              f"Cannot create location {segment!r}: key {key!r} already belongs to "
-                              f"a {other}")
+                              _("Cannot create location %(segment)r: key %(key)r already "
+                                "belongs to a %(kind)s", segment=segment, key=key,
+                                kind=_kind_word(other)))
                 return None
             # below a location already in the register, only the name can tell
             location_type = location_type_of(
@@ -667,7 +684,8 @@ class _Planner:
                                 and not any(n.key == k for n in self.plan.new_locations)), None)
                 if missing is not None:
                     self._problem(report, rel.row, rel.column, rel.value,
-                                  f"{missing!r} is on a rejected row, so this row is rejected too")
+                                  _("%(key)r is on a rejected row, so this row is rejected too",
+                                    key=missing))
                     changed = True
                     continue
                 kept.append(rel)
@@ -699,9 +717,10 @@ class _Planner:
             row, key = rows[0]
             self.plan.warnings.append(Problem(
                 sheet, row, heading, key,
-                f"{len(rows)} key(s) in this column are plain numbers (the first here): if your "
-                "asset tags have leading zeros (e.g. 00" + key + "), the spreadsheet may have "
-                "dropped them. Format the column as text and export again, or fix the keys"))
+                _("%(count)s key(s) in this column are plain numbers (the first here): if your "
+                  "asset tags have leading zeros (e.g. 00%(key)s), the spreadsheet may have "
+                  "dropped them. Format the column as text and export again, or fix the keys",
+                  count=len(rows), key=key)))
         order = {report.name: i for i, report in enumerate(self.plan.sheets)}
         self.plan.problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))
 
@@ -742,18 +761,39 @@ def column_letter(index: int) -> str:
 
 
 def _unknown_word(error: InvalidInput, f: str, text: str, mapping: Mapping, prop) -> InvalidInput:
-    source = f"the {mapping.preset} preset" if mapping.preset else "the mapping"
     known = mapping.value_words[f]
     choices = list(prop.choices) if prop.choices else []
-    message = (f"{f} {text!r} is not one {source} knows ({', '.join(known)})"
-               + (f" nor one of the CMDB's: {', '.join(choices)}" if choices else "")
-               + "; change it in the file to one of these")
+    params = dict(field=_field_word(f), value=text, known=", ".join(known),
+                  preset=mapping.preset, choices=", ".join(choices))
+    if mapping.preset and choices:
+        message = _("%(field)s %(value)r is not one the %(preset)s preset knows (%(known)s) nor one "
+                    "of the CMDB's: %(choices)s; change it in the file to one of these", **params)
+    elif mapping.preset:
+        message = _("%(field)s %(value)r is not one the %(preset)s preset knows (%(known)s); "
+                    "change it in the file to one of these", **params)
+    elif choices:
+        message = _("%(field)s %(value)r is not one the mapping knows (%(known)s) nor one of the "
+                    "CMDB's: %(choices)s; change it in the file to one of these", **params)
+    else:
+        message = _("%(field)s %(value)r is not one the mapping knows (%(known)s); change it in "
+                    "the file to one of these", **params)
     return InvalidInput(message, field=f, value=text, allowed=known + choices)
 
 
+def _kind_word(kind: str) -> str:
+    """A kind as a message names it: in English its label (SoftwareImage, as sheets and
+    mappings name it), else its name in the reader's language."""
+    return kind if current_language() == ENGLISH else kind_name(kind)
+
+
+def _field_word(f: str) -> str:
+    """A field as a message names it: in English the name a mapping file uses, else its label."""
+    return f if current_language() == ENGLISH else property_label(f)
+
+
 def _unknown(key: str, kinds: list[str] | None = None) -> str:
-    what = " or ".join(kinds) if kinds else "CI"
-    return f"No {what} with key {key!r} in this file or in the register"
+    what = _(" or ").join(_kind_word(k) for k in kinds) if kinds else _("CI")
+    return _("No %(what)s with key %(key)r in this file or in the register", what=what, key=key)
 
 
 def _plain(message: str, label: str) -> str:

@@ -26,6 +26,7 @@ import datetime as dt
 from pathlib import Path
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.settings import get_settings
 from importers.headings import norm
 from importers.mapping import Mapping, mapping_from_dict, mapping_too_large, parse_mapping
@@ -99,8 +100,8 @@ def load_mapping(spec: str | None) -> Mapping:
         return mapping_for(spec.lower())
     path = Path(spec)
     if not path.is_file():
-        raise InvalidInput(f"Mapping {spec!r} is neither a file nor a preset; presets: "
-                           + ", ".join(PRESETS), field="mapping", value=spec, allowed=list(PRESETS))
+        raise InvalidInput(_("Mapping %(spec)r is neither a file nor a preset; presets: %(presets)s",
+                             spec=spec, presets=", ".join(PRESETS)), field="mapping", value=spec, allowed=list(PRESETS))
     limit = get_settings().max_mapping_bytes
     if path.stat().st_size > limit:
         raise mapping_too_large(path.name, path.stat().st_size, limit)
@@ -168,14 +169,16 @@ def snipeit_warranty_end(sheet: RawSheet, *, dayfirst: bool) -> RawSheet:
 def _warranty_end(purchase_text: str, months_text: str, dayfirst: bool) -> str:
     months = parse_months(months_text)
     if months is None:
-        return f"warranty of {months_text!r}, not a number of months"
+        return _("warranty of %(months)r, not a number of months", months=months_text)
     if not purchase_text:
-        return f"warranty of {months} months, without a purchase date to count from"
+        return _("warranty of %(months)s months, without a purchase date to count from",
+                 months=months)
     purchase = parse_date(purchase_text, dayfirst=dayfirst)
     try:
         start = dt.date.fromisoformat(purchase)
     except ValueError:
-        return f"warranty of {months} months from {purchase_text!r}, which is not a date"
+        return _("warranty of %(months)s months from %(purchase)r, which is not a date",
+                 months=months, purchase=purchase_text)
     return add_months(start, months).isoformat()
 
 

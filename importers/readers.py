@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from cmdb.errors import InvalidInput, TooLarge
+from cmdb.i18n import _
 from cmdb.settings import Settings, get_settings
 from importers.headings import known_heading_count
 from importers.isolation import run_isolated
@@ -58,7 +59,8 @@ def read_file(source: str | Path | bytes, *, name: str | None = None, sheet: str
         try:
             size = path.stat().st_size
         except OSError as e:
-            raise InvalidInput(f"Cannot open {name}: {e.strerror or e}", field="file", value=str(path)) from None
+            raise InvalidInput(_("Cannot open %(name)s: %(reason)s", name=name, reason=e.strerror or e),
+                               field="file", value=str(path)) from None
         check_size(size, name, settings)
         data = path.read_bytes()
     else:
@@ -85,8 +87,8 @@ def parse_bytes(data: bytes, name: str, sheet: str | None, settings: Settings,
     if sheet is not None:
         chosen = [s for s in sheets if s.name == sheet or s.name.strip().lower() == sheet.strip().lower()]
         if not chosen:
-            raise InvalidInput(f"{name} has no sheet {sheet!r}; its sheets are: "
-                               + ", ".join(s.name for s in sheets),
+            raise InvalidInput(_("%(name)s has no sheet %(sheet)r; its sheets are: %(sheets)s",
+                                 name=name, sheet=sheet, sheets=", ".join(s.name for s in sheets)),
                                field="sheet", value=sheet, allowed=[s.name for s in sheets])
         sheets = chosen
     return sheets
@@ -94,10 +96,11 @@ def parse_bytes(data: bytes, name: str, sheet: str | None, settings: Settings,
 
 def check_size(size: int, name: str, settings: Settings) -> None:
     if size == 0:
-        raise InvalidInput(f"{name} is empty (0 bytes); nothing to import", field="file", value=name)
+        raise InvalidInput(_("%(name)s is empty (0 bytes); nothing to import", name=name), field="file", value=name)
     if size > settings.max_upload_bytes:
-        raise TooLarge(f"{name} is {size:,} bytes; the limit is {settings.max_upload_bytes:,} bytes "
-                       "(CMDB_MAX_UPLOAD_BYTES). Split the file or raise the limit.",
+        raise TooLarge(_("%(name)s is %(size)s bytes; the limit is %(limit)s bytes "
+                         "(CMDB_MAX_UPLOAD_BYTES). Split the file or raise the limit.",
+                         name=name, size=f"{size:,}", limit=f"{settings.max_upload_bytes:,}"),
                        {"field": "file", "value": size, "allowed": settings.max_upload_bytes})
 
 
@@ -111,16 +114,16 @@ def detect_format(data: bytes, name: str) -> str:
         # Office encrypts password-protected .xlsx files into an OLE2 container holding
         # "EncryptionInfo" and "EncryptedPackage" streams (names in UTF-16).
         if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
-            raise UnreadableFile(f"{name} is password-protected; remove the password in Excel "
-                                 "(File > Info > Protect Workbook) and import it again",
+            raise UnreadableFile(_("%(name)s is password-protected; remove the password in Excel "
+                                   "(File > Info > Protect Workbook) and import it again", name=name),
                                  field="file", value=name)
         return "xls"
     suffix = Path(name).suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".ods", ".xls"):
-        raise UnreadableFile(f"{name} is not a valid {suffix[1:]} file (it may be damaged or "
-                             "be another format renamed)", field="file", value=name)
+        raise UnreadableFile(_("%(name)s is not a valid %(format)s file (it may be damaged or "
+                               "be another format renamed)", name=name, format=suffix[1:]), field="file", value=name)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnreadableFile(f"{name} is not a spreadsheet or CSV file (binary content)",
+        raise UnreadableFile(_("%(name)s is not a spreadsheet or CSV file (binary content)", name=name),
                              field="file", value=name, allowed="xlsx, xls, ods, csv")
     return "csv"
 
@@ -131,10 +134,11 @@ def check_zip(data: bytes, name: str, settings: Settings) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = zf.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise UnreadableFile(f"{name} is damaged: its zip structure cannot be read",
+        raise UnreadableFile(_("%(name)s is damaged: its zip structure cannot be read", name=name),
                              field="file", value=name) from None
     if len(members) > MAX_ZIP_MEMBERS:
-        raise TooLarge(f"{name} holds {len(members):,} parts; at most {MAX_ZIP_MEMBERS:,} allowed",
+        raise TooLarge(_("%(name)s holds %(count)s parts; at most %(limit)s allowed", name=name,
+                         count=f"{len(members):,}", limit=f"{MAX_ZIP_MEMBERS:,}"),
                        {"field": "file", "value": len(members), "allowed": MAX_ZIP_MEMBERS})
     total = 0
     for m in members:
@@ -142,13 +146,15 @@ def check_zip(data: bytes, name: str, settings: Settings) -> None:
         if m.file_size >= RATIO_CHECK_FROM_BYTES:
             ratio = m.file_size / max(m.compress_size, 1)
             if ratio > MAX_COMPRESSION_RATIO:
-                raise TooLarge(f"{name} looks like a zip bomb: part {m.filename!r} expands "
-                               f"{ratio:,.0f} times (to {m.file_size:,} bytes); at most "
-                               f"{MAX_COMPRESSION_RATIO} times allowed",
+                raise TooLarge(_("%(name)s looks like a zip bomb: part %(part)r expands %(ratio)s "
+                                 "times (to %(size)s bytes); at most %(limit)s times allowed",
+                                 name=name, part=m.filename, ratio=f"{ratio:,.0f}",
+                                 size=f"{m.file_size:,}", limit=MAX_COMPRESSION_RATIO),
                                {"field": "file", "value": m.filename, "allowed": MAX_COMPRESSION_RATIO})
     if total > settings.max_unzipped_bytes:
-        raise TooLarge(f"{name} expands to {total:,} bytes; the limit is "
-                       f"{settings.max_unzipped_bytes:,} bytes (CMDB_MAX_UNZIPPED_BYTES)",
+        raise TooLarge(_("%(name)s expands to %(size)s bytes; the limit is %(limit)s bytes "
+                         "(CMDB_MAX_UNZIPPED_BYTES)", name=name, size=f"{total:,}",
+                         limit=f"{settings.max_unzipped_bytes:,}"),
                        {"field": "file", "value": total, "allowed": settings.max_unzipped_bytes})
 
 
@@ -215,11 +221,13 @@ def check_dimensions(data: bytes, name: str, settings: Settings) -> None:
                     tail = text[-200:]  # a tag cut at the chunk boundary is seen whole next time
             if rows * columns > limit:
                 sheet = sheet_names.get(member.filename.lower(), Path(member.filename).stem)
+                sizes = {"columns": f"{columns:,}", "rows": f"{rows:,}",
+                         "cells": f"{rows * columns:,}", "limit": f"{limit:,}"}
                 raise TooLarge(
-                    f"{name}: {sheet} spans {columns:,} columns x {rows:,} rows = "
-                    f"{rows * columns:,} cells; at most {limit:,} allowed (CMDB_MAX_SHEET_CELLS). "
-                    "Delete the empty rows and columns between the data and the far cells, or "
-                    "split the file.",
+                    _("%(name)s: %(sheet)s spans %(columns)s columns x %(rows)s rows = "
+                      "%(cells)s cells; at most %(limit)s allowed (CMDB_MAX_SHEET_CELLS). "
+                      "Delete the empty rows and columns between the data and the far cells, or "
+                      "split the file.", name=name, sheet=sheet, **sizes),
                     {"field": "file", "value": name, "sheet": sheet, "rows": rows,
                      "columns": columns, "allowed": limit})
 
@@ -232,9 +240,11 @@ def read_workbook_rows(data: bytes, name: str, fmt: str) -> list[RawSheet]:
     except Exception as e:  # calamine raises its own error types for every kind of damage
         text = str(e)
         if "password" in text.lower() or "encrypt" in text.lower():
-            raise UnreadableFile(f"{name} is password-protected; remove the password and import it again",
+            raise UnreadableFile(_("%(name)s is password-protected; remove the password and import it "
+                                   "again", name=name),
                                  field="file", value=name) from None
-        raise UnreadableFile(f"{name} cannot be read as {fmt}: it may be damaged ({_short(text)})",
+        raise UnreadableFile(_("%(name)s cannot be read as %(format)s: it may be damaged (%(reason)s)",
+                               name=name, format=fmt, reason=_short(text)),
                              field="file", value=name) from None
     return [RawSheet(str(sheet_name), [[cell_text(c) for c in row] for row in frame.itertuples(index=False, name=None)])
             for sheet_name, frame in frames.items()]
@@ -290,7 +300,8 @@ def codec_for(encoding: str) -> str:
     """The codec of an encoding named by the user, or a clear refusal."""
     codec = ENCODINGS.get(encoding.strip().lower().replace("_", "-"))
     if codec is None:
-        raise InvalidInput(f"Unknown encoding {encoding!r}; allowed: {', '.join(ENCODING_NAMES)}",
+        raise InvalidInput(_("Unknown encoding %(encoding)r; allowed: %(allowed)s", encoding=encoding,
+                             allowed=", ".join(ENCODING_NAMES)),
                            field="encoding", value=encoding, allowed=list(ENCODING_NAMES))
     return codec
 
@@ -305,9 +316,10 @@ def decode_as(data: bytes, name: str, encoding: str) -> str:
     except UnicodeDecodeError as e:
         before = data[:e.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         line = before.count(b"\n") + 1
-        raise UnreadableFile(f"{name} is not {encoding} text: the bytes at line {line} "
-                             f"({data[e.start:e.start + 4].hex(' ')}) are not valid {encoding}; "
-                             "leave out --encoding to have it detected",
+        raise UnreadableFile(_("%(name)s is not %(encoding)s text: the bytes at line %(line)s "
+                               "(%(bytes)s) are not valid %(encoding)s; leave out --encoding to "
+                               "have it detected", name=name, encoding=encoding, line=line,
+                               bytes=data[e.start:e.start + 4].hex(" ")),
                              field="encoding", value=encoding, allowed=list(ENCODING_NAMES)) from None
     return text.lstrip("\ufeff")
 
@@ -404,8 +416,8 @@ def _decode_western(data: bytes, name: str) -> tuple[str, str]:
         scored.append((_western_score(text), enc, text))
     best = max(scored, key=lambda s: s[0])  # mac_roman decodes any bytes; ties go to cp1252
     if best[0] < 0:
-        raise UnreadableFile(f"{name}: cannot tell its text encoding; save it as UTF-8 CSV "
-                             "(Excel: Save As > CSV UTF-8) or name it with --encoding",
+        raise UnreadableFile(_("%(name)s: cannot tell its text encoding; save it as UTF-8 CSV "
+                               "(Excel: Save As > CSV UTF-8) or name it with --encoding", name=name),
                              field="file", value=name, allowed=list(ENCODING_NAMES))
     return best[2], best[1]
 

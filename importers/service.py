@@ -139,10 +139,10 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     if caller is not None and (plan.new_categories or plan.new_fields) \
             and not may(caller, "vocabulary"):
         raise PermissionDenied(
-            f"This import would add to the register's vocabulary ({_vocabulary_text(plan)}), "
-            f"which the role {caller.role!r} may not do; it needs one of: "
-            f"{', '.join(sorted(roles_for('vocabulary')))}. Add them first, or import without "
-            "--new-categories / --new-fields", {"role": caller.role,
+            _("This import would add to the register's vocabulary (%(words)s), which the role "
+              "%(role)r may not do; it needs one of: %(roles)s. Add them first, or import without "
+              "--new-categories / --new-fields", words=_vocabulary_text(plan), role=caller.role,
+              roles=", ".join(sorted(roles_for("vocabulary")))), {"role": caller.role,
                                                  "allowed_roles": sorted(roles_for("vocabulary"))})
     if caller is not None:
         refused = authorize.refusals(graph, caller, plan, changes, new_links, register)
@@ -160,7 +160,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         total = len(creates) + len(updates) + len(links)
         _check_size(graph, settings, total, len(creates), len(updates), len(links))
         faults.check_disk(graph.engine, faults.import_bytes(len(creates) + len(updates), len(links)),
-                          "the import")
+                          _("the import"))
         tick("writing", 0, total)
         kinds = {k: ci.kind for k, ci in register.cis.items()}
         kinds.update({c.key: c.kind for c, _ in changes})

@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from cmdb.graph import schema
+from cmdb.i18n import _
 from cmdb.graph.schema import BOOL, DATE, ENUM, INT, NUMBER, Prop
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -74,10 +75,13 @@ def date_order_problem(text: str, *, dayfirst: bool) -> str | None:
     day, month = (a, b) if dayfirst else (b, a)
     if 1 <= month <= 12:
         return None
-    order = "day first (--dayfirst)" if dayfirst else "month first"
-    other = "without --dayfirst" if dayfirst else "with --dayfirst"
-    return (f"read {order} its month would be {month}; every date of the file is read the same "
-            f"way, so import it {other} if its dates are written that way")
+    if dayfirst:
+        return _("read day first (--dayfirst) its month would be %(month)s; every date of the file "
+                 "is read the same way, so import it without --dayfirst if its dates are written "
+                 "that way", month=month)
+    return _("read month first its month would be %(month)s; every date of the file is read the "
+             "same way, so import it with --dayfirst if its dates are written that way",
+             month=month)
 
 
 def add_months(date: dt.date, months: int) -> dt.date:
@@ -237,7 +241,8 @@ def convert(kind: schema.NodeKind, prop: Prop, text: str, *, dayfirst: bool = Fa
     except schema.InvalidProperty as e:
         why = date_order_problem(text, dayfirst=dayfirst) if prop.type == DATE else None
         if why:
-            raise schema.InvalidProperty(f"{e.message}: {why}", field=prop.name, value=text,
+            raise schema.InvalidProperty(_("%(message)s: %(reason)s", message=e.message, reason=why),
+                                         field=prop.name, value=text,
                                          allowed=e.allowed) from None
         raise
 

@@ -3,6 +3,7 @@
 - 50 keep-alive clients land on every worker;
 - an API worker killed with SIGKILL during requests: the engine and the other worker keep
   serving, the worker is replaced, every write that was answered 201 is there;
+- a CI written by a CLI command is in every worker's lists and search at once;
 - the engine killed with SIGKILL: ``/healthz`` says ``degraded`` (503, Retry-After) and requests
   that need the engine get 503 with Retry-After meanwhile, the supervisor restarts it on the same
   address, the workers reconnect by themselves within 30 s, no committed write is lost, and a CLI
@@ -133,6 +134,23 @@ def test_workers_share_connections_and_a_killed_worker_is_replaced(tmp_path):
         assert set(writer.created) <= _keys(served.base, admin, "WK")
         assert {200} == {httpx.get(f"{served.base}/healthz", timeout=30).status_code
                          for _ in range(10)}
+
+        # A write through the CLI (another process, straight to the engine) is in the lists and
+        # the search of every worker from the first request after the command returns: both read
+        # the graph itself, so there is no index to lag behind (the issue allows up to 1 s).
+        added = subprocess.run([CMDB, "ci", "add", "Hardware", "CLI-0001", "--set",
+                                "category=server", "--set", "name=机房核心交换机 cli-written"],
+                               env=clean_env(data_dir), cwd=cwd, capture_output=True, text=True,
+                               timeout=START_TIMEOUT)
+        assert added.returncode == 0, added.stdout + added.stderr
+        answers = []
+        for path, params in (("cis", {"kind": "Hardware", "category": "server", "limit": 500}),
+                             ("cis", {"q": "cli-written"}), ("search", {"q": "CLI-0001"}),
+                             ("search", {"q": "核心交换"})) * 3:
+            page = httpx.get(f"{served.base}/api/v1/{path}", headers=admin, params=params,
+                             timeout=60).json()
+            answers.append("CLI-0001" in {item["key"] for item in page["items"]})
+        assert answers == [True] * 12
     finally:
         code = served.stop(signal.SIGTERM)
     assert code == 0, served.output

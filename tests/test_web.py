@@ -219,7 +219,7 @@ def test_a_missing_asset_found_again_can_be_set_back_by_who_may_change_a_status(
             f"{role}-user", "scan page: found again, status set back from missing", {"status": "in_use"})
         again = c.post("/s/HW-1/status", data={"csrf_token": csrf_from(page), "status": "in_use"})
         assert again.status_code == 422
-        assert "HW-1 is registered as in_use, not missing" in again.text
+        assert "HW-1 is registered as In use, not missing" in again.text
     else:
         assert response.status_code == 403
         assert "may not do this" in response.text
@@ -233,7 +233,7 @@ def test_setting_a_status_back_refuses_other_statuses_and_forged_forms(app, esta
     token = csrf_from(c.get("/s/HW-1").text)
     for data, status, message in (
             ({"csrf_token": token, "status": "retired"}, 422, "not &#39;retired&#39;"),
-            ({"csrf_token": token}, 422, "set back to &#39;in_use&#39; here"),
+            ({"csrf_token": token}, 422, "set back to &#39;In use&#39; here"),
             ({"csrf_token": "forged", "status": "in_use"}, 403, "security token"),
             ({"status": "in_use"}, 403, "security token")):
         response = c.post("/s/HW-1/status", data=data, follow_redirects=False)

@@ -17,6 +17,8 @@ from cmdb.errors import InvalidInput, UnknownKey
 from cmdb.graph import Graph
 from cmdb.graph import audit as graph_audit
 from cmdb.graph.schema import utc_now
+from cmdb.i18n import _
+from cmdb.i18n.names import kind_name
 
 SOURCE_MAX = 1100  # characters of the history entry's source: the note is cut there
 
@@ -35,13 +37,15 @@ def record_found_here(graph: Graph, key: str, location: str | None = None, *, ac
         raise UnknownKey(key)
     kind, registered = found[key]
     if kind != "Hardware":
-        raise InvalidInput(f"{key!r} is a {kind}; only hardware is scanned", field="key", value=key)
+        raise InvalidInput(_("%(key)r is a %(kind)s; only hardware is scanned", key=key,
+                             kind=kind_name(kind)), field="key", value=key)
     if location is None:
         if registered is None:
-            raise InvalidInput("Pick the location where the asset is", field="location")
+            raise InvalidInput(_("Pick the location where the asset is"), field="location")
         location = registered
     elif found.get(location, ("",))[0] != "Location":
-        raise InvalidInput(f"{location!r} is not a registered location; pick one from the list",
+        raise InvalidInput(_("%(location)r is not a registered location; pick one from the list",
+                             location=location),
                            field="location", value=location)
     chains = graph_audit.containment_chains(graph, [k for k in (registered, location) if k])
     around_asset = {key} | chains.get(registered, set()) if registered else {key}

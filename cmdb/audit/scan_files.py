@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cmdb.audit.scans import ScanInput
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.settings import Settings
 from importers.headings import norm
 from importers.readers import RawSheet, read_file
@@ -57,21 +58,22 @@ def sheet_scans(sheet: RawSheet, name: str, at: str | None) -> list[ScanInput]:
     if start is None:
         return []
     columns = column_fields(sheet.rows[start])
-    where = f"{name}" + (f" (sheet {sheet.name})" if sheet.name and sheet.name != Path(name).stem else "")
+    where = (_("%(name)s (sheet %(sheet)s)", name=name, sheet=sheet.name)
+             if sheet.name and sheet.name != Path(name).stem else name)
     if "tag" not in columns and "serial" not in columns:
         if len([c for c in sheet.rows[start] if c.strip()]) > 1:
-            raise InvalidInput(f"{where}: no column heading names the asset tag; use a heading "
-                               "such as 'tag' or '资产编号' (and 'location' / '位置')",
+            raise InvalidInput(_("%(where)s: no column heading names the asset tag; use a heading "
+                                 "such as 'tag' or '资产编号' (and 'location' / '位置')", where=where),
                                field="tag", value=sheet.rows[start][:10],
                                allowed=list(HEADINGS["tag"][:6]))
         if not at:
-            raise InvalidInput(f"{where} is a plain list of tags; say where they were scanned "
-                               "with --at LOCATION_KEY", field="at")
+            raise InvalidInput(_("%(where)s is a plain list of tags; say where they were scanned "
+                                 "with --at LOCATION_KEY", where=where), field="at")
         return [ScanInput(row[0].strip(), at, row=i + 1)
                 for i, row in enumerate(sheet.rows[start:], start) if row and row[0].strip()]
     if "location" not in columns and not at:
-        raise InvalidInput(f"{where} has no location column; add one ('location' / '位置') or "
-                           "give --at LOCATION_KEY", field="location")
+        raise InvalidInput(_("%(where)s has no location column; add one ('location' / '位置') or "
+                             "give --at LOCATION_KEY", where=where), field="location")
 
     def cell(row: list[str], field: str) -> str:
         i = columns.get(field)
@@ -97,5 +99,5 @@ def read_scan_file(source: str | Path | bytes, *, name: str | None = None, at: s
     for sheet in read_file(source, name=name, settings=settings):
         scans += sheet_scans(sheet, name, at)
     if not scans:
-        raise InvalidInput(f"{name} holds no scans", field="file", value=name)
+        raise InvalidInput(_("%(name)s holds no scans", name=name), field="file", value=name)
     return scans

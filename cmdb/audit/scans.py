@@ -17,6 +17,8 @@ from cmdb.errors import InvalidInput, UnknownReference, WrongKind
 from cmdb.graph import audit as graph_audit, schema
 from cmdb.graph.schema import utc_now
 from cmdb.graph import Graph
+from cmdb.i18n import N_, _
+from cmdb.i18n.names import kind_name
 
 TEXT_LIMIT = 2000
 PERSON_LIMIT = 200
@@ -60,10 +62,23 @@ def parse_time(value: Any, field: str = "time") -> str:
     try:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"{field}: {value!r} is not a date and time; expected e.g. "
-                           "2026-11-21T10:30:00Z or 2026-11-21 10:30", field=field, value=value,
+        raise InvalidInput(_("%(field)s: %(value)r is not a date and time; expected e.g. "
+                             "2026-11-21T10:30:00Z or 2026-11-21 10:30", field=field_word(field),
+                             value=value), field=field, value=value,
                            allowed="ISO 8601 date and time") from None
     return schema.iso_datetime(parsed)
+
+
+# A scan's fields as its messages name them.
+_FIELD_WORDS = {"tag": N_("tag"), "location": N_("location"), "at": N_("at"),
+                "person": N_("person"), "note": N_("note"), "condition": N_("condition"),
+                "key": N_("key")}
+_NO_SUCH_LOCATION = N_("no such location in the register")
+
+
+def field_word(field: str) -> str:
+    """``tag`` -> "tag" (English) / "资产编号"-like words in the reader's language."""
+    return _(_FIELD_WORDS[field]) if field in _FIELD_WORDS else field
 
 
 def clean_text(value: Any, field: str, limit: int = TEXT_LIMIT) -> str | None:
@@ -73,10 +88,11 @@ def clean_text(value: Any, field: str, limit: int = TEXT_LIMIT) -> str | None:
     if not text:
         return None
     if len(text) > limit:
-        raise InvalidInput(f"{field} is {len(text)} characters long; at most {limit} allowed",
+        raise InvalidInput(_("%(field)s is %(length)s characters long; at most %(limit)s allowed",
+                             field=field_word(field), length=len(text), limit=limit),
                            field=field, value=text)
     if _CONTROL.search(text):
-        raise InvalidInput(f"{field} contains control characters", field=field, value=text)
+        raise InvalidInput(_("%(field)s contains control characters", field=field_word(field)), field=field, value=text)
     return text
 
 
@@ -86,9 +102,9 @@ def check_locations(graph: Graph, keys: Sequence[str]) -> dict[str, str]:
     problems = {}
     for k in dict.fromkeys(keys):
         if k not in found:
-            problems[k] = "no such location in the register"
+            problems[k] = _(_NO_SUCH_LOCATION)
         elif found[k].kind != "Location":
-            problems[k] = f"is a {found[k].kind}, not a Location"
+            problems[k] = _("is a %(kind)s, not a Location", kind=kind_name(found[k].kind))
     return problems
 
 
@@ -98,7 +114,8 @@ def checked_key(value: Any, field: str) -> str:
     except InvalidInput as exc:
         message = exc.message.replace("The key", f"The {field}").replace("every CI needs a key (its asset tag)",
                                                                          f"every scan needs a {field}")
-        raise InvalidInput(f"{field}: {message}", field=field, value=exc.value,
+        raise InvalidInput(_("%(field)s: %(message)s", field=field_word(field), message=message),
+                           field=field, value=exc.value,
                            allowed=exc.allowed) from None
 
 
@@ -140,11 +157,12 @@ def record_scan(graph: Graph, campaign_id: str, tag: str, location: str, *, acto
     problems = check_locations(graph, [row["location"]])
     if problems:
         reason = problems[row["location"]]
-        if reason.startswith("no such"):
+        if reason == _(_NO_SUCH_LOCATION):
             raise UnknownReference(row["location"], "location")
-        raise WrongKind(f"location {row['location']!r} {reason}", field="location",
+        raise WrongKind(_("location %(location)r %(reason)s", location=row["location"],
+                             reason=reason), field="location",
                            value=row["location"], allowed="a Location key")
-    added, _ = graph_audit.add_scans(graph, campaign_id, [row])
+    added, _present = graph_audit.add_scans(graph, campaign_id, [row])
     return {**row, "created": bool(added)}
 
 
@@ -167,13 +185,15 @@ def record_scans(graph: Graph, campaign_id: str, items: Sequence[ScanInput], *, 
     for r, line in zip(rows, origin):
         if r["location"] in bad_places:
             problems.append({"row": line, "field": "location", "value": r["location"],
-                             "message": f"location {r['location']!r}: {bad_places[r['location']]}"})
+                             "message": _("location %(location)r: %(reason)s", location=r["location"],
+                                          reason=bad_places[r["location"]])})
     if problems:
         problems.sort(key=lambda p: (p["row"] or 0))
-        shown = "; ".join((f"row {p['row']}: " if p["row"] else "") + p["message"]
-                          for p in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise InvalidInput(f"{len(problems)} scan(s) are invalid, nothing was recorded: {shown}{more}",
+        shown = _("; ").join(_("row %(row)s: %(message)s", row=p["row"], message=p["message"])
+                             if p["row"] else p["message"] for p in problems[:5])
+        more = _(" (and %(count)s more)", count=len(problems) - 5) if len(problems) > 5 else ""
+        raise InvalidInput(_("%(count)s scan(s) are invalid, nothing was recorded: %(shown)s%(more)s",
+                             count=len(problems), shown=shown, more=more),
                            details={"problems": problems[:500], "invalid": len(problems)})
     unique = list({r["id"]: r for r in rows}.values())
     added, present = graph_audit.add_scans(graph, campaign_id, unique)

@@ -38,6 +38,7 @@ from neo4j import time as neo4j_time
 from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import schema
 from cmdb.graph.schema import identity_property, system_relationship_types
+from cmdb.i18n import _
 
 FORMAT = "cmdb-backup"
 # 2: stored files (documents, baseline snapshots) after the relationships.
@@ -100,8 +101,9 @@ def encode_value(value: Any, where: str) -> Any:
     for tag, cls in _TEMPORAL.items():
         if isinstance(value, cls):
             return {tag: value.iso_format()}
-    raise InvalidInput(f"{where} holds a value of type {type(value).__name__}, which a backup "
-                       "cannot carry; allowed: text, numbers, booleans, lists, dates and times, bytes",
+    raise InvalidInput(_("%(where)s holds a value of type %(type)s, which a backup cannot carry; "
+                         "allowed: text, numbers, booleans, lists, dates and times, bytes",
+                         where=where, type=type(value).__name__),
                        field=where, value=str(value))
 
 
@@ -222,18 +224,19 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield number, line
     except gzip.BadGzipFile as exc:
         if "Not a gzipped file" in str(exc):
-            raise InvalidBackup(f"{path} is not a CMDB backup: it is not gzip-compressed "
-                                "(a backup is written by `cmdb backup FILE`)",
+            raise InvalidBackup(_("%(path)s is not a CMDB backup: it is not gzip-compressed "
+                                  "(a backup is written by `cmdb backup FILE`)", path=path),
                                 field="file", value=str(path)) from None
-        raise InvalidBackup(f"{path} is corrupted: {exc}", field="file", value=str(path)) from None
+        raise InvalidBackup(_("%(path)s is corrupted: %(reason)s", path=path, reason=exc), field="file", value=str(path)) from None
     except EOFError:
-        raise InvalidBackup(f"{path} is truncated: the compressed data ends early (was the copy "
-                            "or download interrupted?)", field="file", value=str(path)) from None
+        raise InvalidBackup(_("%(path)s is truncated: the compressed data ends early (was the copy "
+                              "or download interrupted?)", path=path), field="file", value=str(path)) from None
     except zlib.error as exc:
-        raise InvalidBackup(f"{path} is corrupted: the compressed data is damaged ({exc})",
+        raise InvalidBackup(_("%(path)s is corrupted: the compressed data is damaged (%(reason)s)",
+                              path=path, reason=exc),
                             field="file", value=str(path)) from None
     except OSError as exc:
-        raise InvalidBackup(f"Cannot read {path}: {exc.strerror or exc}",
+        raise InvalidBackup(_("Cannot read %(path)s: %(reason)s", path=path, reason=exc.strerror or exc),
                             field="file", value=str(path)) from None
 
 
@@ -241,10 +244,12 @@ def _parse(path: Path, number: int, line: bytes) -> dict[str, Any]:
     try:
         record = json.loads(line)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidBackup(f"{path} is corrupted: line {number} is not valid JSON ({exc})",
+        raise InvalidBackup(_("%(path)s is corrupted: line %(line)s is not valid JSON (%(reason)s)",
+                              path=path, line=number, reason=exc),
                             field="line", value=number) from None
     if not isinstance(record, dict):
-        raise InvalidBackup(f"{path} is corrupted: line {number} is not a JSON object",
+        raise InvalidBackup(_("%(path)s is corrupted: line %(line)s is not a JSON object", path=path,
+                              line=number),
                             field="line", value=number)
     return record
 
@@ -253,23 +258,25 @@ def read_header(path: Path) -> dict[str, Any]:
     for number, line in _lines(path):
         header = _parse(path, number, line) if line.lstrip().startswith(b"{") else None
         if not header or header.get("format") != FORMAT:
-            raise InvalidBackup(f"{path} is not a CMDB backup: its first line is not a "
-                                f"'{FORMAT}' header", field="file", value=str(path))
+            raise InvalidBackup(_("%(path)s is not a CMDB backup: its first line is not a '%(format)s' "
+                                  "header", path=path, format=FORMAT), field="file", value=str(path))
         version = header.get("format_version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise InvalidBackup(f"{path}: the header's format_version {version!r} is not valid",
+            raise InvalidBackup(_("%(path)s: the header's format_version %(version)r is not valid",
+                                  path=path, version=version),
                                 field="format_version", value=version)
         if version > FORMAT_VERSION:
             raise InvalidBackup(
-                f"{path} was written in backup format version {version}, newer than this CMDB "
-                f"reads (up to {FORMAT_VERSION}); restore it with a newer CMDB release",
+                _("%(path)s was written in backup format version %(version)s, newer than this "
+                  "CMDB reads (up to %(latest)s); restore it with a newer CMDB release",
+                  path=path, version=version, latest=FORMAT_VERSION),
                 field="format_version", value=version, allowed=f"1 to {FORMAT_VERSION}")
         header["counts"] = upgraded_counts(header.get("counts"))
         if not _valid_counts(header["counts"]):
-            raise InvalidBackup(f"{path}: the header's counts are missing or malformed",
+            raise InvalidBackup(_("%(path)s: the header's counts are missing or malformed", path=path),
                                 field="counts")
         return header
-    raise InvalidBackup(f"{path} is not a CMDB backup: it is empty", field="file", value=str(path))
+    raise InvalidBackup(_("%(path)s is not a CMDB backup: it is empty", path=path), field="file", value=str(path))
 
 
 def _valid_counts(counts: Any) -> bool:
@@ -293,55 +300,59 @@ def endpoint_label(end: Any) -> str | None:
 def _check_record(path: Path, number: int, record: dict[str, Any]) -> tuple[str, str, str]:
     """Check one record's shape; returns (section, counts group, counted name)."""
     def bad(reason: str, **detail: Any) -> InvalidBackup:
-        return InvalidBackup(f"{path}: line {number}: {reason}", field="line", value=number,
+        return InvalidBackup(_("%(path)s: line %(line)s: %(reason)s", path=path, line=number,
+                               reason=reason), field="line", value=number,
                              details={"line": number, **detail})
 
     kind = record.get("type")
     props = record.get("props")
     if not isinstance(props, dict) or not all(_check_value(v) for v in props.values()):
-        raise bad("the record's props are missing or hold a value a backup cannot carry")
+        raise bad(_("the record's props are missing or hold a value a backup cannot carry"))
     if kind == "ci":
         label = record.get("kind")
         if label not in schema.KINDS:
-            raise bad(f"unknown CI kind {label!r}; allowed: {', '.join(schema.KINDS)}", kind=label)
+            raise bad(_("unknown CI kind %(kind)r; allowed: %(allowed)s", kind=label,
+                        allowed=", ".join(schema.KINDS)), kind=label)
         if not isinstance(props.get("key"), str) or not props["key"]:
-            raise bad("the CI has no key")
+            raise bad(_("the CI has no key"))
         return "ci", "cis", label
     if kind == "node":
         label = record.get("label")
         if label not in schema.SYSTEM_LABELS:
-            raise bad(f"unknown node label {label!r}; allowed: {', '.join(schema.SYSTEM_LABELS)}",
+            raise bad(_("unknown node label %(label)r; allowed: %(allowed)s", label=label,
+                        allowed=", ".join(schema.SYSTEM_LABELS)),
                       label=label)
         ident = identity_property(label)
         if ident and props.get(ident) is None:
-            raise bad(f"the {label} node has no {ident}")
+            raise bad(_("the %(label)s node has no %(property)s", label=label, property=ident))
         return "node", "nodes", label
     if kind == "rel":
         rel = record.get("rel")
         start, end = endpoint_label(record.get("from")), endpoint_label(record.get("to"))
         if start is None or end is None:
-            raise bad("a relationship end is neither a CI key nor a known node")
+            raise bad(_("a relationship end is neither a CI key nor a known node"))
         if start == end == schema.CI_LABEL:
             if rel not in schema.RELATIONSHIPS:
-                raise bad(f"unknown relationship type {rel!r}; allowed: "
-                          f"{', '.join(schema.RELATIONSHIPS)}", type=rel)
+                raise bad(_("unknown relationship type %(type)r; allowed: %(allowed)s", type=rel,
+                            allowed=", ".join(schema.RELATIONSHIPS)), type=rel)
             return "rel", "relationships", rel
         if rel not in system_relationship_types():
-            raise bad(f"relationship type {rel!r} is not in the schema; allowed: "
-                      f"{', '.join(sorted(system_relationship_types()))}", type=rel)
+            raise bad(_("relationship type %(type)r is not in the schema; allowed: %(allowed)s",
+                        type=rel, allowed=", ".join(sorted(system_relationship_types()))),
+                      type=rel)
         return "rel", "node_relationships", rel
     if kind == "file":
         sha256, data = props.get("sha256"), props.get("data")
         if not isinstance(sha256, str) or len(sha256) != 64 or not isinstance(data, str):
-            raise bad("a stored file record needs its sha256 and its data")
+            raise bad(_("a stored file record needs its sha256 and its data"))
         try:
             content = base64.b64decode(data, validate=True)
         except ValueError:
-            raise bad("a stored file's data is not base64") from None
+            raise bad(_("a stored file's data is not base64")) from None
         if hashlib.sha256(content).hexdigest() != sha256:
-            raise bad(f"the stored file {sha256} does not hold the bytes named by its sha256")
+            raise bad(_("the stored file %(sha256)s does not hold the bytes named by its sha256", sha256=sha256))
         return "file", "files", "files"
-    raise bad(f"unknown record type {kind!r}", type=kind)
+    raise bad(_("unknown record type %(type)r", type=kind), type=kind)
 
 
 def _check_unique(path: Path, number: int, record: dict[str, Any], where: str,
@@ -360,9 +371,11 @@ def _check_unique(path: Path, number: int, record: dict[str, Any], where: str,
         return
     first = first_lines.setdefault(identity, number)
     if first != number:
-        what = f"key {identity[1]!r}" if where == "ci" else f"{identity[0]} {identity[1]}"
-        raise InvalidBackup(f"{path}: line {number}: {what} appears a second time (first on line "
-                            f"{first}); nothing was written", field="line", value=number,
+        what = (_("key %(key)r", key=identity[1]) if where == "ci"
+                else f"{identity[0]} {identity[1]}")
+        raise InvalidBackup(_("%(path)s: line %(line)s: %(what)s appears a second time (first on "
+                              "line %(first)s); nothing was written", path=path, line=number,
+                              what=what, first=first), field="line", value=number,
                             details={"line": number, "first_line": first, "key": identity[1]})
 
 
@@ -391,8 +404,8 @@ def validate(path: Path) -> BackupInfo:
         if number == 1:
             continue
         if trailer is not None:
-            raise InvalidBackup(f"{path} is corrupted: there is data after the end record "
-                                f"(line {number})", field="line", value=number)
+            raise InvalidBackup(_("%(path)s is corrupted: there is data after the end record "
+                                  "(line %(line)s)", path=path, line=number), field="line", value=number)
         record = _parse(path, number, line)
         if record.get("type") == "end":
             trailer = record
@@ -401,28 +414,31 @@ def validate(path: Path) -> BackupInfo:
         where, group, name = _check_record(path, number, record)
         position = SECTIONS.index(where)
         if position < section:
-            raise InvalidBackup(f"{path}: line {number}: a {where} record after the "
-                                f"{SECTIONS[section]} records; the file is out of order",
+            raise InvalidBackup(_("%(path)s: line %(line)s: a %(section)s record after the "
+                                  "%(previous)s records; the file is out of order", path=path,
+                                  line=number, section=where, previous=SECTIONS[section]),
                                 field="line", value=number)
         section = position
         _check_unique(path, number, record, where, first_lines)
         counts[group][name] = counts[group].get(name, 0) + 1
         seen += 1
     if trailer is None:
-        raise InvalidBackup(f"{path} is truncated: it ends after {seen:,} records without the end "
-                            "record (was the backup interrupted?)", field="file", value=str(path))
+        raise InvalidBackup(_("%(path)s is truncated: it ends after %(count)s records without the end "
+                              "record (was the backup interrupted?)", path=path,
+                              count=f"{seen:,}"), field="file", value=str(path))
     if trailer.get("sha256") != sha.hexdigest():
-        raise InvalidBackup(f"{path} is corrupted: the checksum of its records does not match the "
-                            "one written with them", field="sha256")
+        raise InvalidBackup(_("%(path)s is corrupted: the checksum of its records does not match the "
+                              "one written with them", path=path), field="sha256")
     announced = upgraded_counts(trailer.get("counts"))
     if trailer.get("records") != seen or not _valid_counts(announced) \
             or _normalised(announced) != _normalised(counts):
-        raise InvalidBackup(f"{path} is corrupted: it holds {seen:,} records but its end record "
-                            f"announces {trailer.get('records')!r}", field="records",
+        raise InvalidBackup(_("%(path)s is corrupted: it holds %(count)s records but its end record "
+                              "announces %(announced)r", path=path, count=f"{seen:,}",
+                              announced=trailer.get("records")), field="records",
                             details={"found": counts, "announced": trailer.get("counts")})
     if _normalised(header["counts"]) != _normalised(counts):
-        raise InvalidBackup(f"{path} is inconsistent: the counts in its header do not match its "
-                            "records", field="counts",
+        raise InvalidBackup(_("%(path)s is inconsistent: the counts in its header do not match its "
+                              "records", path=path), field="counts",
                             details={"header": header["counts"], "records": counts})
     return BackupInfo(path=path, created_at=str(header.get("created_at")),
                       source_engine=str(header.get("source_engine")),

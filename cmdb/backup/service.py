@@ -49,6 +49,8 @@ from cmdb.graph import backup as graph_backup
 from cmdb.graph import vocabulary
 from cmdb.graph.schema import CI_LABEL, RELATIONSHIPS, SYSTEM_LABELS, utc_now
 from cmdb.graph.values import kind_from_labels
+from cmdb.i18n import _
+from cmdb.i18n.names import kind_name
 
 BATCH_SIZE = 2000
 SNAPSHOT_ATTEMPTS = 3
@@ -226,8 +228,9 @@ def iter_backup(graph: Graph, *, files: StoredFiles | None = None,
     missing = [sha for sha in stored if not files.exists(sha)] if files is not None else []
     if missing:
         raise BackupIncomplete(
-            f"{len(missing)} stored file(s) the register refers to are missing from the file "
-            f"store: {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}",
+            _("%(count)s stored file(s) the register refers to are missing from the file "
+              "store: %(files)s", count=len(missing),
+              files=", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")),
             {"missing": missing[:200]})
     before.counts["files"]["files"] = len(stored)
     writer = Writer()
@@ -243,7 +246,7 @@ def iter_backup(graph: Graph, *, files: StoredFiles | None = None,
         spill = SortedSpill(run_size)
         try:
             while position < len(sections) and sections[position][1] == kind:
-                query, _, build = sections[position]
+                query, _label, build = sections[position]
                 position += 1
 
                 read_rows = 0
@@ -274,13 +277,13 @@ def iter_backup(graph: Graph, *, files: StoredFiles | None = None,
     after = fingerprint(graph)
     after.counts["files"]["files"] = len(stored)
     if after.key() != before.key():
-        raise SnapshotChanged("The register changed while the backup was being read, so the copy "
-                              "would not be consistent", {"before": before.counts,
+        raise SnapshotChanged(_("The register changed while the backup was being read, so the "
+                                "copy would not be consistent"), {"before": before.counts,
                                                            "after": after.counts})
     if _normalised(writer.counts) != _normalised(before.counts):
         raise BackupIncomplete(
-            "Some nodes or relationships could not be read for the backup (a CI without a key, or "
-            "a node of the CMDB's own without its identifying property)",
+            _("Some nodes or relationships could not be read for the backup (a CI without a key, "
+              "or a node of the CMDB's own without its identifying property)"),
             {"counted": before.counts, "read": writer.counts})
     yield writer.trailer()
 
@@ -308,10 +311,12 @@ def write_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None,
     either the old file or a complete backup). Starts again if the register changed meanwhile."""
     path = Path(path)
     if path.is_dir():
-        raise Conflict(f"{path} is a directory; give a file name such as cmdb-backup.jsonl.gz",
+        raise Conflict(_("%(path)s is a directory; give a file name such as cmdb-backup.jsonl.gz",
+                         path=path),
                        {"file": str(path)})
     if path.exists() and not overwrite:
-        raise Conflict(f"{path} already exists; choose another file name or pass --overwrite",
+        raise Conflict(_("%(path)s already exists; choose another file name or pass --overwrite",
+                         path=path),
                        {"file": str(path)})
     started = time.perf_counter()
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
@@ -328,15 +333,17 @@ def write_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None,
         except SnapshotChanged:
             if attempt == attempts:
                 raise SnapshotChanged(
-                    f"The register kept changing while it was being backed up ({attempts} "
-                    "attempts); try again when imports and audits have finished",
+                    _("The register kept changing while it was being backed up (%(attempts)s "
+                      "attempts); try again when imports and audits have finished",
+                      attempts=attempts),
                     {"attempts": attempts}) from None
         except OSError as exc:
-            raise BackupIncomplete(f"Cannot write {path}: {exc.strerror or exc}",
+            raise BackupIncomplete(_("Cannot write %(path)s: %(reason)s", path=path,
+                                     reason=exc.strerror or exc),
                                    {"file": str(path)}) from None
         except (Neo4jError, DriverError) as exc:
-            raise BackupIncomplete(f"The graph engine failed while the backup was being read "
-                                   f"({_brief(exc)}); no backup was written", {"file": str(path)}) from None
+            raise BackupIncomplete(_("The graph engine failed while the backup was being read "
+                                     "(%(reason)s); no backup was written", reason=_brief(exc)), {"file": str(path)}) from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()
@@ -388,16 +395,18 @@ def restore_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None
     present = fingerprint(graph).counts
     if not merge and (total(present) or graph_backup.has_any_node(graph)):
         raise Conflict(
-            f"The target ({graph.description}) is not empty: it holds {_describe(present)}. "
-            "Restore into an empty data directory or database, or pass --merge to combine",
+            _("The target (%(target)s) is not empty: it holds %(counts)s. Restore into an empty "
+              "data directory or database, or pass --merge to combine",
+              target=graph.description, counts=_describe(present)),
             {"target_counts": present})
     if merge:
         _refuse_kind_changes(graph, path, batch_size)
     if info.counts["files"].get("files") and files is None:
-        raise Conflict(f"{path} holds {info.counts['files']['files']} stored file(s) and this "
-                       "restore was given no file store to put them in", {"file": str(path)})
+        raise Conflict(_("%(path)s holds %(count)s stored file(s) and this restore was given no "
+                         "file store to put them in", path=path,
+                         count=info.counts["files"]["files"]), {"file": str(path)})
     faults.check_disk(graph.engine, info.records * faults.DISK_BYTES_PER_RESTORED_RECORD,
-                      "the restore")
+                      _("the restore"))
     checked = time.perf_counter()
     try:
         written = _load(graph, path, merge, batch_size, progress, total(info.counts), files)
@@ -405,9 +414,9 @@ def restore_backup(graph: Graph, path: Path, *, files: StoredFiles | None = None
         # a fault's own sentence speaks of one transaction; keep only its cause
         cause = exc.message.split(";")[0] if isinstance(exc, CMDBError) else _brief(exc)
         raise RestoreMismatch(
-            f"The graph engine failed during the restore ({cause}); the target holds part of "
-            "the backup: empty it (or use a new data directory) and restore again, or restore "
-            "again with --merge", {"file": str(path), "fault": getattr(exc, "code", None)}) from None
+            _("The graph engine failed during the restore (%(reason)s); the target holds part "
+              "of the backup: empty it (or use a new data directory) and restore again, or "
+              "restore again with --merge", reason=cause), {"file": str(path), "fault": getattr(exc, "code", None)}) from None
     loaded = time.perf_counter()
     target = fingerprint(graph).counts
     if files is not None:
@@ -428,9 +437,9 @@ def _brief(exc: Exception) -> str:
 
 
 def _describe(counts: dict[str, dict[str, int]]) -> str:
-    parts = [f"{n:,} {k}" for k, n in counts["cis"].items() if n]
+    parts = [f"{n:,} {kind_name(k)}" for k, n in counts["cis"].items() if n]
     parts += [f"{n:,} {label}" for label, n in counts["nodes"].items() if n]
-    return ", ".join(parts) or "nodes of other labels"
+    return ", ".join(parts) or _("nodes of other labels")
 
 
 def _refuse_kind_changes(graph: Graph, path: Path, batch_size: int) -> None:
@@ -453,10 +462,12 @@ def _refuse_kind_changes(graph: Graph, path: Path, batch_size: int) -> None:
     if batch:
         check()
     if clashes:
-        shown = ", ".join(f"{c['key']!r} ({c['in_target']} here, {c['in_file']} in the file)"
+        shown = ", ".join(_("%(key)r (%(here)s here, %(there)s in the file)", key=c["key"],
+                            here=kind_name(c["in_target"]), there=kind_name(c["in_file"]))
                           for c in clashes[:10])
-        raise Conflict(f"{len(clashes)} key(s) are a different kind in the target than in the "
-                       f"backup: {shown}; nothing was written", {"clashes": clashes[:200]})
+        raise Conflict(_("%(count)s key(s) are a different kind in the target than in the "
+                         "backup: %(shown)s; nothing was written", count=len(clashes),
+                         shown=shown), {"clashes": clashes[:200]})
 
 
 def _load(graph: Graph, path: Path, merge: bool, batch_size: int, progress: Progress | None,
@@ -533,16 +544,17 @@ def _verify(result: RestoreResult, merge: bool) -> None:
     expected = _normalised(result.counts)
     problems: list[str] = []
     if _normalised(result.written) != expected:
-        problems.append(_difference("written", expected, _normalised(result.written)))
+        problems.append(_difference(_("written"), expected, _normalised(result.written)))
     target = _normalised(result.target)
     for group, names in expected.items():
         for name, n in names.items():
             have = target.get(group, {}).get(name, 0)
             if (have != n) if not merge else (have < n):
-                problems.append(f"the target holds {have:,} {name} where the backup has {n:,}")
+                problems.append(_("the target holds %(have)s %(name)s where the backup has %(n)s",
+                                  have=f"{have:,}", name=name, n=f"{n:,}"))
     if problems:
-        raise RestoreMismatch("The restore finished but does not match the backup: "
-                              + "; ".join(problems[:10]),
+        raise RestoreMismatch(_("The restore finished but does not match the backup: %(problems)s",
+                                problems="; ".join(problems[:10])),
                               {"expected": result.counts, "written": result.written,
                                "target": result.target})
     result.verified = True
@@ -555,7 +567,8 @@ def _difference(what: str, expected: dict[str, dict[str, int]],
         for name in expected.get(group, {}).keys() | got.get(group, {}).keys():
             a, b = expected.get(group, {}).get(name, 0), got.get(group, {}).get(name, 0)
             if a != b:
-                diffs.append(f"{name}: {b:,} {what}, {a:,} in the backup")
+                diffs.append(_("%(name)s: %(got)s %(what)s, %(expected)s in the backup", name=name,
+                               got=f"{b:,}", what=what, expected=f"{a:,}"))
     return ", ".join(sorted(diffs))
 
 

@@ -25,6 +25,7 @@ from fontTools.ttLib import TTFont, TTLibError
 from PIL import ImageFont
 
 from cmdb.errors import InvalidInput, Unprintable
+from cmdb.i18n import _
 
 CJK_FONT_PACKAGES = ("fonts-noto-cjk", "fonts-wqy-zenhei")
 ELLIPSIS = "…"
@@ -119,7 +120,8 @@ def covered_characters(face: FontFace) -> frozenset[int]:
         font = TTFont(face.path, fontNumber=face.index, lazy=True)
         cmap = font.getBestCmap() or {}
     except (OSError, TTLibError, IndexError, KeyError, AssertionError) as exc:
-        raise InvalidInput(f"Cannot read the label font {str(face)!r}: {exc}",
+        raise InvalidInput(_("Cannot read the label font %(font)r: %(reason)s", font=str(face),
+                             reason=exc),
                            field="CMDB_LABEL_FONT", value=str(face)) from None
     return frozenset(cmap)
 
@@ -151,16 +153,17 @@ def choose_font(texts: Iterable[str], configured: str | None = None,
     if configured:
         face = _noto_cjk_face(configured) or parse_font_setting(configured)
         if not os.path.isfile(face.path):
-            raise InvalidInput(f"The label font {face.path!r} set in CMDB_LABEL_FONT does not exist",
+            raise InvalidInput(_("The label font %(font)r set in CMDB_LABEL_FONT does not exist",
+                                 font=face.path),
                                field="CMDB_LABEL_FONT", value=configured)
         _raise_if_missing(face, texts, wanted, configured=True)
         return face
     faces = list(discover_fonts() if candidates is None else candidates)
     if not faces:
         raise InvalidInput(
-            "No font found for labels; install the Debian package "
-            f"{' or '.join(CJK_FONT_PACKAGES)} (or fonts-dejavu-core for Latin text only), "
-            "or set CMDB_LABEL_FONT to a TrueType/OpenType font file",
+            _("No font found for labels; install the Debian package %(packages)s (or "
+              "fonts-dejavu-core for Latin text only), or set CMDB_LABEL_FONT to a "
+              "TrueType/OpenType font file", packages=_(" or ").join(CJK_FONT_PACKAGES)),
             field="CMDB_LABEL_FONT")
     readable = []
     for face in faces:
@@ -172,8 +175,8 @@ def choose_font(texts: Iterable[str], configured: str | None = None,
         if not missing_characters(face, wanted):
             return face
     if not readable:
-        raise InvalidInput("None of the installed fonts could be read: "
-                           + ", ".join(str(f) for f in faces), field="font")
+        raise InvalidInput(_("None of the installed fonts could be read: %(fonts)s",
+                             fonts=", ".join(str(f) for f in faces)), field="font")
     faces = readable
     _raise_if_missing(faces[0], texts, wanted, configured=False, others=faces[1:])
     raise AssertionError("unreachable")  # pragma: no cover
@@ -188,8 +191,8 @@ def _noto_cjk_face(setting: str) -> FontFace | None:
         if os.path.basename(face.path) == NOTO_CJK_COLLECTION:
             return FontFace(face.path, NOTO_CJK_FACES[match.group(1).lower()])
     raise InvalidInput(
-        f"CMDB_LABEL_FONT={setting} names Noto Sans CJK, which is not installed: install the "
-        "Debian package fonts-noto-cjk (or cmdb with its dependencies)",
+        _("CMDB_LABEL_FONT=%(setting)s names Noto Sans CJK, which is not installed: install "
+          "the Debian package fonts-noto-cjk (or cmdb with its dependencies)", setting=setting),
         field="CMDB_LABEL_FONT", value=setting)
 
 
@@ -202,17 +205,22 @@ def _raise_if_missing(face: FontFace, texts: list[str], wanted: str, *, configur
         return
     text = next((t for t in texts if any(c in t for c in missing)), "")
     shown = " ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
-    where = (f"the font set in CMDB_LABEL_FONT ({face}) has" if configured
-             else "none of the installed fonts (" + ", ".join(str(f) for f in (face, *others))
-             + ") has")
     bundled = bundled_font()
     if configured or bundled is None or bundled not in (face, *others):
-        remedy = (f"Install a CJK font with the Debian package {' or '.join(CJK_FONT_PACKAGES)} "
-                  "(apt-get install fonts-noto-cjk), or set CMDB_LABEL_FONT to a font file that "
-                  "has them")
+        remedy = _("Install a CJK font with the Debian package %(packages)s (apt-get install "
+                   "fonts-noto-cjk), or set CMDB_LABEL_FONT to a font file that has them",
+                   packages=_(" or ").join(CJK_FONT_PACKAGES))
     else:  # even the Noto Sans CJK that comes with cmdb lacks them (emoji, rare ideographs)
-        remedy = "Set CMDB_LABEL_FONT to a font file that has them"
-    raise Unprintable(f"Cannot draw {text!r} on a label: {where} glyphs for {shown}. {remedy}",
+        remedy = _("Set CMDB_LABEL_FONT to a font file that has them")
+    if configured:
+        message = _("Cannot draw %(text)r on a label: the font set in CMDB_LABEL_FONT (%(font)s) "
+                    "has no glyphs for %(shown)s. %(remedy)s", text=text, font=face, shown=shown,
+                    remedy=remedy)
+    else:
+        message = _("Cannot draw %(text)r on a label: none of the installed fonts (%(fonts)s) "
+                    "has glyphs for %(shown)s. %(remedy)s", text=text,
+                    fonts=", ".join(str(f) for f in (face, *others)), shown=shown, remedy=remedy)
+    raise Unprintable(message,
                       field="font", value=text, allowed=list(CJK_FONT_PACKAGES))
 
 

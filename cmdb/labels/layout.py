@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from cmdb.errors import Unprintable
+from cmdb.i18n import _
 from cmdb.labels.content import LabelContent, one_line
 from cmdb.labels.fonts import FontFace, ellipsis_for, load_font
 from cmdb.labels.qr import MIN_MODULE_MM, QUIET_ZONE
@@ -62,10 +63,12 @@ def place_qr(width_px: int, height_px: int, dpi: float, modules: int) -> QrPlace
     if module_px < 1 or module_mm < MIN_MODULE_MM - 1e-9:
         label_mm = f"{width_px * MM_PER_INCH / dpi:.1f} x {height_px * MM_PER_INCH / dpi:.1f} mm"
         raise Unprintable(
-            f"A label of {label_mm} at {dpi:g} dpi is too small for this QR code "
-            f"({modules} x {modules} modules plus a {QUIET_ZONE}-module quiet zone): a module "
-            f"would be {module_mm:.2f} mm, at least {MIN_MODULE_MM} mm is needed. Use larger "
-            "labels, a higher dpi, a shorter base URL or key, or a lower error correction level",
+            _("A label of %(size)s at %(dpi)s dpi is too small for this QR code (%(modules)s x "
+              "%(modules)s modules plus a %(quiet)s-module quiet zone): a module would be "
+              "%(module)s mm, at least %(min)s mm is needed. Use larger labels, a higher dpi, a "
+              "shorter base URL or key, or a lower error correction level", size=label_mm,
+              dpi=f"{dpi:g}", modules=modules, quiet=QUIET_ZONE, module=f"{module_mm:.2f}",
+              min=MIN_MODULE_MM),
             field="template", value=label_mm)
     side = module_px * modules
     area_top = (height_px - area) // 2

@@ -6,6 +6,7 @@ import socket
 import urllib.parse
 
 from cmdb.errors import CMDBError, InvalidInput
+from cmdb.i18n import _
 
 
 class PrinterUnavailable(CMDBError):
@@ -20,8 +21,8 @@ def parse_printer_url(url: str) -> tuple[str, int]:
         port = -1
     if parsed.scheme != "tcp" or not parsed.hostname or not 0 < port < 65536 or \
             parsed.path not in ("", "/") or parsed.query or parsed.username:
-        raise InvalidInput(f"Printer address {url!r} is not of the form tcp://HOST:PORT "
-                           "(for example tcp://192.0.2.10:9100)", field="print", value=url)
+        raise InvalidInput(_("Printer address %(url)r is not of the form tcp://HOST:PORT "
+                             "(for example tcp://192.0.2.10:9100)", url=url), field="print", value=url)
     return parsed.hostname, port
 
 
@@ -34,15 +35,17 @@ def send_zpl(url: str, data: bytes, timeout: float = 10.0) -> int:
             connection.sendall(data)
             connection.shutdown(socket.SHUT_WR)
     except ConnectionRefusedError:
-        raise PrinterUnavailable(f"The printer at {where} refused the connection: is it switched "
-                                 "on, and is its raw port open?", {"printer": where}) from None
+        raise PrinterUnavailable(_("The printer at %(printer)s refused the connection: is it "
+                                   "switched on, and is its raw port open?", printer=where), {"printer": where}) from None
     except socket.gaierror as exc:
-        raise PrinterUnavailable(f"Cannot find the printer host {host!r}: {exc.strerror}",
+        raise PrinterUnavailable(_("Cannot find the printer host %(host)r: %(reason)s", host=host,
+                                   reason=exc.strerror),
                                  {"printer": where}) from None
     except (TimeoutError, socket.timeout):
-        raise PrinterUnavailable(f"The printer at {where} did not answer within {timeout:g} s",
+        raise PrinterUnavailable(_("The printer at %(printer)s did not answer within %(seconds)s s",
+                                   printer=where, seconds=f"{timeout:g}"),
                                  {"printer": where}) from None
     except OSError as exc:
-        raise PrinterUnavailable(f"Sending to the printer at {where} failed: "
-                                 f"{exc.strerror or exc}", {"printer": where}) from None
+        raise PrinterUnavailable(_("Sending to the printer at %(printer)s failed: %(reason)s",
+                                   printer=where, reason=exc.strerror or exc), {"printer": where}) from None
     return len(data)

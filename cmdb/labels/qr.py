@@ -18,6 +18,7 @@ from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_L, ERROR_CORRECT_M, 
 from qrcode.exceptions import DataOverflowError
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 
 ERROR_CORRECTION = {"L": ERROR_CORRECT_L, "M": ERROR_CORRECT_M, "Q": ERROR_CORRECT_Q,
                     "H": ERROR_CORRECT_H}
@@ -28,7 +29,8 @@ MIN_MODULE_MM = 0.25  # below this, phone cameras and handheld scanners start to
 def error_correction_level(level: str) -> str:
     normalised = str(level).strip().upper()
     if normalised not in ERROR_CORRECTION:
-        raise InvalidInput(f"Unknown QR error correction level {level!r}; allowed: L, M, Q, H",
+        raise InvalidInput(_("Unknown QR error correction level %(level)r; allowed: L, M, Q, H",
+                             level=level),
                            field="error_correction", value=level, allowed=list(ERROR_CORRECTION))
     return normalised
 
@@ -45,7 +47,8 @@ def qr_matrix(data: str, level: str = "Q") -> np.ndarray:
             raise
         code = _made(data, ecc, optimize=0)
     except DataOverflowError:
-        raise InvalidInput(f"{data!r} is too long for a QR code at error correction {level}",
+        raise InvalidInput(_("%(data)r is too long for a QR code at error correction %(level)s",
+                             data=data, level=level),
                            field="key", value=data) from None
     masked0 = np.array(code.modules, dtype=bool)
     data_cells, function_modules = _layout(code.version, ecc)  # function_modules: (8, n, n)
@@ -74,7 +77,7 @@ def _version_for_bytes(length: int, ecc: int) -> int:
         needed = 4 + qrcode.util.length_in_bits(qrcode.util.MODE_8BIT_BYTE, version) + 8 * length
         if needed <= qrcode.util.BIT_LIMIT_TABLE[ecc][version]:
             return version
-    raise InvalidInput(f"{length} bytes are too many for a QR code", field="key", value=length)
+    raise InvalidInput(_("%(length)s bytes are too many for a QR code", length=length), field="key", value=length)
 
 
 def modules_for_version(version: int) -> int:

@@ -14,6 +14,7 @@ from typing import Sequence
 from PIL import Image
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.labels.content import LabelContent, scan_url
 from cmdb.labels.fonts import FontFace, choose_font
 from cmdb.labels.layout import MM_PER_INCH, draw_label, mm_to_px
@@ -29,7 +30,8 @@ POINTS_PER_MM = 72 / MM_PER_INCH
 
 def check_dpi(dpi: int) -> int:
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not MIN_DPI <= dpi <= MAX_DPI:
-        raise InvalidInput(f"dpi {dpi!r} is out of range; allowed: {MIN_DPI} to {MAX_DPI}",
+        raise InvalidInput(_("dpi %(dpi)r is out of range; allowed: %(min)s to %(max)s", dpi=dpi,
+                             min=MIN_DPI, max=MAX_DPI),
                            field="dpi", value=dpi, allowed=f"{MIN_DPI}-{MAX_DPI}")
     return dpi
 
@@ -38,17 +40,19 @@ def check_label_size(width_mm: float, height_mm: float, dpi: int) -> tuple[int, 
     """The label's size in pixels, refused before anything is allocated when a side is outside
     MIN_LABEL_SIDE_MM..MAX_LABEL_SIDE_MM or the image would exceed MAX_LABEL_PIXELS."""
     check_dpi(dpi)
-    for name, value in (("width", width_mm), ("height", height_mm)):
+    for name, value in ((_("width"), width_mm), (_("height"), height_mm)):
         if not MIN_LABEL_SIDE_MM <= value <= MAX_LABEL_SIDE_MM:
-            raise InvalidInput(f"Label {name} {value:g} mm is out of range; allowed: "
-                               f"{MIN_LABEL_SIDE_MM:g} to {MAX_LABEL_SIDE_MM:g} mm",
+            raise InvalidInput(_("Label %(side)s %(value)s mm is out of range; allowed: "
+                                 "%(min)s to %(max)s mm", side=name, value=f"{value:g}",
+                                 min=f"{MIN_LABEL_SIDE_MM:g}", max=f"{MAX_LABEL_SIDE_MM:g}"),
                                field="size", value=value,
                                allowed=f"{MIN_LABEL_SIDE_MM:g}-{MAX_LABEL_SIDE_MM:g} mm")
     width_px, height_px = mm_to_px(width_mm, dpi), mm_to_px(height_mm, dpi)
     if width_px * height_px > MAX_LABEL_PIXELS:
-        raise InvalidInput(f"A {width_mm:g} x {height_mm:g} mm label at {dpi} dpi is "
-                           f"{width_px * height_px:,} pixels; at most {MAX_LABEL_PIXELS:,} allowed "
-                           "(use a lower dpi)", field="dpi", value=dpi,
+        raise InvalidInput(_("A %(width)s x %(height)s mm label at %(dpi)s dpi is %(pixels)s pixels; "
+                             "at most %(limit)s allowed (use a lower dpi)", width=f"{width_mm:g}",
+                             height=f"{height_mm:g}", dpi=dpi, pixels=f"{width_px * height_px:,}",
+                             limit=f"{MAX_LABEL_PIXELS:,}"), field="dpi", value=dpi,
                            allowed=f"at most {MAX_LABEL_PIXELS:,} pixels per label")
     return width_px, height_px
 
@@ -77,8 +81,9 @@ def render_png(content: LabelContent, base_url: str, width_mm: float, height_mm:
 def check_skip(skip: int, template: SheetTemplate) -> int:
     if isinstance(skip, bool) or not isinstance(skip, int) or not 0 <= skip < template.per_sheet:
         raise InvalidInput(
-            f"skip {skip!r} is out of range for {template.name} ({template.per_sheet} labels a "
-            f"sheet); allowed: 0 to {template.per_sheet - 1}",
+            _("skip %(skip)r is out of range for %(template)s (%(count)s labels a sheet); "
+              "allowed: 0 to %(last)s", skip=skip, template=template.name,
+              count=template.per_sheet, last=template.per_sheet - 1),
             field="skip", value=skip, allowed=f"0-{template.per_sheet - 1}")
     return skip
 
@@ -88,7 +93,7 @@ def render_pdf(contents: Sequence[LabelContent], base_url: str, template: SheetT
                font_setting: str | None = None) -> bytes:
     """Sheets of labels; the first ``skip`` cells of the first sheet are left empty."""
     if not contents:
-        raise InvalidInput("No labels to print: the selection is empty", field="selection")
+        raise InvalidInput(_("No labels to print: the selection is empty"), field="selection")
     check_dpi(dpi)
     check_skip(skip, template)
     face = choose_font([t for c in contents for t in c.texts()], configured=font_setting)

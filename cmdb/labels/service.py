@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from cmdb.errors import InvalidInput, NotFound
+from cmdb.i18n import _
 from cmdb.graph import schema
 from cmdb.graph.labels import label_rows
 from cmdb.graph.values import path_text
@@ -58,8 +59,8 @@ SIZE_PATTERN = rf"^ *({_MM}) *[xX×] *({_MM}) *(?:mm)? *$"
 def parse_size(text: str) -> tuple[float, float]:
     match = re.match(SIZE_PATTERN, text or "")
     if not match:
-        raise InvalidInput(f"Label size {text!r} is not WIDTHxHEIGHT in millimetres, each 10 to "
-                           "300, e.g. 50x25", field="size", value=text, allowed="10x10 to 300x300")
+        raise InvalidInput(_("Label size %(size)r is not WIDTHxHEIGHT in millimetres, each 10 to "
+                             "300, e.g. 50x25", size=text), field="size", value=text, allowed="10x10 to 300x300")
     return float(match.group(1)), float(match.group(2))
 
 
@@ -78,16 +79,16 @@ def select(graph, selection: Selection) -> list[LabelContent]:
         if category is None:
             raise words.unknown_category(selection.category)
     if not (keys or selection.location or kind or category or selection.unlabelled):
-        raise InvalidInput("Say which labels to print: give keys, --location, --kind, "
-                           "--category or --unlabelled", field="selection")
+        raise InvalidInput(_("Say which labels to print: give keys, --location, --kind, "
+                             "--category or --unlabelled"), field="selection")
     rows = label_rows(graph, keys=keys or None, location=selection.location, kind=kind,
                       category=category, unlabelled=selection.unlabelled)
     if not rows:
-        raise NotFound("No CIs match the selection: nothing to print",
+        raise NotFound(_("No CIs match the selection: nothing to print"),
                        {"field": "selection", "selection": _describe(selection)})
     if len(rows) > MAX_LABELS:
-        raise InvalidInput(f"The selection holds {len(rows)} CIs; at most {MAX_LABELS} labels "
-                           "per run", field="selection", value=len(rows))
+        raise InvalidInput(_("The selection holds %(count)s CIs; at most %(limit)s labels per run",
+                             count=len(rows), limit=MAX_LABELS), field="selection", value=len(rows))
     paths = graph.location_paths([r["key"] for r in rows])
     return [LabelContent(key=r["key"], name=r.get("name") or "",
                          second_line=(_spare_line(r["spare_model"]) if r.get("spare") else
@@ -117,7 +118,8 @@ def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings, *,
            template: SheetTemplate | None = None) -> LabelOutput:
     fmt = (job.format or "").lower()
     if fmt not in FORMATS:
-        raise InvalidInput(f"Unknown label format {job.format!r}; allowed: {', '.join(FORMATS)}",
+        raise InvalidInput(_("Unknown label format %(format)r; allowed: %(allowed)s",
+                             format=job.format, allowed=", ".join(FORMATS)),
                            field="format", value=job.format, allowed=list(FORMATS))
     labels = _with_organisation(labels, settings)
     keys = [c.key for c in labels]
@@ -130,8 +132,8 @@ def render(labels: Sequence[LabelContent], job: LabelJob, settings: Settings, *,
     dpi = job.dpi or DEFAULT_DPI
     if fmt == "png":
         if len(labels) != 1:
-            raise InvalidInput(f"PNG holds one label; the selection has {len(labels)} "
-                               "(use --format pdf for sheets)", field="format", value=fmt)
+            raise InvalidInput(_("PNG holds one label; the selection has %(count)s "
+                                 "(use --format pdf for sheets)", count=len(labels)), field="format", value=fmt)
         return LabelOutput(_png(labels[0], job, settings), MEDIA_TYPES[fmt], "png", keys)
     data = render_pdf(labels, settings.base_url, template or load_template(job.template), dpi=dpi,
                       skip=job.skip, error_correction=job.error_correction,

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 import yaml
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 
 PAGE_SIZES_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "A3": (297.0, 420.0),
                  "LETTER": (215.9, 279.4), "LEGAL": (215.9, 355.6)}
@@ -97,11 +98,13 @@ def load_template(spec: str | Path) -> SheetTemplate:
     path = Path(text)
     if not path.is_file():
         raise InvalidInput(
-            f"Unknown label template {text!r}: use one of {', '.join(builtin_template_names())} "
-            "or the path of a JSON/YAML file of millimetre dimensions",
+            _("Unknown label template %(template)r: use one of %(names)s or the path of a "
+              "JSON/YAML file of millimetre dimensions", template=text,
+              names=", ".join(builtin_template_names())),
             field="template", value=text, allowed=list(builtin_template_names()))
     if path.stat().st_size > MAX_TEMPLATE_BYTES:
-        raise InvalidInput(f"Template file {text!r} is larger than {MAX_TEMPLATE_BYTES} bytes",
+        raise InvalidInput(_("Template file %(template)r is larger than %(limit)s bytes",
+                             template=text, limit=MAX_TEMPLATE_BYTES),
                            field="template", value=text)
     return parse_template(path.read_bytes(), source=path.name)
 
@@ -111,7 +114,7 @@ def parse_template(data: bytes | str, source: str = "template") -> SheetTemplate
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InvalidInput(f"{source}: the template file is not UTF-8 text",
+            raise InvalidInput(_("%(source)s: the template file is not UTF-8 text", source=source),
                                field="template", value=source) from None
     try:
         if source.lower().endswith(".json"):
@@ -119,59 +122,66 @@ def parse_template(data: bytes | str, source: str = "template") -> SheetTemplate
         else:
             parsed = yaml.safe_load(data)  # YAML is a superset of JSON
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"{source}: not valid JSON/YAML: {exc}", field="template",
+        raise InvalidInput(_("%(source)s: not valid JSON/YAML: %(reason)s", source=source, reason=exc),
+                           field="template",
                            value=source) from None
     return template_from_mapping(parsed, source)
 
 
 def template_from_mapping(data: Any, source: str = "template") -> SheetTemplate:
     if not isinstance(data, Mapping):
-        raise InvalidInput(f"{source}: expected a mapping of fields ({', '.join(ALLOWED_FIELDS)})",
+        raise InvalidInput(_("%(source)s: expected a mapping of fields (%(fields)s)", source=source,
+                             fields=", ".join(ALLOWED_FIELDS)),
                            field="template", value=source, allowed=list(ALLOWED_FIELDS))
     unknown = [str(k) for k in data if k not in ALLOWED_FIELDS]
     if unknown:
-        raise InvalidInput(f"{source}: unknown field(s) {', '.join(unknown)}; "
-                           f"allowed: {', '.join(ALLOWED_FIELDS)}",
+        raise InvalidInput(_("%(source)s: unknown field(s) %(unknown)s; allowed: %(fields)s",
+                             source=source, unknown=", ".join(unknown),
+                             fields=", ".join(ALLOWED_FIELDS)),
                            field=unknown[0], value=unknown, allowed=list(ALLOWED_FIELDS))
 
     def bad(field: str, message: str) -> InvalidInput:
-        return InvalidInput(f"{source}: {field} = {data.get(field)!r}: {message}",
+        return InvalidInput(_("%(source)s: %(field)s = %(value)r: %(reason)s", source=source,
+                              field=field, value=data.get(field), reason=message),
                             field=field, value=data.get(field))
 
     def number(field: str, *, required: bool = True, positive: bool = True) -> float | None:
         value = data.get(field)
         if value is None:
             if required:
-                raise InvalidInput(f"{source}: {field} is missing (a number of millimetres)",
+                raise InvalidInput(_("%(source)s: %(field)s is missing (a number of millimetres)",
+                                     source=source, field=field),
                                    field=field)
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise bad(field, "expected a number of millimetres")
+            raise bad(field, _("expected a number of millimetres"))
         if positive and value <= 0:
-            raise bad(field, "must be greater than 0")
+            raise bad(field, _("must be greater than 0"))
         if value < 0:
-            raise bad(field, "must not be negative")
+            raise bad(field, _("must not be negative"))
         limit = MAX_LABEL_SIDE_MM if field.startswith("label_") else MAX_PAGE_SIDE_MM
         if value > limit:
-            raise bad(field, f"must be at most {limit:g} mm")
+            raise bad(field, _("must be at most %(limit)s mm", limit=f"{limit:g}"))
         return float(value)
 
     def count(field: str) -> int:
         value = data.get(field)
         if value is None:
-            raise InvalidInput(f"{source}: {field} is missing (a whole number)", field=field)
+            raise InvalidInput(_("%(source)s: %(field)s is missing (a whole number)", source=source,
+                                 field=field), field=field)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_GRID:
-            raise bad(field, f"expected a whole number from 1 to {MAX_GRID}")
+            raise bad(field, _("expected a whole number from 1 to %(limit)s", limit=MAX_GRID))
         return value
 
     page = data.get("page")
     if page is not None:
         if any(f in data for f in ("page_width_mm", "page_height_mm")):
-            raise bad("page", "give either page or page_width_mm/page_height_mm, not both")
+            raise bad("page", _("give either page or page_width_mm/page_height_mm, not both"))
         size = PAGE_SIZES_MM.get(str(page).strip().upper())
         if size is None:
-            raise InvalidInput(f"{source}: unknown page size {page!r}; allowed: "
-                               f"{', '.join(PAGE_SIZES_MM)} or page_width_mm/page_height_mm",
+            raise InvalidInput(_("%(source)s: unknown page size %(page)r; allowed: %(sizes)s or "
+                                 "page_width_mm/page_height_mm", source=source, page=page,
+                                 sizes=", ".join(PAGE_SIZES_MM)),
                                field="page", value=page, allowed=list(PAGE_SIZES_MM))
         page_w, page_h = size
     else:
@@ -184,29 +194,34 @@ def template_from_mapping(data: Any, source: str = "template") -> SheetTemplate:
     pitch_y = number("pitch_y_mm", required=False) or label_h
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str) or not name.strip():
-        raise bad("name", "expected text")
+        raise bad("name", _("expected text"))
 
     if min(label_w, label_h) < MIN_LABEL_SIDE_MM:
         raise InvalidInput(
-            f"{source}: labels of {label_w:g} x {label_h:g} mm are too small for a QR code "
-            f"with its quiet zone; each side must be at least {MIN_LABEL_SIDE_MM:g} mm",
+            _("%(source)s: labels of %(width)s x %(height)s mm are too small for a QR code "
+              "with its quiet zone; each side must be at least %(limit)s mm", source=source,
+              width=f"{label_w:g}", height=f"{label_h:g}", limit=f"{MIN_LABEL_SIDE_MM:g}"),
             field="label_width_mm" if label_w < label_h else "label_height_mm",
             value=min(label_w, label_h))
     if columns > 1 and pitch_x < label_w - _TOLERANCE_MM:
-        raise InvalidInput(f"{source}: labels overlap: pitch_x_mm {pitch_x:g} is less than "
-                           f"label_width_mm {label_w:g}", field="pitch_x_mm", value=pitch_x)
+        raise InvalidInput(_("%(source)s: labels overlap: pitch_x_mm %(pitch)s is less than "
+                             "label_width_mm %(width)s", source=source, pitch=f"{pitch_x:g}",
+                             width=f"{label_w:g}"), field="pitch_x_mm", value=pitch_x)
     if rows > 1 and pitch_y < label_h - _TOLERANCE_MM:
-        raise InvalidInput(f"{source}: labels overlap: pitch_y_mm {pitch_y:g} is less than "
-                           f"label_height_mm {label_h:g}", field="pitch_y_mm", value=pitch_y)
+        raise InvalidInput(_("%(source)s: labels overlap: pitch_y_mm %(pitch)s is less than "
+                             "label_height_mm %(height)s", source=source, pitch=f"{pitch_y:g}",
+                             height=f"{label_h:g}"), field="pitch_y_mm", value=pitch_y)
     right = left + (columns - 1) * pitch_x + label_w
     if right > page_w + _TOLERANCE_MM:
-        raise InvalidInput(f"{source}: the last column ends {right:g} mm from the left edge, "
-                           f"beyond the page width of {page_w:g} mm",
+        raise InvalidInput(_("%(source)s: the last column ends %(end)s mm from the left edge, "
+                             "beyond the page width of %(page)s mm", source=source,
+                             end=f"{right:g}", page=f"{page_w:g}"),
                            field="columns", value=columns)
     bottom = top + (rows - 1) * pitch_y + label_h
     if bottom > page_h + _TOLERANCE_MM:
-        raise InvalidInput(f"{source}: the last row ends {bottom:g} mm from the top edge, "
-                           f"beyond the page height of {page_h:g} mm", field="rows", value=rows)
+        raise InvalidInput(_("%(source)s: the last row ends %(end)s mm from the top edge, "
+                             "beyond the page height of %(page)s mm", source=source,
+                             end=f"{bottom:g}", page=f"{page_h:g}"), field="rows", value=rows)
     description = data.get("description") or ""
     return SheetTemplate(name=name.strip(), page_width_mm=page_w, page_height_mm=page_h,
                          columns=columns, rows=rows, label_width_mm=label_w,

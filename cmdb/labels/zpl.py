@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from cmdb.errors import InvalidInput, Unprintable
+from cmdb.i18n import _
 from cmdb.labels.content import LabelContent, one_line, scan_url
 from cmdb.labels.fonts import choose_font
 from cmdb.labels.qr import MIN_MODULE_MM, QUIET_ZONE, error_correction_level, modules_for_version, qr_version_for_bytes
@@ -87,17 +88,18 @@ def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: flo
     the label font (``font_setting``: CMDB_LABEL_FONT, else the one :func:`choose_font`
     finds) and sent as graphics."""
     if not contents:
-        raise InvalidInput("No labels to print: the selection is empty", field="selection")
+        raise InvalidInput(_("No labels to print: the selection is empty"), field="selection")
     if dpi not in DOTS_PER_MM:
-        raise InvalidInput(f"Printer dpi {dpi!r} is not supported; allowed: 203, 300, 600",
+        raise InvalidInput(_("Printer dpi %(dpi)r is not supported; allowed: 203, 300, 600", dpi=dpi),
                            field="dpi", value=dpi, allowed=list(DOTS_PER_MM))
     level = error_correction_level(error_correction)
     if printer_font is not None and not _PRINTER_FONT.match(printer_font):
-        raise InvalidInput(f"Printer font {printer_font!r} is not a printer font name such as "
-                           "E:ANMDJ.TTF", field="printer_font", value=printer_font)
+        raise InvalidInput(_("Printer font %(font)r is not a printer font name such as E:ANMDJ.TTF",
+                             font=printer_font), field="printer_font", value=printer_font)
     for field, value in (("width_mm", width_mm), ("height_mm", height_mm)):
         if not isinstance(value, (int, float)) or not 10 <= value <= 300:
-            raise InvalidInput(f"Label {field} {value!r} is out of range; allowed: 10 to 300 mm",
+            raise InvalidInput(_("Label %(field)s %(value)r is out of range; allowed: 10 to 300 mm",
+                                 field=field, value=value),
                                field=field, value=value, allowed="10-300")
     drawn = [] if printer_font else [t for c in contents for t in c.texts() if needs_graphic(t)]
     face = choose_font(drawn, configured=font_setting) if drawn else None
@@ -114,8 +116,10 @@ def render_zpl(contents: Sequence[LabelContent], base_url: str, *, width_mm: flo
         magnification = min(MAX_MAGNIFICATION, area // (modules + 2 * QUIET_ZONE))
         if magnification / per_mm < MIN_MODULE_MM:
             raise Unprintable(
-                f"A {width_mm:g} x {height_mm:g} mm label at {dpi} dpi is too small for the QR "
-                f"code of {content.key!r} ({modules} modules): use a larger label or a higher dpi",
+                _("A %(width)s x %(height)s mm label at %(dpi)s dpi is too small for the QR code "
+                  "of %(key)r (%(modules)s modules): use a larger label or a higher dpi",
+                  width=f"{width_mm:g}", height=f"{height_mm:g}", dpi=dpi, key=content.key,
+                  modules=modules),
                 field="height_mm", value=height_mm)
         side = modules * magnification
         qr_x, qr_y = inset + (area - side) // 2, (height - side) // 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from cmdb.errors import Conflict
+from cmdb.i18n import _
 from cmdb.faults import service as faults
 from cmdb.graph import Graph
 from cmdb.levels import service as levels
@@ -42,8 +43,8 @@ def _first_of(graph: Graph, category_or_app: str) -> str:
     devices = sorted((ci.properties.get("status") != "in_use", ci.key)
                      for ci in graph.list_cis(kind="Hardware", category=category_or_app, limit=200).items)
     if not devices:
-        raise Conflict(f"The register has no {category_or_app}: load the demo estate first "
-                       "(cmdb demo)", {"category": category_or_app})
+        raise Conflict(_("The register has no %(what)s: load the demo estate first (cmdb demo)",
+                         what=category_or_app), {"category": category_or_app})
     return devices[0][1]
 
 
@@ -51,7 +52,8 @@ def seed_month(graph: Graph, month: str, *, actor: Caller = DESK) -> dict[str, i
     """Record the month's service work on the demo estate (refused if already there)."""
     period = period_of("month", month)
     if faults.store.faults_reported_between(graph, *period.utc_bounds()):
-        raise Conflict(f"{month} already has fault records; the demo month is not added twice",
+        raise Conflict(_("%(month)s already has fault records; the demo month is not added twice",
+                         month=month),
                        {"month": month})
     admin = Caller(actor.name, "admin")
     levels.install_defaults(graph, admin)

@@ -125,7 +125,7 @@ class PageRoute(APIRoute):
                 return error_page(request, 400, _("That did not work"), exc.message)
             except (Neo4jError, DriverError) as exc:
                 graph = getattr(request.app.state, "graph", None)
-                engine = getattr(graph, "engine", None) or EngineFacts("the graph engine")
+                engine = getattr(graph, "engine", None) or EngineFacts(_("the graph engine"))
                 fault = classify(exc, engine) or EngineUnavailable(str(exc))
                 return fault_page(request, fault)
         return page_handler

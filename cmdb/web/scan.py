@@ -21,7 +21,7 @@ from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph.schema import validate_key
 from cmdb.i18n import N_, _
-from cmdb.i18n.names import kind_name
+from cmdb.i18n.names import kind_name, status_name
 from cmdb.service import contracts, repairs
 from cmdb.web.faults import REPORTING_ROLES, ci_service_panel
 from cmdb.web.forms import CheckedForm
@@ -145,13 +145,15 @@ def restore_status(request: Request, key: str, user: StatusSetter, graph: GraphD
     key = _scanned_hardware(graph, key)
     status = form.get("status", "")
     if status != RESTORED_STATUS:
-        raise InvalidInput(f"A missing asset can be set back to {RESTORED_STATUS!r} here, not {status[:40]!r}",
+        raise InvalidInput(_("A missing asset can be set back to %(allowed)r here, not %(status)r",
+                             allowed=status_name(RESTORED_STATUS), status=status[:40]),
                            field="status", value=status[:40], allowed=[RESTORED_STATUS])
     policy.require_in_scope(graph, user, [key])
     current = graph.get_ci(key)
     if current.properties.get("status") != "missing":
-        raise InvalidInput(f"{key} is registered as {current.properties.get('status') or 'no status'}, "
-                           "not missing; its status was left as it is", field="status",
+        raise InvalidInput(_("%(key)s is registered as %(status)s, not missing; its status was left "
+                             "as it is", key=key, status=status_name(current.properties.get("status"))
+                             if current.properties.get("status") else _("no status")), field="status",
                            value=current.properties.get("status"))
     graph.update_ci(key, {"status": RESTORED_STATUS}, actor=user.actor,
                     expected_revision=current.revision,
