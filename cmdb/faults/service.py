@@ -76,14 +76,14 @@ def parse_time(value: str | dt.datetime, name: str = "at") -> dt.datetime:
             parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInput(_("%(name)s: %(value)s is not a date and time", name=name, value=repr(value)), field=name, value=value,
-                               allowed="ISO 8601, e.g. 2026-09-30T17:30:00+08:00") from None
+                               allowed=_("ISO 8601, e.g. 2026-09-30T17:30:00+08:00")) from None
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise InvalidInput(_("%(name)s: %(value)s is outside the years %(first)s-%(last)s", name=name,
                              value=repr(value), first=MIN_YEAR, last=MAX_YEAR),
-                           field=name, value=str(value), allowed=f"{MIN_YEAR} to {MAX_YEAR}")
+                           field=name, value=str(value), allowed=_("%(first)s to %(last)s", first=MIN_YEAR, last=MAX_YEAR))
     if parsed.tzinfo is None:
         raise InvalidInput(_("%(name)s: %(value)s has no time zone", name=name, value=repr(value)), field=name, value=str(value),
-                           allowed="ISO 8601 with Z or an offset, e.g. 2026-09-30T17:30:00+08:00")
+                           allowed=_("ISO 8601 with Z or an offset, e.g. 2026-09-30T17:30:00+08:00"))
     return parsed
 
 
@@ -265,7 +265,7 @@ def resolve(graph: Graph, caller: Caller, fault_id: str, *, resolution: str, at:
     text = _text(resolution, "resolution", required=True)
     if not 0 <= observe_hours <= MAX_OBSERVATION_HOURS:
         raise InvalidInput(_("observe_hours: %(value)s is out of range", value=observe_hours), field="observe_hours",
-                           value=observe_hours, allowed=f"0 to {MAX_OBSERVATION_HOURS}")
+                           value=observe_hours, allowed=_("%(first)s to %(last)s", first=0, last=MAX_OBSERVATION_HOURS))
 
     def step(record):
         _require_status(record, ("open", "assigned", "on_site"), "resolved")

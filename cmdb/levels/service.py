@@ -96,11 +96,11 @@ def _minutes(value: Any, name: str, *, required: bool) -> int | None:
     except ValueError:
         raise InvalidInput(_("%(name)s: %(value)s is not a whole number of minutes (0 to %(limit)s)",
                              name=name, value=repr(value), limit=MAX_TARGET_MINUTES), field=name,
-                           value=value, allowed=f"0 to {MAX_TARGET_MINUTES}") from None
+                           value=value, allowed=_("%(first)s to %(last)s", first=0, last=MAX_TARGET_MINUTES)) from None
     if not 0 <= number <= MAX_TARGET_MINUTES:
         raise InvalidInput(_("%(name)s: %(value)s is out of range (0 to %(limit)s minutes)", name=name,
                              value=number, limit=MAX_TARGET_MINUTES), field=name, value=value,
-                           allowed=f"0 to {MAX_TARGET_MINUTES}")
+                           allowed=_("%(first)s to %(last)s", first=0, last=MAX_TARGET_MINUTES))
     return number
 
 
