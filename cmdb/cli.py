@@ -15,25 +15,28 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, cli_language, console, emit, open_graph, parse_assignments,
     print_json, print_table, reports_errors,
 )
+from cmdb.cli_i18n import LocalisedGroup
 from cmdb.errors import InvalidInput
-from cmdb.i18n import _, ngettext, pgettext, set_language
+from cmdb.i18n import _, N_, ngettext, pgettext, set_language
 from cmdb.i18n.names import (
-    history_action_name, kind_name, property_label, relationship_name, value_text,
+    fault_status_name, history_action_name, kind_name, property_label, relationship_name, severity_name,
+    value_text,
 )
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
 # --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="CMDB: hardware, software images, applications and locations as a graph.")
-ci_app = typer.Typer(no_args_is_help=True, help="Add, show, list, change and delete CIs.")
-token_app = typer.Typer(no_args_is_help=True, help="API tokens: create, list, revoke.")
+# The root group puts every help text and Typer's own words into the run's language (cmdb.cli_i18n).
+app = typer.Typer(cls=LocalisedGroup, no_args_is_help=True, add_completion=False,
+                  help=N_("CMDB: hardware, software images, applications and locations as a graph."))
+ci_app = typer.Typer(no_args_is_help=True, help=N_("Add, show, list, change and delete CIs."))
+token_app = typer.Typer(no_args_is_help=True, help=N_("API tokens: create, list, revoke."))
 app.add_typer(ci_app, name="ci")
 app.add_typer(token_app, name="token")
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+def _root(version: bool = typer.Option(False, "--version", help=N_("Print the version and exit."))):
     set_language(cli_language())
     if version:
         typer.echo(__version__)
@@ -47,26 +50,25 @@ def _ci_row(ci) -> dict:
 # --- CIs ---------------------------------------------------------------------------------
 
 
-@ci_app.command("add")
+@ci_app.command("add", help=N_("Create a CI."))
 @reports_errors
-def ci_add(kind: str = typer.Argument(..., help="Location, Hardware, SoftwareImage or Application"),
-           key: str = typer.Argument(..., help="The asset tag (kept as text)"),
-           values: list[str] = typer.Option([], "--set", "-s", help="NAME=VALUE, repeatable"),
+def ci_add(kind: str = typer.Argument(..., help=N_("Location, Hardware, SoftwareImage or Application")),
+           key: str = typer.Argument(..., help=N_("The asset tag (kept as text)")),
+           values: list[str] = typer.Option([], "--set", "-s", help=N_("NAME=VALUE, repeatable")),
            as_json: bool = JSON_OPTION):
-    """Create a CI."""
     with open_graph() as graph:
         ci = graph.create_ci(kind, key, parse_assignments(values), actor=cli_actor())
     emit(as_json, _ci_row(ci), _("created %(kind)s %(key)s", kind=kind_name(ci.kind), key=ci.key))
 
 
-@ci_app.command("set")
+@ci_app.command("set", help=N_("Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci"
+                               " set KEY --set ram_gb=32`."))
 @reports_errors
-def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NAME=VALUE (NAME= "
-                                                                    "removes it)"),
-           options: list[str] = typer.Option([], "--set", "-s", help="NAME=VALUE, repeatable, as "
-                                             "with `ci add`"),
+def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help=N_("NAME=VALUE (NAME= "
+                                                                    "removes it)")),
+           options: list[str] = typer.Option([], "--set", "-s", help=N_("NAME=VALUE, repeatable, as "
+                                             "with `ci add`")),
            as_json: bool = JSON_OPTION):
-    """Change properties of a CI: `cmdb ci set KEY ram_gb=32` or `cmdb ci set KEY --set ram_gb=32`."""
     changes = parse_assignments([*(values or []), *options])
     if not changes:
 
@@ -77,10 +79,9 @@ def ci_set(key: str, values: Optional[list[str]] = typer.Argument(None, help="NA
                                  kind=kind_name(ci.kind), key=ci.key, revision=ci.revision))
 
 
-@ci_app.command("show")
+@ci_app.command("show", help=N_("Show a CI with its location and relationships."))
 @reports_errors
 def ci_show(key: str, as_json: bool = JSON_OPTION):
-    """Show a CI with its location and relationships."""
     from cmdb.graph.values import path_text
 
     with open_graph() as graph:
@@ -98,12 +99,15 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         table.add_row(property_label(name), value_text(name, value))
     if path:
         table.add_row(property_label("location"), path_text(path))
-    table.add_row("service level", applied.reason_text())
+    table.add_row(_("service level"), applied.reason_text())
     print_table(table)
     if faults:
-        ft = Table("fault", "severity", "status", "title", "reported", title="open faults")
+        ft = Table(pgettext("heading", "fault"), pgettext("heading", "severity"),
+                   pgettext("heading", "status"), pgettext("heading", "title"),
+                   pgettext("heading", "reported"), title=_("open faults"))
         for f in faults:
-            ft.add_row(f["id"], f["severity"], f["status"], Text(f["title"]), f["reported_at"][:16])
+            ft.add_row(f["id"], severity_name(f["severity"]), fault_status_name(f["status"]),
+                       Text(f["title"]), f["reported_at"][:16])
         print_table(ft)
     if rels:
         rt = Table(pgettext("heading", "direction"), pgettext("heading", "type"),
@@ -115,19 +119,18 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         print_table(rt)
 
 
-@ci_app.command("list")
+@ci_app.command("list", help=N_("List CIs, filtered and paginated."))
 @reports_errors
-def ci_list(kind: Optional[str] = typer.Option(None, help="Location, Hardware, SoftwareImage, Application"),
+def ci_list(kind: Optional[str] = typer.Option(None, help=N_("Location, Hardware, SoftwareImage, Application")),
             status: Optional[str] = typer.Option(None),
             category: Optional[str] = typer.Option(None),
-            location: Optional[str] = typer.Option(None, help="Only CIs inside this location's subtree"),
-            q: Optional[str] = typer.Option(None, help="Text in key, name, serial or model"),
-            fields: list[str] = typer.Option([], "--field", help="NAME=VALUE: a custom field's "
-                                             "value, repeatable"),
+            location: Optional[str] = typer.Option(None, help=N_("Only CIs inside this location's subtree")),
+            q: Optional[str] = typer.Option(None, help=N_("Text in key, name, serial or model")),
+            fields: list[str] = typer.Option([], "--field", help=N_("NAME=VALUE: a custom field's "
+                                             "value, repeatable")),
             limit: int = typer.Option(50, min=1, max=100_000),
             offset: int = typer.Option(0, min=0),
             as_json: bool = JSON_OPTION):
-    """List CIs, filtered and paginated."""
     with open_graph() as graph:
         page = graph.list_cis(kind=kind, status=status, category=category, location=location,
                               q=q, offset=offset, limit=limit,
@@ -152,11 +155,10 @@ def ci_list(kind: Optional[str] = typer.Option(None, help="Location, Hardware, S
     print_table(table)
 
 
-@ci_app.command("delete")
+@ci_app.command("delete", help=N_("Delete a CI (refused while other CIs need it, unless --force)."))
 @reports_errors
-def ci_delete(key: str, force: bool = typer.Option(False, "--force", help="Delete even if other CIs need it"),
+def ci_delete(key: str, force: bool = typer.Option(False, "--force", help=N_("Delete even if other CIs need it")),
               as_json: bool = JSON_OPTION):
-    """Delete a CI (refused while other CIs need it, unless --force)."""
     with open_graph() as graph:
         removed = graph.delete_ci(key, actor=cli_actor(), force=force)
     emit(as_json, {"deleted": key, "relationships_removed": removed},
@@ -167,11 +169,11 @@ def ci_delete(key: str, force: bool = typer.Option(False, "--force", help="Delet
 # --- relationships and history -------------------------------------------------------------
 
 
-@app.command("link")
+@app.command("link", help=N_("Link FROM -TYPE-> TO (FROM needs TO), e.g. `cmdb link WEB-01 "
+                             "LOCATED_IN RACK-A1`."))
 @reports_errors
 def link(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), to_key: str = typer.Argument(...),
          as_json: bool = JSON_OPTION):
-    """Link FROM -TYPE-> TO (FROM needs TO), e.g. `cmdb link WEB-01 LOCATED_IN RACK-A1`."""
     with open_graph() as graph:
         result = graph.link(from_key, rel_type, to_key, actor=cli_actor())
     created = bool(result.created)
@@ -183,20 +185,18 @@ def link(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), to_
                        _("already linked %(a)s → %(b)s", a=from_key, b=to_key)), markup=False)
 
 
-@app.command("unlink")
+@app.command("unlink", help=N_("Remove the relationship FROM -TYPE-> TO."))
 @reports_errors
 def unlink(from_key: str, rel_type: str = typer.Argument(..., metavar="TYPE"), to_key: str = typer.Argument(...),
            as_json: bool = JSON_OPTION):
-    """Remove the relationship FROM -TYPE-> TO."""
     with open_graph() as graph:
         graph.unlink(from_key, rel_type, to_key, actor=cli_actor())
     emit(as_json, {"removed": True}, _("unlinked %(a)s → %(b)s", a=from_key, b=to_key))
 
 
-@app.command("history")
+@app.command("history", help=N_("The change log of a CI, newest first."))
 @reports_errors
 def history(key: str, limit: int = typer.Option(50, min=1, max=10_000), as_json: bool = JSON_OPTION):
-    """The change log of a CI, newest first."""
     with open_graph() as graph:
         entries, total = graph.history(key, limit=limit)
     if as_json:
@@ -221,11 +221,11 @@ def _brief(values) -> str:
 # --- demo and server -------------------------------------------------------------------------
 
 
-@app.command("demo")
+@app.command("demo", help=N_("Load the demo estate (2 sites, ~150 devices, 6 images, ~30 "
+                             "applications). Safe to re-run."))
 @reports_errors
-def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Only load into an empty register."),
+def demo(if_empty: bool = typer.Option(False, "--if-empty", help=N_("Only load into an empty register.")),
          as_json: bool = JSON_OPTION):
-    """Load the demo estate (2 sites, ~150 devices, 6 images, ~30 applications). Safe to re-run."""
     from cmdb.demo import load_demo
 
     with open_graph() as graph:
@@ -245,13 +245,13 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Only load into
                         links=summary["relationships_created"]), markup=False)
 
 
-@app.command("serve")
+@app.command("serve", help=N_("Start the engine and the web API; prints a first admin token on a "
+                              "fresh data directory."))
 @reports_errors
-def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (default CMDB_HOST)"),
-          port: Optional[int] = typer.Option(None, help="Port (default CMDB_PORT)"),
+def serve(host: Optional[str] = typer.Option(None, help=N_("Address to listen on (default CMDB_HOST)")),
+          port: Optional[int] = typer.Option(None, help=N_("Port (default CMDB_PORT)")),
           workers: Optional[int] = typer.Option(None, "--workers", min=1, max=64,
-                                                help="API worker processes (default CMDB_WORKERS, else one per core)")):
-    """Start the engine and the web API; prints a first admin token on a fresh data directory."""
+                                                help=N_("API worker processes (default CMDB_WORKERS, else one per core)"))):
     from cmdb.server import run_server
 
     run_server(host=host, port=port, workers=workers)
@@ -260,16 +260,16 @@ def serve(host: Optional[str] = typer.Option(None, help="Address to listen on (d
 # --- tokens --------------------------------------------------------------------------------------
 
 
-@token_app.command("create")
+@token_app.command("create", help=N_("Create an API token; it is printed once and stored only as a"
+                                     " hash."))
 @reports_errors
 def token_create(name: str = typer.Option(..., "--name"),
-                 role: str = typer.Option(..., "--role", help="viewer, asset_staff, reviewer, auditor, "
-                                          "registrar or admin"),
-                 scope: Optional[str] = typer.Option(None, "--scope", help="Key of a Location: the "
+                 role: str = typer.Option(..., "--role", help=N_("viewer, asset_staff, reviewer, auditor, "
+                                          "registrar or admin")),
+                 scope: Optional[str] = typer.Option(None, "--scope", help=N_("Key of a Location: the "
                                                      "token writes, scans and prints labels only "
-                                                     "inside it (reads stay register-wide)"),
+                                                     "inside it (reads stay register-wide)")),
                  as_json: bool = JSON_OPTION):
-    """Create an API token; it is printed once and stored only as a hash."""
     from cmdb.graph.tokens import create_token, validate_role
 
     validate_role(role)
@@ -283,10 +283,9 @@ def token_create(name: str = typer.Option(..., "--name"),
                         "again:", name=name, role=role, inside=inside) + f"\n{token}", markup=False)
 
 
-@token_app.command("list")
+@token_app.command("list", help=N_("List tokens (names and roles; the secrets are not stored)."))
 @reports_errors
 def token_list(as_json: bool = JSON_OPTION):
-    """List tokens (names and roles; the secrets are not stored)."""
     from cmdb.graph.tokens import list_tokens
 
     with open_graph() as graph:
@@ -302,10 +301,9 @@ def token_list(as_json: bool = JSON_OPTION):
     print_table(table)
 
 
-@token_app.command("revoke")
+@token_app.command("revoke", help=N_("Revoke a token by name."))
 @reports_errors
 def token_revoke(name: str, as_json: bool = JSON_OPTION):
-    """Revoke a token by name."""
     from cmdb.graph.tokens import revoke_token
 
     with open_graph() as graph:

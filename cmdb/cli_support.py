@@ -26,7 +26,7 @@ from rich.text import Text
 from cmdb.errors import (
     CMDBError, DiskFull, EngineOutOfMemory, EngineUnavailable, InvalidInput, RegisterLocked,
 )
-from cmdb.i18n import ENGLISH, _, from_locale, pgettext
+from cmdb.i18n import ENGLISH, _, N_, from_locale, pgettext
 from cmdb.settings import REGISTER_FOLDER, REGISTER_MARKER, Settings, get_settings
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
@@ -35,7 +35,7 @@ from cmdb.settings import REGISTER_FOLDER, REGISTER_MARKER, Settings, get_settin
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+JSON_OPTION = typer.Option(False, "--json", help=N_("Print one JSON document on stdout."))
 
 
 def cli_actor() -> str:

@@ -3,6 +3,7 @@ what commands print for people and for pipes."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cmdb import cli_support
+from cmdb.graph.engine import CLIENTS_FILE
 from cmdb.settings import REGISTER_MARKER, find_register
 from tests.serve_support import CMDB, START_TIMEOUT
 
@@ -50,6 +52,12 @@ def test_short_commands_share_a_background_engine_that_stops_by_itself(tmp_path)
     (copy / "sub").mkdir(parents=True)
     home.mkdir()
     data = copy / "data"
+    # The test holds the engine's clients lock between its two commands, as a command does while
+    # it runs: on a loaded machine the second command can take longer to start than the idle
+    # time, and then the engine would rightly stop in between.
+    data.mkdir()
+    user = os.open(data / CLIENTS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(user, fcntl.LOCK_SH)
     first = _cmdb(copy, "ci", "add", "Hardware", "BG-1", CMDB_DATA_DIR=str(data),
                   CMDB_ENGINE_IDLE_SECONDS="4", HOME=str(home))
     assert first.returncode == 0, first.stderr
@@ -71,6 +79,7 @@ def test_short_commands_share_a_background_engine_that_stops_by_itself(tmp_path)
         assert json.loads((data / "engine.json").read_text())["pid"] == host
         assert not (home / ".local").exists()
         # nobody uses it any more: it stops by itself, cleanly
+        os.close(user)
         deadline = time.monotonic() + 60
         while _alive(host) and time.monotonic() < deadline:
             time.sleep(0.5)

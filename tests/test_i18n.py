@@ -61,7 +61,7 @@ def _source_messages() -> frozenset[tuple[str, str | tuple]]:
 
 def _catalogue(language: str):
     with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        return read_po(handle, locale=language)
+        return read_po(handle, locale=language, abort_invalid=True)
 
 
 def _has_translation(message) -> bool:

@@ -13,7 +13,7 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, cli_language, console, emit, open_graph, print_json, print_table,
     reports_errors,
 )
-from cmdb.i18n import _, pgettext, use_language
+from cmdb.i18n import _, N_, pgettext, use_language
 from cmdb.language_choice import parse_language
 from cmdb.i18n.names import campaign_status_name, finding_name, reason_name, status_name
 from cmdb.settings import get_settings
@@ -22,7 +22,7 @@ from cmdb.settings import get_settings
 # --help) starts without loading pandas, FastAPI and every domain (start-up time).
 
 audit_app = typer.Typer(no_args_is_help=True,
-                        help="Inventory audits: campaigns, scans, reconciliation, reports, corrections.")
+                        help=N_("Inventory audits: campaigns, scans, reconciliation, reports, corrections."))
 
 
 
@@ -31,7 +31,7 @@ def _add_row(table: Table, *cells) -> None:
     table.add_row(*(Text("" if c is None else str(c)) for c in cells))
 
 
-AUDIT_ARG = typer.Argument(..., help="Campaign id (or its name)")
+AUDIT_ARG = typer.Argument(..., help=N_("Campaign id (or its name)"))
 
 
 def _campaign_table(campaigns) -> Table:
@@ -67,14 +67,14 @@ def _print_summary(summary: dict) -> None:
         print_table(table)
 
 
-@audit_app.command("start")
+@audit_app.command("start", help=N_("Open a campaign: snapshot the hardware expected in the scope "
+                                    "and where it should be."))
 @reports_errors
-def start(name: str = typer.Argument(..., help="What to call the campaign, e.g. 'Spring 2026'"),
-          scope: list[str] = typer.Option([], "--scope", help="Location key whose subtree is audited "
-                                          "(repeatable; default: the whole estate)"),
-          due: Optional[str] = typer.Option(None, "--due", help="Due date, YYYY-MM-DD"),
+def start(name: str = typer.Argument(..., help=N_("What to call the campaign, e.g. 'Spring 2026'")),
+          scope: list[str] = typer.Option([], "--scope", help=N_("Location key whose subtree is audited "
+                                          "(repeatable; default: the whole estate)")),
+          due: Optional[str] = typer.Option(None, "--due", help=N_("Due date, YYYY-MM-DD")),
           as_json: bool = JSON_OPTION):
-    """Open a campaign: snapshot the hardware expected in the scope and where it should be."""
     from cmdb.audit.service import start_campaign
 
     with open_graph() as graph:
@@ -87,10 +87,9 @@ def start(name: str = typer.Argument(..., help="What to call the campaign, e.g. 
                         away=campaign.away_count), markup=False)
 
 
-@audit_app.command("list")
+@audit_app.command("list", help=N_("List campaigns, newest first."))
 @reports_errors
 def list_(as_json: bool = JSON_OPTION):
-    """List campaigns, newest first."""
     from cmdb.audit.service import list_campaigns
 
     with open_graph() as graph:
@@ -101,10 +100,9 @@ def list_(as_json: bool = JSON_OPTION):
         print_table(_campaign_table(campaigns))
 
 
-@audit_app.command("show")
+@audit_app.command("show", help=N_("Show one campaign."))
 @reports_errors
 def show(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
-    """Show one campaign."""
     from cmdb.audit.service import resolve_campaign
 
     with open_graph() as graph:
@@ -118,15 +116,14 @@ def show(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
                           markup=False)
 
 
-@audit_app.command("scan")
+@audit_app.command("scan", help=N_("Record one scan."))
 @reports_errors
 def scan(audit: str = AUDIT_ARG,
-         tag: str = typer.Argument(..., help="The asset tag read from the label (or the serial number)"),
-         at: str = typer.Option(..., "--at", help="Key of the location where it was found"),
+         tag: str = typer.Argument(..., help=N_("The asset tag read from the label (or the serial number)")),
+         at: str = typer.Option(..., "--at", help=N_("Key of the location where it was found")),
          note: Optional[str] = typer.Option(None, "--note"),
          condition: Optional[str] = typer.Option(None, "--condition"),
          as_json: bool = JSON_OPTION):
-    """Record one scan."""
     from cmdb.audit.service import record_scan, resolve_campaign
 
     with open_graph() as graph:
@@ -140,15 +137,15 @@ def scan(audit: str = AUDIT_ARG,
                         location=scan_row["location"], id=campaign.id), markup=False)
 
 
-@audit_app.command("import-scans")
+@audit_app.command("import-scans", help=N_("Import scans from a handheld scanner's file; importing"
+                                           " it again adds nothing."))
 @reports_errors
 def import_scans(audit: str = AUDIT_ARG,
-                 file: Path = typer.Argument(..., help="Scanner export: CSV/XLSX with tag and location "
-                                             "columns, or a plain list of tags (with --at)"),
-                 at: Optional[str] = typer.Option(None, "--at", help="Location of every scan (plain "
-                                                  "lists) or of rows without one"),
+                 file: Path = typer.Argument(..., help=N_("Scanner export: CSV/XLSX with tag and location "
+                                             "columns, or a plain list of tags (with --at)")),
+                 at: Optional[str] = typer.Option(None, "--at", help=N_("Location of every scan (plain "
+                                                  "lists) or of rows without one")),
                  as_json: bool = JSON_OPTION):
-    """Import scans from a handheld scanner's file; importing it again adds nothing."""
     from cmdb.audit.service import import_scans as run
 
     with open_graph() as graph:
@@ -163,11 +160,10 @@ def import_scans(audit: str = AUDIT_ARG,
                          if result["repeated_in_input"] else ""), markup=False)
 
 
-@audit_app.command("reconcile")
+@audit_app.command("reconcile", help=N_("Expected against found: found, relocated, missing, "
+                                        "unexpected, status mismatches, duplicates, away."))
 @reports_errors
 def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
-    """Expected against found: found, relocated, missing, unexpected, status mismatches,
-    duplicates, away."""
     from cmdb.audit.service import reconcile_campaign
 
     with open_graph() as graph:
@@ -194,14 +190,14 @@ def reconcile(audit: str = AUDIT_ARG, as_json: bool = JSON_OPTION):
                           markup=False)
 
 
-@audit_app.command("report")
+@audit_app.command("report", help=N_("Write the reconciliation as a workbook, a single HTML file "
+                                     "or CSV."))
 @reports_errors
 def report(audit: str = AUDIT_ARG,
-           output: Path = typer.Option(..., "-o", "--output", help="FILE.xlsx, FILE.html or FILE.csv"),
-           language: Optional[str] = typer.Option(None, "--language", help="en, zh_CN or zh_TW "
-                                                  "(default: CMDB_LANGUAGE, else the command's)"),
+           output: Path = typer.Option(..., "-o", "--output", help=N_("FILE.xlsx, FILE.html or FILE.csv")),
+           language: Optional[str] = typer.Option(None, "--language", help=N_("en, zh_CN or zh_TW "
+                                                  "(default: CMDB_LANGUAGE, else the command's)")),
            as_json: bool = JSON_OPTION):
-    """Write the reconciliation as a workbook, a single HTML file or CSV."""
     from cmdb.audit.reports import format_of, write_report
     from cmdb.audit.service import reconcile_campaign
 
@@ -215,15 +211,15 @@ def report(audit: str = AUDIT_ARG,
                    "summary": result["summary"]}, _("wrote %(file)s", file=output))
 
 
-@audit_app.command("close")
+@audit_app.command("close", help=N_("Close the campaign (no more scans) and correct the register "
+                                    "as asked."))
 @reports_errors
 def close(audit: str = AUDIT_ARG,
           apply_relocations: bool = typer.Option(False, "--apply-relocations",
-                                                 help="Move relocated assets to where they were found"),
+                                                 help=N_("Move relocated assets to where they were found")),
           mark_missing: bool = typer.Option(False, "--mark-missing",
-                                            help="Set status 'missing' on expected assets never scanned"),
+                                            help=N_("Set status 'missing' on expected assets never scanned")),
           as_json: bool = JSON_OPTION):
-    """Close the campaign (no more scans) and correct the register as asked."""
     from cmdb.audit.service import close_campaign, resolve_campaign
 
     with open_graph() as graph:
@@ -239,13 +235,13 @@ def close(audit: str = AUDIT_ARG,
                         audited=result["audited"], due=result["next_audit_due"]), markup=False)
 
 
-@audit_app.command("overdue")
+@audit_app.command("overdue", help=N_("Hardware due or past due for an audit; a never audited "
+                                      "asset is due from the day it was registered "
+                                      "(CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."))
 @reports_errors
-def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to check against "
-                                                "(YYYY-MM-DD, default today)"),
+def overdue(as_of: Optional[str] = typer.Option(None, "--as-of", help=N_("Date to check against "
+                                                "(YYYY-MM-DD, default today)")),
             as_json: bool = JSON_OPTION):
-    """Hardware due or past due for an audit; a never audited asset is due from the day it was
-    registered (CMDB_AUDIT_FIRST_DUE_DAYS adds a grace period)."""
     from cmdb.audit.service import overdue_assets
 
     with open_graph() as graph:

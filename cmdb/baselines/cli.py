@@ -13,26 +13,26 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, open_graph, print_json, print_table, reports_errors,
 )
 from cmdb.documents.store import file_store
-from cmdb.i18n import _, names, ngettext, pgettext
+from cmdb.i18n import _, N_, names, ngettext, pgettext
 from cmdb.settings import get_settings
 
 baseline_app = typer.Typer(no_args_is_help=True,
-                           help="Configuration baselines: record the register, compare it later.")
+                           help=N_("Configuration baselines: record the register, compare it later."))
 
 
 def _row(table: Table, *cells: Any) -> None:
     table.add_row(*(Text("" if c is None else str(c)) for c in cells))
 
 
-@baseline_app.command("create")
+@baseline_app.command("create", help=N_("Record the CIs, properties and relationships of the "
+                                        "register (or a location) now."))
 @reports_errors
 def create_command(
-    name: str = typer.Argument(..., help="What to call it, e.g. 'Hand-over 2026'"),
-    scope: Optional[str] = typer.Option(None, "--scope", help="A location: only it and what is inside it"),
-    note: Optional[str] = typer.Option(None, "--note", help="Why it was taken"),
+    name: str = typer.Argument(..., help=N_("What to call it, e.g. 'Hand-over 2026'")),
+    scope: Optional[str] = typer.Option(None, "--scope", help=N_("A location: only it and what is inside it")),
+    note: Optional[str] = typer.Option(None, "--note", help=N_("Why it was taken")),
     as_json: bool = JSON_OPTION,
 ):
-    """Record the CIs, properties and relationships of the register (or a location) now."""
     from cmdb.baselines.service import create
 
     with open_graph() as graph:
@@ -46,10 +46,9 @@ def create_command(
                          scope=result['scope'] or _("the whole register"), at=result['created_at'])))
 
 
-@baseline_app.command("list")
+@baseline_app.command("list", help=N_("Every baseline, oldest first."))
 @reports_errors
 def list_command(as_json: bool = JSON_OPTION):
-    """Every baseline, oldest first."""
     from cmdb.baselines.service import list_all
 
     with open_graph() as graph:
@@ -74,16 +73,16 @@ def _write(data: bytes, output: Path) -> None:
     output.write_bytes(data)
 
 
-@baseline_app.command("diff")
+@baseline_app.command("diff", help=N_("What was added, removed, moved, re-imaged and changed since"
+                                      " a baseline, by whom and when."))
 @reports_errors
 def diff_command(
-    name: str = typer.Argument(..., help="The baseline to compare from"),
-    to: str = typer.Option("now", "--to", help="Another (newer) baseline, or 'now'"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write it to .xlsx or .html",
+    name: str = typer.Argument(..., help=N_("The baseline to compare from")),
+    to: str = typer.Option("now", "--to", help=N_("Another (newer) baseline, or 'now'")),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=N_("Also write it to .xlsx or .html"),
                                           dir_okay=False),
     as_json: bool = JSON_OPTION,
 ):
-    """What was added, removed, moved, re-imaged and changed since a baseline, by whom and when."""
     from cmdb.baselines.reports import format_of, render_diff
     from cmdb.baselines.service import diff
 
@@ -112,15 +111,15 @@ def diff_command(
         console.print(Text(_("wrote %(path)s", path=str(output))))
 
 
-@baseline_app.command("report")
+@baseline_app.command("report", help=N_("Counts by site, kind and category, and the changes since "
+                                        "the previous baseline."))
 @reports_errors
 def report_command(
-    name: str = typer.Argument(..., help="The baseline to report on"),
-    output: Path = typer.Option(..., "--output", "-o", help="The report file: .xlsx or .html",
+    name: str = typer.Argument(..., help=N_("The baseline to report on")),
+    output: Path = typer.Option(..., "--output", "-o", help=N_("The report file: .xlsx or .html"),
                                 dir_okay=False),
     as_json: bool = JSON_OPTION,
 ):
-    """Counts by site, kind and category, and the changes since the previous baseline."""
     from cmdb.baselines.reports import format_of, render_report
     from cmdb.baselines.service import report
 

@@ -14,15 +14,15 @@ from cmdb.cli_support import (
     JSON_OPTION, cli_actor, console, open_graph, print_json, print_table, reports_errors,
 )
 from cmdb.documents.store import file_store
-from cmdb.i18n import _, names, ngettext, pgettext
+from cmdb.i18n import _, N_, names, ngettext, pgettext
 from cmdb.policy import Caller
 from cmdb.settings import get_settings
 
 doc_app = typer.Typer(no_args_is_help=True,
-                      help="Document library and knowledge base: files and notes for CIs, models, categories.")
+                      help=N_("Document library and knowledge base: files and notes for CIs, models, categories."))
 
-TARGET_TYPE = typer.Argument(..., help="What it is for: ci, model or category")
-TARGET = typer.Argument(..., help="A CI's key, a hardware model (e.g. 'OptiPlex 7010') or a category")
+TARGET_TYPE = typer.Argument(..., help=N_("What it is for: ci, model or category"))
+TARGET = typer.Argument(..., help=N_("A CI's key, a hardware model (e.g. 'OptiPlex 7010') or a category"))
 
 
 def _owner() -> Caller:
@@ -49,13 +49,13 @@ def _table(docs: list[dict[str, Any]], title: str) -> None:
     print_table(table)
 
 
-@doc_app.command("attach")
+@doc_app.command("attach", help=N_("Attach a file (checked by its content, at most "
+                                   "CMDB_MAX_DOCUMENT_BYTES)."))
 @reports_errors
 def attach_command(target_type: str = TARGET_TYPE, target: str = TARGET,
-                   file: Path = typer.Argument(..., exists=True, dir_okay=False, help="PDF, image, office document or text"),
-                   title: Optional[str] = typer.Option(None, "--title", help="Default: the file name"),
+                   file: Path = typer.Argument(..., exists=True, dir_okay=False, help=N_("PDF, image, office document or text")),
+                   title: Optional[str] = typer.Option(None, "--title", help=N_("Default: the file name")),
                    as_json: bool = JSON_OPTION):
-    """Attach a file (checked by its content, at most CMDB_MAX_DOCUMENT_BYTES)."""
     from cmdb.documents.service import add_file
 
     settings = get_settings()
@@ -70,16 +70,16 @@ def attach_command(target_type: str = TARGET_TYPE, target: str = TARGET,
                          target=_target(doc['target_type'], doc['target']), id=doc['id'])))
 
 
-@doc_app.command("note")
+@doc_app.command("note", help=N_("Write a note (Markdown), optionally marked as the solution to a "
+                                 "symptom."))
 @reports_errors
 def note_command(target_type: str = TARGET_TYPE, target: str = TARGET,
                  title: str = typer.Option(..., "--title"),
-                 body: Optional[str] = typer.Option(None, "--body", help="The note (Markdown)"),
+                 body: Optional[str] = typer.Option(None, "--body", help=N_("The note (Markdown)")),
                  from_file: Optional[Path] = typer.Option(None, "--from", exists=True, dir_okay=False,
-                                                          help="Read the note from a Markdown file"),
-                 solves: Optional[str] = typer.Option(None, "--solves", help="The symptom it is a solution to"),
+                                                          help=N_("Read the note from a Markdown file")),
+                 solves: Optional[str] = typer.Option(None, "--solves", help=N_("The symptom it is a solution to")),
                  as_json: bool = JSON_OPTION):
-    """Write a note (Markdown), optionally marked as the solution to a symptom."""
     from cmdb.documents.service import add_note
     from cmdb.errors import InvalidInput
 
@@ -96,10 +96,9 @@ def note_command(target_type: str = TARGET_TYPE, target: str = TARGET,
                          target=_target(doc['target_type'], doc['target']), title=doc['title'])))
 
 
-@doc_app.command("list")
+@doc_app.command("list", help=N_("What is attached to one CI, model or category."))
 @reports_errors
 def list_command(target_type: str = TARGET_TYPE, target: str = TARGET, as_json: bool = JSON_OPTION):
-    """What is attached to one CI, model or category."""
     from cmdb.documents.service import attached_to
 
     with open_graph() as graph:
@@ -111,10 +110,10 @@ def list_command(target_type: str = TARGET_TYPE, target: str = TARGET, as_json: 
                           len(docs), target=_target(target_type, target)))
 
 
-@doc_app.command("search")
+@doc_app.command("search", help=N_("Search titles, notes, symptoms, file names and targets; "
+                                   "solutions first."))
 @reports_errors
-def search_command(q: str = typer.Argument(..., help="Words to look for"), as_json: bool = JSON_OPTION):
-    """Search titles, notes, symptoms, file names and targets; solutions first."""
+def search_command(q: str = typer.Argument(..., help=N_("Words to look for")), as_json: bool = JSON_OPTION):
     from cmdb.documents.service import search
 
     with open_graph() as graph:
@@ -125,13 +124,12 @@ def search_command(q: str = typer.Argument(..., help="Words to look for"), as_js
     _table(docs, ngettext("%(num)s found for %(q)s", "%(num)s found for %(q)s", len(docs), q=repr(q)))
 
 
-@doc_app.command("show")
+@doc_app.command("show", help=N_("One note (its Markdown) or file (saved with -o)."))
 @reports_errors
-def show_command(doc_id: str = typer.Argument(..., help="A document's id (DOC-…)"),
+def show_command(doc_id: str = typer.Argument(..., help=N_("A document's id (DOC-…)")),
                  output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
-                                                       help="Save a file's content here"),
+                                                       help=N_("Save a file's content here")),
                  as_json: bool = JSON_OPTION):
-    """One note (its Markdown) or file (saved with -o)."""
     from cmdb.documents.service import content, get
 
     with open_graph() as graph:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.i18n import _, pgettext
+from cmdb.i18n import _, N_, pgettext
 from cmdb.i18n.names import clock_name, clock_state_name, fault_status_name, level_name
 from cmdb.cli_support import JSON_OPTION, console, emit, open_graph, print_json, print_table, reports_errors
 from cmdb.errors import InvalidInput
@@ -18,11 +18,11 @@ from cmdb.faults import service
 from cmdb.levels.cli import cli_caller
 
 fault_app = typer.Typer(no_args_is_help=True,
-                        help="Fault records (故障处理工作单): open, assign, arrive, resolve, close, list.")
+                        help=N_("Fault records (故障处理工作单): open, assign, arrive, resolve, close, list."))
 
-AT_OPTION = typer.Option(None, "--at", help="When it happened, ISO 8601 with a zone "
-                         "(e.g. 2026-09-24T16:30+08:00); default: now")
-FAULT_ARG = typer.Argument(..., help="Fault record id, e.g. F-202609-0001")
+AT_OPTION = typer.Option(None, "--at", help=N_("When it happened, ISO 8601 with a zone "
+                         "(e.g. 2026-09-24T16:30+08:00); default: now"))
+FAULT_ARG = typer.Argument(..., help=N_("Fault record id, e.g. F-202609-0001"))
 
 
 def _at(value: str | None) -> dt.datetime:
@@ -49,18 +49,18 @@ def _emit(as_json: bool, fault: service.Fault) -> None:
     emit(as_json, fault.as_dict(), _summary(fault))
 
 
-@fault_app.command("open")
+@fault_app.command("open", help=N_("Open a fault record; the strictest service level of its CIs "
+                                   "starts its clocks."))
 @reports_errors
-def open_fault(keys: list[str] = typer.Argument(..., help="Keys of the CIs at fault"),
-               title: str = typer.Option(..., "--title", help="What is wrong, in a line"),
-               severity: str = typer.Option(..., "--severity", help="A, B, C or D"),
-               reported_by: str = typer.Option(..., "--reported-by", help="Who reported it"),
-               via: str = typer.Option("phone", "--via", help="scan, phone, api, cli or maintenance"),
+def open_fault(keys: list[str] = typer.Argument(..., help=N_("Keys of the CIs at fault")),
+               title: str = typer.Option(..., "--title", help=N_("What is wrong, in a line")),
+               severity: str = typer.Option(..., "--severity", help=N_("A, B, C or D")),
+               reported_by: str = typer.Option(..., "--reported-by", help=N_("Who reported it")),
+               via: str = typer.Option("phone", "--via", help=N_("scan, phone, api, cli or maintenance")),
                description: str = typer.Option("", "--description"),
                repair_order: Optional[str] = typer.Option(None, "--repair-order",
-                                                          help="A linked repair order's number"),
+                                                          help=N_("A linked repair order's number")),
                at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Open a fault record; the strictest service level of its CIs starts its clocks."""
     with open_graph() as graph:
         fault = service.open_fault(graph, cli_caller(), keys=keys, title=title, severity=severity,
                                    reported_by=reported_by, reported_via=via, at=_at(at),
@@ -68,52 +68,49 @@ def open_fault(keys: list[str] = typer.Argument(..., help="Keys of the CIs at fa
     _emit(as_json, fault)
 
 
-@fault_app.command("assign")
+@fault_app.command("assign", help=N_("Dispatch an engineer (stops the response clock)."))
 @reports_errors
-def assign(fault_id: str = FAULT_ARG, engineer: str = typer.Option(..., "--to", help="The engineer"),
+def assign(fault_id: str = FAULT_ARG, engineer: str = typer.Option(..., "--to", help=N_("The engineer")),
            at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Dispatch an engineer (stops the response clock)."""
     with open_graph() as graph:
         _emit(as_json, service.assign(graph, cli_caller(), fault_id, engineer=engineer, at=_at(at)))
 
 
-@fault_app.command("arrive")
+@fault_app.command("arrive", help=N_("The engineer is on site (stops the arrival clock)."))
 @reports_errors
 def arrive(fault_id: str = FAULT_ARG, at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """The engineer is on site (stops the arrival clock)."""
     with open_graph() as graph:
         _emit(as_json, service.arrive(graph, cli_caller(), fault_id, at=_at(at)))
 
 
-@fault_app.command("note")
+@fault_app.command("note", help=N_("Record an action taken."))
 @reports_errors
-def note(fault_id: str = FAULT_ARG, text: str = typer.Argument(..., help="What was done"),
+def note(fault_id: str = FAULT_ARG, text: str = typer.Argument(..., help=N_("What was done")),
          at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Record an action taken."""
     with open_graph() as graph:
         _emit(as_json, service.add_action(graph, cli_caller(), fault_id, text=text, at=_at(at)))
 
 
-@fault_app.command("resolve")
+@fault_app.command("resolve", help=N_("Resolved (stops the resolution clock); the observation "
+                                      "period starts."))
 @reports_errors
 def resolve(fault_id: str = FAULT_ARG,
-            resolution: str = typer.Option(..., "--resolution", help="How it was fixed"),
+            resolution: str = typer.Option(..., "--resolution", help=N_("How it was fixed")),
             observe_hours: float = typer.Option(service.DEFAULT_OBSERVATION_HOURS, "--observe-hours",
-                                                help="Observation period before it can be closed"),
+                                                help=N_("Observation period before it can be closed")),
             at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Resolved (stops the resolution clock); the observation period starts."""
     with open_graph() as graph:
         _emit(as_json, service.resolve(graph, cli_caller(), fault_id, resolution=resolution,
                                        at=_at(at), observe_hours=observe_hours))
 
 
-@fault_app.command("close")
+@fault_app.command("close", help=N_("Close after the observation period, with the customer's sign-"
+                                    "off."))
 @reports_errors
 def close(fault_id: str = FAULT_ARG,
-          signed_by: str = typer.Option(..., "--signed-by", help="The customer who signs it off"),
-          signature: Optional[Path] = typer.Option(None, "--signature", help="PNG of the signature"),
+          signed_by: str = typer.Option(..., "--signed-by", help=N_("The customer who signs it off")),
+          signature: Optional[Path] = typer.Option(None, "--signature", help=N_("PNG of the signature")),
           at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Close after the observation period, with the customer's sign-off."""
     png = None
     if signature is not None:
         if not signature.is_file():
@@ -124,12 +121,11 @@ def close(fault_id: str = FAULT_ARG,
                                      at=_at(at), signature_png=png))
 
 
-@fault_app.command("show")
+@fault_app.command("show", help=N_("A fault record with its clocks and history."))
 @reports_errors
 def show(fault_id: str = FAULT_ARG, at: Optional[str] = typer.Option(
-             None, "--at", help="Clocks as at this moment (default: now)"),
+             None, "--at", help=N_("Clocks as at this moment (default: now)")),
          as_json: bool = JSON_OPTION):
-    """A fault record with its clocks and history."""
     with open_graph() as graph:
         fault = service.get(graph, fault_id, _at(at))
         history = service.history(graph, fault_id)
@@ -149,15 +145,14 @@ def show(fault_id: str = FAULT_ARG, at: Optional[str] = typer.Option(
     print_table(steps)
 
 
-@fault_app.command("list")
+@fault_app.command("list", help=N_("List fault records with their clock states, newest first."))
 @reports_errors
-def list_faults(status: Optional[str] = typer.Option(None, "--status", help="open, assigned, on_site, "
-                                                     "resolved or closed"),
-                open_only: bool = typer.Option(False, "--open", help="Only those not closed"),
-                key: Optional[str] = typer.Option(None, "--ci", help="Only those on this CI"),
-                at: Optional[str] = typer.Option(None, "--at", help="Clocks as at this moment"),
+def list_faults(status: Optional[str] = typer.Option(None, "--status", help=N_("open, assigned, on_site, "
+                                                     "resolved or closed")),
+                open_only: bool = typer.Option(False, "--open", help=N_("Only those not closed")),
+                key: Optional[str] = typer.Option(None, "--ci", help=N_("Only those on this CI")),
+                at: Optional[str] = typer.Option(None, "--at", help=N_("Clocks as at this moment")),
                 as_json: bool = JSON_OPTION):
-    """List fault records with their clock states, newest first."""
     with open_graph() as graph:
         faults = service.list_faults(graph, _at(at), status=status, open_only=open_only, key=key)
     if as_json:

@@ -9,23 +9,22 @@ from rich.table import Table
 from rich.text import Text
 
 from cmdb.cli_support import JSON_OPTION, console, open_graph, print_json, print_table, reports_errors
-from cmdb.i18n import _, names, ngettext, pgettext
+from cmdb.i18n import _, N_, names, ngettext, pgettext
 
 image_app = typer.Typer(no_args_is_help=True,
-                        help="Standard images: lineage, superseded images, end of support.")
+                        help=N_("Standard images: lineage, superseded images, end of support."))
 
-SITE_OPTION = typer.Option(None, "--site", help="Only devices in this site (a location key)")
-CATEGORY_OPTION = typer.Option(None, "--category", help="Only devices of this category, e.g. pc")
+SITE_OPTION = typer.Option(None, "--site", help=N_("Only devices in this site (a location key)"))
+CATEGORY_OPTION = typer.Option(None, "--category", help=N_("Only devices of this category, e.g. pc"))
 
 
 def _row(table: Table, *cells: Any) -> None:
     table.add_row(*(Text("" if c is None else str(c)) for c in cells))
 
 
-@image_app.command("lineage")
+@image_app.command("lineage", help=N_("What an image supersedes and what supersedes it."))
 @reports_errors
-def lineage_command(key: str = typer.Argument(..., help="A SoftwareImage key"), as_json: bool = JSON_OPTION):
-    """What an image supersedes and what supersedes it."""
+def lineage_command(key: str = typer.Argument(..., help=N_("A SoftwareImage key")), as_json: bool = JSON_OPTION):
     from cmdb.images.lineage import lineage
 
     with open_graph() as graph:
@@ -58,11 +57,11 @@ def _devices(result: dict[str, Any], title: str) -> None:
         print_table(table)
 
 
-@image_app.command("superseded")
+@image_app.command("superseded", help=N_("Devices in service still on an image that another image "
+                                         "supersedes."))
 @reports_errors
 def superseded_command(site: Optional[str] = SITE_OPTION, category: Optional[str] = CATEGORY_OPTION,
                        as_json: bool = JSON_OPTION):
-    """Devices in service still on an image that another image supersedes."""
     from cmdb.images.lineage import on_superseded_images
 
     with open_graph() as graph:
@@ -74,13 +73,13 @@ def superseded_command(site: Optional[str] = SITE_OPTION, category: Optional[str
                               "%(num)s devices still on a superseded image", result["total"]))
 
 
-@image_app.command("past-support")
+@image_app.command("past-support", help=N_("Devices in service on an image whose end of support is"
+                                           " before a day."))
 @reports_errors
-def past_support_command(on: Optional[str] = typer.Option(None, "--on", help="Compare with this day "
-                                                          "(YYYY-MM-DD; default today)"),
+def past_support_command(on: Optional[str] = typer.Option(None, "--on", help=N_("Compare with this day "
+                                                          "(YYYY-MM-DD; default today)")),
                          site: Optional[str] = SITE_OPTION, category: Optional[str] = CATEGORY_OPTION,
                          as_json: bool = JSON_OPTION):
-    """Devices in service on an image whose end of support is before a day."""
     from cmdb.images.lineage import past_end_of_support
 
     with open_graph() as graph:

@@ -12,7 +12,7 @@ from cmdb.cli_support import (
     JSON_OPTION, console, open_graph, parse_assignments, print_json, print_table,
     reports_errors,
 )
-from cmdb.i18n import _, pgettext
+from cmdb.i18n import _, N_, pgettext
 from cmdb.i18n.names import (
     check_result_name, criticality_name, impact_state_name, kind_name, property_label,
 )
@@ -30,16 +30,14 @@ def _t(value: Any, style: str = "") -> Text:
 
 
 def impact_command(
-    keys: Optional[list[str]] = typer.Argument(None, metavar="KEY...", help="The CIs that change "
-                                               "or go away"),
-    depth: Optional[int] = typer.Option(None, "--depth", help="Follow at most this many steps (1-64)"),
-    kinds: Optional[list[str]] = typer.Option(None, "--kind", help="Only list affected CIs of this "
-                                              "kind (repeatable)"),
-    limit: int = typer.Option(50, "--limit", min=1, help="Rows shown per state in the human output"),
+    keys: Optional[list[str]] = typer.Argument(None, metavar="KEY...", help=N_("The CIs that change "
+                                               "or go away")),
+    depth: Optional[int] = typer.Option(None, "--depth", help=N_("Follow at most this many steps (1-64)")),
+    kinds: Optional[list[str]] = typer.Option(None, "--kind", help=N_("Only list affected CIs of this "
+                                              "kind (repeatable)")),
+    limit: int = typer.Option(50, "--limit", min=1, help=N_("Rows shown per state in the human output")),
     as_json: bool = JSON_OPTION,
 ):
-    """What breaks if KEY... change or go down: affected CIs by state and criticality, each
-    with the path that explains it."""
     from cmdb.impact.service import impact
 
     with open_graph() as graph:
@@ -116,13 +114,12 @@ def _place(location: dict[str, Any] | None) -> str:
 
 
 def check_image_command(
-    image: str = typer.Argument(..., help="The image the devices run now"),
-    to: Optional[str] = typer.Option(None, "--to", help="The image to roll out instead"),
-    values: list[str] = typer.Option([], "--set", "-s", help="A requirement to use instead, e.g. "
-                                     "min_ram_gb=8 or supported_models='OptiPlex 7010,OptiPlex 7090'"),
+    image: str = typer.Argument(..., help=N_("The image the devices run now")),
+    to: Optional[str] = typer.Option(None, "--to", help=N_("The image to roll out instead")),
+    values: list[str] = typer.Option([], "--set", "-s", help=N_("A requirement to use instead, e.g. "
+                                     "min_ram_gb=8 or supported_models='OptiPlex 7010,OptiPlex 7090'")),
     as_json: bool = JSON_OPTION,
 ):
-    """Can every device built from IMAGE carry the new image (or requirements)?"""
     from cmdb.impact.compatibility import check_image_change
     from cmdb.impact.rollout import rollout
 
@@ -159,12 +156,17 @@ def check_image_command(
 def _print_rollout(plan: dict[str, Any]) -> None:
     s = plan["summary"]
     old, new = plan["image"]["key"], plan["new_image"]["key"]
-    console.print(_t(f"rollout {old} → {new}: {s['moved']} moved, {s['can']} can move, "
-                     f"{s['cannot']} cannot, {s['unknown']} unknown", "bold"))
+    console.print(_t(_("rollout %(old)s → %(new)s: %(moved)s moved, %(can)s can move, "
+                       "%(cannot)s cannot, %(unknown)s unknown", old=old, new=new,
+                       moved=s["moved"], can=s["can"], cannot=s["cannot"],
+                       unknown=s["unknown"]), "bold"))
     if s["reasons"]:
-        console.print(_t("why not: " + ", ".join(f"{why} ({n})" for why, n in s["reasons"].items())))
+        console.print(_t(_("why not: %(reasons)s", reasons=", ".join(
+            f"{why} ({n})" for why, n in s["reasons"].items()))))
     if plan["moved"]:
-        moved = Table("device", "name", "moved at", "by", title=f"Moved to {new}")
+        moved = Table(pgettext("heading", "device"), pgettext("heading", "name"),
+                      pgettext("heading", "moved at"), pgettext("heading", "by"),
+                      title=_("Moved to %(image)s", image=new))
         for d in plan["moved"]:
             moved.add_row(_t(d["key"]), _t(d["name"]), _t(d["at"]), _t(d["actor"]))
         print_table(moved)
@@ -180,12 +182,11 @@ def _check_cell(c: dict[str, Any]) -> Text:
 
 
 def check_hardware_command(
-    key: str = typer.Argument(..., help="The hardware that changes"),
-    values: list[str] = typer.Option([], "--set", "-s", help="The new configuration, e.g. ram_gb=8, "
-                                     "model='OptiPlex 7090' (repeatable)"),
+    key: str = typer.Argument(..., help=N_("The hardware that changes")),
+    values: list[str] = typer.Option([], "--set", "-s", help=N_("The new configuration, e.g. ram_gb=8, "
+                                     "model='OptiPlex 7090' (repeatable)")),
     as_json: bool = JSON_OPTION,
 ):
-    """Would the images and applications on KEY still fit its new configuration?"""
     from cmdb.impact.compatibility import check_hardware_change
 
     with open_graph() as graph:
@@ -220,6 +221,9 @@ def check_hardware_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("impact")(reports_errors(impact_command))
-    app.command("check-image")(reports_errors(check_image_command))
-    app.command("check-hardware")(reports_errors(check_hardware_command))
+    app.command("impact", help=N_("What breaks if KEY... change or go down: affected CIs by state "
+                                  "and criticality, each with the path that explains it."))(reports_errors(impact_command))
+    app.command("check-image", help=N_("Can every device built from IMAGE carry the new image (or "
+                                       "requirements)?"))(reports_errors(check_image_command))
+    app.command("check-hardware", help=N_("Would the images and applications on KEY still fit its "
+                                          "new configuration?"))(reports_errors(check_hardware_command))

@@ -9,7 +9,7 @@ import typer
 
 from cmdb.cli_support import JSON_OPTION, cli_actor, console, open_graph, print_json, reports_errors
 from cmdb.errors import InvalidInput
-from cmdb.i18n import _
+from cmdb.i18n import _, N_
 from cmdb.settings import get_settings
 
 # Each command imports the modules it needs when it runs, so that every `cmdb` command (and
@@ -17,34 +17,33 @@ from cmdb.settings import get_settings
 
 
 def labels_command(
-    keys: Optional[list[str]] = typer.Argument(None, metavar="KEY...", help="CIs to label"),
-    location: Optional[str] = typer.Option(None, "--location", help="Every CI in this location's "
-                                           "subtree (site, building, room, rack)"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="Only CIs of this kind"),
-    category: Optional[str] = typer.Option(None, "--category", help="Only hardware of this "
-                                           "category (server, switch, …)"),
-    unlabelled: bool = typer.Option(False, "--unlabelled", help="Only CIs whose label was never "
-                                    "printed"),
-    fmt: str = typer.Option("pdf", "--format", help="pdf (sheets), png (a file per label: "
-                            "NAME-KEY.png beside -o, or KEY.png in a folder) or zpl (Zebra)"),
-    template: str = typer.Option("avery-l7651", "--template", help="avery-l7651, avery-l7160, "
-                                 "avery-5160, or a JSON/YAML file of millimetre dimensions"),
-    skip: int = typer.Option(0, "--skip", min=0, help="Labels already used on the first sheet"),
-    dpi: Optional[int] = typer.Option(None, "--dpi", help="Resolution: 300 for PDF/PNG; printer "
-                                      "dpi 203/300/600 for ZPL"),
-    size: Optional[str] = typer.Option(None, "--size", help="Label size WxH in mm for ZPL or PNG "
-                                       "(ZPL default 50.8x25.4)"),
-    error_correction: str = typer.Option("Q", "--error-correction", help="QR level L, M, Q or H"),
-    printer_font: Optional[str] = typer.Option(None, "--printer-font", help="ZPL: a CJK font "
+    keys: Optional[list[str]] = typer.Argument(None, metavar="KEY...", help=N_("CIs to label")),
+    location: Optional[str] = typer.Option(None, "--location", help=N_("Every CI in this location's "
+                                           "subtree (site, building, room, rack)")),
+    kind: Optional[str] = typer.Option(None, "--kind", help=N_("Only CIs of this kind")),
+    category: Optional[str] = typer.Option(None, "--category", help=N_("Only hardware of this "
+                                           "category (server, switch, …)")),
+    unlabelled: bool = typer.Option(False, "--unlabelled", help=N_("Only CIs whose label was never "
+                                    "printed")),
+    fmt: str = typer.Option("pdf", "--format", help=N_("pdf (sheets), png (a file per label: "
+                            "NAME-KEY.png beside -o, or KEY.png in a folder) or zpl (Zebra)")),
+    template: str = typer.Option("avery-l7651", "--template", help=N_("avery-l7651, avery-l7160, "
+                                 "avery-5160, or a JSON/YAML file of millimetre dimensions")),
+    skip: int = typer.Option(0, "--skip", min=0, help=N_("Labels already used on the first sheet")),
+    dpi: Optional[int] = typer.Option(None, "--dpi", help=N_("Resolution: 300 for PDF/PNG; printer "
+                                      "dpi 203/300/600 for ZPL")),
+    size: Optional[str] = typer.Option(None, "--size", help=N_("Label size WxH in mm for ZPL or PNG "
+                                       "(ZPL default 50.8x25.4)")),
+    error_correction: str = typer.Option("Q", "--error-correction", help=N_("QR level L, M, Q or H")),
+    printer_font: Optional[str] = typer.Option(None, "--printer-font", help=N_("ZPL: a CJK font "
                                                "stored on the printer, e.g. E:ANMDJ.TTF (without "
                                                "one, text the printer's font 0 lacks is sent as "
-                                               "graphics)"),
-    printer: Optional[str] = typer.Option(None, "--print", help="Send ZPL to tcp://HOST:9100"),
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds to wait for the printer"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write"),
+                                               "graphics)")),
+    printer: Optional[str] = typer.Option(None, "--print", help=N_("Send ZPL to tcp://HOST:9100")),
+    timeout: float = typer.Option(10.0, "--timeout", help=N_("Seconds to wait for the printer")),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help=N_("File to write")),
     as_json: bool = JSON_OPTION,
 ):
-    """Print QR asset labels; records label_printed_at on each CI printed."""
     from cmdb.labels.printer import parse_printer_url, send_zpl
     from cmdb.labels.service import (
         LabelJob, Selection, mark_printed, render, render_each_png, select,
@@ -103,4 +102,5 @@ def png_files(output: Path, keys: list[str]) -> list[Path]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("labels")(reports_errors(labels_command))
+    app.command("labels", help=N_("Print QR asset labels; records label_printed_at on each CI "
+                                  "printed."))(reports_errors(labels_command))

@@ -8,14 +8,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.i18n import _, pgettext
+from cmdb.i18n import _, N_, pgettext
 from cmdb.i18n.names import criticality_name, level_name, service_hours_name
 from cmdb.cli_support import JSON_OPTION, cli_actor, emit, open_graph, print_json, print_table, reports_errors
 from cmdb.levels import service
 from cmdb.policy import Caller
 
 level_app = typer.Typer(no_args_is_help=True,
-                        help="Service levels: response, arrival and resolution targets; assignment.")
+                        help=N_("Service levels: response, arrival and resolution targets; assignment."))
 
 
 def cli_caller() -> Caller:
@@ -47,11 +47,10 @@ def level_table(levels) -> Table:
     return table
 
 
-@level_app.command("defaults")
+@level_app.command("defaults", help=N_("Create the contract's usual levels (标准 standard, 高级 "
+                                       "advanced, VIP, 即时 immediate) that do not exist yet."))
 @reports_errors
 def defaults(as_json: bool = JSON_OPTION):
-    """Create the contract's usual levels (标准 standard, 高级 advanced, VIP, 即时 immediate)
-    that do not exist yet."""
     with open_graph() as graph:
         levels = service.install_defaults(graph, cli_caller())
     if as_json:
@@ -60,10 +59,9 @@ def defaults(as_json: bool = JSON_OPTION):
     print_table(level_table(levels))
 
 
-@level_app.command("list")
+@level_app.command("list", help=N_("List the service levels and what they are assigned to."))
 @reports_errors
 def list_levels(as_json: bool = JSON_OPTION):
-    """List the service levels and what they are assigned to."""
     with open_graph() as graph:
         levels = service.list_levels(graph)
     if as_json:
@@ -72,23 +70,22 @@ def list_levels(as_json: bool = JSON_OPTION):
     print_table(level_table(levels))
 
 
-@level_app.command("set")
+@level_app.command("set", help=N_("Create or replace a service level."))
 @reports_errors
-def set_level(level_id: str = typer.Argument(..., help="Short id, e.g. vip"),
-              hours: str = typer.Option("5x8", "--hours", help="Service hours: 5x8 or 7x24"),
-              respond: int = typer.Option(..., "--respond", help="Response target in minutes"),
-              resolve: Optional[int] = typer.Option(None, "--resolve", help="Resolution target in minutes"),
-              arrive: Optional[int] = typer.Option(None, "--arrive", help="On-site arrival target in minutes"),
+def set_level(level_id: str = typer.Argument(..., help=N_("Short id, e.g. vip")),
+              hours: str = typer.Option("5x8", "--hours", help=N_("Service hours: 5x8 or 7x24")),
+              respond: int = typer.Option(..., "--respond", help=N_("Response target in minutes")),
+              resolve: Optional[int] = typer.Option(None, "--resolve", help=N_("Resolution target in minutes")),
+              arrive: Optional[int] = typer.Option(None, "--arrive", help=N_("On-site arrival target in minutes")),
               name_en: Optional[str] = typer.Option(None, "--name-en"),
               name_zh_cn: Optional[str] = typer.Option(None, "--name-zh-cn"),
               name_zh_tw: Optional[str] = typer.Option(None, "--name-zh-tw"),
               criticality: Optional[str] = typer.Option(None, "--criticality",
-                                                        help="Applications of this criticality get this level"),
-              department: list[str] = typer.Option([], "--department", help="A department whose devices "
-                                                   "get this level; repeatable"),
-              default: bool = typer.Option(False, "--default", help="The level of CIs nothing else gives one"),
+                                                        help=N_("Applications of this criticality get this level")),
+              department: list[str] = typer.Option([], "--department", help=N_("A department whose devices "
+                                                   "get this level; repeatable")),
+              default: bool = typer.Option(False, "--default", help=N_("The level of CIs nothing else gives one")),
               as_json: bool = JSON_OPTION):
-    """Create or replace a service level."""
     level = service.level_from_input({
         "id": level_id, "hours": hours, "respond_minutes": respond, "resolve_minutes": resolve,
         "arrive_minutes": arrive, "name_en": name_en, "name_zh_cn": name_zh_cn,
@@ -99,13 +96,13 @@ def set_level(level_id: str = typer.Argument(..., help="Short id, e.g. vip"),
     emit(as_json, saved.as_dict(), _("saved service level %(id)s", id=saved.id))
 
 
-@level_app.command("assign")
+@level_app.command("assign", help=N_("Assign a level to CIs (a location passes it to everything "
+                                     "inside it)."))
 @reports_errors
-def assign(level_id: str, keys: list[str] = typer.Argument(..., help="CI keys: applications, "
-                                                            "hardware or locations"),
-           remove: bool = typer.Option(False, "--remove", help="Take the level off these CIs"),
+def assign(level_id: str, keys: list[str] = typer.Argument(..., help=N_("CI keys: applications, "
+                                                            "hardware or locations")),
+           remove: bool = typer.Option(False, "--remove", help=N_("Take the level off these CIs")),
            as_json: bool = JSON_OPTION):
-    """Assign a level to CIs (a location passes it to everything inside it)."""
     with open_graph() as graph:
         service.assign(graph, cli_caller(), level_id, keys, remove=remove)
     emit(as_json, {"level": level_id, "keys": keys, "removed": remove},
@@ -113,10 +110,9 @@ def assign(level_id: str, keys: list[str] = typer.Argument(..., help="CI keys: a
          else _("assigned %(level)s to %(keys)s", level=level_id, keys=", ".join(keys)))
 
 
-@level_app.command("of")
+@level_app.command("of", help=N_("The level that applies to a CI, and why."))
 @reports_errors
 def level_of(key: str, as_json: bool = JSON_OPTION):
-    """The level that applies to a CI, and why."""
     with open_graph() as graph:
         applied = service.applicable_level(graph, key)
     emit(as_json, applied.as_dict(), applied.reason_text())

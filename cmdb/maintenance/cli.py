@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cmdb.i18n import _, pgettext
+from cmdb.i18n import _, N_, pgettext
 from cmdb.i18n.names import frequency_name, round_status_name
 from cmdb.cli_support import JSON_OPTION, emit, open_graph, print_json, print_table, reports_errors
 from cmdb.errors import InvalidInput
@@ -19,8 +19,8 @@ from cmdb.levels.hours import CHINA
 from cmdb.maintenance import service
 
 round_app = typer.Typer(no_args_is_help=True,
-                        help="Maintenance rounds: start, check devices, open faults, close, schedules.")
-AT_OPTION = typer.Option(None, "--at", help="When, ISO 8601 with a zone; default: now")
+                        help=N_("Maintenance rounds: start, check devices, open faults, close, schedules."))
+AT_OPTION = typer.Option(None, "--at", help=N_("When, ISO 8601 with a zone; default: now"))
 
 
 def _at(value: str | None) -> dt.datetime:
@@ -35,24 +35,23 @@ def _summary(r: service.Round) -> str:
              checked=p["checked"], expected=p["expected"], failed=p["failed"])
 
 
-@round_app.command("start")
+@round_app.command("start", help=N_("Start a round over the devices in the scope (the default "
+                                    "checklists per category)."))
 @reports_errors
-def start(name: str, scope: list[str] = typer.Option(..., "--scope", help="Location key; repeatable"),
+def start(name: str, scope: list[str] = typer.Option(..., "--scope", help=N_("Location key; repeatable")),
           at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Start a round over the devices in the scope (the default checklists per category)."""
     with open_graph() as graph:
         r = service.start_round(graph, cli_caller(), name, scope=scope, at=_at(at))
     emit(as_json, r.as_dict(), _summary(r))
 
 
-@round_app.command("check")
+@round_app.command("check", help=N_("Record a device's pass/fail per checklist item."))
 @reports_errors
 def check(round_id: str, key: str,
-          results: str = typer.Option(..., "--results", help="One letter per checklist item: p (pass) "
-                                      "or f (fail), e.g. ppfp"),
-          note: list[str] = typer.Option([], "--note", help="N=TEXT: a note on item N (from 1); repeatable"),
+          results: str = typer.Option(..., "--results", help=N_("One letter per checklist item: p (pass) "
+                                      "or f (fail), e.g. ppfp")),
+          note: list[str] = typer.Option([], "--note", help=N_("N=TEXT: a note on item N (from 1); repeatable")),
           at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Record a device's pass/fail per checklist item."""
     marks = results.strip().lower()
     if not marks or set(marks) - {"p", "f"}:
         raise InvalidInput(_("--results: %(value)s; use p or f per item, e.g. ppfp", value=repr(results)), field="--results")
@@ -69,31 +68,28 @@ def check(round_id: str, key: str,
     emit(as_json, r.as_dict(), _summary(r))
 
 
-@round_app.command("fault")
+@round_app.command("fault", help=N_("Open a fault record for a failed item."))
 @reports_errors
-def fault(round_id: str, key: str, item: int = typer.Argument(..., help="The failed item's number (from 1)"),
+def fault(round_id: str, key: str, item: int = typer.Argument(..., help=N_("The failed item's number (from 1)")),
           severity: str = typer.Option("C", "--severity"), at: Optional[str] = AT_OPTION,
           as_json: bool = JSON_OPTION):
-    """Open a fault record for a failed item."""
     with open_graph() as graph:
         f = service.open_fault_for_item(graph, cli_caller(), round_id, key, item - 1, at=_at(at),
                                         severity=severity)
     emit(as_json, f.as_dict(), _("opened %(id)s on %(key)s: %(title)s", id=f.id, key=key, title=f.record["title"]))
 
 
-@round_app.command("close")
+@round_app.command("close", help=N_("Close a round."))
 @reports_errors
 def close(round_id: str, at: Optional[str] = AT_OPTION, as_json: bool = JSON_OPTION):
-    """Close a round."""
     with open_graph() as graph:
         r = service.close_round(graph, cli_caller(), round_id, at=_at(at))
     emit(as_json, r.as_dict(), _summary(r))
 
 
-@round_app.command("list")
+@round_app.command("list", help=N_("List rounds with their progress."))
 @reports_errors
 def list_rounds(as_json: bool = JSON_OPTION):
-    """List rounds with their progress."""
     with open_graph() as graph:
         rounds = service.list_rounds(graph)
     if as_json:
@@ -109,22 +105,20 @@ def list_rounds(as_json: bool = JSON_OPTION):
     print_table(table)
 
 
-@round_app.command("schedule")
+@round_app.command("schedule", help=N_("Schedule monthly or quarterly rounds for a location."))
 @reports_errors
-def schedule(scope: str, frequency: str = typer.Option("monthly", "--every", help="monthly or quarterly"),
+def schedule(scope: str, frequency: str = typer.Option("monthly", "--every", help=N_("monthly or quarterly")),
              name: str = typer.Option("", "--name"), at: Optional[str] = AT_OPTION,
              as_json: bool = JSON_OPTION):
-    """Schedule monthly or quarterly rounds for a location."""
     with open_graph() as graph:
         s = service.add_schedule(graph, cli_caller(), name, scope=scope, frequency=frequency, at=_at(at))
     emit(as_json, s, _("scheduled %(frequency)s rounds for %(scope)s", frequency=frequency_name(s["frequency"]), scope=s["scope"]))
 
 
-@round_app.command("overdue")
+@round_app.command("overdue", help=N_("Schedules whose last period ended without a round."))
 @reports_errors
-def overdue(today: Optional[str] = typer.Option(None, "--today", help="YYYY-MM-DD; default: today"),
+def overdue(today: Optional[str] = typer.Option(None, "--today", help=N_("YYYY-MM-DD; default: today")),
             as_json: bool = JSON_OPTION):
-    """Schedules whose last period ended without a round."""
     try:
         day = dt.date.fromisoformat(today) if today else dt.datetime.now(CHINA).date()
     except ValueError:

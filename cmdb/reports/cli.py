@@ -9,16 +9,16 @@ from typing import Optional
 
 import typer
 
-from cmdb.i18n import _
+from cmdb.i18n import _, N_
 from cmdb.cli_support import JSON_OPTION, console, emit, open_graph, print_json, reports_errors
 from cmdb.reports import data, render
 from cmdb.reports.demo_month import seed_month
 
-report_app = typer.Typer(no_args_is_help=True, help="Service reports: monthly, quarterly, yearly.")
+report_app = typer.Typer(no_args_is_help=True, help=N_("Service reports: monthly, quarterly, yearly."))
 
-SCOPE = typer.Option(None, "--scope", help="A location key (a customer's site); default: everything")
-OUTPUT = typer.Option(None, "-o", "--output", help="Write .xlsx, .html or .pdf")
-LANGUAGE = typer.Option("en", "--language", help="en, zh-CN or zh-TW")
+SCOPE = typer.Option(None, "--scope", help=N_("A location key (a customer's site); default: everything"))
+OUTPUT = typer.Option(None, "-o", "--output", help=N_("Write .xlsx, .html or .pdf"))
+LANGUAGE = typer.Option("en", "--language", help=N_("en, zh-CN or zh-TW"))
 
 
 def _report(kind: str, label: str, scope: Optional[str], output: Optional[Path], language: str,
@@ -43,34 +43,31 @@ def _report(kind: str, label: str, scope: Optional[str], output: Optional[Path],
         console.print(text, markup=False, highlight=False)
 
 
-@report_app.command("monthly")
+@report_app.command("monthly", help=N_("The monthly service and repair summary (月度服务总结)."))
 @reports_errors
-def monthly(month: str = typer.Option(..., "--month", help="YYYY-MM"), scope: Optional[str] = SCOPE,
+def monthly(month: str = typer.Option(..., "--month", help=N_("YYYY-MM")), scope: Optional[str] = SCOPE,
             output: Optional[Path] = OUTPUT, language: str = LANGUAGE, as_json: bool = JSON_OPTION):
-    """The monthly service and repair summary (月度服务总结)."""
     _report("month", month, scope, output, language, as_json)
 
 
-@report_app.command("quarterly")
+@report_app.command("quarterly", help=N_("The quarterly report."))
 @reports_errors
-def quarterly(quarter: str = typer.Option(..., "--quarter", help="YYYY-Qn"), scope: Optional[str] = SCOPE,
+def quarterly(quarter: str = typer.Option(..., "--quarter", help=N_("YYYY-Qn")), scope: Optional[str] = SCOPE,
               output: Optional[Path] = OUTPUT, language: str = LANGUAGE, as_json: bool = JSON_OPTION):
-    """The quarterly report."""
     _report("quarter", quarter, scope, output, language, as_json)
 
 
-@report_app.command("yearly")
+@report_app.command("yearly", help=N_("The yearly report."))
 @reports_errors
-def yearly(year: str = typer.Option(..., "--year", help="YYYY"), scope: Optional[str] = SCOPE,
+def yearly(year: str = typer.Option(..., "--year", help=N_("YYYY")), scope: Optional[str] = SCOPE,
            output: Optional[Path] = OUTPUT, language: str = LANGUAGE, as_json: bool = JSON_OPTION):
-    """The yearly report."""
     _report("year", year, scope, output, language, as_json)
 
 
-@report_app.command("demo-month")
+@report_app.command("demo-month", help=N_("Record a month of service work on the demo estate (load"
+                                          " it first with `cmdb demo`)."))
 @reports_errors
-def demo_month(month: str = typer.Option(..., "--month", help="YYYY-MM"), as_json: bool = JSON_OPTION):
-    """Record a month of service work on the demo estate (load it first with `cmdb demo`)."""
+def demo_month(month: str = typer.Option(..., "--month", help=N_("YYYY-MM")), as_json: bool = JSON_OPTION):
     with open_graph() as graph:
         summary = seed_month(graph, month)
     emit(as_json, summary, _("%(month)s: %(faults)s fault records and %(rounds)s maintenance round over %(devices)s "

@@ -20,20 +20,20 @@ from cmdb.cli_support import (
     reports_errors,
 )
 from cmdb.errors import InvalidInput
-from cmdb.i18n import _
+from cmdb.i18n import _, N_
 from cmdb.i18n.formats import format_date
 from cmdb.i18n.names import (
     contract_type_name, overdue_reason_name, repair_outcome_name, repair_status_name,
 )
 from cmdb.settings import get_settings
 
-contract_app = typer.Typer(no_args_is_help=True, help="Contracts: warranty, maintenance, support, lease.")
-warranty_app = typer.Typer(no_args_is_help=True, help="Warranties: is it covered, what expires soon.")
-repair_app = typer.Typer(no_args_is_help=True, help="Repair orders: open, progress, send out, return, close.")
-spare_app = typer.Typer(no_args_is_help=True, help="Spares and loaners: mark, stock, issue, return.")
+contract_app = typer.Typer(no_args_is_help=True, help=N_("Contracts: warranty, maintenance, support, lease."))
+warranty_app = typer.Typer(no_args_is_help=True, help=N_("Warranties: is it covered, what expires soon."))
+repair_app = typer.Typer(no_args_is_help=True, help=N_("Repair orders: open, progress, send out, return, close."))
+spare_app = typer.Typer(no_args_is_help=True, help=N_("Spares and loaners: mark, stock, issue, return."))
 
-REPAIR_ARG = typer.Argument(..., help="Repair order id, or the key of a CI with an open repair")
-AS_OF = typer.Option(None, "--as-of", help="Answer for this day (YYYY-MM-DD) instead of today")
+REPAIR_ARG = typer.Argument(..., help=N_("Repair order id, or the key of a CI with an open repair"))
+AS_OF = typer.Option(None, "--as-of", help=N_("Answer for this day (YYYY-MM-DD) instead of today"))
 
 
 def _caller() -> policy.Caller:
@@ -57,20 +57,19 @@ def _row(table: Table, *cells: Any) -> None:
 # --- contracts -------------------------------------------------------------------------------
 
 
-@contract_app.command("add")
+@contract_app.command("add", help=N_("Register a contract (and the CIs it covers)."))
 @reports_errors
-def contract_add(number: str = typer.Argument(..., help="The contract number"),
+def contract_add(number: str = typer.Argument(..., help=N_("The contract number")),
                  vendor: str = typer.Option(..., "--vendor"),
-                 type_: str = typer.Option(..., "--type", help="warranty, maintenance, support or lease"),
-                 start: str = typer.Option(..., "--start", help="YYYY-MM-DD"),
-                 end: str = typer.Option(..., "--end", help="YYYY-MM-DD"),
-                 coverage: list[str] = typer.Option([], "--coverage", help="hardware, software, "
-                                                    "on_site, spare_first (repeatable)"),
-                 covers: list[str] = typer.Option([], "--covers", help="Key of a CI it covers (repeatable)"),
-                 values: list[str] = typer.Option([], "--set", "-s", help="NAME=VALUE: title, "
-                                                  "response_hours, repair_hours, contacts, notes"),
+                 type_: str = typer.Option(..., "--type", help=N_("warranty, maintenance, support or lease")),
+                 start: str = typer.Option(..., "--start", help=N_("YYYY-MM-DD")),
+                 end: str = typer.Option(..., "--end", help=N_("YYYY-MM-DD")),
+                 coverage: list[str] = typer.Option([], "--coverage", help=N_("hardware, software, "
+                                                    "on_site, spare_first (repeatable)")),
+                 covers: list[str] = typer.Option([], "--covers", help=N_("Key of a CI it covers (repeatable)")),
+                 values: list[str] = typer.Option([], "--set", "-s", help=N_("NAME=VALUE: title, "
+                                                  "response_hours, repair_hours, contacts, notes")),
                  as_json: bool = JSON_OPTION):
-    """Register a contract (and the CIs it covers)."""
     from cmdb.service.contracts import add_contract
 
     fields = {"vendor": vendor, "type": type_, "start": start, "end": end,
@@ -83,11 +82,11 @@ def contract_add(number: str = typer.Argument(..., help="The contract number"),
                               end=contract["end"], n=len(contract["covers"])))
 
 
-@contract_app.command("set")
+@contract_app.command("set", help=N_("Change a contract's fields; a new end moves its covered "
+                                     "hardware's warranty_end."))
 @reports_errors
-def contract_set(number: str, values: list[str] = typer.Argument(..., help="NAME=VALUE (NAME= removes it)"),
+def contract_set(number: str, values: list[str] = typer.Argument(..., help=N_("NAME=VALUE (NAME= removes it)")),
                  as_json: bool = JSON_OPTION):
-    """Change a contract's fields; a new end moves its covered hardware's warranty_end."""
     from cmdb.service.contracts import update_contract
 
     with open_graph() as graph:
@@ -95,12 +94,11 @@ def contract_set(number: str, values: list[str] = typer.Argument(..., help="NAME
     emit(as_json, contract, _("updated contract %(number)s", number=number))
 
 
-@contract_app.command("link")
+@contract_app.command("link", help=N_("Cover CIs by a contract (or, with --remove, no longer)."))
 @reports_errors
-def contract_link(number: str, keys: list[str] = typer.Argument(..., help="Keys of the CIs it covers"),
-                  remove: bool = typer.Option(False, "--remove", help="No longer cover them"),
+def contract_link(number: str, keys: list[str] = typer.Argument(..., help=N_("Keys of the CIs it covers")),
+                  remove: bool = typer.Option(False, "--remove", help=N_("No longer cover them")),
                   as_json: bool = JSON_OPTION):
-    """Cover CIs by a contract (or, with --remove, no longer)."""
     from cmdb.service.contracts import link_contract
 
     with open_graph() as graph:
@@ -109,14 +107,13 @@ def contract_link(number: str, keys: list[str] = typer.Argument(..., help="Keys 
                               n=len(contract["covers"])))
 
 
-@contract_app.command("list")
+@contract_app.command("list", help=N_("List contracts, soonest end first."))
 @reports_errors
 def contract_list(type_: Optional[str] = typer.Option(None, "--type"),
                   vendor: Optional[str] = typer.Option(None, "--vendor"),
-                  expiring: Optional[str] = typer.Option(None, "--expiring", help="Only those ending "
-                                                         "within this period, e.g. 90d"),
+                  expiring: Optional[str] = typer.Option(None, "--expiring", help=N_("Only those ending "
+                                                         "within this period, e.g. 90d")),
                   as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """List contracts, soonest end first."""
     from cmdb.service.contracts import list_contracts
     from cmdb.service.warranty import parse_window
 
@@ -135,10 +132,9 @@ def contract_list(type_: Optional[str] = typer.Option(None, "--type"),
     print_table(table)
 
 
-@contract_app.command("show")
+@contract_app.command("show", help=N_("Show a contract and the CIs it covers."))
 @reports_errors
 def contract_show(number: str, as_json: bool = JSON_OPTION):
-    """Show a contract and the CIs it covers."""
     from cmdb.service.contracts import get_contract
 
     with open_graph() as graph:
@@ -158,10 +154,9 @@ def contract_show(number: str, as_json: bool = JSON_OPTION):
 # --- warranty ------------------------------------------------------------------------------------
 
 
-@warranty_app.command("show")
+@warranty_app.command("show", help=N_("Is KEY under warranty, and under which contract?"))
 @reports_errors
 def warranty_show(key: str, as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Is KEY under warranty, and under which contract?"""
     from cmdb.service.contracts import warranty_of
 
     with open_graph() as graph:
@@ -177,13 +172,13 @@ def warranty_show(key: str, as_of: Optional[str] = AS_OF, as_json: bool = JSON_O
     emit(as_json, answer, text)
 
 
-@warranty_app.command("report")
+@warranty_app.command("report", help=N_("Hardware whose warranty ends within the period, with "
+                                        "counts by site, vendor, category."))
 @reports_errors
-def warranty_report(within: str = typer.Option("90d", "--within", help="Period: 90d, 12w, 6m, 1y"),
+def warranty_report(within: str = typer.Option("90d", "--within", help=N_("Period: 90d, 12w, 6m, 1y")),
                     output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                                          help="Write .xlsx, .html or .csv"),
+                                                          help=N_("Write .xlsx, .html or .csv")),
                     as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Hardware whose warranty ends within the period, with counts by site, vendor, category."""
     from cmdb.service import warranty
 
     days = warranty.parse_window(within)
@@ -230,13 +225,13 @@ def _repair_text(r: dict[str, Any]) -> str:
              status=repair_status_name(r["status"]), warranty=warranty, where=where)
 
 
-@repair_app.command("open")
+@repair_app.command("open", help=N_("Open a repair order: the unit becomes in_repair; warranty is "
+                                    "answered at once."))
 @reports_errors
-def repair_open(key: str, fault: str = typer.Option(..., "--fault", help="What is wrong"),
-                send_to: Optional[str] = typer.Option(None, "--send-to", help="Vendor or repairer "
-                                                      "it is sent to"),
+def repair_open(key: str, fault: str = typer.Option(..., "--fault", help=N_("What is wrong")),
+                send_to: Optional[str] = typer.Option(None, "--send-to", help=N_("Vendor or repairer "
+                                                      "it is sent to")),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Open a repair order: the unit becomes in_repair; warranty is answered at once."""
     from cmdb.service.repairs import open_repair
 
     with open_graph() as graph:
@@ -245,11 +240,10 @@ def repair_open(key: str, fault: str = typer.Option(..., "--fault", help="What i
     emit(as_json, repair, _("opened %(repair)s", repair=_repair_text(repair)))
 
 
-@repair_app.command("note")
+@repair_app.command("note", help=N_("Write a progress note."))
 @reports_errors
-def repair_note(repair_id: str = REPAIR_ARG, text: str = typer.Argument(..., help="The progress note"),
+def repair_note(repair_id: str = REPAIR_ARG, text: str = typer.Argument(..., help=N_("The progress note")),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Write a progress note."""
     from cmdb.service.repairs import add_note, resolve
 
     with open_graph() as graph:
@@ -258,11 +252,11 @@ def repair_note(repair_id: str = REPAIR_ARG, text: str = typer.Argument(..., hel
                             due=repair.get("progress_due")))
 
 
-@repair_app.command("send")
+@repair_app.command("send", help=N_("Send the unit out; it is due back within the configured "
+                                    "working days."))
 @reports_errors
-def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to", help="Vendor or repairer"),
+def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to", help=N_("Vendor or repairer")),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Send the unit out; it is due back within the configured working days."""
     from cmdb.service.repairs import send_out, resolve
 
     with open_graph() as graph:
@@ -270,12 +264,12 @@ def repair_send(repair_id: str = REPAIR_ARG, to: str = typer.Option(..., "--to",
     emit(as_json, repair, _("sent %(repair)s", repair=_repair_text(repair)))
 
 
-@repair_app.command("return")
+@repair_app.command("return", help=N_("The unit is back; spares standing in for it go back to "
+                                      "stock."))
 @reports_errors
 def repair_return(repair_id: str = REPAIR_ARG, cost: Optional[float] = typer.Option(None, "--cost", min=0),
                   note: Optional[str] = typer.Option(None, "--note"),
                   as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """The unit is back; spares standing in for it go back to stock."""
     from cmdb.service.repairs import record_return, resolve
 
     with open_graph() as graph:
@@ -284,14 +278,14 @@ def repair_return(repair_id: str = REPAIR_ARG, cost: Optional[float] = typer.Opt
     emit(as_json, repair, _("returned %(repair)s", repair=_repair_text(repair)))
 
 
-@repair_app.command("close")
+@repair_app.command("close", help=N_("Close: repaired puts the unit back to its status; "
+                                     "replaced/written_off retires it."))
 @reports_errors
-def repair_close(repair_id: str = REPAIR_ARG, outcome: str = typer.Option(..., "--outcome", help="repaired, "
-                                                             "replaced or written_off"),
+def repair_close(repair_id: str = REPAIR_ARG, outcome: str = typer.Option(..., "--outcome", help=N_("repaired, "
+                                                             "replaced or written_off")),
                  cost: Optional[float] = typer.Option(None, "--cost", min=0),
                  note: Optional[str] = typer.Option(None, "--note"),
                  as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Close: repaired puts the unit back to its status; replaced/written_off retires it."""
     from cmdb.service.repairs import close_repair, resolve
 
     with open_graph() as graph:
@@ -311,13 +305,12 @@ def _repairs_table(rows: list[dict[str, Any]], title: str) -> None:
     print_table(table)
 
 
-@repair_app.command("list")
+@repair_app.command("list", help=N_("List repair orders, newest first."))
 @reports_errors
-def repair_list(status: Optional[str] = typer.Option(None, "--status", help="open, sent_out, "
-                                                     "returned or closed"),
-                key: Optional[str] = typer.Option(None, "--key", help="Only this CI's repairs"),
+def repair_list(status: Optional[str] = typer.Option(None, "--status", help=N_("open, sent_out, "
+                                                     "returned or closed")),
+                key: Optional[str] = typer.Option(None, "--key", help=N_("Only this CI's repairs")),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """List repair orders, newest first."""
     from cmdb.service.repairs import list_repairs
 
     with open_graph() as graph:
@@ -328,10 +321,9 @@ def repair_list(status: Optional[str] = typer.Option(None, "--status", help="ope
     _repairs_table(rows, _("%(n)s repair order(s)", n=len(rows)))
 
 
-@repair_app.command("show")
+@repair_app.command("show", help=N_("Show a repair order with its progress notes."))
 @reports_errors
 def repair_show(repair_id: str = REPAIR_ARG, as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Show a repair order with its progress notes."""
     from cmdb.service.repairs import get_repair, resolve
 
     with open_graph() as graph:
@@ -352,10 +344,10 @@ def repair_show(repair_id: str = REPAIR_ARG, as_of: Optional[str] = AS_OF, as_js
     print_table(notes)
 
 
-@repair_app.command("overdue")
+@repair_app.command("overdue", help=N_("Repairs whose progress note or return is overdue (working "
+                                       "days)."))
 @reports_errors
 def repair_overdue(as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Repairs whose progress note or return is overdue (working days)."""
     from cmdb.service.repairs import overdue
 
     with open_graph() as graph:
@@ -369,14 +361,13 @@ def repair_overdue(as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
 # --- spares ------------------------------------------------------------------------------------
 
 
-@spare_app.command("mark")
+@spare_app.command("mark", help=N_("Mark hardware a spare in stock (or, with --unmark, no longer)."))
 @reports_errors
-def spare_mark(key: str, location: Optional[str] = typer.Option(None, "--location", help="Stock location"),
-               model: Optional[str] = typer.Option(None, "--model", help="Model it is a spare for "
-                                                   "(default: its own)"),
-               unmark: bool = typer.Option(False, "--unmark", help="No longer a spare"),
+def spare_mark(key: str, location: Optional[str] = typer.Option(None, "--location", help=N_("Stock location")),
+               model: Optional[str] = typer.Option(None, "--model", help=N_("Model it is a spare for "
+                                                   "(default: its own)")),
+               unmark: bool = typer.Option(False, "--unmark", help=N_("No longer a spare")),
                as_json: bool = JSON_OPTION):
-    """Mark hardware a spare in stock (or, with --unmark, no longer)."""
     from cmdb.service.spares import mark_spare
 
     with open_graph() as graph:
@@ -386,12 +377,11 @@ def spare_mark(key: str, location: Optional[str] = typer.Option(None, "--locatio
          + (_(" at %(location)s", location=row["location"]) if row.get("location") else ""))
 
 
-@spare_app.command("stock")
+@spare_app.command("stock", help=N_("Spares in stock per model and location, against the minimum."))
 @reports_errors
-def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help="Set a minimum: "
-                                                      "MODEL@LOCATION=N"),
+def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help=N_("Set a minimum: "
+                                                      "MODEL@LOCATION=N")),
                 as_json: bool = JSON_OPTION):
-    """Spares in stock per model and location, against the minimum."""
     from cmdb.service.spares import set_minimum, stock
 
     with open_graph() as graph:
@@ -414,12 +404,12 @@ def spare_stock(minimum: Optional[str] = typer.Option(None, "--min", help="Set a
     print_table(table)
 
 
-@spare_app.command("issue")
+@spare_app.command("issue", help=N_("Issue a spare against a repair: it stands in for the unit, at"
+                                    " the unit's place."))
 @reports_errors
-def spare_issue(repair_id: str = REPAIR_ARG, spare: str = typer.Argument(..., help="Key of the spare"),
-                slip: Optional[Path] = typer.Option(None, "--slip", help="Write the slip PDF here"),
+def spare_issue(repair_id: str = REPAIR_ARG, spare: str = typer.Argument(..., help=N_("Key of the spare")),
+                slip: Optional[Path] = typer.Option(None, "--slip", help=N_("Write the slip PDF here")),
                 as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Issue a spare against a repair: it stands in for the unit, at the unit's place."""
     from cmdb.service.repairs import resolve
     from cmdb.service.spares import issue_slip, issue_spare
 
@@ -433,12 +423,11 @@ def spare_issue(repair_id: str = REPAIR_ARG, spare: str = typer.Argument(..., he
          + (_("; slip written to %(file)s", file=slip) if slip else ""))
 
 
-@spare_app.command("return")
+@spare_app.command("return", help=N_("Swap a spare back to its stock location."))
 @reports_errors
-def spare_return(issue_id: str = typer.Argument(..., help="Spare issue id, or the key of the spare"), slip: Optional[Path] = typer.Option(None, "--slip", help="Write "
-                                                                    "the slip PDF here"),
+def spare_return(issue_id: str = typer.Argument(..., help=N_("Spare issue id, or the key of the spare")), slip: Optional[Path] = typer.Option(None, "--slip", help=N_("Write "
+                                                                    "the slip PDF here")),
                  as_of: Optional[str] = AS_OF, as_json: bool = JSON_OPTION):
-    """Swap a spare back to its stock location."""
     from cmdb.service.spares import issue_slip, resolve_issue, return_spare
 
     with open_graph() as graph:
@@ -449,11 +438,10 @@ def spare_return(issue_id: str = typer.Argument(..., help="Spare issue id, or th
                            location=issue.get("from_location") or _("stock")))
 
 
-@spare_app.command("slip")
+@spare_app.command("slip", help=N_("Write the slip (PDF) of an issue, with signature lines."))
 @reports_errors
-def spare_slip(issue_id: str = typer.Argument(..., help="Spare issue id, or the key of a spare out on issue"),
+def spare_slip(issue_id: str = typer.Argument(..., help=N_("Spare issue id, or the key of a spare out on issue")),
                output: Path = typer.Option(..., "-o", "--output")):
-    """Write the slip (PDF) of an issue, with signature lines."""
     from cmdb.service.spares import issue_slip, resolve_issue
 
     with open_graph() as graph:
