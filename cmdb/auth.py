@@ -54,11 +54,11 @@ def bearer_principal(request: Request, graph: Graph) -> Principal | None:
         return None
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("The Authorization header must be 'Bearer <token>'")
+        raise Unauthenticated(_("The Authorization header must be 'Bearer <token>'"))
     info = _authenticate_cached(graph, token.strip())
     if info is None:
-        raise Unauthenticated("The token is unknown or revoked; ask an admin for a new one "
-                              "(`cmdb token create`)")
+        raise Unauthenticated(_("The token is unknown or revoked; ask an admin for a new one "
+                                "(`cmdb token create`)"))
     return Principal(info.name, info.role, info.scope)
 
 
@@ -100,8 +100,8 @@ def current_principal(request: Request, graph: GraphDep) -> Principal:
     principal = bearer_principal(request, graph) or session_principal(request, graph)
     if principal is not None:
         return principal
-    raise Unauthenticated("Sign in: send 'Authorization: Bearer <token>' "
-                          "(create tokens with `cmdb token create`)")
+    raise Unauthenticated(_("Sign in: send 'Authorization: Bearer <token>' "
+                            "(create tokens with `cmdb token create`)"))
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

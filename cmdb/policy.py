@@ -81,7 +81,7 @@ def require(caller: Caller, action: str, what: str | None = None) -> None:
         allowed = sorted(roles_for(action))
         raise PermissionDenied(
             _("The role %(role)s may not %(action)s; it needs one of: %(allowed)s",
-              role=repr(caller.role), action=what or action, allowed=", ".join(allowed)),
+              role=repr(caller.role), action=_(what) if what else action, allowed=", ".join(allowed)),
             {"role": caller.role, "allowed_roles": allowed})
 
 

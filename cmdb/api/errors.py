@@ -7,6 +7,7 @@ on. Nothing reaches a client as a stack trace.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +20,7 @@ from cmdb.api.models import describe_pattern
 from cmdb.api.openapi import allowed_methods
 from cmdb.graph.faults import ENGINE_RETRY_AFTER, EngineFacts, classify
 from cmdb.graph.schema import KINDS
-from cmdb.i18n import N_, _, use_language
+from cmdb.i18n import N_, _, ngettext, use_language
 from cmdb.i18n.asgi import request_language
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,82 @@ def _readable(err: dict) -> str | None:
     return None
 
 
+def _choices(expected: str) -> str:
+    """Pydantic's "'a', 'b' or 'c'" in the reader's language (the values stay as sent)."""
+    values = re.findall(r"'(?:[^'\\]|\\.)*'|\S+", expected.replace(" or ", ", "))
+    values = [v.rstrip(",") for v in values if v.rstrip(",")]
+    if len(values) < 2:
+        return expected
+    return _("%(items)s or %(last)s", items=", ".join(values[:-1]), last=values[-1])
+
+
+def _translated(err: dict) -> str | None:
+    """Pydantic's own sentence for a check, in the reader's language (English: pydantic's
+    words); None for a check without a sentence here (pydantic's is kept)."""
+    kind = err.get("type")
+    ctx = err.get("ctx") or {}
+    if kind == "value_error" and ctx.get("error") is not None:
+        return str(ctx["error"])  # our validators' own messages, already translated
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return _("Input should be %(expected)s", expected=_choices(str(ctx["expected"])))
+    bounds = {"greater_than_equal": ("ge", N_("Input should be greater than or equal to %(limit)s")),
+              "greater_than": ("gt", N_("Input should be greater than %(limit)s")),
+              "less_than_equal": ("le", N_("Input should be less than or equal to %(limit)s")),
+              "less_than": ("lt", N_("Input should be less than %(limit)s")),
+              "multiple_of": ("multiple_of", N_("Input should be a multiple of %(limit)s"))}
+    if kind in bounds and bounds[kind][0] in ctx:
+        name, message = bounds[kind]
+        return _(message, limit=ctx[name])
+    if kind == "string_too_short" and isinstance(ctx.get("min_length"), int):
+        return ngettext("String should have at least %(num)s character",
+                        "String should have at least %(num)s characters", ctx["min_length"])
+    if kind == "string_too_long" and isinstance(ctx.get("max_length"), int):
+        return ngettext("String should have at most %(num)s character",
+                        "String should have at most %(num)s characters", ctx["max_length"])
+    if kind == "too_short" and isinstance(ctx.get("min_length"), int) and ctx.get("field_type") == "List":
+        return ngettext("List should have at least %(num)s item after validation, not %(actual)s",
+                        "List should have at least %(num)s items after validation, not %(actual)s",
+                        ctx["min_length"], actual=ctx.get("actual_length"))
+    if kind == "too_long" and isinstance(ctx.get("max_length"), int) and ctx.get("field_type") == "List":
+        return ngettext("List should have at most %(num)s item after validation, not %(actual)s",
+                        "List should have at most %(num)s items after validation, not %(actual)s",
+                        ctx["max_length"], actual=ctx.get("actual_length"))
+    if kind == "union_tag_invalid" and "tag" in ctx:
+        return _("Input tag %(tag)s found using %(discriminator)s does not match any of the "
+                 "expected tags: %(expected)s", tag=repr(ctx["tag"]),
+                 discriminator=ctx.get("discriminator"), expected=ctx.get("expected_tags"))
+    if kind == "union_tag_not_found" and "discriminator" in ctx:
+        return _("Unable to extract tag using discriminator %(discriminator)s",
+                 discriminator=ctx["discriminator"])
+    fixed = _FIXED.get(kind)
+    return _(fixed) if fixed else None
+
+
+# Pydantic's sentences that name no value of the check.
+_FIXED = {
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "finite_number": N_("Input should be a finite number"),
+    "string_type": N_("Input should be a valid string"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "list_type": N_("Input should be a valid list"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "model_type": N_("Input should be a valid dictionary or instance of the model"),
+    "model_attributes_type": N_("Input should be a valid dictionary or object to extract "
+                                "fields from"),
+    "json_invalid": N_("JSON decode error"),
+    "json_type": N_("JSON input should be string, bytes or bytearray"),
+    "date_type": N_("Input should be a valid date"),
+    "datetime_type": N_("Input should be a valid datetime"),
+}
+
+
 def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     details = []
     for err in errors:
@@ -126,7 +203,8 @@ def _describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
             value = None
         elif isinstance(value, str) and len(value) > 200:
             value = value[:200] + "…"
-        detail = {"field": ".".join(loc), "message": err.get("msg", "invalid"), "value": value}
+        detail = {"field": ".".join(loc), "message": _translated(err) or err.get("msg", "invalid"),
+                  "value": value}
         readable = _readable(err)
         if readable:
             detail["message"] = readable

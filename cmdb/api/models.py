@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from cmdb.errors import InvalidInput
+from cmdb.i18n import N_, _
 from cmdb.graph import schema
 from cmdb.graph.schema import (
     HARDWARE_CATEGORIES, HARDWARE_STATUSES, KEY_MAX_LENGTH, KEY_PATTERN, KINDS, LINE_PATTERN,
@@ -54,33 +55,39 @@ def text_without(control: "re.Pattern[str]", max_length: int, *, nonblank: bool 
         pattern = f"^{allowed}*{visible}{allowed}*$"
     else:
         pattern = f"^{allowed}*$"
-    PATTERN_HELP.setdefault(pattern, "text without control characters"
-                            + (", with something besides spaces" if nonblank else ""))
+    PATTERN_HELP.setdefault(pattern, N_("text without control characters, with something "
+                                        "besides spaces") if nonblank else
+                            N_("text without control characters"))
     return Annotated[StrictStr, StringConstraints(max_length=max_length, pattern=pattern), Field(**field)]
 
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Marked for translation; describe_pattern gives them in the reader's language.
 PATTERN_HELP = {
-    KEY_PATTERN: "a key may not contain '/', '\\' or control characters, start or end with a "
-                 "space, or be '.' or '..'",
-    LINE_PATTERN: "one line of text, without control characters",
-    NONBLANK_LINE_PATTERN: "one line of text with something besides spaces, without control characters",
-    TEXT_PATTERN: "text without NUL characters",
-    DATE_PATTERN: "a date as YYYY-MM-DD",
+    KEY_PATTERN: N_("a key may not contain '/', '\\' or control characters, start or end with a "
+                    "space, or be '.' or '..'"),
+    LINE_PATTERN: N_("one line of text, without control characters"),
+    NONBLANK_LINE_PATTERN: N_("one line of text with something besides spaces, without control "
+                              "characters"),
+    TEXT_PATTERN: N_("text without NUL characters"),
+    DATE_PATTERN: N_("a date as YYYY-MM-DD"),
 }
 
 
 def describe_pattern(pattern: str) -> str:
     """What a pattern of this API's document allows, in words."""
-    return PATTERN_HELP.get(pattern, "the text does not have the form the API documents "
-                                     "(see /openapi.json)")
+    help_text = PATTERN_HELP.get(pattern)
+    if help_text is None:
+        return _("the text does not have the form the API documents (see /openapi.json)")
+    return _(help_text)
 
 
 def _real_date(value: str) -> str:
     try:
         dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date of the calendar; expected YYYY-MM-DD") from None
+        raise ValueError(_("%(value)s is not a date of the calendar; expected YYYY-MM-DD",
+                           value=repr(value))) from None
     return value
 
 
@@ -104,9 +111,11 @@ Limit = Annotated[int, Query(ge=1, description="Page size (at most the server's 
 
 def check_page(settings: Any, limit: int) -> None:
     if limit > settings.max_page_size:
-        raise InvalidInput(f"limit {limit} is larger than the maximum page size "
-                           f"{settings.max_page_size}; fetch further pages with offset",
-                           field="limit", value=limit, allowed=f"1 to {settings.max_page_size}")
+        raise InvalidInput(_("limit %(limit)s is larger than the maximum page size %(max)s; "
+                             "fetch further pages with offset", limit=limit,
+                             max=settings.max_page_size),
+                           field="limit", value=limit,
+                           allowed=_("1 to %(max)s", max=settings.max_page_size))
 
 
 def reject_unencodable(value: Any) -> Any:
@@ -115,8 +124,8 @@ def reject_unencodable(value: Any) -> Any:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("text contains an unpaired surrogate (\\ud800-\\udfff); "
-                             "send valid UTF-8 text") from None
+            raise ValueError(_("text contains an unpaired surrogate (\\ud800-\\udfff); "
+                               "send valid UTF-8 text")) from None
     elif isinstance(value, dict):
         for k, v in value.items():
             reject_unencodable(k)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cmdb.api.models import DATE_PATTERN, DateText, Key, RequestModel, text_without
 from cmdb.errors import InvalidInput
+from cmdb.i18n import _
 from cmdb.graph.schema import KEY_MAX_LENGTH, KEY_PATTERN
 from cmdb.service.contracts import CONTRACT_TYPES, COVERAGE
 from cmdb.service.repairs import OUTCOMES, PARTY_LIMIT, STATUSES, TEXT_LIMIT
@@ -55,8 +56,8 @@ def as_of_day(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"as_of {value!r} is not a date", field="as_of", value=value,
-                           allowed="YYYY-MM-DD") from None
+        raise InvalidInput(_("as_of %(value)s is not a date", value=repr(value)), field="as_of",
+                           value=value, allowed="YYYY-MM-DD") from None
 
 
 # --- contracts ----------------------------------------------------------------------------

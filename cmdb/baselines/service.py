@@ -51,7 +51,7 @@ def _check_scope(graph: Graph, scope: str | None) -> str | None:
     if location.kind != "Location":
         raise WrongKind(_("%(key)s is a %(kind)s; a baseline's scope is a Location", key=repr(location.key),
                           kind=names.kind_name(location.kind)),
-                        field="scope", value=location.key, allowed="the key of a Location")
+                        field="scope", value=location.key, allowed=_("the key of a %(kind)s", kind="Location"))
     return location.key
 
 

@@ -20,7 +20,7 @@ from cmdb.documents.store import FileStore
 from cmdb.errors import Conflict, InvalidInput, UnknownReference
 from cmdb.graph import Graph, documents as document_queries
 from cmdb.graph.schema import utc_now, validate_key
-from cmdb.i18n import _, names, pgettext
+from cmdb.i18n import N_, _, names, pgettext
 from cmdb.policy import Caller
 
 TARGET_TYPES = ("ci", "model", "category")
@@ -104,7 +104,7 @@ def resolve_target(graph: Graph, target_type: str, value: Any) -> tuple[str, str
 
 
 def _authorise(graph: Graph, caller: Caller, scope_key: str | None) -> None:
-    policy.require(caller, "document.change", "attach, change or remove documents and notes")
+    policy.require(caller, "document.change", N_("attach, change or remove documents and notes"))
     # A model or a category is register-wide: outside any location scope.
     policy.require_in_scope(graph, caller, [scope_key])
 

@@ -24,7 +24,8 @@ from cmdb.errors import Conflict, InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph import fault_records as store
 from cmdb.graph.schema import iso_datetime, validate_key
-from cmdb.i18n import _
+from cmdb.i18n import N_, _, current_language, pgettext
+from cmdb.i18n.names import fault_status_name
 from cmdb.levels.hours import clock, service_hours
 from cmdb.levels.service import ServiceLevel, applicable_level
 from cmdb.policy import Caller, require, require_in_scope
@@ -75,14 +76,14 @@ def parse_time(value: str | dt.datetime, name: str = "at") -> dt.datetime:
             parsed = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInput(_("%(name)s: %(value)s is not a date and time", name=name, value=repr(value)), field=name, value=value,
-                               allowed="ISO 8601, e.g. 2026-09-30T17:30:00+08:00") from None
+                               allowed=_("ISO 8601, e.g. 2026-09-30T17:30:00+08:00")) from None
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise InvalidInput(_("%(name)s: %(value)s is outside the years %(first)s-%(last)s", name=name,
                              value=repr(value), first=MIN_YEAR, last=MAX_YEAR),
-                           field=name, value=str(value), allowed=f"{MIN_YEAR} to {MAX_YEAR}")
+                           field=name, value=str(value), allowed=_("%(first)s to %(last)s", first=MIN_YEAR, last=MAX_YEAR))
     if parsed.tzinfo is None:
         raise InvalidInput(_("%(name)s: %(value)s has no time zone", name=name, value=repr(value)), field=name, value=str(value),
-                           allowed="ISO 8601 with Z or an offset, e.g. 2026-09-30T17:30:00+08:00")
+                           allowed=_("ISO 8601 with Z or an offset, e.g. 2026-09-30T17:30:00+08:00"))
     return parsed
 
 
@@ -144,7 +145,7 @@ def open_fault(graph: Graph, caller: Caller, *, keys: Sequence[str], title: str,
                severity: str, reported_by: str, reported_via: str, at: dt.datetime,
                description: str = "", repair_order: str | None = None) -> Fault:
     """Open a fault record on one or more CIs; the strictest level of those CIs applies."""
-    require(caller, "fault.report", "report faults")
+    require(caller, "fault.report", N_("report faults"))
     clean_keys = list(dict.fromkeys(validate_key(k, "keys") for k in keys))
     if not clean_keys:
         raise InvalidInput(_("keys: name at least one CI the fault concerns"), field="keys")
@@ -191,16 +192,28 @@ def open_fault(graph: Graph, caller: Caller, *, keys: Sequence[str], title: str,
     return _fault(store.get_fault(graph, record["id"]), at)
 
 
+def _step_words(doing: str) -> str:
+    """What is done to a fault, for the refusal below, in the reader's language."""
+    return {"assigned": pgettext("fault action", "assigned"),
+            "marked on site": pgettext("fault action", "marked on site"),
+            "noted": pgettext("fault action", "noted"),
+            "resolved": pgettext("fault action", "resolved"),
+            "closed": pgettext("fault action", "closed")}.get(doing, doing)
+
+
 def _require_status(record: dict[str, Any], allowed: Sequence[str], doing: str) -> None:
     if record["status"] not in allowed:
+        # English keeps the stored words (tests and scripts match them); Chinese names them.
+        word = (lambda s: s) if current_language() == "en" else fault_status_name
         raise Conflict(_("Fault %(id)s is %(status)s; it can be %(doing)s only when %(allowed)s",
-                         id=record["id"], status=record["status"], doing=doing,
-                         allowed=" or ".join(allowed)), {"id": record["id"], "status": record["status"],
-                                                  "allowed_statuses": list(allowed)})
+                         id=record["id"], status=word(record["status"]), doing=_step_words(doing),
+                         allowed=_(" or ").join(word(a) for a in allowed)),
+                       {"id": record["id"], "status": record["status"],
+                        "allowed_statuses": list(allowed)})
 
 
 def _handle(graph: Graph, caller: Caller, fault_id: str) -> None:
-    require(caller, "fault.handle", "handle faults")
+    require(caller, "fault.handle", N_("handle faults"))
     if caller.scope is not None:
         require_in_scope(graph, caller, store.get_fault(graph, fault_id)["keys"])
 
@@ -252,7 +265,7 @@ def resolve(graph: Graph, caller: Caller, fault_id: str, *, resolution: str, at:
     text = _text(resolution, "resolution", required=True)
     if not 0 <= observe_hours <= MAX_OBSERVATION_HOURS:
         raise InvalidInput(_("observe_hours: %(value)s is out of range", value=observe_hours), field="observe_hours",
-                           value=observe_hours, allowed=f"0 to {MAX_OBSERVATION_HOURS}")
+                           value=observe_hours, allowed=_("%(first)s to %(last)s", first=0, last=MAX_OBSERVATION_HOURS))
 
     def step(record):
         _require_status(record, ("open", "assigned", "on_site"), "resolved")

@@ -24,6 +24,8 @@ from cmdb.graph.connection import Connection
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.values import CIInput, kind_from_labels
 from cmdb.graph.writer import Changes
+from cmdb.i18n import _
+from cmdb.i18n.names import campaign_status_name
 
 SCAN_BATCH = 10_000
 
@@ -161,7 +163,7 @@ def create_campaign(graph: Connection, props: dict[str, Any]) -> None:
     try:
         graph.write(work)
     except ConstraintError as exc:
-        raise Conflict(f"An audit campaign with id {props['id']!r} already exists",
+        raise Conflict(_("An audit campaign with id %(id)s already exists", id=repr(props["id"])),
                        {"id": props["id"]}) from exc
 
 
@@ -177,7 +179,7 @@ def campaigns(graph: Connection) -> list[dict[str, Any]]:
 def snapshot_parts(graph: Connection, campaign_id: str) -> list[str]:
     rows = graph.read(CAMPAIGN_SNAPSHOT, id=campaign_id)
     if not rows:
-        raise NotFound(f"No audit campaign {campaign_id!r}", {"id": campaign_id})
+        raise NotFound(_("No audit campaign %(id)s", id=repr(campaign_id)), {"id": campaign_id})
     return list(rows[0]["parts"] or [])
 
 
@@ -191,9 +193,10 @@ def update_campaign(graph: Connection, campaign_id: str, props: dict[str, Any], 
     def work(tx: ManagedTransaction) -> None:
         row = tx.run(CAMPAIGN_STATUS_FOR_UPDATE, id=campaign_id).single()
         if row is None:
-            raise NotFound(f"No audit campaign {campaign_id!r}", {"id": campaign_id})
+            raise NotFound(_("No audit campaign %(id)s", id=repr(campaign_id)), {"id": campaign_id})
         if expect_status is not None and row["status"] not in expect_status:
-            raise Conflict(f"Audit campaign {campaign_id!r} ({row['name']}) is {row['status']}",
+            raise Conflict(_("Audit campaign %(id)s (%(name)s) is %(status)s", id=repr(campaign_id),
+                             name=row["name"], status=campaign_status_name(row["status"])),
                            {"id": campaign_id, "status": row["status"]})
         tx.run(UPDATE_CAMPAIGN, id=campaign_id, props=props).consume()
     graph.write(work)
@@ -205,10 +208,11 @@ def update_campaign(graph: Connection, campaign_id: str, props: dict[str, Any], 
 def _refuse_unless_open(tx: ManagedTransaction, campaign_id: str) -> None:
     row = tx.run(CAMPAIGN_STATUS, id=campaign_id).single()
     if row is None:
-        raise NotFound(f"No audit campaign {campaign_id!r}", {"id": campaign_id})
+        raise NotFound(_("No audit campaign %(id)s", id=repr(campaign_id)), {"id": campaign_id})
     if row["status"] != "open":
-        raise Conflict(f"Audit campaign {campaign_id!r} ({row['name']}) is {row['status']}: "
-                       "it no longer accepts scans; start a new campaign",
+        raise Conflict(_("Audit campaign %(id)s (%(name)s) is %(status)s: it no longer accepts "
+                         "scans; start a new campaign", id=repr(campaign_id), name=row["name"],
+                         status=campaign_status_name(row["status"])),
                        {"id": campaign_id, "status": row["status"]})
 
 

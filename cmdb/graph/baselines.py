@@ -17,6 +17,7 @@ from cmdb.graph.schema import BASELINE_LABEL, RELATIONSHIPS
 from cmdb.graph.connection import Connection as Graph
 from cmdb.graph.values import kind_from_labels
 from cmdb.graph.writer import FETCH_CIS
+from cmdb.i18n import _
 
 READ_BATCH = 5000
 
@@ -91,7 +92,8 @@ def create_baseline(graph: Graph, props: dict[str, Any]) -> None:
     try:
         graph.write(work)
     except ConstraintError:
-        raise DuplicateKey(f"There is already a baseline called {props['name']!r}; choose another name",
+        raise DuplicateKey(_("There is already a baseline called %(name)s; choose another name",
+                             name=repr(props["name"])),
                            {"name": props["name"]}) from None
 
 
@@ -103,8 +105,10 @@ def get_baseline(graph: Graph, name: str) -> dict[str, Any]:
     rows = graph.read(GET_BASELINE, name=name)
     if not rows:
         known = [b["name"] for b in list_baselines(graph)]
-        raise NotFound(f"There is no baseline called {name!r}"
-                       + (f"; there are: {', '.join(known[-20:])}" if known else "; none has been created"),
+        raise NotFound(_("There is no baseline called %(name)s; there are: %(known)s",
+                         name=repr(name), known=", ".join(known[-20:])) if known else
+                       _("There is no baseline called %(name)s; none has been created",
+                         name=repr(name)),
                        {"name": name, "baselines": known[-20:]})
     return rows[0]["props"]
 

@@ -24,6 +24,7 @@ from cmdb.graph.values import (
 )
 from cmdb.graph.vocabulary import Vocabulary, read_vocabulary
 from cmdb.graph.writer import FETCH_CIS, Changes
+from cmdb.i18n import _
 from cmdb.text_search import query_variants
 
 T = TypeVar("T")
@@ -193,13 +194,15 @@ class Graph(Connection):
         def work(tx: ManagedTransaction) -> None:
             existing = writer.fetch_cis(tx, [item.key]).get(item.key)
             if existing is not None:
-                raise DuplicateKey(f"A {existing.kind} with key {item.key!r} already exists",
+                raise DuplicateKey(_("A %(kind)s with key %(key)s already exists",
+                                     kind=existing.kind, key=repr(item.key)),
                                    {"key": item.key, "kind": existing.kind})
             writer.apply(tx, Changes(creates=[item]), ChangeLog(actor))
         try:
             self.write(work)
         except ConstraintError as exc:
-            raise DuplicateKey(f"A CI with key {item.key!r} already exists", {"key": item.key}) from exc
+            raise DuplicateKey(_("A CI with key %(key)s already exists", key=repr(item.key)),
+                               {"key": item.key}) from exc
         return self.get_ci(item.key)
 
     def update_ci(self, key: str, properties: dict[str, Any], *, actor: str,
@@ -255,10 +258,10 @@ class Graph(Connection):
                           for r in tx.run(INCOMING, key=key)]
             if dependents and not force:
                 raise StillNeeded(
-                    f"{key!r} is still needed by {len(dependents)} CI(s): "
-                    + ", ".join(f"{d['key']} ({d['type']})" for d in dependents[:10])
-                    + ("…" if len(dependents) > 10 else "")
-                    + "; unlink them first or delete with force",
+                    _("%(key)s is still needed by %(n)s CI(s): %(dependents)s; unlink them "
+                      "first or delete with force", key=repr(key), n=len(dependents),
+                      dependents=", ".join(f"{d['key']} ({d['type']})" for d in dependents[:10])
+                      + ("…" if len(dependents) > 10 else "")),
                     {"key": key, "needed_by": dependents})
             done = writer.apply(tx, Changes(deletes=[key]), ChangeLog(actor),
                                 existing={key: current})
@@ -334,7 +337,8 @@ class Graph(Connection):
             kind = schema.kind_of(item.kind)
             key = schema.validate_key(item.key)
             if key in seen:
-                raise DuplicateKey(f"Key {key!r} appears more than once in the same change",
+                raise DuplicateKey(_("Key %(key)s appears more than once in the same change",
+                                     key=repr(key)),
                                    {"key": key})
             seen.add(key)
             try:
@@ -371,8 +375,9 @@ class Graph(Connection):
         current = ci_from_row(record["key"], record["labels"], record["props"])
         if expected_revision is not None and current.revision != expected_revision:
             raise VersionConflict(
-                f"{key!r} was changed by someone else (now revision {current.revision}, "
-                f"you had {expected_revision}); reload it and apply your change again",
+                _("%(key)s was changed by someone else (now revision %(current)s, you had "
+                  "%(expected)s); reload it and apply your change again", key=repr(key),
+                  current=current.revision, expected=expected_revision),
                 {"key": key, "current_revision": current.revision,
                  "expected_revision": expected_revision})
         return current
@@ -395,8 +400,11 @@ def _custom_field_filters(words: Vocabulary, kind: str | None,
         if found is None:
             known = sorted({f for k in kinds for f in words.fields.get(k, {})})
             # A name the register does not hold (409), as for other references in a request.
-            raise Conflict(f"No custom field {name!r}" + (f" for {kind}" if kind else "")
-                           + f"; custom fields: {', '.join(known) or '(none declared)'}",
+            shown = ", ".join(known) or _("(none declared)")
+            raise Conflict(_("No custom field %(name)s for %(kind)s; custom fields: %(known)s",
+                             name=repr(name), kind=kind, known=shown) if kind else
+                           _("No custom field %(name)s; custom fields: %(known)s",
+                             name=repr(name), known=shown),
                            {"field": "field", "value": name, "allowed": known})
         out[name] = schema.convert_value(found.prop(), value, found.kind)
     return out

@@ -16,6 +16,7 @@ from cmdb.errors import NotFound
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import DOCUMENT_LABEL
 from cmdb.graph.connection import Connection as Graph
+from cmdb.i18n import _
 
 KIND = DOCUMENT_LABEL
 # What a history entry keeps of a document (not the text of a long note twice over).
@@ -58,7 +59,7 @@ def create(graph: Graph, props: dict[str, Any], *, actor: str) -> None:
 def _locked(tx: ManagedTransaction, doc_id: str) -> dict[str, Any]:
     record = tx.run(LOCK, id=doc_id).single()
     if record is None:
-        raise NotFound(f"There is no document {doc_id!r}", {"id": doc_id})
+        raise NotFound(_("There is no document %(id)s", id=repr(doc_id)), {"id": doc_id})
     return record["props"]
 
 
@@ -91,7 +92,7 @@ def delete(graph: Graph, doc_id: str, *, actor: str) -> None:
 def get(graph: Graph, doc_id: str) -> dict[str, Any]:
     rows = graph.read(GET, id=doc_id)
     if not rows:
-        raise NotFound(f"There is no document {doc_id!r}", {"id": doc_id})
+        raise NotFound(_("There is no document %(id)s", id=repr(doc_id)), {"id": doc_id})
     return rows[0]["props"]
 
 

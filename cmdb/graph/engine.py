@@ -39,6 +39,7 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 from cmdb.errors import EngineUnavailable
 from cmdb.graph import faults, query_recording
 from cmdb.settings import REGISTER_MARKER, Settings
+from cmdb.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +293,7 @@ def embedded_endpoint(settings: Settings, *, start: bool = True,
         with _file_lock(data_dir / LOCK_FILE):
             published = _published_engine(data_dir)
             if published is None and not start:
-                raise EngineUnavailable(f"No engine is running for {data_dir}")
+                raise EngineUnavailable(_("No engine is running for %(folder)s", folder=data_dir))
             host = None
             if published is None and background:
                 host_mark = faults.LogMark.take(_facts(data_dir, settings))
@@ -343,9 +344,10 @@ def _wait_while_restarting(data_dir: Path) -> None:
     while (supervisor := restarting_supervisor(data_dir)) is not None:
         if time.monotonic() > deadline:
             raise EngineUnavailable(
-                f"The graph engine of {data_dir} is being restarted by `cmdb serve` (process "
-                f"{supervisor}) and is not back after {SUPERVISED_RESTART_WAIT} s; see "
-                f"{data_dir / LOG_DIR / HOST_LOG}", {"data_dir": str(data_dir)})
+                _("The graph engine of %(folder)s is being restarted by `cmdb serve` (process "
+                  "%(pid)s) and is not back after %(seconds)s s; see %(log)s", folder=data_dir,
+                  pid=supervisor, seconds=SUPERVISED_RESTART_WAIT,
+                  log=data_dir / LOG_DIR / HOST_LOG), {"data_dir": str(data_dir)})
         time.sleep(0.2)
 
 
@@ -408,8 +410,9 @@ def _wait_for_host(host: subprocess.Popen, data_dir: Path,
                         host.returncode)
             raise faults.start_failure(mark.since(engine), engine)
         time.sleep(0.1)
-    raise EngineUnavailable(f"The engine for {data_dir} did not start within "
-                            f"{HOST_START_TIMEOUT} s; see {data_dir / LOG_DIR / HOST_LOG}",
+    raise EngineUnavailable(_("The engine for %(folder)s did not start within %(seconds)s s; "
+                              "see %(log)s", folder=data_dir, seconds=HOST_START_TIMEOUT,
+                              log=data_dir / LOG_DIR / HOST_LOG),
                             {"data_dir": str(data_dir)})
 
 
@@ -422,7 +425,8 @@ def run_background_host(settings: Settings, *, supervisor: int | None = None,
     with EmbeddedServer._guard, _file_lock(data_dir / LOCK_FILE):
         if _published_engine(data_dir) is not None:
             if supervisor is not None:
-                raise SystemExit(f"Another process already runs the engine of {data_dir}")
+                raise SystemExit(_("Another process already runs the engine of %(folder)s",
+                                   folder=data_dir))
             return  # another process started one meanwhile
         server = EmbeddedServer(data_dir, password, settings.database, settings.engine_heap,
                                 background=supervisor is None, bolt_port=bolt_port,
@@ -499,13 +503,15 @@ def open_driver(endpoint: Endpoint) -> Driver:
         driver.verify_connectivity()
         _open_drivers[driver] = endpoint.uri
     except AuthError as exc:
-        raise EngineUnavailable(f"The graph engine at {endpoint.uri} refused the credentials: "
-                                f"{exc.message}", {"uri": endpoint.uri}) from exc
+        raise EngineUnavailable(_("The graph engine at %(uri)s refused the credentials: "
+                                  "%(reason)s", uri=endpoint.uri, reason=exc.message),
+                                {"uri": endpoint.uri}) from exc
     except (ServiceUnavailable, OSError, ValueError) as exc:
         if endpoint.data_dir is not None and isinstance(exc, ServiceUnavailable):
             # the register's own engine went away as it was reached: said as for any write
             raise faults.unreachable(faults.EngineFacts(
                 endpoint.description, endpoint.data_dir, endpoint.heap)) from exc
-        raise EngineUnavailable(f"Cannot reach the graph engine at {endpoint.uri}: {exc}",
+        raise EngineUnavailable(_("Cannot reach the graph engine at %(uri)s: %(reason)s",
+                                  uri=endpoint.uri, reason=exc),
                                 {"uri": endpoint.uri}) from exc
     return driver

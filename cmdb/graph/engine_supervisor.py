@@ -55,7 +55,8 @@ class EngineSupervisor:
         try:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise EngineUnavailable(f"Cannot create the data directory {self.data_dir}: {exc}",
+            raise EngineUnavailable(_("Cannot create the data directory %(folder)s: %(reason)s",
+                                      folder=self.data_dir, reason=exc),
                                     {"data_dir": str(self.data_dir)}) from exc
         self._launch()
         self._watcher = threading.Thread(target=self._watch, name="engine-supervisor", daemon=True)

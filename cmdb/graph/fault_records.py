@@ -12,6 +12,7 @@ from neo4j import ManagedTransaction
 from cmdb.errors import NotFound, UnknownKey
 from cmdb.graph.history import ChangeLog, record_entries
 from cmdb.graph.connection import Connection as Graph
+from cmdb.i18n import _
 
 KIND = "FaultRecord"
 
@@ -109,7 +110,7 @@ def create_fault(graph: Graph, prefix: str, props: dict[str, Any], keys: Sequenc
 def get_fault(graph: Graph, fault_id: str) -> dict[str, Any]:
     rows = graph.read(FAULT_BY_ID, id=fault_id)
     if not rows:
-        raise NotFound(f"No fault record {fault_id!r}", {"id": fault_id})
+        raise NotFound(_("No fault record %(id)s", id=repr(fault_id)), {"id": fault_id})
     return _row(rows[0]["row"])
 
 
@@ -120,7 +121,7 @@ def update_fault(graph: Graph, fault_id: str, step: Callable[[dict[str, Any]], d
     def work(tx: ManagedTransaction) -> dict[str, Any]:
         record = tx.run(LOCK_FAULT, id=fault_id).single()
         if record is None:
-            raise NotFound(f"No fault record {fault_id!r}", {"id": fault_id})
+            raise NotFound(_("No fault record %(id)s", id=repr(fault_id)), {"id": fault_id})
         current = _row(record["row"])
         changes = step(current)
         changes["revision"] = (current.get("revision") or 0) + 1
@@ -137,7 +138,7 @@ def update_fault(graph: Graph, fault_id: str, step: Callable[[dict[str, Any]], d
 def signature(graph: Graph, fault_id: str) -> str | None:
     rows = graph.read(SIGNATURE, id=fault_id)
     if not rows:
-        raise NotFound(f"No fault record {fault_id!r}", {"id": fault_id})
+        raise NotFound(_("No fault record %(id)s", id=repr(fault_id)), {"id": fault_id})
     return rows[0]["png"]
 
 

@@ -25,6 +25,7 @@ from cmdb.graph.vocabulary import (
     CustomField, Term, create_categories, create_fields, read_vocabulary,
 )
 from cmdb.graph.writer import FETCH_CIS, Changes
+from cmdb.i18n import _
 
 
 ALL_LINKS = f"""
@@ -134,8 +135,9 @@ def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequenc
             taken = [t.key for t in categories if t.key in words.categories] + \
                 [f.id for f in fields if words.field(f.kind, f.name) is not None]
             if taken:
-                raise Conflict(f"{', '.join(taken)} was added to the register's vocabulary while "
-                               "the import ran; import again", {"added": taken})
+                raise Conflict(_("%(added)s was added to the register's vocabulary while the "
+                                 "import ran; import again", added=", ".join(taken)),
+                               {"added": taken})
             create_categories(tx, categories)
             create_fields(tx, fields)
         done = writer.apply(tx, Changes(creates=creates, updates=updates,
@@ -146,5 +148,5 @@ def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequenc
     try:
         return graph.write(work, operation="the import")
     except ConstraintError as exc:
-        raise Conflict("A CI in this import was created by someone else while the import ran; "
-                       "nothing was written, import again", {"reason": str(exc)[:200]}) from exc
+        raise Conflict(_("A CI in this import was created by someone else while the import ran; "
+                         "nothing was written, import again"), {"reason": str(exc)[:200]}) from exc

@@ -13,6 +13,7 @@ from neo4j import ManagedTransaction
 from cmdb.errors import Conflict, NotFound
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.connection import Connection as Graph
+from cmdb.i18n import _
 
 ROUND_KIND, CHECK_KIND, SCHEDULE_KIND = "MaintenanceRound", "MaintenanceCheck", "MaintenanceSchedule"
 
@@ -51,7 +52,7 @@ def create_round(graph: Graph, props: dict[str, Any], *, actor: str) -> None:
 def get_round(graph: Graph, round_id: str) -> dict[str, Any]:
     rows = graph.read(ROUND_BY_ID, id=round_id)
     if not rows:
-        raise NotFound(f"No maintenance round {round_id!r}", {"id": round_id})
+        raise NotFound(_("No maintenance round %(id)s", id=repr(round_id)), {"id": round_id})
     return rows[0]["round"]
 
 
@@ -63,9 +64,10 @@ def close_round(graph: Graph, round_id: str, props: dict[str, Any], *, actor: st
     def work(tx: ManagedTransaction) -> None:
         record = tx.run(LOCK_ROUND, id=round_id).single()
         if record is None:
-            raise NotFound(f"No maintenance round {round_id!r}", {"id": round_id})
+            raise NotFound(_("No maintenance round %(id)s", id=repr(round_id)), {"id": round_id})
         if record["round"].get("status") != "open":
-            raise Conflict(f"Maintenance round {round_id} is already closed", {"id": round_id})
+            raise Conflict(_("Maintenance round %(id)s is already closed", id=round_id),
+                           {"id": round_id})
         tx.run(UPDATE_ROUND, id=round_id, props=props).consume()
         log = ChangeLog(actor)
         log.add("update", f"round:{round_id}", ROUND_KIND, {"status": "open"}, props)
@@ -78,10 +80,11 @@ def save_check(graph: Graph, props: dict[str, Any], *, actor: str) -> None:
     def work(tx: ManagedTransaction) -> None:
         record = tx.run(LOCK_ROUND, id=props["round_id"]).single()
         if record is None:
-            raise NotFound(f"No maintenance round {props['round_id']!r}", {"id": props["round_id"]})
+            raise NotFound(_("No maintenance round %(id)s", id=repr(props["round_id"])),
+                           {"id": props["round_id"]})
         if record["round"].get("status") != "open":
-            raise Conflict(f"Maintenance round {props['round_id']} is closed; checks are no longer "
-                           "recorded in it", {"id": props["round_id"]})
+            raise Conflict(_("Maintenance round %(id)s is closed; checks are no longer recorded "
+                             "in it", id=props["round_id"]), {"id": props["round_id"]})
         before = tx.run(CHECK_BY_ID, id=props["id"]).single()
         tx.run(MERGE_CHECK, id=props["id"], props=props).consume()
         log = ChangeLog(actor, source=f"maintenance round {props['round_id']}")

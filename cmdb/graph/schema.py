@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol
 
 from cmdb.errors import ForbiddenRelationship, InvalidInput, InvalidProperty, UnknownProperty
+from cmdb.i18n import _
 
 CI_LABEL = "CI"
 KEY_MAX_LENGTH = 128
@@ -41,23 +42,31 @@ class Prop:
     description: str = ""
 
     def allowed(self) -> str:
+        """What the property takes, in the reader's language."""
         if self.type in (ENUM, CHOICE):
-            return "one of: " + ", ".join(self.choices)
+            return _("one of: %(choices)s", choices=", ".join(self.choices))
         bounds = ""
         if self.minimum is not None:
             bounds += f" >= {self.minimum:g}"
         if self.maximum is not None:
             bounds += f" <= {self.maximum:g}"
-        return {
-            STR: f"text of at most {TEXT_MAX_LENGTH} characters",
-            TEXT: f"text of at most {LONG_TEXT_MAX_LENGTH} characters",
-            INT: "a whole number" + bounds,
-            NUMBER: "a number" + bounds,
-            DATE: "a date as YYYY-MM-DD",
-            DATETIME: "a date and time in ISO 8601 (YYYY-MM-DDTHH:MM:SSZ)",
-            BOOL: "true or false",
-            STR_LIST: f"a list of at most {LIST_MAX_ITEMS} texts",
-        }[self.type]
+        if self.type == STR:
+            return _("text of at most %(n)s characters", n=TEXT_MAX_LENGTH)
+        if self.type == TEXT:
+            return _("text of at most %(n)s characters", n=LONG_TEXT_MAX_LENGTH)
+        if self.type == INT:
+            return _("a whole number%(bounds)s", bounds=bounds)
+        if self.type == NUMBER:
+            return _("a number%(bounds)s", bounds=bounds)
+        if self.type == DATE:
+            return _("a date as YYYY-MM-DD")
+        if self.type == DATETIME:
+            return _("a date and time in ISO 8601 (YYYY-MM-DDTHH:MM:SSZ)")
+        if self.type == BOOL:
+            return _("true or false")
+        if self.type == STR_LIST:
+            return _("a list of at most %(n)s texts", n=LIST_MAX_ITEMS)
+        raise KeyError(self.type)
 
 
 @dataclass(frozen=True)
@@ -348,7 +357,8 @@ def kind_of(name: str) -> NodeKind:
     for label, kind in KINDS.items():
         if label.lower() == str(name).strip().lower():
             return kind
-    raise InvalidInput(f"Unknown kind {name!r}; allowed: {', '.join(KINDS)}",
+    raise InvalidInput(_("Unknown kind %(name)s; allowed: %(allowed)s", name=repr(name),
+                         allowed=", ".join(KINDS)),
                        field="kind", value=name, allowed=list(KINDS))
 
 
@@ -356,20 +366,23 @@ def relationship_of(name: str) -> RelKind:
     normalised = str(name).strip().upper().replace(" ", "_").replace("-", "_")
     if normalised in RELATIONSHIPS:
         return RELATIONSHIPS[normalised]
-    raise InvalidInput(f"Unknown relationship type {name!r}; allowed: {', '.join(RELATIONSHIPS)}",
+    raise InvalidInput(_("Unknown relationship type %(name)s; allowed: %(allowed)s",
+                         name=repr(name), allowed=", ".join(RELATIONSHIPS)),
                        field="type", value=name, allowed=list(RELATIONSHIPS))
 
 
 def check_relationship(rel: RelKind, from_kind: str, to_kind: str, from_key: str, to_key: str):
     if not rel.allows(from_kind, to_kind):
         raise ForbiddenRelationship(
-            f"{rel.type} cannot join {from_kind} {from_key!r} to {to_kind} {to_key!r}; "
-            f"{rel.type} joins {rel.allowed_text()}",
+            _("%(type)s cannot join %(from_kind)s %(from_key)s to %(to_kind)s %(to_key)s; "
+              "%(type)s joins %(allowed)s", type=rel.type, from_kind=from_kind,
+              from_key=repr(from_key), to_kind=to_kind, to_key=repr(to_key),
+              allowed=rel.allowed_text()),
             details={"from": from_key, "type": rel.type, "to": to_key,
                      "from_kind": from_kind, "to_kind": to_kind,
                      "allowed": sorted(f"{a}->{b}" for a, b in rel.pairs)})
     if from_key == to_key:
-        raise ForbiddenRelationship(f"{from_key!r} cannot be linked to itself",
+        raise ForbiddenRelationship(_("%(key)s cannot be linked to itself", key=repr(from_key)),
                                     details={"from": from_key, "type": rel.type, "to": to_key})
 
 
@@ -398,26 +411,27 @@ TEXT_PATTERN = r"^[^\x00]*$"
 def validate_key(value: Any, field_name: str = "key") -> str:
     """Asset tags are text: ``000123`` stays ``000123``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        raise InvalidInput("The key is empty; every CI needs a key (its asset tag)",
+        raise InvalidInput(_("The key is empty; every CI needs a key (its asset tag)"),
                            field=field_name, value=value)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidInput(f"The key must be text, got {type(value).__name__}",
+        raise InvalidInput(_("The key must be text, got %(type)s", type=type(value).__name__),
                            field=field_name, value=value)
     key = unicodedata.normalize("NFC", str(value)).strip()
     if not key:
-        raise InvalidInput("The key is empty; every CI needs a key (its asset tag)",
+        raise InvalidInput(_("The key is empty; every CI needs a key (its asset tag)"),
                            field=field_name, value=value)
     if len(key) > KEY_MAX_LENGTH:
-        raise InvalidInput(f"The key is {len(key)} characters long; at most {KEY_MAX_LENGTH} allowed",
+        raise InvalidInput(_("The key is %(length)s characters long; at most %(max)s allowed",
+                             length=len(key), max=KEY_MAX_LENGTH),
                            field=field_name, value=key)
     if _CONTROL.search(key) or "/" in key or "\\" in key:
-        raise InvalidInput("The key may not contain '/', '\\' or control characters",
+        raise InvalidInput(_("The key may not contain '/', '\\' or control characters"),
                            field=field_name, value=key,
-                           allowed="letters, digits, spaces and punctuation other than / and \\")
+                           allowed=_("letters, digits, spaces and punctuation other than / and \\"))
     if key in (".", ".."):
         # A page address ends in the key; browsers and proxies fold "." and ".." away.
-        raise InvalidInput(f"The key may not be {key!r}", field=field_name, value=key,
-                           allowed="any other text, e.g. a full asset tag")
+        raise InvalidInput(_("The key may not be %(key)s", key=repr(key)), field=field_name, value=key,
+                           allowed=_("any other text, e.g. a full asset tag"))
     return key
 
 
@@ -447,7 +461,8 @@ def validate_properties(kind: NodeKind, props: Mapping[str, Any], *,
         if prop is None or (prop.system and not allow_system):
             allowed = [n for n, p in known.items() if not p.system]
             raise UnknownProperty(
-                f"{kind.label} has no property {name!r}; allowed: {', '.join(allowed)}",
+                _("%(kind)s has no property %(name)s; allowed: %(allowed)s", kind=kind.label,
+                  name=repr(name), allowed=", ".join(allowed)),
                 field=name, value=value, allowed=allowed)
         if value is not None and words is not None:
             value = words.value_for(kind.label, name, value)
@@ -465,21 +480,27 @@ def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
 
     def bad(reason: str = "") -> InvalidProperty:
         shown = value if not isinstance(value, str) or len(value) <= 80 else value[:80] + "…"
-        msg = f"{where}: {shown!r} is not valid{(' (' + reason + ')') if reason else ''}; expected {prop.allowed()}"
+        if reason:
+            msg = _("%(where)s: %(value)s is not valid (%(reason)s); expected %(allowed)s",
+                    where=where, value=repr(shown), reason=reason, allowed=prop.allowed())
+        else:
+            msg = _("%(where)s: %(value)s is not valid; expected %(allowed)s",
+                    where=where, value=repr(shown), allowed=prop.allowed())
         return InvalidProperty(msg, field=prop.name, value=value, allowed=prop.allowed())
 
     t = prop.type
     if t in (STR, TEXT):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise bad("not text")
+            raise bad(_("not text"))
         text = value if isinstance(value, str) else _number_text(value)
         limit = TEXT_MAX_LENGTH if t == STR else LONG_TEXT_MAX_LENGTH
         if len(text) > limit:
-            raise bad(f"{len(text)} characters long")
+            raise bad(_("%(length)s characters long", length=len(text)))
         invalid = _XML_INVALID.search(text)
         if invalid:
-            raise bad(f"contains the control character U+{ord(invalid.group()):04X} at position "
-                      f"{invalid.start() + 1}; only tab and line breaks are allowed")
+            raise bad(_("contains the control character %(char)s at position %(position)s; "
+                        "only tab and line breaks are allowed",
+                        char=f"U+{ord(invalid.group()):04X}", position=invalid.start() + 1))
         return unicodedata.normalize("NFC", text)
     if t == ENUM:
         if not isinstance(value, str):
@@ -503,12 +524,12 @@ def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
         if t == INT:
             if isinstance(number, float):
                 if not number.is_integer():
-                    raise bad("not a whole number")
+                    raise bad(_("not a whole number"))
                 number = int(number)
         if prop.minimum is not None and number < prop.minimum:
-            raise bad("too small")
+            raise bad(_("too small"))
         if prop.maximum is not None and number > prop.maximum:
-            raise bad("too large")
+            raise bad(_("too large"))
         return number
     if t == BOOL:
         if isinstance(value, bool):
@@ -542,18 +563,18 @@ def convert_value(prop: Prop, value: Any, kind_label: str = "") -> Any:
         elif isinstance(value, (list, tuple)):
             items = value
         else:
-            raise bad("not a list")
+            raise bad(_("not a list"))
         result = []
         for item in items:
             if not isinstance(item, (str, int)) or isinstance(item, bool):
-                raise bad("list items must be text")
+                raise bad(_("list items must be text"))
             text = str(item).strip()
             if text:
                 if len(text) > TEXT_MAX_LENGTH:
-                    raise bad("an item is too long")
+                    raise bad(_("an item is too long"))
                 result.append(unicodedata.normalize("NFC", text))
         if len(result) > LIST_MAX_ITEMS:
-            raise bad("too many items")
+            raise bad(_("too many items"))
         return result
     raise AssertionError(f"unhandled property type {t}")  # pragma: no cover
 

@@ -14,6 +14,7 @@ from neo4j import ManagedTransaction
 from cmdb.errors import NotFound, UnknownKey
 from cmdb.graph.history import ChangeLog, record_entries
 from cmdb.graph.connection import Connection as Graph
+from cmdb.i18n import _
 
 KIND = "ServiceLevel"
 
@@ -91,7 +92,7 @@ def list_levels(graph: Graph) -> list[tuple[dict[str, Any], list[str]]]:
 def get_level(graph: Graph, level_id: str) -> dict[str, Any]:
     rows = graph.read(LEVEL_BY_ID, id=level_id)
     if not rows:
-        raise NotFound(f"No service level {level_id!r}", {"id": level_id})
+        raise NotFound(_("No service level %(id)s", id=repr(level_id)), {"id": level_id})
     return rows[0]["level"]
 
 
@@ -113,7 +114,7 @@ def delete_level(graph: Graph, level_id: str, *, actor: str) -> None:
     def work(tx: ManagedTransaction) -> None:
         before = tx.run(LEVEL_BY_ID, id=level_id).single()
         if before is None:
-            raise NotFound(f"No service level {level_id!r}", {"id": level_id})
+            raise NotFound(_("No service level %(id)s", id=repr(level_id)), {"id": level_id})
         tx.run(DELETE_LEVEL, id=level_id).consume()
         log = ChangeLog(actor)
         log.add("delete", history_key(level_id), KIND, before["level"], None)
@@ -126,7 +127,7 @@ def assign(graph: Graph, level_id: str, keys: Sequence[str], *, actor: str,
     """Assign the level to CIs (or remove it from them), all or nothing."""
     def work(tx: ManagedTransaction) -> None:
         if tx.run(LEVEL_BY_ID, id=level_id).single() is None:
-            raise NotFound(f"No service level {level_id!r}", {"id": level_id})
+            raise NotFound(_("No service level %(id)s", id=repr(level_id)), {"id": level_id})
         missing = [k for k in keys if tx.run(CI_EXISTS, key=k).single() is None]
         if missing:
             raise UnknownKey(missing)

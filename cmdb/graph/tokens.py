@@ -12,6 +12,7 @@ from neo4j.exceptions import ConstraintError
 from cmdb.errors import Conflict, InvalidInput, NotFound
 from cmdb.graph.connection import Connection
 from cmdb.graph.schema import ROLES, utc_now
+from cmdb.i18n import _
 
 
 TOKEN_PREFIX = "cmdb_"
@@ -54,7 +55,8 @@ def hash_token(token: str) -> str:
 
 def validate_role(role: str) -> str:
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}; allowed: {', '.join(ROLES)}",
+        raise InvalidInput(_("Unknown role %(role)s; allowed: %(allowed)s", role=repr(role),
+                             allowed=", ".join(ROLES)),
                            field="role", value=role, allowed=list(ROLES))
     return role
 
@@ -67,7 +69,7 @@ def create_token(graph: Connection, name: str, role: str, *, created_by: str = "
     inside that location."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("A token needs a name of 1 to 100 characters", field="name", value=name)
+        raise InvalidInput(_("A token needs a name of 1 to 100 characters"), field="name", value=name)
     validate_role(role)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     props = {"name": name, "role": role, "token_hash": hash_token(token),
@@ -77,16 +79,19 @@ def create_token(graph: Connection, name: str, role: str, *, created_by: str = "
 
     def work(tx: ManagedTransaction) -> None:
         if scope is not None and not tx.run(SCOPE_LOCATION, key=scope).single():
-            raise InvalidInput(f"The scope {scope!r} is not the key of a Location in the register",
+            raise InvalidInput(_("The scope %(scope)s is not the key of a Location in the register",
+                                 scope=repr(scope)),
                                field="scope", value=scope)
         if tx.run("MATCH (t:ApiToken {name: $name}) RETURN t.name AS n", name=name).single():
-            raise Conflict(f"A token named {name!r} already exists; choose another name",
+            raise Conflict(_("A token named %(name)s already exists; choose another name",
+                             name=repr(name)),
                            {"name": name})
         tx.run(CREATE_TOKEN, props=props).consume()
     try:
         graph.write(work)
     except ConstraintError as exc:
-        raise Conflict(f"A token named {name!r} already exists", {"name": name}) from exc
+        raise Conflict(_("A token named %(name)s already exists", name=repr(name)),
+                       {"name": name}) from exc
     return token
 
 
@@ -107,7 +112,7 @@ def revoke_token(graph: Connection, name: str) -> None:
     def work(tx: ManagedTransaction) -> bool:
         return tx.run(REVOKE_TOKEN, name=name, at=at).single() is not None
     if not graph.write(work):
-        raise NotFound(f"No active token named {name!r}", {"name": name})
+        raise NotFound(_("No active token named %(name)s", name=repr(name)), {"name": name})
 
 
 def free_token_name(graph: Connection, wanted: str) -> str:

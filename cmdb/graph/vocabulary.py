@@ -301,8 +301,8 @@ def check_field(kind: str, name: Any, type_: Any, names: dict[str, Any] | None =
     if key in taken:
         raise InvalidInput(_("%(name)s is a built-in property or column; choose another field name",
                              name=repr(key)),
-                           field="name", value=name, allowed="a name that is not one of: "
-                           + ", ".join(sorted(taken)))
+                           field="name", value=name, allowed=_("a name that is not one of: %(names)s",
+                                             names=", ".join(sorted(taken))))
     if type_ not in FIELD_TYPES:
         raise InvalidInput(_("Unknown field type %(type)s; allowed: %(allowed)s", type=repr(type_),
                              allowed=", ".join(FIELD_TYPES)),

@@ -26,6 +26,7 @@ from cmdb.graph.batching import chunks
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
 from cmdb.graph.values import CI, CIInput, Link, LinkResult, UpsertResult, ci_from_row, kind_from_labels
+from cmdb.i18n import _
 
 # Rows per statement inside one transaction.
 STATEMENT_ROWS = 5000
@@ -230,11 +231,13 @@ def _update(tx: ManagedTransaction, items: Sequence[CIInput], existing: dict[str
     for item in items:
         current = existing.get(item.key)
         if current is None:
-            raise Conflict(f"{item.key!r} was deleted while this change was being made; "
-                           "nothing was written, try again", {"key": item.key})
+            raise Conflict(_("%(key)s was deleted while this change was being made; "
+                             "nothing was written, try again", key=repr(item.key)),
+                           {"key": item.key})
         if current.kind != item.kind:
             raise DuplicateKey(
-                f"Key {item.key!r} already belongs to a {current.kind}, not a {item.kind}",
+                _("Key %(key)s already belongs to a %(kind)s, not a %(requested)s",
+                  key=repr(item.key), kind=current.kind, requested=item.kind),
                 {"key": item.key, "kind": current.kind, "requested_kind": item.kind})
         if history is None:
             rows.append({**item.properties, "key": item.key})
@@ -289,8 +292,9 @@ def _unlink(tx: ManagedTransaction, links: Sequence[Link], known: dict[str, str]
     present = existing_links(tx, links)
     for link in links:
         if (link.from_key, link.type, link.to_key) not in present:
-            raise NotFound(f"There is no {link.type} relationship from {link.from_key!r} "
-                           f"to {link.to_key!r}",
+            raise NotFound(_("There is no %(type)s relationship from %(from_key)s to %(to_key)s",
+                             type=link.type, from_key=repr(link.from_key),
+                             to_key=repr(link.to_key)),
                            {"from": link.from_key, "type": link.type, "to": link.to_key})
     _delete_links(tx, links)
     for link in links:
@@ -322,7 +326,8 @@ def _link(tx: ManagedTransaction, links: Sequence[Link], known: dict[str, str],
         chosen.add(link.to_key)
         if rel.single and len(chosen) > 1:
             raise ForbiddenRelationship(
-                f"{link.from_key!r} can have only one {link.type}; given: {', '.join(sorted(chosen))}",
+                _("%(key)s can have only one %(type)s; given: %(given)s",
+                  key=repr(link.from_key), type=link.type, given=", ".join(sorted(chosen))),
                 details={"from": link.from_key, "type": link.type, "to": sorted(chosen)})
     links = list(dict.fromkeys(links))
     # A CI created in this transaction has no links yet; nothing to compare for it.
@@ -356,9 +361,9 @@ def _link(tx: ManagedTransaction, links: Sequence[Link], known: dict[str, str],
         for batch in chunks(rows, STATEMENT_ROWS):
             written = tx.run(create_links_query(rel_type), rows=list(batch)).single()["written"]
             if written != len(batch):
-                raise Conflict(f"{len(batch) - written} {rel_type} relationship(s) could not be "
-                               "created: a CI they join was deleted meanwhile; nothing was "
-                               "written, try again", {"type": rel_type})
+                raise Conflict(_("%(n)s %(type)s relationship(s) could not be created: a CI they "
+                                 "join was deleted meanwhile; nothing was written, try again",
+                                 n=len(batch) - written, type=rel_type), {"type": rel_type})
     _refuse_containment_cycles(tx, [link for link in links
                                     if (link.from_key, link.type, link.to_key) not in present],
                                known)
@@ -374,7 +379,7 @@ def _refuse_containment_cycles(tx: ManagedTransaction, made: Sequence[Link],
         cycle = tx.run(LOCATION_CYCLE, keys=list(batch)).data()
         if cycle:
             raise ForbiddenRelationship(
-                f"Placing {cycle[0]['k']!r} there would put it inside itself",
+                _("Placing %(key)s there would put it inside itself", key=repr(cycle[0]["k"])),
                 details={"key": cycle[0]["k"], "type": "LOCATED_IN"})
 
 

@@ -26,7 +26,7 @@ def require_image(graph: Graph, key: str, field: str = "key") -> CI:
     if image.kind != "SoftwareImage":
         raise WrongKind(_("%(key)s is a %(kind)s, not a SoftwareImage", key=repr(key),
                           kind=names.kind_name(image.kind)), field=field, value=key,
-                        allowed="the key of a SoftwareImage")
+                        allowed=_("the key of a %(kind)s", kind="SoftwareImage"))
     return image
 
 

@@ -15,6 +15,7 @@ from cmdb.errors import InvalidInput, WrongKind
 from cmdb.graph import CI, Graph
 from cmdb.graph import impact as graph_impact
 from cmdb.graph.schema import KINDS, validate_properties
+from cmdb.i18n import _
 
 PASS, FAIL, UNKNOWN, NOT_REQUIRED = "pass", "fail", "unknown", "not_required"
 VERDICT_ORDER = {FAIL: 0, UNKNOWN: 1, PASS: 2}
@@ -71,8 +72,9 @@ def _model_name(model: Any) -> str:
 
 def _require_kind(ci: CI, kind: str, field: str) -> None:
     if ci.kind != kind:
-        raise WrongKind(f"{ci.key!r} is a {ci.kind}, not a {kind}", field=field, value=ci.key,
-                           allowed=f"the key of a {kind}")
+        raise WrongKind(_("%(key)s is a %(kind)s, not a %(wanted)s", key=repr(ci.key),
+                          kind=ci.kind, wanted=kind), field=field, value=ci.key,
+                        allowed=_("the key of a %(kind)s", kind=kind))
 
 
 def check_image_change(graph: Graph, image_key: str, new_image_key: str | None = None,
@@ -117,7 +119,8 @@ def check_image_change(graph: Graph, image_key: str, new_image_key: str | None =
 def _requirement_overrides(values: Mapping[str, Any]) -> dict[str, Any]:
     unknown = [name for name in values if name not in REQUIREMENTS]
     if unknown:
-        raise InvalidInput(f"{unknown[0]!r} is not an image requirement; allowed: {', '.join(REQUIREMENTS)}",
+        raise InvalidInput(_("%(name)s is not an image requirement; allowed: %(allowed)s",
+                             name=repr(unknown[0]), allowed=", ".join(REQUIREMENTS)),
                            field=unknown[0], value=values[unknown[0]], allowed=list(REQUIREMENTS))
     return validate_properties(KINDS["SoftwareImage"], values)
 
@@ -129,7 +132,7 @@ def check_hardware_change(graph: Graph, hw_key: str, new_properties: Mapping[str
     hardware = graph.get_ci(hw_key)
     _require_kind(hardware, "Hardware", "key")
     if not new_properties:
-        raise InvalidInput("Give at least one new hardware property, e.g. ram_gb=8",
+        raise InvalidInput(_("Give at least one new hardware property, e.g. ram_gb=8"),
                            field="properties", value={}, allowed=", ".join(HARDWARE_FACTS))
     changes = validate_properties(KINDS["Hardware"], new_properties, words=graph.vocabulary())
     before = {f: hardware.properties.get(f) for f in HARDWARE_FACTS}

@@ -15,32 +15,38 @@ from typing import Any
 from cmdb.graph import Graph, images as image_queries, impact as impact_queries
 from cmdb.images.lineage import check_no_self_rollout, require_image
 from cmdb.impact.compatibility import FAIL, PASS, UNKNOWN, check_image_change
+from cmdb.i18n import _
 
 
-def reasons(checks: list[dict[str, Any]]) -> list[str]:
-    """Why a device does not pass, one phrase per failing or unknown check."""
+def _reasons(checks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Why a device does not pass, one phrase per failing or unknown check, in the reader's
+    language: (the phrase, the phrase without the device's own value, to count devices per
+    reason)."""
     found = []
     for c in checks:
         if c["result"] not in (FAIL, UNKNOWN):
             continue
         if c["requirement"] == "supported_models":
-            found.append("model not recorded" if c["result"] == UNKNOWN
-                         else f"model {c['actual']} not supported")
+            if c["result"] == UNKNOWN:
+                text = _("model not recorded")
+                found.append((text, text))
+            else:
+                found.append((_("model %(model)s not supported", model=c["actual"]),
+                               _("model not supported")))
         elif c["result"] == UNKNOWN:
-            found.append(f"{c['property']} not recorded")
+            text = _("%(property)s not recorded", property=c["property"])
+            found.append((text, text))
         else:
-            found.append(f"{c['property']} {c['actual']} below {c['required']}")
+            found.append((_("%(property)s %(actual)s below %(required)s", property=c["property"],
+                            actual=c["actual"], required=c["required"]),
+                          _("%(property)s below %(required)s", property=c["property"],
+                            required=c["required"])))
     return found
 
 
-def _reason_kind(reason: str) -> str:
-    """The reason without the device's own value, to count devices per reason."""
-    if reason.startswith("model ") and reason.endswith(" not supported"):
-        return "model not supported"
-    words = reason.split()
-    if len(words) == 4 and words[2] == "below":
-        return f"{words[0]} below {words[3]}"
-    return reason
+def reasons(checks: list[dict[str, Any]]) -> list[str]:
+    """Why a device does not pass, one phrase per failing or unknown check."""
+    return [text for text, _kind in _reasons(checks)]
 
 
 def rollout(graph: Graph, old: str, new: str) -> dict[str, Any]:
@@ -58,11 +64,15 @@ def rollout(graph: Graph, old: str, new: str) -> dict[str, Any]:
                 "status": d["status"], "model": d["model"], "applications": d["applications"],
                 "verdict": d["verdict"], "reasons": reasons(d["checks"])}
 
+    def reason_kinds(d: dict[str, Any]) -> list[str]:
+        return [kind for _text, kind in _reasons(d["checks"])]
+
     can = [device(d) for d in check["devices"] if d["verdict"] == PASS]
     cannot = [device(d) for d in check["devices"] if d["verdict"] == FAIL]
     unknown = [device(d) for d in check["devices"] if d["verdict"] == UNKNOWN]
-    why = Counter(_reason_kind(r) for d in cannot + unknown for r in d["reasons"])
-    supersedes, _ = image_queries.direct_lineage(graph, new_image.key)
+    why = Counter(kind for d in check["devices"] if d["verdict"] in (FAIL, UNKNOWN)
+                  for kind in reason_kinds(d))
+    supersedes, _superseded_by = image_queries.direct_lineage(graph, new_image.key)
     return {
         "image": check["image"],
         "new_image": check["new_image"],

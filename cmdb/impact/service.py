@@ -32,6 +32,7 @@ from cmdb.graph import Graph
 from cmdb.graph import impact as graph_impact
 from cmdb.graph import spares as spare_store
 from cmdb.graph.schema import CRITICALITIES, CRITICALITY_RANK, kind_of, validate_key
+from cmdb.i18n import _
 
 DOWN, DEGRADED = "down", "degraded"
 STATES = (DOWN, DEGRADED)
@@ -61,10 +62,11 @@ def clean_keys(keys: Iterable[Any], field_name: str = "keys") -> list[str]:
         keys = [keys] if isinstance(keys, str) else []
     cleaned = list(dict.fromkeys(validate_key(k, field_name) for k in keys))
     if not cleaned:
-        raise InvalidInput("The change is empty: give the key of at least one CI that changes",
-                           field=field_name, value=[], allowed="one or more CI keys")
+        raise InvalidInput(_("The change is empty: give the key of at least one CI that changes"),
+                           field=field_name, value=[], allowed=_("one or more CI keys"))
     if len(cleaned) > MAX_KEYS:
-        raise InvalidInput(f"{len(cleaned)} keys in one change; at most {MAX_KEYS:,} allowed",
+        raise InvalidInput(_("%(n)s keys in one change; at most %(max)s allowed", n=len(cleaned),
+                             max=f"{MAX_KEYS:,}"),
                            field=field_name, value=len(cleaned))
     return cleaned
 
@@ -73,7 +75,8 @@ def _check_depth(depth: Any) -> int | None:
     if depth is None:
         return None
     if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
-        raise InvalidInput(f"depth must be a whole number from 1 to {MAX_DEPTH}, got {depth!r}",
+        raise InvalidInput(_("depth must be a whole number from 1 to %(max)s, got %(depth)s",
+                             max=MAX_DEPTH, depth=repr(depth)),
                            field="depth", value=depth, allowed=f"1..{MAX_DEPTH}")
     return depth
 
@@ -161,7 +164,7 @@ def _fetch(graph: Graph, changed: list[str], depth: int | None) -> tuple[dict[st
 def _distances(nodes: dict[str, _Node], changed: list[str]) -> dict[str, int]:
     needed_by: dict[str, list[str]] = defaultdict(list)
     for key, node in nodes.items():
-        for _, target in node.needs:
+        for _rel, target in node.needs:
             needed_by[target].append(key)
     distance = {k: 0 for k in changed}
     queue = deque(changed)
@@ -186,7 +189,7 @@ def compute_states(nodes: dict[str, _Node], changed: set[str],
     state.update({k: _RANK[DOWN] for k in changed})
     needed_by: dict[str, list[str]] = defaultdict(list)
     for key, node in nodes.items():
-        for _, target in node.needs:
+        for _rel, target in node.needs:
             needed_by[target].append(key)
 
     def evaluate(node: _Node) -> int:
@@ -236,7 +239,7 @@ def _paths(nodes: dict[str, _Node], distance: dict[str, int], state: dict[str, i
     needed_by: dict[str, list[str]] = defaultdict(list)
     for key, node in nodes.items():
         if state[key] == down:
-            for _, target in node.needs:
+            for _rel, target in node.needs:
                 needed_by[target].append(key)
     queue = deque(changed)
     while queue:

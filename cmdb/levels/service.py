@@ -12,7 +12,7 @@ from cmdb.errors import InvalidInput
 from cmdb.graph import Graph
 from cmdb.graph import service_levels as store
 from cmdb.graph.schema import CRITICALITIES, utc_now
-from cmdb.i18n import _
+from cmdb.i18n import N_, _
 from cmdb.levels.hours import SERVICE_HOURS
 from cmdb.policy import Caller, require
 
@@ -96,11 +96,11 @@ def _minutes(value: Any, name: str, *, required: bool) -> int | None:
     except ValueError:
         raise InvalidInput(_("%(name)s: %(value)s is not a whole number of minutes (0 to %(limit)s)",
                              name=name, value=repr(value), limit=MAX_TARGET_MINUTES), field=name,
-                           value=value, allowed=f"0 to {MAX_TARGET_MINUTES}") from None
+                           value=value, allowed=_("%(first)s to %(last)s", first=0, last=MAX_TARGET_MINUTES)) from None
     if not 0 <= number <= MAX_TARGET_MINUTES:
         raise InvalidInput(_("%(name)s: %(value)s is out of range (0 to %(limit)s minutes)", name=name,
                              value=number, limit=MAX_TARGET_MINUTES), field=name, value=value,
-                           allowed=f"0 to {MAX_TARGET_MINUTES}")
+                           allowed=_("%(first)s to %(last)s", first=0, last=MAX_TARGET_MINUTES))
     return number
 
 
@@ -152,7 +152,7 @@ def get_level(graph: Graph, level_id: str) -> ServiceLevel:
 
 
 def save_level(graph: Graph, caller: Caller, level: ServiceLevel) -> ServiceLevel:
-    require(caller, "service_level.change", "change service levels")
+    require(caller, "service_level.change", N_("change service levels"))
     props = level.props()
     props["updated_at"] = utc_now()
     store.save_level(graph, props, actor=caller.actor)
@@ -160,7 +160,7 @@ def save_level(graph: Graph, caller: Caller, level: ServiceLevel) -> ServiceLeve
 
 
 def delete_level(graph: Graph, caller: Caller, level_id: str) -> None:
-    require(caller, "service_level.change", "change service levels")
+    require(caller, "service_level.change", N_("change service levels"))
     store.delete_level(graph, level_id, actor=caller.actor)
 
 
@@ -175,7 +175,7 @@ def install_defaults(graph: Graph, caller: Caller) -> list[ServiceLevel]:
 
 def assign(graph: Graph, caller: Caller, level_id: str, keys: Sequence[str], *,
            remove: bool = False) -> None:
-    require(caller, "service_level.change", "assign service levels")
+    require(caller, "service_level.change", N_("assign service levels"))
     store.assign(graph, level_id, list(dict.fromkeys(keys)), actor=caller.actor, remove=remove)
 
 

@@ -20,7 +20,7 @@ from cmdb.faults import service as faults
 from cmdb.graph import Graph
 from cmdb.graph import maintenance as store
 from cmdb.graph.schema import iso_datetime, validate_key
-from cmdb.i18n import _
+from cmdb.i18n import N_, _
 from cmdb.levels.hours import CHINA
 from cmdb.policy import Caller, require, require_in_scope
 
@@ -113,7 +113,7 @@ def _clean_checklists(custom: dict[str, Sequence[str]] | None) -> dict[str, list
 def start_round(graph: Graph, caller: Caller, name: str, *, scope: Sequence[str], at: dt.datetime,
                 checklists: dict[str, Sequence[str]] | None = None,
                 schedule_id: str | None = None) -> Round:
-    require(caller, "maintenance.plan", "start maintenance rounds")
+    require(caller, "maintenance.plan", N_("start maintenance rounds"))
     title = " ".join(str(name or "").split())[:200]
     if not title:
         raise InvalidInput(_("name: say what the round is, e.g. 'September cleaning'"), field="name")
@@ -154,7 +154,7 @@ def list_rounds(graph: Graph) -> list[Round]:
 def record_check(graph: Graph, caller: Caller, round_id: str, key: str, *,
                  results: Sequence[tuple[bool, str]], at: dt.datetime) -> Round:
     """One device's pass/fail (and note) for each item of its category's checklist."""
-    require(caller, "maintenance.check", "record maintenance checks")
+    require(caller, "maintenance.check", N_("record maintenance checks"))
     key = validate_key(key)
     current = get_round(graph, round_id)
     device = next((d for d in current.expected if d["key"] == key), None)
@@ -214,7 +214,7 @@ def open_fault_for_item(graph: Graph, caller: Caller, round_id: str, key: str, i
 
 
 def close_round(graph: Graph, caller: Caller, round_id: str, *, at: dt.datetime) -> Round:
-    require(caller, "maintenance.plan", "close maintenance rounds")
+    require(caller, "maintenance.plan", N_("close maintenance rounds"))
     store.close_round(graph, round_id, {"status": "closed", "closed_at": iso_datetime(at),
                                         "closed_by": caller.actor}, actor=caller.actor)
     return get_round(graph, round_id)
@@ -237,7 +237,7 @@ def _period(day: dt.date, frequency: str) -> tuple[dt.date, dt.date]:
 
 def add_schedule(graph: Graph, caller: Caller, name: str, *, scope: str, frequency: str,
                  at: dt.datetime) -> dict[str, Any]:
-    require(caller, "maintenance.plan", "schedule maintenance rounds")
+    require(caller, "maintenance.plan", N_("schedule maintenance rounds"))
     if frequency not in FREQUENCIES:
         raise InvalidInput(_("frequency: %(value)s; allowed: %(allowed)s", value=repr(frequency),
                              allowed=", ".join(FREQUENCIES)),

@@ -18,7 +18,7 @@ from cmdb.graph.schema import (
     DATE, ENUM, NUMBER, STR, STR_LIST, TEXT, Prop, validate_key,
 )
 from cmdb.graph import Graph
-from cmdb.i18n import _
+from cmdb.i18n import N_, _
 from cmdb.service.records import check_fields, now, today_or
 
 CONTRACT_TYPES = ("warranty", "maintenance", "support", "lease")
@@ -63,7 +63,7 @@ def _check_dates(contract: dict[str, Any]) -> None:
 
 def add_contract(graph: Graph, caller: policy.Caller, number: str, values: dict[str, Any],
                  covers: Sequence[str] = ()) -> dict[str, Any]:
-    policy.require(caller, "contract.manage", "manage contracts")
+    policy.require(caller, "contract.manage", N_("manage contracts"))
     number = validate_key(number, "number")
     checked = {k: v for k, v in _check(values).items() if v is not None}
     missing = [f for f in REQUIRED if f not in checked]
@@ -89,7 +89,7 @@ def add_contract(graph: Graph, caller: policy.Caller, number: str, values: dict[
 def update_contract(graph: Graph, caller: policy.Caller, number: str,
                     values: dict[str, Any]) -> dict[str, Any]:
     """Change fields (``None`` removes one); a new end re-derives covered warranty_end."""
-    policy.require(caller, "contract.manage", "manage contracts")
+    policy.require(caller, "contract.manage", N_("manage contracts"))
     checked = _check(values)
     for name in REQUIRED:
         if name in checked and checked[name] is None:
@@ -119,7 +119,7 @@ def update_contract(graph: Graph, caller: policy.Caller, number: str,
 def link_contract(graph: Graph, caller: policy.Caller, number: str, keys: Sequence[str], *,
                   remove: bool = False) -> dict[str, Any]:
     """Cover ``keys`` by the contract (or no longer, with ``remove``)."""
-    policy.require(caller, "contract.manage", "manage contracts")
+    policy.require(caller, "contract.manage", N_("manage contracts"))
     keys = [validate_key(k) for k in dict.fromkeys(keys)]
     if not keys:
         raise InvalidInput(_("Name at least one CI key to link"), field="keys")

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from cmdb.errors import InvalidInput
 from cmdb.graph.schema import Prop, convert_value, utc_now
+from cmdb.i18n import _
 
 
 def check_fields(props: Iterable[Prop], values: Mapping[str, Any], what: str) -> dict[str, Any]:
@@ -18,7 +19,8 @@ def check_fields(props: Iterable[Prop], values: Mapping[str, Any], what: str) ->
     for name, value in values.items():
         prop = known.get(name)
         if prop is None:
-            raise InvalidInput(f"A {what} has no field {name!r}; allowed: {', '.join(known)}",
+            raise InvalidInput(_("A %(what)s has no field %(name)s; allowed: %(allowed)s", what=what,
+                                 name=repr(name), allowed=", ".join(known)),
                                field=name, value=value, allowed=list(known))
         out[name] = None if value is None or value == "" else convert_value(prop, value, what)
     return out
@@ -39,7 +41,8 @@ def parse_day(value: Any, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidInput(f"{field}: {value!r} is not a date; expected YYYY-MM-DD",
+        raise InvalidInput(_("%(field)s: %(value)s is not a date; expected YYYY-MM-DD", field=field,
+                             value=repr(value)),
                            field=field, value=value, allowed="YYYY-MM-DD") from None
 
 

@@ -108,7 +108,7 @@ def open_repair(graph: Graph, caller: policy.Caller, key: str, fault: str, *,
                 send_to: str | None = None, settings: Settings | None = None,
                 today: dt.date | None = None, source: str | None = None) -> dict[str, Any]:
     """Open a repair order on hardware ``key``; with ``send_to`` it is sent out at once."""
-    policy.require(caller, "repair", "open repairs")
+    policy.require(caller, "repair", N_("open repairs"))
     key = validate_key(key)
     fault = _text(fault, "fault", required=True)
     send_to = _text(send_to, "send_to", PARTY_LIMIT)
@@ -161,7 +161,7 @@ def _sent(send_to: str, day: dt.date, settings: Settings, at: str) -> dict[str, 
 
 def send_out(graph: Graph, caller: policy.Caller, repair_id: str, send_to: str, *,
              settings: Settings | None = None, today: dt.date | None = None) -> dict[str, Any]:
-    policy.require(caller, "repair", "send repairs out")
+    policy.require(caller, "repair", N_("send repairs out"))
     send_to = _text(send_to, "send_to", PARTY_LIMIT, required=True)
     settings = settings or Settings()
     day = today_or(today)
@@ -182,7 +182,7 @@ def send_out(graph: Graph, caller: policy.Caller, repair_id: str, send_to: str, 
 def add_note(graph: Graph, caller: policy.Caller, repair_id: str, text: str, *,
              settings: Settings | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """A written progress note (the contract asks for one every few working days)."""
-    policy.require(caller, "repair", "write repair progress")
+    policy.require(caller, "repair", N_("write repair progress"))
     text = _text(text, "text", required=True)
     day = today_or(today)
 
@@ -205,7 +205,7 @@ def record_return(graph: Graph, caller: policy.Caller, repair_id: str, *,
                   cost: Any = None, note: str | None = None, settings: Settings | None = None,
                   today: dt.date | None = None) -> dict[str, Any]:
     """The unit is back; any spare still standing in for it is swapped back to stock."""
-    policy.require(caller, "repair", "record repair returns")
+    policy.require(caller, "repair", N_("record repair returns"))
     cost = _cost(cost)
     note = _text(note, "note")
     day = today_or(today)
@@ -234,7 +234,7 @@ def close_repair(graph: Graph, caller: policy.Caller, repair_id: str, outcome: s
                  today: dt.date | None = None) -> dict[str, Any]:
     """Close with an outcome: repaired puts the unit back to the status it had; replaced or
     written off retires it. Spares still out are swapped back."""
-    policy.require(caller, "repair", "close repairs")
+    policy.require(caller, "repair", N_("close repairs"))
     if outcome not in OUTCOMES:
         raise InvalidInput(_("outcome %(value)s is not known; allowed: %(allowed)s", value=repr(outcome),
                              allowed=", ".join(OUTCOMES)),

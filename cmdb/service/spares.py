@@ -19,7 +19,7 @@ from cmdb.graph.ci_writes import change_cis, fetch_cis
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import validate_key
 from cmdb.graph import Graph, Link
-from cmdb.i18n import _, current_language
+from cmdb.i18n import N_, _, current_language
 from cmdb.i18n.names import kind_name, status_name
 from cmdb.service.records import new_id, now, today_or
 from cmdb.service.slips import slip_pdf
@@ -46,7 +46,7 @@ def _location_of(graph: Graph, key: str) -> str | None:
 def mark_spare(graph: Graph, caller: policy.Caller, key: str, *, location: str | None = None,
                model: str | None = None, unmark: bool = False) -> dict[str, Any]:
     """Mark hardware a spare (in stock at ``location``, for ``model``, default its own)."""
-    policy.require(caller, "spare", "manage spares")
+    policy.require(caller, "spare", N_("manage spares"))
     key = validate_key(key)
     ci = graph.get_ci(key)
     if ci.kind != "Hardware":
@@ -89,7 +89,7 @@ def in_stock_for(graph: Graph, model: str | None) -> list[dict[str, Any]]:
 
 def set_minimum(graph: Graph, caller: policy.Caller, model: str, location: str,
                 minimum: int) -> dict[str, Any]:
-    policy.require(caller, "spare", "set spare minimums")
+    policy.require(caller, "spare", N_("set spare minimums"))
     model = (model or "").strip()
     if not model or len(model) > 200:
         raise InvalidInput(_("Name the model (at most 200 characters)"), field="model", value=model)
@@ -138,7 +138,7 @@ def _stock_entry(model: str, location: str, name: str | None) -> dict[str, Any]:
 def issue_spare(graph: Graph, caller: policy.Caller, repair_id: str, spare_key: str, *,
                 today: dt.date | None = None) -> dict[str, Any]:
     """Issue a spare against a repair: it stands in for the unit, at the unit's location."""
-    policy.require(caller, "spare", "issue spares")
+    policy.require(caller, "spare", N_("issue spares"))
     spare_key = validate_key(spare_key, "spare")
     issue_id = new_id("SI")
     day = today_or(today)
@@ -185,7 +185,7 @@ def issue_spare(graph: Graph, caller: policy.Caller, repair_id: str, spare_key: 
 def return_spare(graph: Graph, caller: policy.Caller, issue_id: str, *,
                  today: dt.date | None = None) -> dict[str, Any]:
     """Swap a spare back: back to its stock location, in stock, no longer standing in."""
-    policy.require(caller, "spare", "return spares")
+    policy.require(caller, "spare", N_("return spares"))
     day = today_or(today)
 
     def work(tx: ManagedTransaction) -> dict[str, Any]:

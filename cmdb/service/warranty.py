@@ -41,12 +41,14 @@ def parse_window(text: str | int) -> int:
     else:
         match = re.fullmatch(r"\s*(\d{1,5})\s*([dwmy]?)\s*", str(text).lower())
         if not match:
-            raise InvalidInput(f"--within {text!r} is not a period; write e.g. 90d, 12w, 6m or 1y",
-                               field="within", value=text, allowed="N followed by d, w, m or y")
+            raise InvalidInput(_("--within %(text)s is not a period; write e.g. 90d, 12w, 6m or 1y",
+                                 text=repr(text)),
+                               field="within", value=text, allowed=_("N followed by d, w, m or y"))
         days = int(match.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30, "y": 365}[match.group(2)]
     if not 0 <= days <= MAX_WINDOW_DAYS:
-        raise InvalidInput(f"--within {text!r} is {days} days; at most {MAX_WINDOW_DAYS} allowed",
-                           field="within", value=text, allowed=f"0-{MAX_WINDOW_DAYS} days")
+        raise InvalidInput(_("--within %(text)s is %(days)s days; at most %(max)s allowed",
+                             text=repr(text), days=days, max=MAX_WINDOW_DAYS),
+                           field="within", value=text, allowed=_("0-%(max)s days", max=MAX_WINDOW_DAYS))
     return days
 
 
@@ -84,8 +86,9 @@ def format_of(path: str | Path) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     suffix = "html" if suffix == "htm" else suffix
     if suffix not in FORMATS:
-        raise InvalidInput(f"Cannot write a report as {Path(path).name!r}; the file name must end "
-                           "in .xlsx, .html or .csv", field="output", value=str(path),
+        raise InvalidInput(_("Cannot write a report as %(name)s; the file name must end in "
+                             ".xlsx, .html or .csv", name=repr(Path(path).name)),
+                           field="output", value=str(path),
                            allowed=list(FORMATS))
     return suffix
 
@@ -142,7 +145,8 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
         return ("\ufeff" + out.getvalue()).encode("utf-8")
     if fmt == "html":
         return render_html(report).encode("utf-8")
-    raise InvalidInput(f"Unknown format {fmt!r}; allowed: {', '.join(FORMATS)}", field="format",
+    raise InvalidInput(_("Unknown format %(format)s; allowed: %(allowed)s", format=repr(fmt),
+                         allowed=", ".join(FORMATS)), field="format",
                        value=fmt, allowed=list(FORMATS))
 
 

@@ -15,13 +15,13 @@ from cmdb.audit import campaigns, scans, service
 from cmdb.audit.reconcile import CATEGORIES
 from cmdb.audit.reports import render
 from cmdb.graph import audit as graph_audit
-from cmdb.i18n import current_language, use_language
+from cmdb.i18n import N_, current_language, use_language
 
 router = APIRouter(prefix="/audits", tags=["audits"])
 
 
 AUDIT_ID_PATTERN = r"^AUD-[0-9]{8}-[0-9a-f]{6}$"
-PATTERN_HELP[AUDIT_ID_PATTERN] = "a campaign id such as AUD-20261121-0a1b2c"
+PATTERN_HELP[AUDIT_ID_PATTERN] = N_("a campaign id such as AUD-20261121-0a1b2c")
 AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=AUDIT_ID_PATTERN,
                                 description="The campaign's id", examples=["AUD-20261121-0a1b2c"])]
 ScanText = text_without(scans._CONTROL, scans.TEXT_LIMIT)

@@ -13,6 +13,7 @@ from cmdb.baselines import diff as differences, service
 from cmdb.baselines.reports import MEDIA_TYPES, render_report
 from cmdb.documents.store import file_store
 from cmdb.policy import Caller
+from cmdb.i18n import N_
 
 router = APIRouter(prefix="/baselines", tags=["baselines"])
 
@@ -20,7 +21,8 @@ BaselineCreator = Annotated[Caller, Depends(allowed_to("baseline.create"))]
 
 # One line without control characters, '/' or '\\' (it is part of the address), not blank.
 NAME_PATTERN = r"^[^\x00-\x1f\x7f/\\]*[^\x00-\x1f\x7f/\\\s][^\x00-\x1f\x7f/\\]*$"
-PATTERN_HELP[NAME_PATTERN] = "one line of text with something besides spaces, without '/', '\\' or control characters"
+PATTERN_HELP[NAME_PATTERN] = N_("one line of text with something besides spaces, without '/', "
+                                "'\\' or control characters")
 BaselineName = Annotated[str, Path(min_length=1, max_length=service.NAME_MAX_LENGTH, pattern=NAME_PATTERN,
                                    description="The baseline's name", examples=["Hand-over 2026"])]
 

@@ -25,6 +25,7 @@ from cmdb.errors import InvalidInput, PermissionDenied, UnknownProperty, Unknown
 from cmdb.graph import CI, Graph
 from cmdb.graph.schema import LINE_PATTERN, NONBLANK_LINE_PATTERN
 from cmdb.settings import Settings
+from cmdb.i18n import gettext
 
 router = APIRouter(tags=["cis"], responses=COMMON_ERRORS)
 
@@ -58,10 +59,10 @@ def expected_revision(if_match: str | None) -> int | None:
     found = _ETAG.fullmatch(if_match)
     if not found:
         # Well-formed or not, it matches no version of the CI: the precondition fails (RFC 9110).
-        raise PreconditionFailed(f"If-Match {if_match!r} matches no version of this CI; send the "
-                                 "ETag of your last read, like \"3\"",
+        raise PreconditionFailed(gettext("If-Match %(value)s matches no version of this CI; send the "
+                                   "ETag of your last read, like \"3\"", value=repr(if_match)),
                                  {"field": "If-Match", "value": if_match[:100],
-                                  "allowed": 'an ETag such as "3", or *'})
+                                  "allowed": gettext('an ETag such as "3", or *')})
     return int(found.group(1))
 
 
@@ -69,11 +70,13 @@ def check_query(settings: Settings, name: str, text: str | None) -> str | None:
     if text is None:
         return None
     if len(text) > settings.max_query_length:
-        raise InvalidInput(f"{name} is {len(text)} characters long; at most "
-                           f"{settings.max_query_length} allowed", field=name, value=text,
-                           allowed=f"at most {settings.max_query_length} characters")
+        raise InvalidInput(gettext("%(name)s is %(length)s characters long; at most %(max)s allowed",
+                             name=name, length=len(text), max=settings.max_query_length),
+                           field=name, value=text,
+                           allowed=gettext("at most %(max)s characters", max=settings.max_query_length))
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise InvalidInput(f"{name} may not contain control characters", field=name, value=text)
+        raise InvalidInput(gettext("%(name)s may not contain control characters", name=name),
+                           field=name, value=text)
     return text.strip() or None
 
 
@@ -132,7 +135,7 @@ def search(graph: GraphDep, settings: SettingsDep, _: Viewer,
            q: SearchText, offset: Offset = 0, limit: Limit = 20) -> Page:
     text = check_query(settings, "q", q)
     if text is None:
-        raise InvalidInput("q is empty; give some text to search for", field="q", value=q)
+        raise InvalidInput(gettext("q is empty; give some text to search for"), field="q", value=q)
     return _paged(graph, settings, offset=offset, limit=limit, page=None, q=text)
 
 
@@ -141,9 +144,9 @@ def search(graph: GraphDep, settings: SettingsDep, _: Viewer,
 def create_ci(body: CICreate, graph: GraphDep, principal: Registrar, response: Response) -> CIOut:
     if principal.scope is not None:
         raise PermissionDenied(
-            f"This token may change only CIs inside location {principal.scope!r}, and a CI "
-            "created here has no location yet; create it through an import with a location "
-            "column (POST /api/v1/imports)", {"scope": principal.scope})
+            gettext("This token may change only CIs inside location %(scope)s, and a CI created here "
+              "has no location yet; create it through an import with a location column "
+              "(POST /api/v1/imports)", scope=repr(principal.scope)), {"scope": principal.scope})
     ci = graph.create_ci(body.kind, body.key, property_values(body.properties), actor=principal.actor)
     response.headers["ETag"] = etag(ci)
     response.headers["Location"] = f"/api/v1/cis/{key_in_path(ci.key)}"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StrictStr
 
 from cmdb.auth import GraphDep, Principal, Viewer, allowed_to
 from cmdb.api.models import PATTERN_HELP, Key, KeyQuery, RequestModel, text_without
-from cmdb.i18n import _
+from cmdb.i18n import N_, _
 from cmdb.errors import InvalidInput, NotFound
 from cmdb.faults import service
 
@@ -20,11 +20,11 @@ router = APIRouter(prefix="/faults", tags=["faults"])
 Reporter = Annotated[Principal, Depends(allowed_to("fault.report"))]
 Handler = Annotated[Principal, Depends(allowed_to("fault.handle"))]
 FAULT_ID_PATTERN = r"^F-[0-9]{6}-[0-9]{4,}$"
-PATTERN_HELP[FAULT_ID_PATTERN] = "a fault record id such as F-202609-0001"
-PATTERN_HELP[service.TIME_PATTERN] = ("a date and time from 2000 to 2099 with a zone, e.g. "
-                                      "2026-09-24T16:30:00+08:00")
+PATTERN_HELP[FAULT_ID_PATTERN] = N_("a fault record id such as F-202609-0001")
+PATTERN_HELP[service.TIME_PATTERN] = N_("a date and time from 2000 to 2099 with a zone, e.g. "
+                                        "2026-09-24T16:30:00+08:00")
 BASE64_PATTERN = r"^[A-Za-z0-9+/]*={0,2}$"
-PATTERN_HELP[BASE64_PATTERN] = "base64 text (A-Z, a-z, 0-9, +, / and = padding)"
+PATTERN_HELP[BASE64_PATTERN] = N_("base64 text (A-Z, a-z, 0-9, +, / and = padding)")
 FaultId = Annotated[str, Path(min_length=1, max_length=32, pattern=FAULT_ID_PATTERN,
                                description="The fault record's id", examples=["F-202609-0001"])]
 Line = text_without(service.TEXT_CONTROL, 200, nonblank=True)

@@ -13,6 +13,7 @@ from cmdb.impact.compatibility import check_hardware_change, check_image_change
 from cmdb.impact.picture import render_svg
 from cmdb.impact.service import MAX_DEPTH, MAX_KEYS
 from cmdb.impact.service import impact as run
+from cmdb.i18n import _
 
 # Even at 128 four-byte characters each, this many keys fit the HTTP server's request line
 # (about 64 KB); POST /impact takes more.
@@ -168,7 +169,7 @@ class HardwareChangeRequest(RequestModel):
     @classmethod
     def _not_empty(cls, value: BaseModel) -> BaseModel:
         if not value.model_fields_set:
-            raise ValueError("give at least one new hardware property, e.g. ram_gb")
+            raise ValueError(_("give at least one new hardware property, e.g. ram_gb"))
         return value
 
 

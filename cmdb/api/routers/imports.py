@@ -12,6 +12,7 @@ from cmdb.api.errors import error_response
 from cmdb.api.models import COMMON_ERRORS, error_responses
 from cmdb.errors import InvalidInput, TooLarge
 from cmdb.graph.schema import KINDS
+from cmdb.i18n import _
 from importers.export import export_xlsx_bytes
 from importers.headings import RELATIONSHIPS_SHEET, SHEET_KINDS
 from importers.mapping import Mapping, parse_kind, parse_mapping
@@ -37,8 +38,9 @@ async def _read_bounded(upload: UploadFile, limit: int, setting: str = "CMDB_MAX
     while chunk := await upload.read(READ_CHUNK):
         size += len(chunk)
         if size > limit:
-            raise TooLarge(f"{upload.filename or 'the upload'} is larger than the limit of "
-                           f"{limit:,} bytes ({setting})",
+            raise TooLarge(_("%(file)s is larger than the limit of %(limit)s bytes (%(setting)s)",
+                             file=upload.filename or _("the upload"), limit=f"{limit:,}",
+                             setting=setting),
                            {"field": "file", "allowed": limit})
         chunks.append(chunk)
     return b"".join(chunks)
@@ -77,8 +79,9 @@ async def import_spreadsheet(
     chosen: Mapping = Mapping()
     if mapping:
         if mapping.lower() not in PRESETS:
-            raise InvalidInput(f"mapping must be one of the presets {', '.join(PRESETS)}; upload a "
-                               "mapping file as mapping_file", field="mapping", value=mapping,
+            raise InvalidInput(_("mapping must be one of the presets %(presets)s; upload a "
+                                 "mapping file as mapping_file", presets=", ".join(PRESETS)),
+                               field="mapping", value=mapping,
                                allowed=list(PRESETS))
         chosen = load_mapping(mapping.lower())
     elif mapping_file is not None:
@@ -96,16 +99,22 @@ async def import_spreadsheet(
     summary = result.as_dict()
     if result.refused:
         n = len(result.plan.problems)
-        return error_response(403, "forbidden",
-                              f"{name} changes what the role {principal.role!r}"
-                              + (f" (scoped to {principal.scope!r})" if principal.scope else "")
-                              + f" may not change; nothing was written. {n} problem(s), each "
-                              "naming its sheet, row and column, in error.details.", summary)
+        if principal.scope:
+            message = _("%(name)s changes what the role %(role)s (scoped to %(scope)s) may not "
+                        "change; nothing was written. %(n)s problem(s), each naming its sheet, "
+                        "row and column, in error.details.", name=name,
+                        role=repr(principal.role), scope=repr(principal.scope), n=n)
+        else:
+            message = _("%(name)s changes what the role %(role)s may not change; nothing was "
+                        "written. %(n)s problem(s), each naming its sheet, row and column, in "
+                        "error.details.", name=name, role=repr(principal.role), n=n)
+        return error_response(403, "forbidden", message, summary)
     if result.plan.problems and not skip_invalid:
         n = len(result.plan.problems)
         return error_response(422, "invalid_import",
-                              f"{n} problem(s) in {name}; nothing was written. Fix them or send "
-                              "skip_invalid=true to write the valid rows.", summary)
+                              _("%(n)s problem(s) in %(name)s; nothing was written. Fix them "
+                                "or send skip_invalid=true to write the valid rows.", n=n,
+                                name=name), summary)
     return JSONResponse(summary)
 
 
@@ -118,7 +127,7 @@ def export_register(graph: GraphDep, principal: Importer, kind: Optional[ExportK
     changed. Text starting with = + - @ tab CR LF is prefixed with an apostrophe."""
     chosen = parse_kind(kind) if kind else None
     if chosen == RELATIONSHIPS_SHEET:
-        raise InvalidInput("kind takes a CI kind; relationships come with their CIs", field="kind",
+        raise InvalidInput(_("kind takes a CI kind; relationships come with their CIs"), field="kind",
                            value=kind)
     body = export_xlsx_bytes(graph, chosen)
     return Response(body, media_type=XLSX,

@@ -15,12 +15,13 @@ from cmdb.labels.render import MAX_DPI, MIN_DPI
 from cmdb.labels.service import SIZE_PATTERN, FORMATS, LabelJob, Selection, mark_printed, render, select
 from cmdb.graph.schema import NONBLANK_LINE_PATTERN
 from cmdb.labels.templates import builtin_template_names, template_from_mapping
+from cmdb.i18n import N_, _
 from cmdb.labels.zpl import DOTS_PER_MM, _PRINTER_FONT
 
 # The printer-font rule of the ZPL renderer, as a case-insensitive pattern.
 PRINTER_FONT_PATTERN = "^[BERZberz]:[A-Za-z0-9_-]{1,16}\\.(?:[Tt][Tt][FfEe]|[Ff][Nn][Tt])$"
-PATTERN_HELP[SIZE_PATTERN] = "WIDTHxHEIGHT in millimetres, each side 10 to 300 mm, e.g. 50.8x25.4"
-PATTERN_HELP[PRINTER_FONT_PATTERN] = "a font stored on the printer, such as E:ANMDJ.TTF"
+PATTERN_HELP[SIZE_PATTERN] = N_("WIDTHxHEIGHT in millimetres, each side 10 to 300 mm, e.g. 50.8x25.4")
+PATTERN_HELP[PRINTER_FONT_PATTERN] = N_("a font stored on the printer, such as E:ANMDJ.TTF")
 assert _PRINTER_FONT.match("E:ANMDJ.TTF") and _PRINTER_FONT.pattern.startswith("^[BERZ]:[A-Z0-9_-]{1,16}")
 
 ZPL_DPIS = tuple(DOTS_PER_MM)
@@ -70,8 +71,9 @@ class LabelsRequest(RequestModel):
 def _builtin(template: str) -> str:
     # Only built-in stock by name: a path would let callers read files on the server.
     if template.strip().lower() not in builtin_template_names():
-        raise InvalidInput(f"Unknown label template {template!r}; allowed: "
-                           f"{', '.join(builtin_template_names())} (or send custom_template)",
+        raise InvalidInput(_("Unknown label template %(template)s; allowed: %(allowed)s (or send "
+                             "custom_template)", template=repr(template),
+                             allowed=", ".join(builtin_template_names())),
                            field="template", value=template, allowed=list(builtin_template_names()))
     return template.strip().lower()
 
@@ -115,14 +117,15 @@ def labels_file(body: LabelsRequest, graph: GraphDep, settings: SettingsDep,
                 principal: LabelPrinter) -> Response:
     fmt = body.format.lower()
     if fmt not in FORMATS:
-        raise InvalidInput(f"Unknown label format {body.format!r}; allowed: {', '.join(FORMATS)}",
+        raise InvalidInput(_("Unknown label format %(format)s; allowed: %(allowed)s",
+                             format=repr(body.format), allowed=", ".join(FORMATS)),
                            field="format", value=body.format, allowed=list(FORMATS))
     selection = Selection(tuple(body.keys), body.location, body.kind, body.category, body.unlabelled)
     labels = select(graph, selection)
     policy.require_in_scope(graph, principal, [label.key for label in labels])
     if body.custom_template is not None:
         if fmt != "pdf":
-            raise InvalidInput("custom_template applies to PDF sheets", field="custom_template")
+            raise InvalidInput(_("custom_template applies to PDF sheets"), field="custom_template")
         template = template_from_mapping(body.custom_template, "custom_template")
         job = LabelJob(format="pdf", skip=body.skip, dpi=body.dpi,
                        error_correction=body.error_correction.upper())

@@ -13,12 +13,13 @@ from cmdb.api.service_models import whole_number
 from cmdb.graph.schema import CRITICALITIES
 from cmdb.levels import service
 from cmdb.levels.hours import SERVICE_HOURS
+from cmdb.i18n import N_
 
 router = APIRouter(tags=["service levels"])
 
 LevelEditor = Annotated[Principal, Depends(allowed_to("service_level.change"))]
 LEVEL_ID_PATTERN = service.ID_PATTERN.pattern
-PATTERN_HELP[LEVEL_ID_PATTERN] = "1-40 lower-case letters, digits, '-' or '_', e.g. vip"
+PATTERN_HELP[LEVEL_ID_PATTERN] = N_("1-40 lower-case letters, digits, '-' or '_', e.g. vip")
 LevelId = Annotated[str, Path(min_length=1, max_length=40, pattern=LEVEL_ID_PATTERN,
                                description="The level's id", examples=["vip"])]
 Name = text_without(service.TEXT_CONTROL, service.NAME_MAX_LENGTH)

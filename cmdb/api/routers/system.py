@@ -12,6 +12,7 @@ from cmdb import __version__
 from cmdb.auth import GraphDep, public
 from cmdb.api.models import ErrorBody
 from cmdb.errors import EngineRestarting, EngineUnavailable
+from cmdb.i18n import _
 
 router = APIRouter(tags=["system"], dependencies=[Depends(public)])
 
@@ -40,7 +41,7 @@ def healthz(graph: GraphDep):
     except EngineUnavailable:
         raise
     except Exception as exc:  # any driver failure means the engine cannot serve requests
-        raise EngineUnavailable(f"The graph engine does not answer: {exc}") from exc
+        raise EngineUnavailable(_("The graph engine does not answer: %(error)s", error=exc)) from exc
     return Health(status="ok", engine=engine)
 
 
