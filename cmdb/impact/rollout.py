@@ -10,7 +10,7 @@ the new image whose history shows their RUNS_IMAGE link to the old one taken awa
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 from cmdb.graph import Graph, images as image_queries, impact as impact_queries
 from cmdb.images.lineage import check_no_self_rollout, require_image
@@ -18,10 +18,16 @@ from cmdb.impact.compatibility import FAIL, PASS, UNKNOWN, check_image_change
 from cmdb.i18n import _
 
 
-def _reasons(checks: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _field_name(prop: str) -> str:
+    return prop
+
+
+def _reasons(checks: list[dict[str, Any]],
+             property_name: Callable[[str], str] = _field_name) -> list[tuple[str, str]]:
     """Why a device does not pass, one phrase per failing or unknown check, in the reader's
     language: (the phrase, the phrase without the device's own value, to count devices per
-    reason)."""
+    reason). Properties are named by ``property_name``: field names for the API and the
+    command line, their labels on the pages."""
     found = []
     for c in checks:
         if c["result"] not in (FAIL, UNKNOWN):
@@ -34,22 +40,25 @@ def _reasons(checks: list[dict[str, Any]]) -> list[tuple[str, str]]:
                 found.append((_("model %(model)s not supported", model=c["actual"]),
                                _("model not supported")))
         elif c["result"] == UNKNOWN:
-            text = _("%(property)s not recorded", property=c["property"])
+            text = _("%(property)s not recorded", property=property_name(c["property"]))
             found.append((text, text))
         else:
-            found.append((_("%(property)s %(actual)s below %(required)s", property=c["property"],
-                            actual=c["actual"], required=c["required"]),
-                          _("%(property)s below %(required)s", property=c["property"],
+            found.append((_("%(property)s %(actual)s below %(required)s",
+                            property=property_name(c["property"]), actual=c["actual"],
+                            required=c["required"]),
+                          _("%(property)s below %(required)s", property=property_name(c["property"]),
                             required=c["required"])))
     return found
 
 
-def reasons(checks: list[dict[str, Any]]) -> list[str]:
+def reasons(checks: list[dict[str, Any]],
+            property_name: Callable[[str], str] = _field_name) -> list[str]:
     """Why a device does not pass, one phrase per failing or unknown check."""
-    return [text for text, _kind in _reasons(checks)]
+    return [text for text, _kind in _reasons(checks, property_name)]
 
 
-def rollout(graph: Graph, old: str, new: str) -> dict[str, Any]:
+def rollout(graph: Graph, old: str, new: str,
+            property_name: Callable[[str], str] = _field_name) -> dict[str, Any]:
     old_image, new_image = require_image(graph, old, "image"), require_image(graph, new, "to")
     check_no_self_rollout(old_image.key, new_image.key)
     check = check_image_change(graph, old_image.key, new_image.key)
@@ -62,10 +71,10 @@ def rollout(graph: Graph, old: str, new: str) -> dict[str, Any]:
     def device(d: dict[str, Any]) -> dict[str, Any]:
         return {"key": d["key"], "name": d["name"], "category": d["category"],
                 "status": d["status"], "model": d["model"], "applications": d["applications"],
-                "verdict": d["verdict"], "reasons": reasons(d["checks"])}
+                "verdict": d["verdict"], "reasons": reasons(d["checks"], property_name)}
 
     def reason_kinds(d: dict[str, Any]) -> list[str]:
-        return [kind for _text, kind in _reasons(d["checks"])]
+        return [kind for _text, kind in _reasons(d["checks"], property_name)]
 
     can = [device(d) for d in check["devices"] if d["verdict"] == PASS]
     cannot = [device(d) for d in check["devices"] if d["verdict"] == FAIL]
