@@ -94,7 +94,7 @@ TOUR = {
     "cmdb repair close PC-0002 --outcome repaired": Expect(says=("on PC-0002: Repaired",)),
     'cmdb spare stock --min "ThinkCentre M70q@A-B01=2"': Expect(
         says=("ThinkCentre M70q\tA-B01\t1\t0\t2\t1",)),
-    "cmdb history PC-0058": Expect(says=("\tspare\t", "event=issued", "event=returned",
+    "cmdb history PC-0058": Expect(says=("\tSpare part\t", "event=issued", "event=returned",
                                          "Type=STANDS_IN_FOR")),
     "cmdb category list": Expect(says=("20 categories", "server\tServer\t服务器\t伺服器")),
     'cmdb category add railings --name-en "Ornamental railings" --name-zh-cn 装饰栏杆 '
