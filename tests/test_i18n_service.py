@@ -4,6 +4,7 @@ the English headings and the raw stored values (contract types, repair statuses)
 
 from __future__ import annotations
 
+import csv as csv_module
 import datetime as dt
 
 import httpx
@@ -110,6 +111,11 @@ def test_service_pages_in_chinese(live, language):
     head = csv.content.decode("utf-8-sig").splitlines()[0]
     assert head.startswith("资产编号,名称,类别" if language == "zh-CN" else "資產編號,名稱,類別"), head
     assert "Key" not in head and "Warranty ends" not in head
+    rows = list(csv_module.reader(csv.content.decode("utf-8-sig").splitlines()[1:]))
+    pc_rows = [r for r in rows if r and r[0].startswith("PC-")]
+    words = ("台式机", "在用") if language == "zh-CN" else ("桌上型電腦", "使用中")
+    assert pc_rows and {(r[2], r[5]) for r in pc_rows} == {words}, pc_rows
+    assert "in_use" not in csv.text and ",pc," not in csv.text
 
 
 def test_service_pages_in_english_keep_their_words(live):

@@ -93,12 +93,12 @@ def format_of(path: str | Path) -> str:
     return suffix
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
+def _cell(field: str, value: Any) -> Any:
+    """A cell of the spreadsheet or CSV as people read it (statuses and categories as words),
+    never read as a formula."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    return neutralise(str(value))
+    return neutralise(_shown(field, value))
 
 
 def _title(report: dict[str, Any]) -> str:
@@ -118,7 +118,7 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
             items.write_string(1, col, _(heading), bold)
         for row, item in enumerate(report["items"], start=2):
             for col, (field, _heading) in enumerate(COLUMNS):
-                _write(items, row, col, _cell(item.get(field)))
+                _write(items, row, col, _cell(field, item.get(field)))
         summary = book.add_worksheet(_("Counts"))
         row = 0
         for field, heading in GROUPS:
@@ -126,7 +126,7 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
             summary.write_string(row, 1, _("Count"), bold)
             for name, n in report["counts"][field].items():
                 row += 1
-                summary.write_string(row, 0, _cell(name))
+                summary.write_string(row, 0, _cell(field, name))
                 summary.write_number(row, 1, n)
             row += 2
         book.close()
@@ -136,12 +136,12 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
         writer = csv.writer(out)
         writer.writerow([_(heading) for _field, heading in COLUMNS])
         for item in report["items"]:
-            writer.writerow([_cell(item.get(field)) for field, _heading in COLUMNS])
+            writer.writerow([_cell(field, item.get(field)) for field, _heading in COLUMNS])
         for field, heading in GROUPS:
             writer.writerow([])
             writer.writerow([_(heading), _("Count")])
             for name, n in report["counts"][field].items():
-                writer.writerow([_cell(name), n])
+                writer.writerow([_cell(field, name), n])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
     if fmt == "html":
         return render_html(report).encode("utf-8")
@@ -158,7 +158,7 @@ def _write(ws, row: int, col: int, value: Any) -> None:
 
 
 def _shown(field: str, value: Any) -> str:
-    """A cell of the HTML report as people read it: statuses and categories as words."""
+    """A value as people read it: statuses and categories as words."""
     if value is None:
         return ""
     if field == "status":
