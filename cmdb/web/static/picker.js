@@ -17,11 +17,15 @@
     var list = root.querySelector("ul");
     var chosen = root.querySelector("[data-picker-chosen]");
     var timer = null, seq = 0;
+    // The text the list on screen was found for, and a key pressed before the list caught up
+    // with the text (a scanner types and presses Enter faster than a search answers).
+    var shownFor = null, pendingKey = null, typed = false;
     var source = root.getAttribute("data-picker-source") || "/web/locations.json";
     var appendTo = root.getAttribute("data-picker-append");  // add keys to a list instead
 
-    function close() { list.hidden = true; list.textContent = ""; }
+    function close() { list.hidden = true; list.textContent = ""; shownFor = null; }
     function choose(item) {
+      typed = false;
       if (appendTo) {
         var target = document.getElementById(appendTo);
         var keys = target.value.split(",").map(function (k) { return k.trim(); }).filter(Boolean);
@@ -68,24 +72,42 @@
       var mine = ++seq;
       fetch(source + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : { items: [] }; })
-        .then(function (data) { if (mine === seq && document.activeElement === input) show(data.items || []); })
+        .then(function (data) {
+          if (mine !== seq || document.activeElement !== input) return;
+          show(data.items || []);
+          shownFor = q;
+          if (pendingKey) { var key = pendingKey; pendingKey = null; act(key); }
+        })
         .catch(function () {});
     }
+    // ArrowDown moves into the list, Enter takes its first place.
+    function act(key) {
+      var first = list.querySelector("button");
+      if (!first) return;
+      if (key === "ArrowDown") first.focus(); else first.click();
+    }
     input.addEventListener("input", function () {
+      typed = true;
       if (value) { value.value = ""; chosen.textContent = t("no_location"); }
       clearTimeout(timer);
       timer = setTimeout(search, 150);
     });
     input.addEventListener("focus", function () { if (!value || !value.value) { clearTimeout(timer); timer = setTimeout(search, 50); } });
     input.addEventListener("keydown", function (ev) {
-      if (ev.key === "ArrowDown" && !list.hidden) {
-        var first = list.querySelector("button");
-        if (first) { first.focus(); ev.preventDefault(); }
+      if (ev.key === "ArrowDown" || ev.key === "Enter") {
+        if (typed && input.value.trim() !== shownFor) {
+          // the list is for other text (or not there yet): search now, then act on its answer
+          pendingKey = ev.key;
+          clearTimeout(timer);
+          search();
+          ev.preventDefault();
+        } else if (!list.hidden && list.querySelector("button")) {
+          act(ev.key);
+          ev.preventDefault();
+        }
       } else if (ev.key === "Escape") {
+        pendingKey = null;
         close();
-      } else if (ev.key === "Enter" && !list.hidden) {
-        var only = list.querySelectorAll("button");
-        if (only.length >= 1) { only[0].click(); ev.preventDefault(); }
       }
     });
     list.addEventListener("keydown", function (ev) {
