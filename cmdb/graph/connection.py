@@ -20,7 +20,7 @@ from cmdb.errors import EngineRestarting, EngineUnavailable
 from cmdb.graph import schema
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
 from cmdb.graph.faults import EngineFacts, LogMark, classify, retryable
-from cmdb.graph.vocabulary import Vocabulary, lay_down_defaults, read_vocabulary
+from cmdb.graph.vocabulary import Vocabulary, defaults_laid, lay_down_defaults, read_vocabulary
 from cmdb.settings import Settings
 
 T = TypeVar("T")
@@ -162,6 +162,10 @@ class Connection:
         self._lay_down_vocabulary()
 
     def _lay_down_vocabulary(self) -> None:
+        # Read first: connecting to a register that has its vocabulary writes nothing, so an
+        # engine that dies while a command connects has never half-committed anything.
+        if self.read_tx(defaults_laid):
+            return
         for attempt in range(3):  # two processes bootstrapping a new register at once
             try:
                 self.write(lay_down_defaults)
