@@ -99,7 +99,7 @@ def ci_show(key: str, as_json: bool = JSON_OPTION):
         table.add_row(property_label(name), value_text(name, value))
     if path:
         table.add_row(property_label("location"), path_text(path))
-    table.add_row(_("service level"), applied.reason_text())
+    table.add_row(_("service level"), applied.reason_words())
     print_table(table)
     if faults:
         ft = Table(pgettext("heading", "fault"), pgettext("heading", "severity"),

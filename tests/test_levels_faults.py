@@ -158,12 +158,17 @@ def test_fault_input_is_checked_and_nothing_partial_is_written(estate):
     assert faults.get(graph, fault.id, cst(2026, 9, 28, 10)).record["status"] == "resolved"
 
 
-def test_cli_levels_and_faults(cli, embedded_graph):
+def test_cli_levels_and_faults(cli, embedded_graph, monkeypatch):
     small_estate(embedded_graph)
     assert cli("level", "defaults").exit_code == 0
     assert cli("level", "assign", "vip", "APP-1").exit_code == 0
     shown = cli("ci", "show", "HW-1")
     assert "VIP: application Payroll runs on it" in shown.output
+    with monkeypatch.context() as chinese:
+        chinese.setenv("LC_ALL", "zh_CN.UTF-8")  # the settings are read once; the locale each run
+        for args in (("ci", "show", "HW-1"), ("level", "of", "HW-1")):
+            said = cli(*args).output
+            assert "应用 Payroll 运行在其上" in said and "runs on it" not in said, said
     opened = cli("fault", "open", "HW-1", "--title", "disk failure", "--severity", "B",
                  "--reported-by", "Zhou", "--at", "2026-09-24T16:30+08:00", "--json")
     record = json.loads(opened.output)

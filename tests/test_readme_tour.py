@@ -151,7 +151,7 @@ TOUR = {
     "cmdb level defaults": Expect(says=("vip\tVIP\t7×24 (around the clock)\t1 h\t1 h\t2 h",
                                         "standard\tStandard\t5×8 (working days, 09:00–17:00)\t2 h\t4 h\t4 h")),
     "cmdb level assign immediate B-101": Expect(says=("assigned immediate to B-101",)),
-    "cmdb level of SRV-010": Expect(says=("VIP: application Virtualisation cluster is vip",)),
+    "cmdb level of SRV-010": Expect(says=("VIP: application Virtualisation cluster is VIP",)),
     'cmdb fault open SRV-010 --title "RAID degraded" --severity B --reported-by "Zhou Hui" '
     "--at 2026-10-09T16:30+08:00": Expect(says=("F-202610-0001 [B] Open on SRV-010 (VIP)",)),
     'cmdb fault assign F-202610-0001 --to "Li Wei" --at 2026-10-09T16:50+08:00': Expect(

@@ -115,7 +115,7 @@ def assign(level_id: str, keys: list[str] = typer.Argument(..., help=N_("CI keys
 def level_of(key: str, as_json: bool = JSON_OPTION):
     with open_graph() as graph:
         applied = service.applicable_level(graph, key)
-    emit(as_json, applied.as_dict(), applied.reason_text())
+    emit(as_json, applied.as_dict(), applied.reason_words())
 
 
 def register(app: typer.Typer) -> None:

@@ -200,7 +200,7 @@ class AppliedLevel:
         return f"{self.level.name_en}: " + "; ".join(parts)
 
     def reason_words(self) -> str:
-        """``reason_text`` in the current language, for pages (the API keeps the English)."""
+        """``reason_text`` in the current language, for people (the API and --json keep the English)."""
         from cmdb.i18n.names import criticality_name, level_name
         if self.level is None:
             return _("no service level applies")
