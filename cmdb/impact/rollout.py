@@ -51,12 +51,6 @@ def _reasons(checks: list[dict[str, Any]],
     return found
 
 
-def reasons(checks: list[dict[str, Any]],
-            property_name: Callable[[str], str] = _field_name) -> list[str]:
-    """Why a device does not pass, one phrase per failing or unknown check."""
-    return [text for text, _kind in _reasons(checks, property_name)]
-
-
 def rollout(graph: Graph, old: str, new: str,
             property_name: Callable[[str], str] = _field_name) -> dict[str, Any]:
     old_image, new_image = require_image(graph, old, "image"), require_image(graph, new, "to")
@@ -68,19 +62,19 @@ def rollout(graph: Graph, old: str, new: str,
               "status": d["status"], **unlinked[d["key"]]}
              for d in on_new if d["key"] in unlinked]
 
+    # Each device's reasons, worked out once: its phrases, and their kinds for the summary.
+    why_not = {d["key"]: _reasons(d["checks"], property_name) for d in check["devices"]}
+
     def device(d: dict[str, Any]) -> dict[str, Any]:
         return {"key": d["key"], "name": d["name"], "category": d["category"],
                 "status": d["status"], "model": d["model"], "applications": d["applications"],
-                "verdict": d["verdict"], "reasons": reasons(d["checks"], property_name)}
-
-    def reason_kinds(d: dict[str, Any]) -> list[str]:
-        return [kind for _text, kind in _reasons(d["checks"], property_name)]
+                "verdict": d["verdict"], "reasons": [text for text, _kind in why_not[d["key"]]]}
 
     can = [device(d) for d in check["devices"] if d["verdict"] == PASS]
     cannot = [device(d) for d in check["devices"] if d["verdict"] == FAIL]
     unknown = [device(d) for d in check["devices"] if d["verdict"] == UNKNOWN]
     why = Counter(kind for d in check["devices"] if d["verdict"] in (FAIL, UNKNOWN)
-                  for kind in reason_kinds(d))
+                  for _text, kind in why_not[d["key"]])
     supersedes, _superseded_by = image_queries.direct_lineage(graph, new_image.key)
     return {
         "image": check["image"],
