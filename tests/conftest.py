@@ -11,9 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from cmdb.api.app import create_app
 from cmdb.graph import Graph
 from cmdb.settings import Settings, get_settings
+from tests.web_support import role_tokens, small_estate
 
 pytest_plugins = ["tests.cypher_lint.plugin"]
 
@@ -106,3 +109,12 @@ def cli(embedded_graph):
     def run(*args):
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
     return run
+
+
+@pytest.fixture
+def estate_app(embedded_graph, embedded_settings):
+    """The page tests' small estate behind an in-process app: (client, a token per role)."""
+    small_estate(embedded_graph)
+    tokens = role_tokens(embedded_graph)
+    with TestClient(create_app(embedded_settings, graph=embedded_graph)) as client:
+        yield client, tokens

@@ -13,10 +13,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cmdb.api.app import create_app
 from cmdb.audit.reconcile import CATEGORIES
 from cmdb.cli import app as cli_app
 from cmdb.graph import schema
@@ -27,7 +25,7 @@ from cmdb.i18n.formats import format_date, format_datetime, sort_by_name
 from cmdb.i18n.names import FAMILIES, names_of
 from cmdb.settings import Settings, get_settings
 from cmdb.text_search import fold, matches, pinyin_initials, query_variants, search_terms
-from tests.web_support import role_tokens, sign_in, small_estate
+from tests.web_support import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("zh_CN", "zh_TW")
@@ -388,16 +386,8 @@ def test_reports_in_the_chosen_language(demo_register, tmp_path):
 # --- the API and the pages ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def web(embedded_graph, embedded_settings):
-    small_estate(embedded_graph)
-    tokens = role_tokens(embedded_graph)
-    with TestClient(create_app(embedded_settings, graph=embedded_graph)) as client:
-        yield client, tokens
-
-
-def test_api_messages_follow_accept_language_and_codes_stay(web):
-    client, tokens = web
+def test_api_messages_follow_accept_language_and_codes_stay(estate_app):
+    client, tokens = estate_app
     auth = {"Authorization": f"Bearer {tokens['admin']}"}
     bodies = {}
     for header, language in (("zh-CN", "zh-CN"), ("zh-TW,zh;q=0.9", "zh-TW"), ("en", "en")):
@@ -413,8 +403,8 @@ def test_api_messages_follow_accept_language_and_codes_stay(web):
     assert ci["properties"]["status"] == "in_use" and ci["properties"]["category"] == "server"
 
 
-def test_pages_follow_accept_language_and_the_switcher_wins(web):
-    client, tokens = web
+def test_pages_follow_accept_language_and_the_switcher_wins(estate_app):
+    client, tokens = estate_app
     assert sign_in(client, tokens["admin"]).status_code == 303
     pages = {lang: client.get("/cis/HW-1", headers={"Accept-Language": lang}).text
              for lang in ("zh-CN", "zh-TW", "en")}
@@ -444,14 +434,14 @@ def test_pages_follow_accept_language_and_the_switcher_wins(web):
     assert outside.headers["location"] == "/"
 
 
-def test_sign_in_page_speaks_the_browsers_language(web):
-    client, _tokens = web
+def test_sign_in_page_speaks_the_browsers_language(estate_app):
+    client, _tokens = estate_app
     page = client.get("/signin", headers={"Accept-Language": "zh-TW"}).text
     assert "登入" in page and "API 權杖" in page and 'href="/language?lang=en' in page
 
 
-def test_messages_for_the_pages_scripts_are_translated(web):
-    client, tokens = web
+def test_messages_for_the_pages_scripts_are_translated(estate_app):
+    client, tokens = estate_app
     sign_in(client, tokens["admin"])
     page = client.get("/impact", headers={"Accept-Language": "zh-CN"}).text
     blob = re.search(r'<script type="application/json" id="page-messages">(.*?)</script>', page, re.S)

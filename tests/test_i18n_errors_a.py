@@ -8,19 +8,16 @@ import io
 
 import pytest
 import xlsxwriter
-from fastapi.testclient import TestClient
 
-from cmdb.api.app import create_app
 from cmdb.audit.scan_files import read_scan_file
 from cmdb.backup.fileformat import validate
 from cmdb.backup.service import restore_backup
-from cmdb.errors import CMDBError, InvalidInput
+from cmdb.errors import CMDBError
 from cmdb.i18n import use_language
 from cmdb.labels.templates import load_template
 from importers.mapping import Mapping
 from importers.plan import Options, build_plan
 from importers.readers import read_file
-from tests.web_support import role_tokens, small_estate
 
 
 def _xlsx(path, rows):
@@ -129,16 +126,8 @@ def test_a_file_that_is_not_a_backup_is_refused_in_chinese(tmp_path, embedded_gr
 # --- through the API ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def api(embedded_graph, embedded_settings):
-    small_estate(embedded_graph)
-    tokens = role_tokens(embedded_graph)
-    with TestClient(create_app(embedded_settings, graph=embedded_graph)) as client:
-        yield client, tokens
-
-
-def test_a_scan_at_a_device_is_refused_in_the_browsers_language(api):
-    client, tokens = api
+def test_a_scan_at_a_device_is_refused_in_the_browsers_language(estate_app):
+    client, tokens = estate_app
     auth = {"Authorization": f"Bearer {tokens['admin']}"}
     campaign = client.post("/api/v1/audits", json={"name": "Spring"}, headers=auth)
     assert campaign.status_code == 201, campaign.text
@@ -156,8 +145,8 @@ def test_a_scan_at_a_device_is_refused_in_the_browsers_language(api):
     }
 
 
-def test_an_uploaded_damaged_workbook_is_refused_in_the_browsers_language(api):
-    client, tokens = api
+def test_an_uploaded_damaged_workbook_is_refused_in_the_browsers_language(estate_app):
+    client, tokens = estate_app
     auth = {"Authorization": f"Bearer {tokens['admin']}"}
     answer = client.post("/api/v1/imports", headers={**auth, "Accept-Language": "zh-TW"},
                          files={"file": ("資產.xlsx", io.BytesIO(b"PK\x03\x04 broken"),
