@@ -9,7 +9,18 @@ import pytest
 
 from cmdb.errors import InvalidInput, UnknownKey
 from cmdb.graph import CIInput, Graph, Link
+from cmdb.graph.list_index import ListIndex
 from cmdb.impact.service import impact, path_text
+
+@pytest.fixture(autouse=True, params=["engine", "memory"])
+def traversal(request, graph):
+    """Every test twice: the traversal asked of the engine (a command), and answered from the
+    list index in memory (a long-running process, cmdb.graph.list_index)."""
+    if request.param == "memory":
+        graph.list_index = ListIndex(graph.read_list)
+    yield request.param
+    graph.list_index = None
+
 
 KIND_BY_PREFIX = {"SITE": "Location", "BLD": "Location", "ROOM": "Location", "RACK": "Location",
                   "IMG": "SoftwareImage", "APP": "Application"}

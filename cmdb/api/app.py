@@ -26,6 +26,7 @@ from cmdb.errors import CMDBError
 from cmdb.graph import Graph
 from cmdb.graph.engine import EmbeddedServer
 from cmdb.graph.engine_supervisor import EngineWatch
+from cmdb.graph.list_index import ListIndex
 from cmdb.i18n import _
 from cmdb.i18n.asgi import LanguageMiddleware
 from cmdb.settings import Settings, get_settings
@@ -138,6 +139,13 @@ class _BodyTooLarge(StarletteHTTPException):
                                 limit=format(limit, ",")))
 
 
+def _build_quietly(index: ListIndex) -> None:
+    try:
+        index.ensure_built()
+    except Exception as exc:  # noqa: BLE001 - the first list builds it again and says why
+        logging.getLogger(__name__).warning("the list index could not be read yet: %s", exc)
+
+
 def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
                worker: bool = False) -> FastAPI:
     """Build the app. With ``graph`` given the caller owns it; otherwise the app connects
@@ -154,9 +162,19 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
         app.state.graph = graph or Graph.connect(settings, bootstrap=not worker)
         if worker and settings.embedded:
             app.state.graph.availability = EngineWatch(settings.register_dir).check
+        indexed = app.state.graph.list_index is None
+        if indexed:
+            app.state.graph.list_index = ListIndex(app.state.graph.read_list)
+            if owned:
+                # Read while the first requests are still on their way; a list that comes
+                # first waits for it.
+                threading.Thread(target=_build_quietly, args=(app.state.graph.list_index,),
+                                 name="list-index", daemon=True).start()
         try:
             yield
         finally:
+            if indexed:
+                app.state.graph.list_index = None
             if owned:
                 app.state.graph.close()
                 # The engine lives in the JVM hosted by this process; it is stopped from the

@@ -42,6 +42,11 @@ KeyPath = Annotated[str, Path(min_length=1, max_length=KEY_MAX_LENGTH, pattern=K
 KeyQuery = Annotated[str, Query(min_length=1, max_length=KEY_MAX_LENGTH, pattern=KEY_PATTERN,
                                 description=_KEY_HELP, examples=["A-101"])]
 
+AfterKey = Annotated[str | None, Query(
+    min_length=1, max_length=KEY_MAX_LENGTH, pattern=KEY_PATTERN,
+    description="Keyset cursor: the page starts after the CI with this key (the previous "
+                "page's next_after); offset and page are then ignored")]
+
 
 def text_without(control: "re.Pattern[str]", max_length: int, *, nonblank: bool = False,
                  **field: Any) -> Any:
@@ -268,6 +273,9 @@ class Page(BaseModel):
     total: int = Field(description="How many CIs match, over all pages")
     offset: int
     limit: int
+    next_after: str | None = Field(
+        None, description="Pass as ?after= for the next page (a keyset cursor, stable while "
+                          "CIs are added or removed); null on the last page")
 
 
 class DeleteResult(BaseModel):

@@ -18,6 +18,7 @@ from cmdb.graph import history, links, schema, writer
 from cmdb.graph.batching import BATCH_SIZE, chunks
 from cmdb.graph.connection import Connection
 from cmdb.graph.history import ChangeEntry, ChangeLog
+from cmdb.graph.list_index import Answer, Filters, ListIndex, start_of_page
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS
 from cmdb.graph.values import (
     CI, CIInput, Link, LinkResult, Page, UpsertResult, ci_from_row, kind_from_labels,
@@ -87,6 +88,13 @@ def list_keys_query(kind: str | None, location: bool, filters: Sequence[str] = (
     return "\n".join(parts)
 
 
+def _page(keys: list[str], rows: list, offset: int, limit: int) -> Page:
+    """The page of ``keys`` from ``offset``, with the CIs read (a CI deleted since is left out)."""
+    found = {key: ci_from_row(key, labels, props) for key, labels, props in rows}
+    items = [found[key] for key in keys[offset:offset + limit] if key in found]
+    return Page(items, len(keys), offset, limit)
+
+
 class Graph(Connection):
     """The register: CIs and their relationships in one graph database."""
 
@@ -115,11 +123,16 @@ class Graph(Connection):
     def list_cis(self, *, kind: str | None = None, status: str | None = None,
                  category: str | None = None, location: str | None = None,
                  q: str | None = None, offset: int = 0, limit: int = 50,
-                 fields: dict[str, Any] | None = None) -> Page:
-        """``fields``: custom field name -> value the CIs must hold (converted to its type)."""
+                 fields: dict[str, Any] | None = None, after: str | None = None) -> Page:
+        """``fields``: custom field name -> value the CIs must hold (converted to its type).
+        ``after``: a keyset cursor, the key of the last CI of the previous page (then
+        ``offset`` is where that page ends)."""
         if kind is not None:
             kind = schema.kind_of(kind).label
-        if location is not None:
+        index: ListIndex | None = self.list_index
+        if index is not None:
+            index.catch_up()
+        if location is not None and not (index is not None and index.contains(location)):
             self.get_ci(location)
         if category is not None or fields:
             words = self.vocabulary()
@@ -127,27 +140,34 @@ class Graph(Connection):
             wanted = _custom_field_filters(words, kind, fields or {})
         else:
             wanted = {}
-        filters = {"status": status, "category": category,
-                   "q": query_variants(q) if q and q.strip() else None}
+        variants = query_variants(q) if q and q.strip() else None
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+        if index is not None and not wanted:
+            # Custom fields are not in the index: such a list asks the engine.
+            answer = index.answer(Filters(kind, status, category, location, tuple(variants or ())))
+            if after is not None:
+                offset = start_of_page(answer, after)
+            page = answer.keys[offset:offset + limit]
+            rows = self.read_list(FETCH_CIS, keys=page) if page else []
+            return _page(answer.keys, rows, offset, limit)
+        filters = {"status": status, "category": category, "q": variants}
         filters = {name: value for name, value in filters.items() if value is not None}
         query = list_keys_query(kind, location is not None, list(filters), len(wanted))
         field_params = {}
         for i, (name, value) in enumerate(wanted.items()):
             field_params[f"field_{i}"], field_params[f"value_{i}"] = name, value
-        offset, limit = max(0, int(offset)), max(0, int(limit))
 
-        def work(tx: ManagedTransaction) -> tuple[list[str], list]:
+        def work(tx: ManagedTransaction) -> tuple[list[str], list, int]:
             found = tx.run(query, location=location, **filters, **field_params).single().data()
             exact = sorted(found.get("exact", ()))
             first = set(exact)
             keys = exact + sorted(k for k in found["keys"] if k not in first)
-            page = keys[offset:offset + limit]
+            start = offset if after is None else start_of_page(Answer(keys, len(exact)), after)
+            page = keys[start:start + limit]
             rows = tx.run(FETCH_CIS, keys=page).single()["rows"] if page else []
-            return keys, rows
-        keys, rows = self.read_tx(work)
-        found = {key: ci_from_row(key, labels, props) for key, labels, props in rows}
-        items = [found[key] for key in keys[offset:offset + limit] if key in found]
-        return Page(items, len(keys), offset, limit)
+            return keys, rows, start
+        keys, rows, offset = self.read_tx(work)
+        return _page(keys, rows, offset, limit)
 
     def search(self, q: str, limit: int = 20) -> list[CI]:
         return self.list_cis(q=q, limit=limit).items

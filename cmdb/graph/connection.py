@@ -17,7 +17,7 @@ from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, TransientError
 
 from cmdb.errors import EngineRestarting, EngineUnavailable
-from cmdb.graph import schema
+from cmdb.graph import commit_marks, schema
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
 from cmdb.graph.faults import EngineFacts, LogMark, classify, retryable
 from cmdb.graph.vocabulary import Vocabulary, defaults_laid, lay_down_defaults, read_vocabulary
@@ -50,6 +50,10 @@ class Connection:
         # Raises before a session is opened when the engine is known to be down (a worker of
         # ``cmdb serve`` watches its supervised engine); None: just try.
         self.availability: Callable[[], None] | None = None
+        # What list pages and search read in a long-running process (cmdb.graph.list_index);
+        # None: they ask the engine.
+        self.list_index: Any = None
+        self._marks_pruned = 0.0
 
     @classmethod
     def connect(cls: type[C], settings: Settings, *, bootstrap: bool = True,
@@ -130,6 +134,13 @@ class Connection:
         hold the engine as long and fail the same way. ``operation`` names it in messages
         ("the import").
         """
+        with commit_marks.collecting() as touched:
+            result = self._write_retrying(work, args, operation)
+        if touched:
+            self._announce(touched)
+        return result
+
+    def _write_retrying(self, work: Callable[..., T], args: tuple, operation: str) -> T:
         deadline = None
         delay = 0.2
         while True:
@@ -154,6 +165,26 @@ class Connection:
                     raise
                 log.info("%s failed: %s", operation, exc)
                 raise fault from exc
+
+    def _announce(self, touched: commit_marks.Touched) -> None:
+        """Write the commit mark of a committed write (see ``cmdb.graph.commit_marks``).
+
+        The write has committed whatever happens here: a mark that cannot be written is
+        logged, and this process's own index catches up at once all the same."""
+        row = touched.mark_rows()
+        if self.list_index is not None:
+            self.list_index.touched(None if row["everything"] else row["keys"])
+        try:
+            with self._session() as session:
+                session.run(commit_marks.WRITE_MARK, row).consume()
+                now = time.monotonic()
+                if now - self._marks_pruned > commit_marks.PRUNE_EVERY_SECONDS:
+                    self._marks_pruned = now
+                    session.run(commit_marks.PRUNE_MARKS,
+                                before=row["at"] - commit_marks.KEEP_SECONDS).consume()
+        except Exception as exc:  # noqa: BLE001 - the write itself succeeded
+            log.warning("the commit mark of a write was not recorded (list indexes of other "
+                        "processes catch up at their next rebuild): %s", exc)
 
     def bootstrap_schema(self) -> None:
         with self._session() as session:
@@ -187,6 +218,9 @@ class Connection:
             return tx.run(WIPE_SOME).single()["c"]
         while self.write(work):
             pass
+        everything = commit_marks.Touched()
+        everything.everything = True
+        self._announce(everything)
         self._lay_down_vocabulary()
 
     def read_rows(self, query: str, fields: Sequence[str], **params: Any) -> list[dict[str, Any]]:

@@ -76,6 +76,11 @@ def reach(graph: Connection, keys: Sequence[str], steps: int) -> list[dict[str, 
     kind, name, type (of a location), criticality, min_hosts, hosts (how many it RUNS_ON),
     location (what it is directly LOCATED_IN, or None) and needs, the (type, key) pairs of the
     relationships it has to CIs within ``steps - 1`` of ``keys``."""
+    index = graph.list_index
+    if index is not None:
+        # A long-running process holds what each CI needs in memory (cmdb.graph.list_index).
+        index.catch_up()
+        return index.reach(keys, steps)
     query = reach_query(steps)
     found: list[dict[str, Any]] = []
     for batch in chunks(list(keys), FRONTIER_BATCH):

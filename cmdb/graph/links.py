@@ -75,6 +75,10 @@ def neighbours(conn: Connection, key: str, *, direction: str = "both",
 
 def location_paths(conn: Connection, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """The containment chain above each key, outermost first (site, building, room, rack)."""
+    index = conn.list_index
+    if index is not None:
+        index.catch_up()
+        return index.location_paths(keys)
     paths: dict[str, list[dict[str, Any]]] = {}
     for batch in chunks(list(dict.fromkeys(keys)), BATCH_SIZE):
         for row in conn.read(LOCATION_PATHS, keys=list(batch)):

@@ -250,6 +250,7 @@ FAULT_LABEL = "FaultRecord"
 ROUND_LABEL = "MaintenanceRound"
 CHECK_LABEL = "MaintenanceCheck"
 SCHEDULE_LABEL = "MaintenanceSchedule"
+COMMIT_MARK_LABEL = "CommitMark"
 
 SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(CHANGE_LABEL, "one history entry: who changed which CI when, before and after",
@@ -287,6 +288,9 @@ SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(CHECK_LABEL, "one device's checklist results in a maintenance round", "id",
                indexed=("round_id",)),
     SystemKind(SCHEDULE_LABEL, "monthly or quarterly maintenance rounds for a location", "id"),
+    SystemKind(COMMIT_MARK_LABEL, "says that a write to CIs committed: when, and which CIs (the "
+               "list indexes of running processes catch up from it)", "id", indexed=("at",),
+               backed_up=False),
 )}
 SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
 # Nodes of these labels may refer to a stored file (cmdb.documents.store) by its SHA-256 in

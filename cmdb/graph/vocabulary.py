@@ -22,7 +22,7 @@ from cmdb.errors import InvalidInput, InvalidProperty
 from cmdb.graph import vocabulary_defaults as defaults
 from cmdb.i18n import _, current_language
 from cmdb.graph.schema import (
-    BOOL, CATEGORY_LABEL, CHOICE, DATE, ENUM, FIELD_LABEL, INT, KINDS, LIST_MAX_ITEMS, NUMBER,
+    BOOL, CATEGORY_LABEL, CHOICE, COMMIT_MARK_LABEL, DATE, ENUM, FIELD_LABEL, INT, KINDS, LIST_MAX_ITEMS, NUMBER,
     STATUS_LABEL, STR, TEXT_MAX_LENGTH, VOCABULARY_MARK_LABEL, Prop, utc_now,
 )
 
@@ -340,8 +340,9 @@ CREATE_FIELDS = f"UNWIND $rows AS r CREATE (f:{FIELD_LABEL}) SET f = r"
 CATEGORY_USE = "MATCH (n:CI {category: $key}) RETURN collect(n.key) AS keys"
 
 
+# Commit marks (cmdb.graph.commit_marks) are bookkeeping of running processes, not content.
 OTHER_THAN_VOCABULARY = (f"MATCH (n) WHERE NOT (n:{CATEGORY_LABEL} OR n:{STATUS_LABEL} "
-                         f"OR n:{FIELD_LABEL} OR n:{VOCABULARY_MARK_LABEL}) "
+                         f"OR n:{FIELD_LABEL} OR n:{VOCABULARY_MARK_LABEL} OR n:{COMMIT_MARK_LABEL}) "
                          "RETURN count(n) > 0 AS found")
 CLEAR_VOCABULARY = [f"MATCH (n:{label}) DETACH DELETE n"
                     for label in (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)]

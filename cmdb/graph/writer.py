@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from neo4j import ManagedTransaction
 
 from cmdb.errors import Conflict, DuplicateKey, ForbiddenRelationship, NotFound, UnknownKey
-from cmdb.graph import schema
+from cmdb.graph import commit_marks, schema
 from cmdb.graph.batching import chunks
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
@@ -200,6 +200,8 @@ def apply(tx: ManagedTransaction, changes: Changes, history: ChangeLog | None, *
         _link(tx, changes.links, known, created, history, done.links, new_links)
     if history is not None:
         history.write(tx)
+    commit_marks.note([*done.cis.created, *done.cis.updated, *done.deleted])
+    commit_marks.note([link.from_key for link in (*done.links.created, *done.links.removed)])
     return done
 
 

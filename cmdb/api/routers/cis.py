@@ -18,7 +18,7 @@ from cmdb.auth import Admin, CIEditor, GraphDep, Registrar, SettingsDep, Viewer
 from cmdb.api.errors import PreconditionFailed
 from cmdb.api.models import (
     COMMON_ERRORS, MAX_OFFSET, AnyProperties, CategoryQuery, CICreate, CIOut,
-    CIPatch, DeleteResult, HistoryPage, ChangeEntry, KeyPath, KeyQuery, KindName, Limit, Offset,
+    AfterKey, CIPatch, DeleteResult, HistoryPage, ChangeEntry, KeyPath, KeyQuery, KindName, Limit, Offset,
     Page, RelationshipOfCI, Status, check_page, error_responses, property_values,
 )
 from cmdb.errors import InvalidInput, PermissionDenied, UnknownProperty, UnknownKey, UnknownReference, WrongKind
@@ -90,8 +90,10 @@ def _paged(graph: Graph, settings: Settings, *, offset: int, limit: int, page: i
             total = graph.list_cis(offset=0, limit=1, **filters).total
             return Page(items=[], total=total, offset=offset, limit=limit)
     result = graph.list_cis(offset=offset, limit=limit, **filters)
+    end = result.offset + result.limit
     return Page(items=[CIOut.of(ci) for ci in result.items], total=result.total,
-                offset=result.offset, limit=result.limit)
+                offset=result.offset, limit=result.limit,
+                next_after=result.items[-1].key if result.items and end < result.total else None)
 
 
 PageNo = Annotated[int | None, Query(ge=1, le=MAX_OFFSET,
@@ -122,21 +124,22 @@ def list_cis(graph: GraphDep, settings: SettingsDep, _: Viewer,
              location: KeyQuery | None = None,
              q: FilterText | None = None,
              field: FieldFilters = None,
-             offset: Offset = 0, limit: Limit = 50, page: PageNo = None) -> Page:
+             offset: Offset = 0, limit: Limit = 50, page: PageNo = None,
+             after: AfterKey = None) -> Page:
     q = check_query(settings, "q", q)
     location = check_query(settings, "location", location)
     return _paged(graph, settings, offset=offset, limit=limit, page=page, kind=kind,
                   status=status, category=category, location=location, q=q,
-                  fields=field_filters(field))
+                  fields=field_filters(field), after=after)
 
 
 @router.get("/search", response_model=Page, summary="Find CIs by key, name, serial or model")
 def search(graph: GraphDep, settings: SettingsDep, _: Viewer,
-           q: SearchText, offset: Offset = 0, limit: Limit = 20) -> Page:
+           q: SearchText, offset: Offset = 0, limit: Limit = 20, after: AfterKey = None) -> Page:
     text = check_query(settings, "q", q)
     if text is None:
         raise InvalidInput(gettext("q is empty; give some text to search for"), field="q", value=q)
-    return _paged(graph, settings, offset=offset, limit=limit, page=None, q=text)
+    return _paged(graph, settings, offset=offset, limit=limit, page=None, q=text, after=after)
 
 
 @router.post("/cis", response_model=CIOut, status_code=201, summary="Create a CI",
