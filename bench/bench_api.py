@@ -183,9 +183,8 @@ def main() -> None:
         print(f"cmdb serve stopped with exit status {code}")
 
     with tempfile.TemporaryDirectory(prefix="cmdb-bench-bare-") as tmp:
-        bare = Server(Path(tmp), args.workers, [sys.executable, "-m", "uvicorn", "bench.bare_app:app",
-                                                "--workers", str(args.workers), "--no-access-log",
-                                                "--app-dir", str(Path(__file__).resolve().parents[1])])
+        bare = Server(Path(tmp), args.workers, [sys.executable, str(Path(__file__).with_name("bare_app.py")),
+                                                "--workers", str(args.workers)])
         try:
             cis, _ = synthetic_estate(args.cis)
             hardware = [c.key for c in cis if c.kind == "Hardware"]
