@@ -175,7 +175,7 @@ def main() -> None:
                 loaded.write_text(f"{args.cis}\n")
                 print(f"estate: {n_cis:,} CIs, {n_links:,} relationships loaded in "
                       f"{time.perf_counter() - t0:.1f} s", flush=True)
-            token = create_token(graph, "bench", "reviewer", created_by="bench")  # reads and impact
+            token = create_token(graph, f"bench-{os.getpid()}", "reviewer", created_by="bench")  # reads and impact
             graph.close()
             results = run_scenarios(server.port, token, args)
         finally:
