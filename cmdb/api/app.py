@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, graph: Graph | None = None, *,
             app.state.graph.availability = EngineWatch(settings.register_dir).check
         indexed = app.state.graph.list_index is None
         if indexed:
-            app.state.graph.list_index = ListIndex(app.state.graph.read_list)
+            app.state.graph.list_index = ListIndex(app.state.graph.read_list, freeze=owned)
             if owned:
                 # Read while the first requests are still on their way; a list that comes
                 # first waits for it.
