@@ -218,7 +218,7 @@ def run_scenarios(port: int, token: str, args) -> dict[str, dict]:
     with_serial = [c for c in cis if c.kind == "Hardware" and c.properties.get("serial")]
     words = [c.properties["serial"] for c in rnd.sample(with_serial, min(200, len(with_serial)))]
     # Part of a name: thousands of CIs hold it, the answer is the first page of them.
-    fragments = sorted({c.properties["name"][:6] for c in rnd.sample(with_serial, 200)
+    fragments = sorted({c.properties["name"][:6] for c in rnd.sample(with_serial, min(200, len(with_serial)))
                         if len(c.properties.get("name", "")) >= 6})
 
     def impact_of(keys):

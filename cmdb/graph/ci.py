@@ -18,7 +18,7 @@ from cmdb.graph import history, links, schema, writer
 from cmdb.graph.batching import BATCH_SIZE, chunks
 from cmdb.graph.connection import Connection
 from cmdb.graph.history import ChangeEntry, ChangeLog
-from cmdb.graph.list_index import Answer, Filters, ListIndex, start_of_page
+from cmdb.graph.list_index import Answer, Filters, start_of_page
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS
 from cmdb.graph.values import (
     CI, CIInput, Link, LinkResult, Page, UpsertResult, ci_from_row, kind_from_labels,
@@ -125,11 +125,11 @@ class Graph(Connection):
                  q: str | None = None, offset: int = 0, limit: int = 50,
                  fields: dict[str, Any] | None = None, after: str | None = None) -> Page:
         """``fields``: custom field name -> value the CIs must hold (converted to its type).
-        ``after``: a keyset cursor, the key of the last CI of the previous page (then
-        ``offset`` is where that page ends)."""
+        ``after``: a keyset cursor, the key of the last CI of the previous page; ``offset``
+        is then ignored."""
         if kind is not None:
             kind = schema.kind_of(kind).label
-        index: ListIndex | None = self.list_index
+        index = self.list_index
         if index is not None:
             index.catch_up()
         if location is not None and not (index is not None and index.contains(location)):

@@ -39,14 +39,14 @@ PRUNE_MARKS = (f"MATCH (m:{COMMIT_MARK_LABEL}) WHERE m.at < $before "
 class Touched:
     """The CIs one write transaction changed: their keys, or "everything" (a wipe, a bulk load)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, everything: bool = False) -> None:
         self.keys: set[str] = set()
-        self.everything = False
+        self.everything = everything
 
     def __bool__(self) -> bool:
         return self.everything or bool(self.keys)
 
-    def mark_rows(self) -> dict:
+    def mark_row(self) -> dict:
         everything = self.everything or len(self.keys) > MARK_KEYS_MAX
         return {"id": uuid.uuid4().hex, "at": time.time(), "everything": everything,
                 "keys": None if everything else sorted(self.keys)}

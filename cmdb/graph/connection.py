@@ -20,6 +20,7 @@ from cmdb.errors import EngineRestarting, EngineUnavailable
 from cmdb.graph import commit_marks, schema
 from cmdb.graph.engine import Endpoint, endpoint_for, open_driver
 from cmdb.graph.faults import EngineFacts, LogMark, classify, retryable
+from cmdb.graph.list_index import ListIndex
 from cmdb.graph.vocabulary import Vocabulary, defaults_laid, lay_down_defaults, read_vocabulary
 from cmdb.settings import Settings
 
@@ -52,7 +53,7 @@ class Connection:
         self.availability: Callable[[], None] | None = None
         # What list pages and search read in a long-running process (cmdb.graph.list_index);
         # None: they ask the engine.
-        self.list_index: Any = None
+        self.list_index: ListIndex | None = None
         self._marks_pruned = 0.0
 
     @classmethod
@@ -171,7 +172,7 @@ class Connection:
 
         The write has committed whatever happens here: a mark that cannot be written is
         logged, and this process's own index catches up at once all the same."""
-        row = touched.mark_rows()
+        row = touched.mark_row()
         if self.list_index is not None:
             self.list_index.touched(None if row["everything"] else row["keys"])
         try:
@@ -218,9 +219,7 @@ class Connection:
             return tx.run(WIPE_SOME).single()["c"]
         while self.write(work):
             pass
-        everything = commit_marks.Touched()
-        everything.everything = True
-        self._announce(everything)
+        self._announce(commit_marks.Touched(everything=True))
         self._lay_down_vocabulary()
 
     def read_rows(self, query: str, fields: Sequence[str], **params: Any) -> list[dict[str, Any]]:

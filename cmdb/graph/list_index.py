@@ -2,10 +2,12 @@
 long-running process (each API worker of ``cmdb serve``), so that a page of any list or a
 search is answered without scanning the register in the engine.
 
-It holds, per CI: kind, status, category, the location it is in (LOCATED_IN), and its key,
-name, serial and model in lower case for search. A location's subtree is walked in memory,
-so moving a rack re-files everything in it at once. The CIs of a page are still read from
-the graph by key, so what a page shows is never older than the graph.
+It holds, per CI: kind, status, category, the location it is in (LOCATED_IN), its key,
+name, serial and model in lower case for search, and what it needs (the relationships impact
+follows). A location's subtree is walked in memory, so moving a rack re-files everything in
+it at once; impact's traversal (``reach``) and location chains are answered from it too. The
+CIs of a page are still read from the graph by key, so what a page shows is never older than
+the graph.
 
 The graph is the only source of truth. The index is read from it when first needed and
 every ``REBUILD_SECONDS``; in between it catches up before each answer from the commit
@@ -244,7 +246,7 @@ class ListIndex:
 
     def _reread(self, keys: list[str]) -> None:
         found: dict[str, Entry] = {}
-        for batch in chunks(keys, commit_marks.MARK_KEYS_MAX):
+        for batch in chunks(keys):
             needs = _needs_by_key(self._read_list(NEEDS_OF, keys=list(batch)))
             found.update(filter(None, (_entry(row, needs)
                                        for row in self._read_list(ROWS_OF, keys=list(batch)))))
@@ -355,7 +357,6 @@ class ListIndex:
             found.update(frontier)
         return found
 
-
     def reach(self, keys: Sequence[str], steps: int) -> list[dict[str, Any]]:
         """``cmdb.graph.impact.reach`` answered from memory (call ``catch_up`` first): every CI
         with a path of 1 to ``steps`` relationships to one of ``keys`` (following them
@@ -363,19 +364,19 @@ class ListIndex:
         with self._lock:
             entries, needed_by = self._entries, self._needed_by
             level = {k: 0 for k in keys}
-            first_reached: dict[str, int] = {}
+            reached: dict[str, None] = {}  # by a path of at least one step (ordered set)
             frontier = list(level)
             for distance in range(1, steps + 1):
                 following = []
                 for target in frontier:
                     for _rel, key in needed_by.get(target, ()):
-                        first_reached.setdefault(key, distance)
+                        reached[key] = None
                         if key not in level:
                             level[key] = distance
                             following.append(key)
                 frontier = following
             found = []
-            for key in first_reached:
+            for key in reached:
                 entry = entries.get(key)
                 if entry is None:
                     continue
@@ -390,7 +391,6 @@ class ListIndex:
                     "needs": [(rel, target) for rel, target in entry.needs
                               if level.get(target, steps) <= steps - 1]})
             return found
-
 
     def location_paths(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """``cmdb.graph.links.location_paths`` answered from memory (call ``catch_up`` first)."""
