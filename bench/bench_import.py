@@ -111,13 +111,13 @@ def main() -> None:
                 t = time.perf_counter()
                 cpu = cpu_seconds()
                 phases: dict[str, float] = {}
-                last = [t]
+                started: dict[str, float] = {}
 
                 def progress(phase: str, done: int, total: int) -> None:
                     now = time.perf_counter()
+                    started.setdefault(phase, now)
                     if done >= total:
-                        phases[phase] = now - last[0]
-                    last[0] = now
+                        phases[phase] = now - started[phase]
 
                 result = run_import(graph, [(book.name, book)], options=Options(new_fields=args.custom_fields), settings=settings,
                                     actor="bench", progress=progress)

@@ -86,9 +86,12 @@ class Settings(BaseSettings):
     max_parse_seconds: float = 300.0
     max_sheet_cells: int = 20_000_000
     max_mapping_bytes: int = 256 * 1024
-    # An import is one transaction, held in the engine's memory until it commits; 220,500
-    # changes (100,500 new CIs, 120,000 links) were measured to fit the default 2 GB heap.
+    # The most changes one import may make: the importing process holds the file's plan in
+    # memory (about 1.5 GB for 220,000 changes).
     max_import_changes: int = 225_000
+    # An import is written in transactions of this many rows, all or nothing together
+    # (cmdb.graph.import_runs): the engine holds one batch in memory at a time.
+    import_batch_rows: int = Field(5000, ge=1, le=1_000_000)
 
     # Audits: the contract's twice-yearly inventory.
     audit_cadence_days: int = 182

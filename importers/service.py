@@ -158,7 +158,7 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     links = sorted(new_links)
     if creates or updates or links or plan.new_categories or plan.new_fields:
         total = len(creates) + len(updates) + len(links)
-        _check_size(graph, settings, total, len(creates), len(updates), len(links))
+        _check_size(settings, total, len(creates), len(updates), len(links))
         faults.check_disk(graph.engine, faults.import_bytes(len(creates) + len(updates), len(links)),
                           _("the import"))
         tick("writing", 0, total)
@@ -166,8 +166,9 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
         kinds.update({c.key: c.kind for c, _ in changes})
         upserted, linked = graph_imports.write_import(
             graph, creates, updates, links, kinds, actor=actor, source=result.source,
-            categories=plan.new_categories, fields=plan.new_fields)
-        tick("writing", total, total)
+            categories=plan.new_categories, fields=plan.new_fields,
+            batch_rows=settings.import_batch_rows,
+            written=lambda done: tick("writing", done, total))
         if upserted.unchanged:  # someone else made the same change meanwhile
             statuses = {c.key: s for c, s in changes}
             statuses.update({k: "unchanged" for k in upserted.unchanged})
@@ -177,17 +178,9 @@ def run_import(graph: Graph, sources: Sequence[tuple[str, str | Path | bytes]], 
     return result
 
 
-def _check_size(graph: Graph, settings: Settings, total: int, creates: int, updates: int,
-                links: int) -> None:
-    """An import is one transaction, held in the engine's memory until it commits: refuse one
-    larger than the limit, or than the embedded engine's heap holds (unless the limit was
-    set explicitly, which says the heap was sized for it)."""
-    limit, setting = settings.max_import_changes, "CMDB_MAX_IMPORT_CHANGES"
-    fitting = faults.changes_fitting_heap(graph.engine.heap)
-    if "max_import_changes" not in settings.model_fields_set and fitting is not None \
-            and fitting < limit:
-        limit = fitting
-        setting = _("with CMDB_ENGINE_HEAP=%(heap)s", heap=graph.engine.heap)
+def _check_size(settings: Settings, total: int, creates: int, updates: int, links: int) -> None:
+    """Refuse an import larger than the limit (the importing process holds its plan in memory)."""
+    limit = settings.max_import_changes
     if total <= limit:
         return
     numbers = {name: format(n, ",") for name, n in
@@ -195,9 +188,8 @@ def _check_size(graph: Graph, settings: Settings, total: int, creates: int, upda
                 ("limit", limit))}
     raise TooLarge(
         _("This import would make %(total)s changes (%(creates)s new CIs, %(updates)s updated, "
-          "%(links)s new relationships) in one transaction; at most %(limit)s are allowed "
-          "(%(setting)s). Nothing was written. Split the file, or raise the engine's memory "
-          "(CMDB_ENGINE_HEAP) and with it CMDB_MAX_IMPORT_CHANGES.", **numbers, setting=setting),
+          "%(links)s new relationships); at most %(limit)s are allowed (CMDB_MAX_IMPORT_CHANGES). "
+          "Nothing was written. Split the file, or raise CMDB_MAX_IMPORT_CHANGES.", **numbers),
         {"field": "file", "value": total, "allowed": limit})
 
 

@@ -10,16 +10,16 @@ import sys
 import textwrap
 from pathlib import Path
 
-from cmdb.graph import query_recording, schema, vocabulary
+from cmdb.graph import import_runs, query_recording, schema, vocabulary
 from cmdb.graph.links import RELATIONSHIPS_OF
 from tests.cypher_lint import Query, lint, read_recordings
 
 REPO = Path(__file__).resolve().parent.parent
 
 # What connecting to a register that is already set up sends: the schema statements and the
-# check that the shipped vocabulary was laid down.
+# check that the shipped vocabulary was laid down, and the search for unfinished imports.
 CONNECT_QUERIES = ({Query(s) for s in schema.schema_statements()}
-                   | {Query(vocabulary.DEFAULTS_LAID)})
+                   | {Query(vocabulary.DEFAULTS_LAID), Query(import_runs.OPEN_RUNS)})
 
 UNDEFINED_VARIABLE = "MATCH (n:CI) RETURN m.key AS key"
 OLD_CALL_SUBQUERY = "MATCH (n:CI) CALL { WITH n MATCH (n)-->(m) RETURN count(m) AS c } RETURN n.key, c"

@@ -17,7 +17,7 @@ from cmdb.graph import writer
 from cmdb.graph.ci import COUNT_BY_KIND
 from cmdb.graph.connection import Connection
 from cmdb.graph.schema import (
-    CI_LABEL, COMMIT_MARK_LABEL, FILE_LABELS, FILE_PROPERTY, RELATIONSHIPS, SYSTEM_LABELS, identity_property,
+    BOOKKEEPING_LABELS, CI_LABEL, FILE_LABELS, FILE_PROPERTY, RELATIONSHIPS, SYSTEM_LABELS, identity_property,
     system_relationship_types,
 )
 from cmdb.graph.values import CIInput, Link
@@ -32,8 +32,9 @@ from cmdb.graph.writer import Changes
 
 COUNT_CI_OUTGOING = "MATCH (:CI)-[r]->(b) RETURN type(r) AS type, labels(b) AS labels, count(r) AS count"
 COUNT_ALL_RELATIONSHIPS = "MATCH ()-[r]->() RETURN count(r) AS count"
-# Commit marks (cmdb.graph.commit_marks) are bookkeeping of running processes, not content.
-ANY_NODE = f"MATCH (n) WHERE NOT n:{COMMIT_MARK_LABEL} RETURN labels(n) AS labels LIMIT 1"
+# Commit marks and import runs are bookkeeping of running processes, not content.
+ANY_NODE = (f"MATCH (n) WHERE NOT ({' OR '.join(f'n:{label}' for label in BOOKKEEPING_LABELS)}) "
+            "RETURN labels(n) AS labels LIMIT 1")
 
 ALL_CIS = "MATCH (n:CI) RETURN n.key AS key, labels(n) AS labels, properties(n) AS props"
 

@@ -14,7 +14,7 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict, DuplicateKey, InvalidInput, StillNeeded, UnknownKey, VersionConflict
-from cmdb.graph import history, links, schema, writer
+from cmdb.graph import history, import_runs, links, schema, writer
 from cmdb.graph.batching import BATCH_SIZE, chunks
 from cmdb.graph.connection import Connection
 from cmdb.graph.history import ChangeEntry, ChangeLog
@@ -97,6 +97,12 @@ def _page(keys: list[str], rows: list, offset: int, limit: int) -> Page:
 
 class Graph(Connection):
     """The register: CIs and their relationships in one graph database."""
+
+    def bootstrap_schema(self) -> None:
+        """The schema and vocabulary, then the undoing of any import a dead process left
+        half-written (``cmdb.graph.import_runs``)."""
+        super().bootstrap_schema()
+        import_runs.recover(self)
 
     # -- CIs: reads
 

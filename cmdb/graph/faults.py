@@ -50,14 +50,12 @@ DISK_BYTES_PER_LINK = 900
 # A restore writes in batches, so what stays is what counts: 20,000 CIs with their 20,000
 # history entries took 16.5 MB (about 410 bytes a record), and records with more properties more.
 DISK_BYTES_PER_RESTORED_RECORD = 600
-# Changes one import transaction may hold per GiB of engine heap (measured: 220,500 changes fit
-# the default 2 GiB heap; see ``Settings.max_import_changes``).
-CHANGES_PER_HEAP_GIB = 112_500
 # Seconds after which a client should try again when the engine is starting or restarting.
 ENGINE_RETRY_AFTER = 10
 
 # What callers name their operation (``operation=``), translated when the sentence is made.
-OPERATIONS = (N_("the change"), N_("the import"), N_("the restore"), N_("starting the engine"))
+OPERATIONS = (N_("the change"), N_("the import"), N_("the restore"), N_("starting the engine"),
+              N_("undoing an unfinished import"))
 NOTHING_CHANGED = N_("nothing was changed")
 MAYBE_COMMITTED = N_("the change may or may not have been saved, so check before repeating it")
 
@@ -332,14 +330,6 @@ def check_disk(engine: EngineFacts, needed: int, operation: str) -> None:
 
 def import_bytes(changes: int, links: int) -> int:
     return changes * DISK_BYTES_PER_CHANGE + links * DISK_BYTES_PER_LINK
-
-
-def changes_fitting_heap(heap: str | None) -> int | None:
-    """How many changes one transaction may hold in an embedded engine with this heap."""
-    size = heap_bytes(heap)
-    if size is None:
-        return None
-    return int(size / 1024 ** 3 * CHANGES_PER_HEAP_GIB)
 
 
 # ---------------------------------------------------------------------------------------

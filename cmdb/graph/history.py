@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from cmdb.errors import UnknownKey
 from cmdb.graph.batching import chunks
@@ -24,6 +24,8 @@ ACTIONS = ("create", "update", "delete", "link", "unlink",
            "repair", "spare", "contract")
 
 RECORD_CHANGES = "UNWIND $rows AS r CREATE (c:Change) SET c = r"
+# Only the undoing of an unfinished import takes entries back (cmdb.graph.import_runs).
+FORGET_CHANGES = "UNWIND $ids AS id MATCH (c:Change {id: id}) DELETE c"
 
 READ_HISTORY = """
 MATCH (c:Change {key: $key})
@@ -112,7 +114,16 @@ class ChangeLog:
         self.rows.append(row)
         self.seq += 1
 
-    def write(self, tx) -> None:
+    def write(self, tx) -> list[tuple[str, str]]:
+        """Write the collected entries; returns their ids with the keys they are about."""
         for batch in chunks(self.rows):
             tx.run(RECORD_CHANGES, rows=list(batch)).consume()
+        written = [(row["id"], row["key"]) for row in self.rows]
         self.rows = []
+        return written
+
+
+def forget(tx, ids: Sequence[str]) -> None:
+    """Remove the entries with these ids: the undoing of writes that never completed."""
+    for batch in chunks(list(ids)):
+        tx.run(FORGET_CHANGES, ids=list(batch)).consume()

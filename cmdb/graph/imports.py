@@ -1,21 +1,22 @@
 """What spreadsheet import and export read from the register, and the write of an import.
 
 Reads for comparing a file with the register and for exporting it; the write goes through
-the one writer (``cmdb.graph.writer``) in one transaction, so a file is written completely
-or not at all, every change with its history entry. Labels and relationship types come from
+the one writer (``cmdb.graph.writer``) in batches under one import run
+(``cmdb.graph.import_runs``), so a file is written completely or not at all, every change with
+its history entry. Labels and relationship types come from
 the schema's closed sets; values are parameters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from cmdb.errors import Conflict
-from cmdb.graph import links, writer
+from cmdb.graph import import_runs, links, writer
 from cmdb.graph.batching import chunks
 from cmdb.graph.history import ChangeLog
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
@@ -118,35 +119,85 @@ def snapshot_all(graph: Connection) -> dict[str, Existing]:
 
 
 # ---------------------------------------------------------------------------------------
-# Writing an import: one transaction, so a file is written completely or not at all.
+# Writing an import: batches of ``batch_rows`` under one import run (cmdb.graph.import_runs),
+# so a file is written completely or not at all without the engine holding all of it at once.
+
+def import_batches(creates: Sequence[CIInput], updates: Sequence[CIInput],
+                   links: Sequence[Link], batch_rows: int) -> list[Changes]:
+    """The CIs first, then the links (whose ends may be new CIs of a later CI batch). A CI's
+    links stay in one batch, so the rule "only one location" is checked over all of them."""
+    cis = [*creates, *updates]
+    fresh = {item.key for item in creates}
+    batches = [Changes(creates=[c for c in part if c.key in fresh],
+                       updates=[c for c in part if c.key not in fresh])
+               for part in chunks(cis, batch_rows)]
+    part: list[Link] = []
+    for link in sorted(links, key=lambda x: (x.from_key, x.type, x.to_key)):
+        if len(part) >= batch_rows and part[-1].from_key != link.from_key:
+            batches.append(Changes(links=part))
+            part = []
+        part.append(link)
+    if part:
+        batches.append(Changes(links=part))
+    return batches
+
 
 def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequence[CIInput],
                  links: Sequence[tuple[str, str, str]], kinds: dict[str, str], *, actor: str,
                  source: str | None, categories: Sequence[Term] = (),
-                 fields: Sequence[CustomField] = ()) -> tuple[UpsertResult, LinkResult]:
-    """Create ``creates``, apply the differing properties of ``updates`` (compared inside the
-    transaction), create ``links`` (replacing a CI's previous LOCATED_IN / RUNS_IMAGE), with
-    a history entry for each change, all in one transaction. ``kinds``: the kinds of the CIs
-    the links join, as the import found them. ``categories`` and ``fields``: what the import
-    adds to the register's vocabulary, written in the same transaction."""
-    def work(tx: ManagedTransaction) -> tuple[UpsertResult, LinkResult]:
-        if categories or fields:
-            words = read_vocabulary(tx)
-            taken = [t.key for t in categories if t.key in words.categories] + \
-                [f.id for f in fields if words.field(f.kind, f.name) is not None]
-            if taken:
-                raise Conflict(_("%(added)s was added to the register's vocabulary while the "
-                                 "import ran; import again", added=", ".join(taken)),
-                               {"added": taken})
-            create_categories(tx, categories)
-            create_fields(tx, fields)
-        done = writer.apply(tx, Changes(creates=creates, updates=updates,
-                                        links=[Link(a, t, b) for a, t, b in links]),
-                            ChangeLog(actor, source), kinds=kinds)
-        return done.cis, done.links
-
+                 fields: Sequence[CustomField] = (), batch_rows: int = 5000,
+                 written: Callable[[int], None] | None = None) -> tuple[UpsertResult, LinkResult]:
+    """Create ``creates``, apply the differing properties of ``updates`` (compared when
+    written), create ``links`` (replacing a CI's previous LOCATED_IN / RUNS_IMAGE), with a
+    history entry for each change: all of it, or, if anything fails, nothing. ``kinds``: the
+    kinds of the CIs the links join, as the import found them. ``categories`` and ``fields``:
+    what the import adds to the register's vocabulary, written with the first batch.
+    ``written(n)``: told after each batch how many of the changes are written."""
+    batches = import_batches(creates, updates, [Link(a, t, b) for a, t, b in links], batch_rows)
+    run = import_runs.ImportRun.begin(graph, actor=actor, source=source)
+    upserted, linked = UpsertResult(), LinkResult()
+    made: set[str] = set()   # CIs this import created: no links to compare yet
+    done_rows = 0
     try:
-        return graph.write(work, operation="the import")
+        for number, batch in enumerate(batches):
+            def work(tx: ManagedTransaction, batch: Changes = batch,
+                     first: bool = number == 0) -> tuple[writer.Applied, writer.Undo]:
+                if first and (categories or fields):
+                    _add_vocabulary(tx, categories, fields)
+                before = writer.fetch_cis(tx, [item.key for item in batch.updates])
+                done = writer.apply(tx, batch, ChangeLog(actor, source), existing=before,
+                                    kinds=kinds, unlinked=made)
+                undo = writer.Undo.of(batch, done, before)
+                if first:
+                    undo.categories = [t.key for t in categories]
+                    undo.fields = [f.id for f in fields]
+                return done, undo
+            done = run.write(work)
+            upserted.merge(done.cis)
+            linked.merge(done.links)
+            made.update(done.cis.created)
+            done_rows += len(batch.creates) + len(batch.updates) + len(batch.links)
+            if written is not None:
+                written(done_rows)
+        run.finish()
     except ConstraintError as exc:
+        run.undo()
         raise Conflict(_("A CI in this import was created by someone else while the import ran; "
                          "nothing was written, import again"), {"reason": str(exc)[:200]}) from exc
+    except BaseException:
+        run.undo()
+        raise
+    return upserted, linked
+
+
+def _add_vocabulary(tx: ManagedTransaction, categories: Sequence[Term],
+                    fields: Sequence[CustomField]) -> None:
+    words = read_vocabulary(tx)
+    taken = [t.key for t in categories if t.key in words.categories] + \
+        [f.id for f in fields if words.field(f.kind, f.name) is not None]
+    if taken:
+        raise Conflict(_("%(added)s was added to the register's vocabulary while the "
+                         "import ran; import again", added=", ".join(taken)),
+                       {"added": taken})
+    create_categories(tx, categories)
+    create_fields(tx, fields)

@@ -251,6 +251,11 @@ ROUND_LABEL = "MaintenanceRound"
 CHECK_LABEL = "MaintenanceCheck"
 SCHEDULE_LABEL = "MaintenanceSchedule"
 COMMIT_MARK_LABEL = "CommitMark"
+IMPORT_RUN_LABEL = "ImportRun"
+IMPORT_STEP_LABEL = "ImportStep"
+# Bookkeeping of running processes, not register content: not backed up, ignored by the
+# "is it empty" checks.
+BOOKKEEPING_LABELS = (COMMIT_MARK_LABEL, IMPORT_RUN_LABEL, IMPORT_STEP_LABEL)
 
 SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(CHANGE_LABEL, "one history entry: who changed which CI when, before and after",
@@ -291,6 +296,11 @@ SYSTEM_KINDS: dict[str, SystemKind] = {k.label: k for k in (
     SystemKind(COMMIT_MARK_LABEL, "says that a write to CIs committed: when, and which CIs (the "
                "list indexes of running processes catch up from it)", "id", indexed=("at",),
                backed_up=False),
+    SystemKind(IMPORT_RUN_LABEL, "an import being written in batches: who writes it and since "
+               "when (cmdb.graph.import_runs undoes one its writer left unfinished)", "id",
+               backed_up=False),
+    SystemKind(IMPORT_STEP_LABEL, "one committed batch of an unfinished import and how to undo it",
+               "id", indexed=("run",), backed_up=False),
 )}
 SYSTEM_LABELS: tuple[str, ...] = tuple(k.label for k in SYSTEM_KINDS.values() if k.backed_up)
 # Nodes of these labels may refer to a stored file (cmdb.documents.store) by its SHA-256 in

@@ -22,8 +22,8 @@ from cmdb.errors import InvalidInput, InvalidProperty
 from cmdb.graph import vocabulary_defaults as defaults
 from cmdb.i18n import _, current_language
 from cmdb.graph.schema import (
-    BOOL, CATEGORY_LABEL, CHOICE, COMMIT_MARK_LABEL, DATE, ENUM, FIELD_LABEL, INT, KINDS, LIST_MAX_ITEMS, NUMBER,
-    STATUS_LABEL, STR, TEXT_MAX_LENGTH, VOCABULARY_MARK_LABEL, Prop, utc_now,
+    BOOKKEEPING_LABELS, BOOL, CATEGORY_LABEL, CHOICE, DATE, ENUM, FIELD_LABEL, INT, KINDS, LIST_MAX_ITEMS, NUMBER,
+    STATUS_LABEL, STR, TEXT_MAX_LENGTH, VOCABULARY_LABELS, VOCABULARY_MARK_LABEL, Prop, utc_now,
 )
 
 LANGUAGES = ("en", "zh-CN", "zh-TW")
@@ -335,15 +335,16 @@ CREATE_CATEGORIES = f"UNWIND $rows AS r CREATE (c:{CATEGORY_LABEL}) SET c = r"
 SET_CATEGORY = f"MATCH (c:{CATEGORY_LABEL} {{key: $key}}) SET c = $record"
 SET_STATUS = f"MATCH (s:{STATUS_LABEL} {{key: $key}}) SET s = $record"
 DELETE_CATEGORY = f"MATCH (c:{CATEGORY_LABEL} {{key: $key}}) DELETE c"
+DELETE_FIELDS = f"UNWIND $ids AS id MATCH (f:{FIELD_LABEL} {{id: id}}) DELETE f"
 CREATE_FIELDS = f"UNWIND $rows AS r CREATE (f:{FIELD_LABEL}) SET f = r"
 # Hardware is looked up through the CI label's category index.
 CATEGORY_USE = "MATCH (n:CI {category: $key}) RETURN collect(n.key) AS keys"
 
 
-# Commit marks (cmdb.graph.commit_marks) are bookkeeping of running processes, not content.
-OTHER_THAN_VOCABULARY = (f"MATCH (n) WHERE NOT (n:{CATEGORY_LABEL} OR n:{STATUS_LABEL} "
-                         f"OR n:{FIELD_LABEL} OR n:{VOCABULARY_MARK_LABEL} OR n:{COMMIT_MARK_LABEL}) "
-                         "RETURN count(n) > 0 AS found")
+# Commit marks and import runs are bookkeeping of running processes, not content.
+OTHER_THAN_VOCABULARY = ("MATCH (n) WHERE NOT ("
+                         + " OR ".join(f"n:{label}" for label in (*VOCABULARY_LABELS, *BOOKKEEPING_LABELS))
+                         + ") RETURN count(n) > 0 AS found")
 CLEAR_VOCABULARY = [f"MATCH (n:{label}) DETACH DELETE n"
                     for label in (CATEGORY_LABEL, STATUS_LABEL, FIELD_LABEL, VOCABULARY_MARK_LABEL)]
 
@@ -402,3 +403,9 @@ def create_fields(tx, fields: Iterable[CustomField]) -> None:
     rows = [f.record() for f in fields]
     if rows:
         tx.run(CREATE_FIELDS, rows=rows).consume()
+
+
+def delete_fields(tx, ids: list[str]) -> None:
+    """Remove custom fields nothing uses yet (an import that added them and was undone)."""
+    if ids:
+        tx.run(DELETE_FIELDS, ids=ids).consume()

@@ -15,15 +15,16 @@ history entries and the CMDB's own properties come from the backup file.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from neo4j import ManagedTransaction
 
 from cmdb.errors import Conflict, DuplicateKey, ForbiddenRelationship, NotFound, UnknownKey
-from cmdb.graph import commit_marks, schema
+from cmdb.graph import commit_marks, schema, vocabulary
 from cmdb.graph.batching import chunks
-from cmdb.graph.history import ChangeLog
+from cmdb.graph.history import ChangeLog, forget as forget_history
 from cmdb.graph.schema import CI_LABEL, KINDS, RELATIONSHIPS, REVISION
 from cmdb.graph.values import CI, CIInput, Link, LinkResult, UpsertResult, ci_from_row, kind_from_labels
 from cmdb.i18n import _
@@ -64,6 +65,12 @@ UNWIND $keys AS k
 MATCH (n:{CI_LABEL} {{key: k}})-[:LOCATED_IN*1..64]->(m:{CI_LABEL} {{key: k}})
 RETURN k LIMIT 1
 """
+
+
+def link_properties_query(rel_type: str) -> str:
+    rel = RELATIONSHIPS[rel_type].type  # closed set
+    return (f"UNWIND $rows AS r MATCH (a:{CI_LABEL} {{key: r.from}})-[x:{rel}]->"
+            f"(b:{CI_LABEL} {{key: r.to}}) RETURN collect([a.key, b.key, properties(x)]) AS links")
 
 
 def existing_links_query(rel_type: str) -> str:
@@ -169,16 +176,19 @@ class Applied:
     cis: UpsertResult = field(default_factory=UpsertResult)
     links: LinkResult = field(default_factory=LinkResult)
     deleted: list[str] = field(default_factory=list)
+    history: list[tuple[str, str]] = field(default_factory=list)  # (entry id, key)
 
 
 def apply(tx: ManagedTransaction, changes: Changes, history: ChangeLog | None, *,
           existing: dict[str, CI] | None = None, kinds: dict[str, str] | None = None,
-          new_links: bool = False) -> Applied:
+          new_links: bool = False, unlinked: Collection[str] = ()) -> Applied:
     """Write ``changes`` in ``tx`` with their history entries (``history=None``: a restore).
 
     ``existing``: the current CIs of ``updates`` and ``deletes`` when the caller has them
     (read or locked in this transaction); ``kinds``: kinds of link ends the caller knows;
-    ``new_links``: the caller knows none of the links exist (a restore into an empty register).
+    ``new_links``: the caller knows none of the links exist (a restore into an empty register);
+    ``unlinked``: keys of CIs the caller created without links in an earlier transaction of
+    the same import (their links need no comparing either).
     """
     done = Applied()
     existing = dict(existing or {})
@@ -196,10 +206,10 @@ def apply(tx: ManagedTransaction, changes: Changes, history: ChangeLog | None, *
     if changes.unlinks:
         _unlink(tx, changes.unlinks, known, history, done.links)
     if changes.links:
-        created = {item.key for item in changes.creates}
+        created = {item.key for item in changes.creates}.union(unlinked)
         _link(tx, changes.links, known, created, history, done.links, new_links)
     if history is not None:
-        history.write(tx)
+        done.history = history.write(tx)
     commit_marks.note([*done.cis.created, *done.cis.updated, *done.deleted])
     commit_marks.note([link.from_key for link in (*done.links.created, *done.links.removed)])
     return done
@@ -357,6 +367,7 @@ def _link(tx: ManagedTransaction, links: Sequence[Link], known: dict[str, str],
             {"from": link.from_key, "to": link.to_key, "props": props})
         result.created.append(link)
     if replaced:
+        replaced = _with_properties(tx, replaced)
         _delete_links(tx, replaced)
         result.replaced += replaced
     for rel_type, rows in rows_by_type.items():
@@ -369,6 +380,19 @@ def _link(tx: ManagedTransaction, links: Sequence[Link], known: dict[str, str],
     _refuse_containment_cycles(tx, [link for link in links
                                     if (link.from_key, link.type, link.to_key) not in present],
                                known)
+
+
+def _with_properties(tx: ManagedTransaction, links: Sequence[Link]) -> list[Link]:
+    """``links`` (which exist) with their properties, so that an undo can put them back."""
+    by_type: dict[str, list[dict[str, str]]] = {}
+    for link in links:
+        by_type.setdefault(link.type, []).append({"from": link.from_key, "to": link.to_key})
+    found: list[Link] = []
+    for rel_type, rows in by_type.items():
+        for batch in chunks(rows, STATEMENT_ROWS):
+            for a, b, props in tx.run(link_properties_query(rel_type), rows=list(batch)).single()["links"]:
+                found.append(Link(a, rel_type, b, props))
+    return found
 
 
 def _refuse_containment_cycles(tx: ManagedTransaction, made: Sequence[Link],
@@ -388,3 +412,108 @@ def _refuse_containment_cycles(tx: ManagedTransaction, made: Sequence[Link],
 def write_node_relationships(tx: ManagedTransaction, query: str, rows: list[dict[str, Any]]) -> int:
     """Run a ``node_relationships_query`` (restore only: the file holds their history)."""
     return tx.run(query, rows=rows).single()["written"]
+
+
+# --- taking back one transaction of an unfinished import --------------------------------------
+
+def put_back_links_query(rel_type: str) -> str:
+    """Put back single-valued links an import replaced, unless the CI has another one by now."""
+    rel = RELATIONSHIPS[rel_type].type  # closed set
+    return (f"UNWIND $rows AS r MATCH (a:{CI_LABEL} {{key: r.from}}) "
+            f"MATCH (b:{CI_LABEL} {{key: r.to}}) WHERE NOT (a)-[:{rel}]->(:{CI_LABEL}) "
+            f"CREATE (a)-[x:{rel}]->(b) SET x = r.props")
+
+
+DELETE_CIS = f"UNWIND $keys AS k MATCH (n:{CI_LABEL} {{key: k}}) DETACH DELETE n"
+
+
+@dataclass
+class Undo:
+    """What takes back one ``apply`` of an import: kept as JSON beside the batch it undoes, in
+    the batch's own transaction (``cmdb.graph.import_runs``)."""
+
+    created: list[str] = field(default_factory=list)          # CIs to delete again
+    # CIs to set back: {"key", "before" (all properties, key included), "wrote" (what the
+    # import changed), "revision" (the revision it gave them)}
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    linked: list[list[str]] = field(default_factory=list)     # [from, type, to] to delete
+    replaced: list[list[Any]] = field(default_factory=list)   # [from, type, to, props] to put back
+    history: list[list[str]] = field(default_factory=list)    # [entry id, key]
+    categories: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, changes: Changes, done: Applied, before: dict[str, CI]) -> "Undo":
+        items = {item.key: item for item in changes.updates}
+        updated = []
+        for key in done.cis.updated:
+            was = before[key].properties
+            wrote = {k: v for k, v in items[key].properties.items() if was.get(k) != v}
+            updated.append({"key": key, "before": {**was, "key": key}, "wrote": wrote,
+                            "revision": before[key].revision + 1})
+        return cls(created=list(done.cis.created), updated=updated,
+                   linked=[[x.from_key, x.type, x.to_key] for x in done.links.created],
+                   replaced=[[x.from_key, x.type, x.to_key, x.properties or {}]
+                             for x in done.links.replaced],
+                   history=[[entry, key] for entry, key in done.history])
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Undo":
+        return cls(**json.loads(text))
+
+
+def undo(tx: ManagedTransaction, step: Undo, history: ChangeLog) -> list[str]:
+    """Take back what one ``apply`` of an import wrote.
+
+    A CI nobody has changed since goes back exactly as it was, and the import's history entries
+    about it are removed: as if the import had never been. A CI someone changed since keeps
+    their change and its history; only the values that still hold what the import wrote are
+    set back (a new CI: deleted), recorded as a change by the import's ``history`` actor.
+    Returns the keys of those CIs."""
+    current = fetch_cis(tx, [*step.created, *(u["key"] for u in step.updated)])
+    changed_since = {key for key in step.created if key in current and current[key].revision != 1}
+    changed_since.update(u["key"] for u in step.updated
+                         if u["key"] not in current or current[u["key"]].revision != u["revision"])
+    linking = {a for a, _t, _b in step.linked}
+    changed_since.update(linking - fetch_kinds(tx, list(linking)).keys())  # deleted since
+    forget_history(tx, [entry for entry, key in step.history if key not in changed_since])
+    by_type: dict[str, list[Link]] = {}
+    for a, t, b in step.linked:
+        by_type.setdefault(t, []).append(Link(a, t, b))
+    for links in by_type.values():
+        _delete_links(tx, links)
+    for key in step.created:
+        if key in changed_since:
+            ci = current[key]
+            history.add("delete", key, ci.kind, history_properties(ci.properties), None)
+    for batch in chunks(step.created, STATEMENT_ROWS):
+        tx.run(DELETE_CIS, keys=list(batch)).consume()
+    rows = [u["before"] for u in step.updated if u["key"] not in changed_since]
+    for u in step.updated:
+        ci = current.get(u["key"])
+        if ci is None or u["key"] not in changed_since:
+            continue
+        back = {k: u["before"].get(k) for k, v in u["wrote"].items() if ci.properties.get(k) == v}
+        if back:
+            props = {**ci.properties, **back, REVISION: ci.revision + 1, "updated_at": history.at}
+            rows.append({**{k: v for k, v in props.items() if v is not None}, "key": u["key"]})
+            history.add("update", u["key"], ci.kind, {k: ci.properties.get(k) for k in back}, back)
+    for batch in chunks(rows, STATEMENT_ROWS):
+        tx.run(REPLACE_CIS, rows=list(batch)).consume()
+    back_links: dict[str, list[dict[str, Any]]] = {}
+    for a, t, b, props in step.replaced:
+        back_links.setdefault(t, []).append({"from": a, "to": b, "props": props})
+    for rel_type, link_rows in back_links.items():
+        for batch in chunks(link_rows, STATEMENT_ROWS):
+            tx.run(put_back_links_query(rel_type), rows=list(batch)).consume()
+    for key in step.categories:
+        if not vocabulary.category_users(tx, key):
+            vocabulary.delete_category(tx, key)
+    vocabulary.delete_fields(tx, step.fields)
+    history.write(tx)
+    commit_marks.note([*step.created, *(u["key"] for u in step.updated),
+                       *(a for a, _t, _b in step.linked), *(a for a, *_rest in step.replaced)])
+    return sorted(changed_since)
