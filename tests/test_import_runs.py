@@ -239,3 +239,14 @@ def test_an_import_killed_mid_write_is_undone_by_the_next_process(tmp_path, engi
         assert seen["after"] == before
     finally:
         stop_background_engine(data_dir)
+
+
+def test_an_import_that_only_adds_a_field_writes_it(graph, embedded_settings):
+    """No CI changes (the new column is empty): the field is written all the same."""
+    imp(graph, SEED, embedded_settings)
+    blank_column = {"硬件": [SEED["硬件"][0] + ["备注二"]] + [row + [""] for row in SEED["硬件"][1:]]}
+    result = run_import(graph, [("more.xlsx", workbook(blank_column))],
+                        options=Options(new_fields=True), actor="tester", settings=embedded_settings)
+    assert (result.created, result.updated, result.written) == (0, 0, True)
+    assert set(graph.vocabulary().fields["Hardware"]) == {"备注二"}
+    assert labelled(dump(graph), "ImportRun") == labelled(dump(graph), "ImportStep") == []

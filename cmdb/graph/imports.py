@@ -154,6 +154,8 @@ def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequenc
     what the import adds to the register's vocabulary, written with the first batch.
     ``written(n)``: told after each batch how many of the changes are written."""
     batches = import_batches(creates, updates, [Link(a, t, b) for a, t, b in links], batch_rows)
+    if not batches:  # only words for the vocabulary
+        batches = [Changes()]
     run = import_runs.ImportRun.begin(graph, actor=actor, source=source)
     upserted, linked = UpsertResult(), LinkResult()
     made: set[str] = set()   # CIs this import created: no links to compare yet
