@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cmdb.errors import Conflict
+from cmdb.errors import Conflict, EngineUnavailable
 from importers.plan import Options
 from importers.service import run_import
 from tests.register_dump import dump, labelled
@@ -250,3 +250,26 @@ def test_an_import_that_only_adds_a_field_writes_it(graph, embedded_settings):
     assert (result.created, result.updated, result.written) == (0, 0, True)
     assert set(graph.vocabulary().fields["Hardware"]) == {"备注二"}
     assert labelled(dump(graph), "ImportRun") == labelled(dump(graph), "ImportStep") == []
+
+
+def test_a_run_left_while_the_engine_was_down_is_undone_by_the_next_import(graph, embedded_settings):
+    """An engine fault stops the import after its first batch: there is no engine to undo it
+    with, so the run stays (this process is alive, but no longer writing it); the process's
+    next import undoes it first."""
+    settings = embedded_settings.model_copy(update={"import_batch_rows": 2})
+    imp(graph, SEED, settings)
+    before = dump(graph)
+
+    def engine_gone(phase: str, done: int, total: int) -> None:
+        if phase == "writing" and done:
+            raise EngineUnavailable("the engine stopped")
+
+    with pytest.raises(EngineUnavailable):
+        imp(graph, CHANGE, settings, progress=engine_gone)
+    left = dump(graph)
+    assert len(labelled(left, "ImportStep")) == 1 and len(labelled(left, "ImportRun")) == 1
+    assert {json.loads(line)[1]["key"] for line in left["nodes"] if '"CI"' in line} \
+        - {json.loads(line)[1]["key"] for line in before["nodes"] if '"CI"' in line} == {"N000", "N001"}
+    imp(graph, {"位置": [["编号", "名称", "类型"], ["RM-3", "三号机房", "机房"]]}, settings)
+    after = dump(graph)
+    assert {part: [line for line in lines if "RM-3" not in line] for part, lines in after.items()} == before

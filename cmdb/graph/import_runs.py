@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any, Callable, TypeVar
 
 from neo4j import ManagedTransaction
 
-from cmdb.errors import Conflict
+from cmdb.errors import Conflict, EngineOutOfMemory, EngineUnavailable
 from cmdb.graph import writer
 from cmdb.graph.connection import Connection
 from cmdb.graph.history import ChangeLog
@@ -81,12 +82,23 @@ def this_process() -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{_process_start(os.getpid()) or ''}"
 
 
-def owner_gone(owner: str, beat: float, now: float) -> bool:
+# The runs this process is writing now: one of its own runs not among them was left behind
+# (its undo failed while the engine was down) and is undone like a dead process's.
+_writing: set[str] = set()
+_taking = threading.Lock()
+
+
+def abandoned(run: dict[str, Any], now: float) -> bool:
+    """Whether nobody is writing ``run`` any more: its process is gone (or, on another host,
+    it has not moved for LEASE_SECONDS), or it is this process's and not being written."""
+    owner = run["owner"]
+    if owner == this_process():
+        return run["id"] not in _writing
     host, _, rest = owner.partition("/")
     pid, _, started = rest.partition("/")
     if host == socket.gethostname() and pid.isdigit() and started:
         return _process_start(int(pid)) != started
-    return now - beat > LEASE_SECONDS
+    return now - float(run["beat"]) > LEASE_SECONDS
 
 
 @dataclass
@@ -95,17 +107,18 @@ class ImportRun:
 
     conn: Connection
     id: str
-    owner: str
-    steps: int = 0
-
+    owner: str              # this_process()
     actor: str = ""
     source: str | None = None
+    steps: int = 0          # batches committed
 
     @classmethod
     def begin(cls, conn: Connection, *, actor: str, source: str | None) -> "ImportRun":
         """A new run (written with its first batch), after undoing any a dead process left."""
         recover(conn)
-        return cls(conn, uuid.uuid4().hex, this_process(), actor=actor, source=source)
+        run = cls(conn, uuid.uuid4().hex, this_process(), actor=actor, source=source)
+        _writing.add(run.id)
+        return run
 
     def write(self, work: Callable[[ManagedTransaction], tuple[T, writer.Undo]]) -> T:
         """Run one batch: ``work(tx)`` writes it and says how to undo it; the undo is stored
@@ -133,11 +146,17 @@ class ImportRun:
             tx.run(DELETE_STEPS, run=self.id).consume()
             tx.run(DELETE_RUN, id=self.id).consume()
         self.conn.write(work, operation="the import")
+        _writing.discard(self.id)
 
-    def undo(self) -> None:
-        """Take back every committed batch (after a failure). If the engine fails meanwhile,
-        the run stays and the next process to connect finishes the undoing. (Tried even with
-        no batch known to be committed: a commit whose answer was lost may have been.)"""
+    def undo(self, cause: BaseException) -> None:
+        """Take back every committed batch after ``cause`` stopped the import. When the engine
+        is down (or fails meanwhile), the run stays and the next process to connect, or this
+        one's next import, undoes it. (Tried even with no batch known to be committed: a commit
+        whose answer was lost may have been.)"""
+        _writing.discard(self.id)
+        if isinstance(cause, (EngineUnavailable, EngineOutOfMemory)):
+            log.info("the unfinished import %s is undone when the engine is back", self.id)
+            return
         try:
             _undo_run(self.conn, self.id, self.owner, ChangeLog(self.actor, self.source))
         except RunTakenOver:
@@ -184,22 +203,31 @@ def recover(conn: Connection) -> int:
     """Undo the runs whose importing process is gone. Returns how many were undone."""
     undone = 0
     now = time.time()
+    me = this_process()
     for run in conn.read_list(OPEN_RUNS):
-        if not owner_gone(run["owner"], float(run["beat"]), now):
-            continue
-        me = this_process()
-
-        def claim(tx: ManagedTransaction, run: dict[str, Any] = run) -> bool:
-            return tx.run(CLAIM_RUN, id=run["id"], was=run["owner"], owner=me,
-                          beat=time.time()).single()["claimed"] == 1
-        if not conn.write(claim, operation="undoing an unfinished import"):
-            continue  # another process claimed it first
-        log.warning("undoing the unfinished import %s (%s, by %s, started %s, %s batch(es))",
-                    run["id"], run.get("source"), run.get("actor"), run.get("started_at"),
-                    run.get("steps"))
+        with _taking:  # one thread of this process per run
+            if not abandoned(run, now):
+                continue
+            _writing.add(run["id"])
         try:
-            _undo_run(conn, run["id"], me, ChangeLog(run.get("actor") or "import", run.get("source")))
-        except RunTakenOver:
-            continue
-        undone += 1
+            if _claim_and_undo(conn, run, me):
+                undone += 1
+        finally:
+            _writing.discard(run["id"])
     return undone
+
+
+def _claim_and_undo(conn: Connection, run: dict[str, Any], me: str) -> bool:
+    def claim(tx: ManagedTransaction) -> bool:
+        return tx.run(CLAIM_RUN, id=run["id"], was=run["owner"], owner=me,
+                      beat=time.time()).single()["claimed"] == 1
+    if not conn.write(claim, operation="undoing an unfinished import"):
+        return False  # another process claimed it first
+    log.warning("undoing the unfinished import %s (%s, by %s, started %s, %s batch(es))",
+                run["id"], run.get("source"), run.get("actor"), run.get("started_at"),
+                run.get("steps"))
+    try:
+        _undo_run(conn, run["id"], me, ChangeLog(run.get("actor") or "import", run.get("source")))
+    except RunTakenOver:
+        return False
+    return True

@@ -183,11 +183,11 @@ def write_import(graph: Connection, creates: Sequence[CIInput], updates: Sequenc
                 written(done_rows)
         run.finish()
     except ConstraintError as exc:
-        run.undo()
+        run.undo(exc)
         raise Conflict(_("A CI in this import was created by someone else while the import ran; "
                          "nothing was written, import again"), {"reason": str(exc)[:200]}) from exc
-    except BaseException:
-        run.undo()
+    except BaseException as exc:
+        run.undo(exc)
         raise
     return upserted, linked
 
