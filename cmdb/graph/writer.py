@@ -11,6 +11,9 @@ the spreadsheet import and the restore all write through it, so the rules live h
 Input is typed and validated at the edge (``schema.validate_*``); the writer trusts it.
 With ``history=None`` (a restore) properties are written exactly as given, since the
 history entries and the CMDB's own properties come from the backup file.
+
+``undo(tx, step, history)`` takes back one ``apply`` of an import written in batches
+(``cmdb.graph.import_runs``), from the ``Undo`` stored with it.
 """
 
 from __future__ import annotations
@@ -188,7 +191,8 @@ def apply(tx: ManagedTransaction, changes: Changes, history: ChangeLog | None, *
     (read or locked in this transaction); ``kinds``: kinds of link ends the caller knows;
     ``new_links``: the caller knows none of the links exist (a restore into an empty register);
     ``unlinked``: keys of CIs the caller created without links in an earlier transaction of
-    the same import (their links need no comparing either).
+    the same import (their links need no comparing either; a link someone else gave them in
+    between is not looked for).
     """
     done = Applied()
     existing = dict(existing or {})
