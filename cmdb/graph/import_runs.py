@@ -128,7 +128,7 @@ class ImportRun:
                 tx.run(BEGIN_RUN, id=self.id, owner=self.owner, actor=self.actor,
                        source=self.source, at=utc_now(), beat=time.time()).consume()
             else:
-                self._hold(tx, steps=1)
+                _hold(tx, self.id, self.owner, steps=1)
             result, undo = work(tx)
             tx.run(ADD_STEP, id=uuid.uuid4().hex, run=self.id, seq=self.steps,
                    undo=undo.to_json()).consume()
@@ -142,7 +142,7 @@ class ImportRun:
             return
 
         def work(tx: ManagedTransaction) -> None:
-            self._hold(tx)
+            _hold(tx, self.id, self.owner)
             tx.run(DELETE_STEPS, run=self.id).consume()
             tx.run(DELETE_RUN, id=self.id).consume()
         self.conn.write(work, operation="the import")
@@ -158,36 +158,35 @@ class ImportRun:
             log.info("the unfinished import %s is undone when the engine is back", self.id)
             return
         try:
-            _undo_run(self.conn, self.id, self.owner, ChangeLog(self.actor, self.source))
+            _undo_run(self.conn, self.id, self.owner, self.actor, self.source)
         except RunTakenOver:
             pass
         except Exception as exc:  # noqa: BLE001 - the caller re-raises what stopped the import
             log.warning("undoing the unfinished import %s failed (%s); the next process to "
                         "connect undoes it", self.id, exc)
 
-    def _hold(self, tx: ManagedTransaction, steps: int = 0) -> None:
-        held = tx.run(HOLD_RUN, id=self.id, owner=self.owner, beat=time.time(),
-                      steps=steps).single()
-        if held is None:
-            raise RunTakenOver(_("This import stopped for too long and was undone by another "
-                                 "process; nothing was written, import again"), {"run": self.id})
 
 
-def _undo_run(conn: Connection, run: str, owner: str, history: ChangeLog) -> list[str]:
+def _hold(tx: ManagedTransaction, run: str, owner: str, steps: int = 0) -> None:
+    """Renew ``run``'s heartbeat (counting ``steps`` more batches), or raise RunTakenOver if
+    ``owner`` no longer holds it."""
+    if tx.run(HOLD_RUN, id=run, owner=owner, beat=time.time(), steps=steps).single() is None:
+        raise RunTakenOver(_("This import stopped for too long and was undone by another "
+                             "process; nothing was written, import again"), {"run": run})
+
+
+def _undo_run(conn: Connection, run: str, owner: str, actor: str, source: str | None) -> list[str]:
     """Undo ``run``'s steps newest first, one transaction each, then delete the run. Returns
     the keys of CIs someone changed since (see ``writer.undo``)."""
     kept: list[str] = []
 
     def one_step(tx: ManagedTransaction) -> bool:
-        held = tx.run(HOLD_RUN, id=run, owner=owner, beat=time.time(), steps=0).single()
-        if held is None:
-            raise RunTakenOver(_("Another process is undoing this import"), {"run": run})
+        _hold(tx, run, owner)
         step = tx.run(LAST_STEP, run=run).single()
         if step is None:
             tx.run(DELETE_RUN, id=run).consume()
             return False
-        kept.extend(writer.undo(tx, writer.Undo.from_json(step["undo"]),
-                                ChangeLog(history.actor, history.source)))
+        kept.extend(writer.undo(tx, writer.Undo.from_json(step["undo"]), ChangeLog(actor, source)))
         tx.run(DELETE_STEP, id=step["id"]).consume()
         return True
 
@@ -227,7 +226,7 @@ def _claim_and_undo(conn: Connection, run: dict[str, Any], me: str) -> bool:
                 run["id"], run.get("source"), run.get("actor"), run.get("started_at"),
                 run.get("steps"))
     try:
-        _undo_run(conn, run["id"], me, ChangeLog(run.get("actor") or "import", run.get("source")))
+        _undo_run(conn, run["id"], me, run.get("actor") or "import", run.get("source"))
     except RunTakenOver:
         return False
     return True
