@@ -29,12 +29,14 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import uvicorn
 
-    from cmdb.api_workers import run_workers
+    from cmdb.api_workers import WorkerPerSocket, listening_sockets
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
-    run_workers(uvicorn.Config("bench.bare_app:app", host=args.host, port=args.port,
-                               workers=args.workers, access_log=False))
+    config = uvicorn.Config("bench.bare_app:app", host=args.host, port=args.port,
+                            workers=args.workers, access_log=False)
+    WorkerPerSocket(config, sockets=listening_sockets(args.host, args.port, args.workers,
+                                                      config.backlog)).run()

@@ -20,6 +20,7 @@ logger = logging.getLogger("uvicorn.error")
 
 
 def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[socket.socket]:
+    """``count`` sockets listening on ``host:port``; port 0 is a free port the system chooses."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sockets = []
     try:
@@ -33,6 +34,7 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))
+            port = sock.getsockname()[1]
             sock.listen(backlog)
             sock.set_inheritable(True)
     except OSError:
@@ -86,13 +88,3 @@ class WorkerPerSocket(Multiprocess):
             old.terminate()
             old.join()
             self.processes[idx] = new
-
-
-def run_workers(config: Config) -> None:
-    """Serve ``config.workers`` worker processes until SIGTERM/SIGINT, then stop them."""
-    sockets = listening_sockets(config.host, config.port, config.workers, config.backlog)
-    try:
-        WorkerPerSocket(config, sockets=sockets).run()
-    finally:
-        for sock in sockets:
-            sock.close()

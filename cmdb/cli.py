@@ -249,7 +249,8 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help=N_("Only load i
                               "fresh data directory."))
 @reports_errors
 def serve(host: Optional[str] = typer.Option(None, help=N_("Address to listen on (default CMDB_HOST)")),
-          port: Optional[int] = typer.Option(None, help=N_("Port (default CMDB_PORT)")),
+          port: Optional[int] = typer.Option(None, min=0, max=65535,
+                                             help=N_("Port (default CMDB_PORT; 0: any free port)")),
           workers: Optional[int] = typer.Option(None, "--workers", min=1, max=64,
                                                 help=N_("API worker processes (default CMDB_WORKERS, else one per core)"))):
     from cmdb.server import run_server

@@ -21,7 +21,7 @@ import socket
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from cmdb.api_workers import run_workers
+from cmdb.api_workers import WorkerPerSocket, listening_sockets
 from cmdb.cli_support import announce_register, console
 from cmdb.errors import Conflict
 from cmdb.i18n import _
@@ -34,6 +34,7 @@ from cmdb.settings import Settings, get_settings
 # Where a running ``cmdb serve`` publishes its address, beside the engine's own engine.json.
 SERVER_FILE = "server.json"
 WORKER_APP = "cmdb.api.app:worker_app"
+LISTEN_BACKLOG = 2048  # uvicorn's own default
 
 
 def default_workers() -> int:
@@ -44,10 +45,12 @@ def default_workers() -> int:
 def run_server(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
     settings = get_settings()
     host = host or settings.host
-    port = port or settings.port
+    port = settings.port if port is None else port
     workers = workers or settings.workers or default_workers()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    refuse_second_server(settings, host, port)
+    refuse_second_server(settings)
+    sockets = listen(host, port, workers)
+    port = sockets[0].getsockname()[1]
     announce_register(settings)
     _configure_logging()
     # Until the workers' supervisor takes over the signals: stop the engine and exit cleanly.
@@ -73,14 +76,17 @@ def run_server(host: str | None = None, port: int | None = None, workers: int | 
                                 timeout_graceful_shutdown=10,
                                 # a worker still starting on a busy machine is not "hung"
                                 timeout_worker_healthcheck=30)
-        with published_server(settings, f"http://{shown_host}:{port}"):
+        with published_server(settings, address):
             console.print(_("Listening on %(host)s:%(port)s (Ctrl-C stops)", host=host, port=port),
                           markup=False,
                           highlight=False)
-            run_workers(config)  # handles SIGTERM/SIGINT itself: stops the workers, then returns
+            # handles SIGTERM/SIGINT itself: stops the workers, then returns
+            WorkerPerSocket(config, sockets=sockets).run()
     finally:
         if engine is not None:
             engine.stop()
+        for sock in sockets:
+            sock.close()
 
 
 def _first_admin_token(graph: Graph) -> None:
@@ -117,22 +123,25 @@ def _configure_logging() -> None:
     logging.config.dictConfig(_log_config())
 
 
-def refuse_second_server(settings: Settings, host: str, port: int) -> None:
-    """Before printing anything: is this register already served, or the port taken?"""
+def refuse_second_server(settings: Settings) -> None:
+    """Before printing anything: is this register already served?"""
     running = serving_register(settings)
     if running:
         raise Conflict(_("A CMDB is already serving this register at %(url)s (process %(pid)s); "
                          "use that one, or stop it first", url=running["url"], pid=running["pid"]),
                        {"url": running["url"], "pid": running["pid"]})
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise Conflict(_("Cannot listen on %(host)s:%(port)s: %(reason)s; another program uses "
-                             "that port. Choose another with --port or CMDB_PORT", host=host,
-                             port=port, reason=exc.strerror or exc),
-                           {"host": host, "port": port}) from None
+
+
+def listen(host: str, port: int, workers: int) -> list[socket.socket]:
+    """The workers' listening sockets, opened before the engine starts: a port in use is said
+    before anything else happens, and the engine cannot pick the same port for itself."""
+    try:
+        return listening_sockets(host, port, workers, LISTEN_BACKLOG)
+    except OSError as exc:
+        raise Conflict(_("Cannot listen on %(host)s:%(port)s: %(reason)s; another program uses "
+                         "that port. Choose another with --port or CMDB_PORT", host=host,
+                         port=port, reason=exc.strerror or exc),
+                       {"host": host, "port": port}) from None
 
 
 def serving_register(settings: Settings) -> dict | None:

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # API and pages.
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65535)  # 0: a free port the system chooses
     # API worker processes of `cmdb serve`; 0: one per core.
     workers: int = Field(default=0, ge=0, le=64)
     max_body_bytes: int = 1_000_000

@@ -29,12 +29,3 @@ def raw_printer_port() -> Iterator[tuple[str, bytearray]]:
         thread.join(10)
     finally:
         server.close()
-
-
-def closed_port_url() -> str:
-    """The address of a loopback port nothing listens on."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return f"tcp://127.0.0.1:{port}"

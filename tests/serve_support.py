@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import pytest
@@ -21,10 +22,13 @@ CMDB = str(Path(sys.executable).parent / "cmdb")
 START_TIMEOUT = 180
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@contextlib.contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port where connections are refused: bound (so nothing else takes it meanwhile)
+    but not listening."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 def clean_env(data_dir: Path) -> dict[str, str]:
@@ -38,11 +42,10 @@ def clean_env(data_dir: Path) -> dict[str, str]:
 class Served:
     def __init__(self, data_dir: Path, cwd: Path, extra_env: dict[str, str] | None = None,
                  workers: int = 1):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.port: int | None = None  # the free port `cmdb serve --port 0` says it listens on
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [CMDB, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            [CMDB, "serve", "--host", "127.0.0.1", "--port", "0",
              "--workers", str(workers)],
             env={**clean_env(data_dir), **(extra_env or {})}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
@@ -53,11 +56,21 @@ class Served:
         for line in self.proc.stdout:
             self.lines.append(line)
 
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail(f"cmdb serve exited with {self.proc.returncode}:\n{self.output}")
+            if self.port is None:
+                listening = re.search(r"^Listening on 127\.0\.0\.1:(\d+) ", self.output, re.M)
+                if listening is None:
+                    time.sleep(0.3)
+                    continue
+                self.port = int(listening.group(1))
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
                     return
@@ -135,10 +148,13 @@ def app_on_loopback(app, name: str = "test-server", start_timeout: float = 30):
     Yields the port; stops the server on exit."""
     import uvicorn
 
-    port = free_port()
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
-    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, name=name,
+                              daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
     while not server.started:
@@ -150,3 +166,4 @@ def app_on_loopback(app, name: str = "test-server", start_timeout: float = 30):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        listening.close()

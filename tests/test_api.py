@@ -16,6 +16,7 @@ from cmdb.api.app import create_app
 from cmdb.graph import Graph
 from cmdb.graph.schema import KEY_PATTERN
 from cmdb.graph.tokens import ROLES, create_token
+from tests.serve_support import refused_port
 
 API = "/api/v1"
 
@@ -374,7 +375,7 @@ def test_missing_wrong_or_revoked_token_is_401(api):
 
 
 def test_engine_unreachable_is_503(embedded_settings):
-    with socket_closed_port() as port:
+    with refused_port() as port:
         driver = GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("root", "x"),
                                       connection_timeout=2, max_transaction_retry_time=1)
         dead = Graph(driver, "cmdb", "a stopped engine")
@@ -384,19 +385,6 @@ def test_engine_unreachable_is_503(embedded_settings):
         assert "unreachable" in err["message"]
         assert_error(client.get("/healthz"), 503, "engine_unavailable")
         driver.close()
-
-
-class socket_closed_port:
-    """A loopback port nothing listens on."""
-
-    def __enter__(self) -> int:
-        import socket
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    def __exit__(self, *exc) -> None:
-        pass
 
 
 # --- bad input ---------------------------------------------------------------------------------

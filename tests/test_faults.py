@@ -364,18 +364,20 @@ def test_the_api_answers_503_with_retry_after_while_the_engine_is_unreachable(em
 
     from cmdb.api.app import create_app
     from cmdb.graph import Graph
-    from tests.serve_support import free_port
+    from tests.serve_support import refused_port
 
-    driver = GraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}", auth=("root", "x"),
-                                  connection_timeout=2, max_transaction_retry_time=1)
-    try:
-        dead = Graph(driver, "cmdb", "a stopped engine")
-        client = TestClient(create_app(embedded_settings, graph=dead), raise_server_exceptions=False)
-        answer = client.get("/api/v1/cis/X", headers={"Authorization": "Bearer cmdb_abc"})
-        assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
-        assert answer.json()["error"] == {
-            "code": "engine_unavailable", "details": None,
-            "message": "The graph engine is unreachable (nothing was changed): it is restarting "
-                       "— try again in 10 s."}
-    finally:
-        driver.close()
+    with refused_port() as port:
+        driver = GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("root", "x"),
+                                      connection_timeout=2, max_transaction_retry_time=1)
+        try:
+            dead = Graph(driver, "cmdb", "a stopped engine")
+            client = TestClient(create_app(embedded_settings, graph=dead),
+                                raise_server_exceptions=False)
+            answer = client.get("/api/v1/cis/X", headers={"Authorization": "Bearer cmdb_abc"})
+            assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
+            assert answer.json()["error"] == {
+                "code": "engine_unavailable", "details": None,
+                "message": "The graph engine is unreachable (nothing was changed): it is "
+                           "restarting — try again in 10 s."}
+        finally:
+            driver.close()

@@ -19,7 +19,8 @@ from cmdb.labels.fonts import FontFace, choose_font, discover_fonts, load_font, 
 from cmdb.labels.qr import QUIET_ZONE, qr_matrix
 from cmdb.labels.templates import parse_template
 from cmdb.labels.zpl import fh_unescape
-from tests.printer_listener import closed_port_url, raw_printer_port
+from tests.printer_listener import raw_printer_port
+from tests.serve_support import refused_port
 
 BASE = "https://cmdb.example.com/"
 KEYS = ["SRV-000123", "000042", "设备 001", "rack 7 #2?", "Ünïcødé-ß"]
@@ -275,9 +276,9 @@ def test_send_zpl_delivers_the_bytes_to_a_listener():
 
 
 def test_send_zpl_to_a_closed_port_is_a_clear_error():
-    url = closed_port_url()
-    with pytest.raises(PrinterUnavailable, match=f"{url[len('tcp://'):]} refused the connection") as error:
-        send_zpl(url, b"^XA^XZ", timeout=2)
+    with refused_port() as port, pytest.raises(
+            PrinterUnavailable, match=f"127.0.0.1:{port} refused the connection") as error:
+        send_zpl(f"tcp://127.0.0.1:{port}", b"^XA^XZ", timeout=2)
     assert isinstance(error.value, CMDBError)
     with pytest.raises(InvalidInput, match="tcp://HOST:PORT"):
         send_zpl("http://127.0.0.1:9100", b"")

@@ -21,7 +21,8 @@ from cmdb.graph.tokens import create_token
 from cmdb.labels import scan_url
 from cmdb.labels.service import LabelJob, Selection, print_labels, select
 from cmdb.labels.zpl import fh_unescape
-from tests.printer_listener import closed_port_url, raw_printer_port
+from tests.printer_listener import raw_printer_port
+from tests.serve_support import refused_port
 
 BASE = "http://cmdb.test"
 LOCATIONS = [("SITE-HQ", "HQ", "site"), ("BLD-A", "Building A", "building"),
@@ -186,6 +187,7 @@ def test_cli_sends_zpl_to_a_printer_and_records_it(estate, tmp_path):
     assert fields == ["QA," + scan_url(BASE, k) for k in keys]
     assert all(ci.properties.get("label_printed_at") for ci in estate.get_cis(keys).values())
 
-    result = CliRunner().invoke(cli_app, ["labels", "PC-7", "--format", "zpl", "--print",
-                                          closed_port_url(), "--timeout", "2"])
+    with refused_port() as port:
+        result = CliRunner().invoke(cli_app, ["labels", "PC-7", "--format", "zpl", "--print",
+                                              f"tcp://127.0.0.1:{port}", "--timeout", "2"])
     assert result.exit_code == 1 and "refused the connection" in result.output

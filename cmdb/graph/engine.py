@@ -101,7 +101,8 @@ class EmbeddedServer:
         _start_jvm(log_dir, self.heap, ["-XX:+ExitOnOutOfMemoryError"] if own_process else [])
         import arcadedb_embedded as adb
 
-        self.bolt_port, http_port = self.bolt_port or _free_port(), _free_port()
+        self.bolt_port = self.bolt_port or _free_port()
+        http_port = _free_port(taken=self.bolt_port)
         previous_cwd = os.getcwd()
         # The engine writes its application log under ./log of the working directory.
         os.chdir(self.data_dir)
@@ -207,10 +208,14 @@ def _stderr_to(path: Path):
         os.close(target)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_port(taken: int = 0) -> int:
+    """A free loopback port other than ``taken`` (a port chosen earlier, not yet bound)."""
+    with contextlib.ExitStack() as held:
+        while True:
+            probe = held.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            if probe.getsockname()[1] != taken:
+                return probe.getsockname()[1]
 
 
 def write_private(path: Path, text: str) -> None:
