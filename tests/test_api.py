@@ -367,8 +367,13 @@ def test_missing_wrong_or_revoked_token_is_401(api):
     assert api.client("viewer").get(f"{API}/cis").status_code == 200
     revoke_token(api.graph, "viewer-user")
     revoked_at = time.monotonic()
-    while api.client("viewer").get(f"{API}/cis").status_code == 200:
-        assert time.monotonic() - revoked_at < TOKEN_CACHE_SECONDS + 1, "revoked token still accepted"
+    while True:
+        # a request asked after the cache entry (made before the revocation) expired is refused,
+        # however long it takes to answer
+        asked = time.monotonic()
+        if api.client("viewer").get(f"{API}/cis").status_code != 200:
+            break
+        assert asked - revoked_at < TOKEN_CACHE_SECONDS, "revoked token still accepted"
         time.sleep(0.2)
     assert_error(api.client("viewer").get(f"{API}/cis"), 401, "unauthenticated")
     assert api.client(None).get("/healthz").status_code == 200
