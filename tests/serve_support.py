@@ -42,7 +42,8 @@ def clean_env(data_dir: Path) -> dict[str, str]:
 class Served:
     def __init__(self, data_dir: Path, cwd: Path, extra_env: dict[str, str] | None = None,
                  workers: int = 1):
-        self.port: int | None = None  # the free port `cmdb serve --port 0` says it listens on
+        self.data_dir = data_dir
+        self.port: int | None = None  # the free port `cmdb serve --port 0` chose
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
             [CMDB, "serve", "--host", "127.0.0.1", "--port", "0",
@@ -66,11 +67,10 @@ class Served:
             if self.proc.poll() is not None:
                 pytest.fail(f"cmdb serve exited with {self.proc.returncode}:\n{self.output}")
             if self.port is None:
-                listening = re.search(r"^Listening on 127\.0\.0\.1:(\d+) ", self.output, re.M)
-                if listening is None:
+                self.port = self._published_port()
+                if self.port is None:
                     time.sleep(0.3)
                     continue
-                self.port = int(listening.group(1))
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
                     return
@@ -79,6 +79,16 @@ class Served:
             time.sleep(0.3)
         self.proc.kill()
         pytest.fail(f"cmdb serve did not answer within {START_TIMEOUT} s:\n{self.output}")
+
+    def _published_port(self) -> int | None:
+        """The port this ``cmdb serve`` wrote to ``server.json``, once it has (in any language)."""
+        try:
+            published = json.loads((self.data_dir / "server.json").read_text())
+        except (OSError, ValueError):
+            return None
+        if published.get("pid") != self.proc.pid:
+            return None  # left by an earlier server of the same register
+        return int(published["url"].rsplit(":", 1)[1])
 
     @property
     def output(self) -> str:
