@@ -11,7 +11,11 @@ its replacement instead of being refused.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
+import threading
+import time
 
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
@@ -20,8 +24,16 @@ logger = logging.getLogger("uvicorn.error")
 
 
 def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[socket.socket]:
-    """``count`` sockets listening on ``host:port``; port 0 is a free port the system chooses."""
+    """``count`` sockets listening on ``host:port``; port 0 is a free port the system chooses.
+
+    ``SO_REUSEPORT`` would let them share a port another process of the same user listens on
+    with it (another ``cmdb serve``), each then getting part of the connections. So a socket
+    without it takes the port first: that bind fails if anyone listens there."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
     sockets = []
     try:
         for _ in range(count):
@@ -34,7 +46,6 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))
-            port = sock.getsockname()[1]
             sock.listen(backlog)
             sock.set_inheritable(True)
     except OSError:
@@ -44,12 +55,29 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
     return sockets
 
 
+class Worker(Process):
+    """uvicorn's worker process, which also stops when its supervisor is gone: ``cmdb serve``
+    killed outright would otherwise leave its workers serving on, holding the port."""
+
+    def target(self, sockets: list[socket.socket] | None = None) -> None:  # in the worker
+        threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="supervisor-watch",
+                         daemon=True).start()
+        super().target(sockets)
+
+
+def _stop_when_orphaned(supervisor: int) -> None:
+    while os.getppid() == supervisor:
+        time.sleep(0.5)
+    logger.warning("The supervisor (process %s) is gone; stopping this worker.", supervisor)
+    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own graceful stop
+
+
 class WorkerPerSocket(Multiprocess):
     """``Multiprocess`` giving worker *i* only ``sockets[i]``; otherwise uvicorn's behaviour."""
 
     def init_processes(self) -> None:
         for sock in self.sockets:
-            process = Process(self.config, [sock])
+            process = Worker(self.config, [sock])
             process.start()
             self.processes.append(process)
 
@@ -70,7 +98,7 @@ class WorkerPerSocket(Multiprocess):
                 return
             logger.warning(f"Child process [{process.pid}] died (exit status {process.exitcode}); "
                            "starting a replacement")
-            replacement = Process(self.config, [self.sockets[idx]])
+            replacement = Worker(self.config, [self.sockets[idx]])
             replacement.start()
             self.processes[idx] = replacement
 
@@ -79,7 +107,7 @@ class WorkerPerSocket(Multiprocess):
         for idx, old in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            new = Process(self.config, [self.sockets[idx]])
+            new = Worker(self.config, [self.sockets[idx]])
             new.start()
             if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
                 new.kill()

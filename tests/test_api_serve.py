@@ -11,10 +11,13 @@ import json
 import signal
 import socket
 import subprocess
+import time
 
 import httpx
+import pytest
+from neo4j import GraphDatabase
 
-from tests.serve_support import CMDB, START_TIMEOUT, Served, clean_env, crash_files
+from tests.serve_support import CMDB, START_TIMEOUT, Served, clean_env, crash_files, running
 
 
 def test_serve_first_token_second_process_and_clean_stops(tmp_path):
@@ -91,8 +94,12 @@ def test_a_second_serve_on_the_same_register_says_where_the_first_serves_and_exi
     assert not (data_dir / "server.json").exists()
 
 
-def test_serve_on_a_port_another_program_holds_says_so_and_exits_1(tmp_path):
+@pytest.mark.parametrize("shared", [False, True], ids=["exclusive", "SO_REUSEPORT"])
+def test_serve_on_a_port_another_program_holds_says_so_and_exits_1(tmp_path, shared):
+    # shared: the holder allows sharing its port, as another `cmdb serve`'s workers do
     with socket.socket() as holder:
+        if shared:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         holder.bind(("127.0.0.1", 0))
         holder.listen(1)
         port = holder.getsockname()[1]
@@ -101,3 +108,35 @@ def test_serve_on_a_port_another_program_holds_says_so_and_exits_1(tmp_path):
     assert result.returncode == 1 and result.stdout == ""
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_killed_outright_leaves_no_process_behind_and_its_port_free(tmp_path):
+    data_dir, cwd = tmp_path / "data", tmp_path / "cwd"
+    cwd.mkdir()
+    served = Served(data_dir, cwd, workers=2)
+    port = served.port
+    engine = json.loads((data_dir / "engine.json").read_text())
+    left = served.worker_pids() | {engine["pid"]}
+    assert len(left) == 3, served.output
+    # another process's connection to the engine (as a running command has) stays open
+    client = GraphDatabase.driver(engine["bolt_uri"],
+                                  auth=("root", (data_dir / "root_password").read_text().strip()))
+    try:
+        assert client.execute_query("RETURN 1 AS one", database_=engine["database"]).records
+        served.proc.kill()  # SIGKILL: no clean-up of its own
+        served.proc.wait(30)
+        deadline = time.monotonic() + 60
+        while (left := {pid for pid in left if running(pid)}) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert left == set(), served.output
+    finally:
+        client.close()
+    with socket.socket() as probe:  # bound without SO_REUSEPORT: only if nobody listens
+        probe.bind(("127.0.0.1", port))
+    assert crash_files(data_dir, cwd) == []
+
+    again = Served(data_dir, cwd)  # the register serves again
+    try:
+        assert httpx.get(f"{again.base}/healthz", timeout=30).status_code == 200
+    finally:
+        assert again.stop(signal.SIGTERM) == 0, again.output

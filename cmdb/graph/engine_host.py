@@ -9,6 +9,8 @@ always on the same Bolt port so the API workers reconnect to a restarted engine 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 
 from cmdb.graph.engine import run_background_host
 from cmdb.settings import get_settings
@@ -19,3 +21,8 @@ if __name__ == "__main__":
     parser.add_argument("--bolt-port", type=int, default=0)
     args = parser.parse_args()
     run_background_host(get_settings(), supervisor=args.supervisor, bolt_port=args.bolt_port)
+    # The engine has stopped and closed its databases. A connection another process still holds
+    # (a command, or the workers of a `cmdb serve` killed outright) keeps an engine thread
+    # alive, and the JVM would wait for it at exit: this process would never end.
+    logging.shutdown()
+    os._exit(0)
